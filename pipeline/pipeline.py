@@ -1,0 +1,72 @@
+"""The DAG, wired once: CelebA folder -> examples -> TFDV -> Transform -> DCGAN -> evaluator -> Pusher.
+
+Runners (local, Kubeflow) build it with `create_pipeline(config, ...)` and differ only in the
+orchestrator and metadata connection they hand it.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+from tfx import v1 as tfx  # noqa: E402
+
+from components.celeba_example_gen.component import CelebAExampleGen  # noqa: E402
+from components.gan_evaluator.component import GanEvaluator  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+
+PREPROCESSING_FN = "trainer_module.preprocessing.preprocessing_fn"
+RUN_FN = "trainer_module.run.run_fn"
+
+
+def create_components(config: PipelineConfig) -> list:
+    example_gen = CelebAExampleGen(data_root=config.data_root,
+                                   hash_buckets=config.hash_split_buckets)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                          infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config=config.transform_custom_config())
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=0),
+        custom_config=config.trainer_custom_config())
+    evaluator = GanEvaluator(
+        model=trainer.outputs["model"],
+        transformed_examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        z_dim=config.z_dim,
+        eval_split=config.eval_split,
+        num_samples=config.eval_num_samples,
+        max_real_images=config.eval_max_real_images,
+        batch_size=config.eval_batch_size,
+        embedding_seed=config.embedding_seed,
+        max_fd_ratio_to_untrained=config.max_fd_ratio_to_untrained,
+        baseline_fd_tolerance=config.baseline_fd_tolerance,
+        grid_size=config.sample_grid_size)
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=config.serving_model_dir)))
+    return [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer,
+            evaluator, pusher]
+
+
+def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=create_components(config),
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_pipeline_args))

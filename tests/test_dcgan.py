@@ -1,0 +1,61 @@
+"""One DCGAN train step and the exported generator's signatures."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer_module import export
+from trainer_module.run import build_dcgan
+
+CONFIG = {"z_dim": 100, "image_size": 64, "real_label_noise": 0.5, "fake_label_noise": 0.25,
+          "learning_rate": 2e-4, "beta_1": 0.5}
+
+
+@pytest.fixture(scope="module")
+def gan():
+    tf.random.set_seed(0)
+    return build_dcgan(CONFIG)
+
+
+def test_train_step_updates_both_networks_with_finite_losses(gan):
+    before_g = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    before_d = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
+    real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
+    logs = {k: float(v) for k, v in tf.function(gan.train_step)(real).items()}
+    assert all(np.isfinite(v) for v in logs.values()), logs
+    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
+    changed_g = [not np.array_equal(b, w.numpy()) for b, w in zip(before_g, gan.generator.trainable_weights)]
+    changed_d = [not np.array_equal(b, w.numpy()) for b, w in zip(before_d, gan.discriminator.trainable_weights)]
+    assert all(changed_g) and all(changed_d)
+    assert int(gan.g_optimizer.iterations) == 1 and int(gan.d_optimizer.iterations) == 1
+
+
+def test_noisy_labels_follow_the_seed_ranges(gan):
+    real, fake = gan.noisy_labels(10_000)
+    real, fake = real.numpy(), fake.numpy()
+    assert 0.5 <= real.min() and real.max() <= 1.5 and abs(real.mean() - 1.0) < 0.02
+    assert 0.0 <= fake.min() and fake.max() <= 0.25 and abs(fake.mean() - 0.125) < 0.01
+
+
+def test_exported_generator_signatures(gan, tmp_path):
+    export.export_generator(gan.generator, str(tmp_path), z_dim=100)
+    loaded = tf.saved_model.load(str(tmp_path))
+    serve = loaded.signatures["serving_default"]
+    assert serve.structured_input_signature[1]["z"].shape.as_list() == [None, 100]
+    z = np.random.default_rng(0).standard_normal((3, 100)).astype(np.float32)
+    images = serve(z=tf.constant(z))["images"]
+    assert images.dtype == tf.uint8 and images.shape == (3, 64, 64, 3)
+    expected = export.to_uint8_pixels(gan.generator(z, training=False)).numpy()
+    np.testing.assert_array_equal(images.numpy(), expected)
+
+    sample = loaded.signatures["sample"]
+    first = sample(count=tf.constant(4), seed=tf.constant(7, tf.int64))["images"].numpy()
+    again = sample(count=tf.constant(4), seed=tf.constant(7, tf.int64))["images"].numpy()
+    other = sample(count=tf.constant(4), seed=tf.constant(8, tf.int64))["images"].numpy()
+    assert first.shape == (4, 64, 64, 3)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_to_uint8_pixels_rule():
+    out = export.to_uint8_pixels(tf.constant([-1.5, -1.0, 0.0, 1.0, 2.0])).numpy()
+    assert out.tolist() == [0, 0, 128, 255, 255]

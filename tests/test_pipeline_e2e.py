@@ -1,0 +1,102 @@
+"""The whole DAG on a tiny configuration, LocalDagRunner + Beam DirectRunner, asserted on artifacts."""
+import math
+import os
+
+import ml_metadata as mlmd
+import pytest
+import tensorflow as tf
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx.orchestration import metadata
+from google.protobuf import text_format
+
+from data import celeba_files
+from pipeline import run_local
+from pipeline.run_outputs import read_run_outputs
+from pipeline_config import PipelineConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    config = PipelineConfig(
+        data_root=str(root / "data"), synthetic_num_images=64, output_root=str(root / "out"),
+        train_steps=2, batch_size=16, eval_num_samples=64, eval_batch_size=32,
+        sample_grid_size=4,
+        max_fd_ratio_to_untrained=100.0)  # 2 steps cannot halve the FD; bless so Pusher runs
+    run_local.prepare_data(config)
+    run_local.run(config)
+    first = read_run_outputs(config.metadata_path)
+    run_local.run(config)
+    second = read_run_outputs(config.metadata_path)
+    store = mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(config.metadata_path))
+    return config, first, second, store
+
+
+def latest(store, type_name):
+    return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+
+
+def split_records(uri, split):
+    files = tf.io.gfile.glob(os.path.join(uri, f"Split-{split}", "*"))
+    return list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
+
+
+def test_examples_per_split_equal_the_partition_file(tiny_run):
+    config, _, _, store = tiny_run
+    partitions = celeba_files.read_partition_file(
+        os.path.join(config.data_root, celeba_files.PARTITION_FILE))
+    uris = [a.uri for a in store.get_artifacts_by_type("Examples") if "CelebAExampleGen" in a.uri]
+    assert len(uris) == 1, uris
+    for split_id, split in celeba_files.PARTITION_NAMES.items():
+        expected = sum(1 for v in partitions.values() if v == split_id)
+        assert len(split_records(uris[0], split)) == expected > 0
+
+
+def test_schema_holds_the_image_feature(tiny_run):
+    _, _, _, store = tiny_run
+    schema = text_format.Parse(
+        open(os.path.join(latest(store, "Schema").uri, "schema.pbtxt")).read(), schema_pb2.Schema())
+    features = {f.name: f for f in schema.feature}
+    assert features["image"].type == schema_pb2.BYTES
+    assert features["height"].type == schema_pb2.INT and "attr_Smiling" in features
+
+
+def test_transformed_images_are_64x64x3_in_unit_range(tiny_run):
+    _, _, _, store = tiny_run
+    transformed = [a for a in store.get_artifacts_by_type("Examples") if "Transform" in a.uri][0]
+    spec = {"image": tf.io.FixedLenFeature([64, 64, 3], tf.float32)}
+    records = split_records(transformed.uri, "train")
+    images = tf.io.parse_example(records, spec)["image"].numpy()
+    assert images.shape[1:] == (64, 64, 3) and len(images) > 0
+    assert images.min() >= -1.0 and images.max() <= 1.0 and images.std() > 0.1
+
+
+def test_pushed_generator_maps_z_to_uint8_images(tiny_run):
+    _, first, _, _ = tiny_run
+    assert first.pushed_model and os.path.isdir(first.pushed_model)
+    serve = tf.saved_model.load(first.pushed_model).signatures["serving_default"]
+    images = serve(z=tf.random.normal([5, 100]))["images"]
+    assert images.dtype == tf.uint8 and images.shape == (5, 64, 64, 3)
+
+
+def test_metrics_are_finite_and_blessing_is_recorded(tiny_run):
+    _, first, _, store = tiny_run
+    key = "fd/random_embedding"
+    for name in (key, key + "_untrained", key + "_ratio_to_untrained"):
+        assert math.isfinite(first.metrics[name]) and first.metrics[name] > 0
+    assert first.metrics["num_generated_images"] == 64
+    assert os.path.getsize(first.sample_grid) > 1000
+    blessing = latest(store, "ModelBlessing")
+    model = latest(store, "Model")
+    assert blessing.custom_properties["blessed"].int_value == 1
+    assert blessing.custom_properties["current_model_id"].int_value == model.id
+    assert os.path.exists(os.path.join(blessing.uri, "BLESSED"))
+
+
+def test_second_run_is_served_from_cache(tiny_run):
+    _, first, second, _ = tiny_run
+    assert set(first.executions) == {"COMPLETE"}
+    assert second.fully_cached and second.run_id != first.run_id
+    assert second.metrics == first.metrics

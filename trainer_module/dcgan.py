@@ -1,0 +1,60 @@
+"""The DCGAN as one tf_keras Model whose train_step reads like the seed's algorithm."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+
+class DCGAN(keras.Model):
+    """Generator and discriminator trained together, with the seed's noisy labels."""
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
+                 real_label_noise: float = 0.5, fake_label_noise: float = 0.25):
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        self.z_dim = z_dim
+        self.real_label_noise = real_label_noise
+        self.fake_label_noise = fake_label_noise
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer,
+                d_optimizer: keras.optimizers.Optimizer):
+        super().compile()
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.bce = keras.losses.BinaryCrossentropy()
+
+    def sample_z(self, batch_size) -> tf.Tensor:
+        return tf.random.normal([batch_size, self.z_dim])
+
+    def noisy_labels(self, batch_size):
+        """Real labels 1 + a*U(-1, 1), fake labels b*U(0, 1): the seed's label smoothing."""
+        real = 1.0 + self.real_label_noise * tf.random.uniform([batch_size, 1], -1.0, 1.0)
+        fake = self.fake_label_noise * tf.random.uniform([batch_size, 1], 0.0, 1.0)
+        return real, fake
+
+    def train_step(self, real_images):
+        batch_size = tf.shape(real_images)[0]
+        z = self.sample_z(batch_size)
+        real_labels, fake_labels = self.noisy_labels(batch_size)
+
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake_images = self.generator(z, training=True)
+            real_scores = self.discriminator(real_images, training=True)
+            fake_scores = self.discriminator(fake_images, training=True)
+            d_loss = self.bce(real_labels, real_scores) + self.bce(fake_labels, fake_scores)
+            g_loss = self.bce(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
+
+        self._descend(self.d_optimizer, d_tape, d_loss, self.discriminator)
+        self._descend(self.g_optimizer, g_tape, g_loss, self.generator)
+        return {"d_loss": d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(real_scores), "d_fake": tf.reduce_mean(fake_scores)}
+
+    @staticmethod
+    def _descend(optimizer, tape, loss, network):
+        weights = network.trainable_weights
+        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
