@@ -13,11 +13,13 @@ import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
 from pipeline_config import PipelineConfig  # noqa: E402
 
