@@ -1,4 +1,4 @@
-.PHONY: setup run test bench
+.PHONY: setup run test bench-train
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
@@ -9,3 +9,9 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest $(ARGS)
+
+# Train-step speed against the seed's Keras code and the PyTorch twin (in its own Python 3.11 venv).
+bench-train: setup
+	@test -x .venv-torch/bin/python || { py311=$$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python3 2>/dev/null | head -1); \
+	  $${py311:-python3.11} -m venv .venv-torch && .venv-torch/bin/pip install --quiet torch==2.13.0 numpy; }
+	.venv/bin/python bench/train_speed.py $(ARGS)

@@ -3,16 +3,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pipeline_config import PipelineConfig
 from trainer_module import export
 from trainer_module.run import build_dcgan
 
-CONFIG = {"z_dim": 100, "image_size": 64, "real_label_noise": 0.5, "fake_label_noise": 0.25,
-          "learning_rate": 2e-4, "beta_1": 0.5}
+CONFIG = PipelineConfig().trainer_custom_config()
 
 
 @pytest.fixture(scope="module")
 def gan():
-    tf.random.set_seed(0)
     return build_dcgan(CONFIG)
 
 
@@ -34,6 +33,14 @@ def test_noisy_labels_follow_the_seed_ranges(gan):
     real, fake = real.numpy(), fake.numpy()
     assert 0.5 <= real.min() and real.max() <= 1.5 and abs(real.mean() - 1.0) < 0.02
     assert 0.0 <= fake.min() and fake.max() <= 0.25 and abs(fake.mean() - 0.125) < 0.01
+
+
+def test_label_flipping_swaps_real_and_fake_labels_at_the_configured_rate():
+    flipping = build_dcgan(dict(CONFIG, label_flip_probability=0.3))
+    real, fake = (labels.numpy().ravel() for labels in flipping.noisy_labels(10_000))
+    flipped = real <= 0.25  # a fake-range label where a real one belongs
+    assert abs(flipped.mean() - 0.3) < 0.02
+    assert (fake[flipped] >= 0.5).all() and (fake[~flipped] <= 0.25).all()
 
 
 def test_exported_generator_signatures(gan, tmp_path):

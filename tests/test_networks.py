@@ -28,7 +28,8 @@ def test_generator_shape_and_parameter_count():
 def test_discriminator_shape_and_parameter_count():
     d = build_discriminator(64)
     assert d.output_shape == (None, 1)
-    assert d.layers[-3].output_shape == (None, 4, 4, 1)  # last Conv(1, k4, s2) before Flatten
+    last_conv = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"][-1]
+    assert last_conv.output_shape == (None, 4, 4, 1)  # Conv(1, k4, s2) before Flatten
     expected = (conv_params(4, 3, 64)
                 + conv_params(4, 64, 128) + batchnorm_params(128)
                 + conv_params(4, 128, 256) + batchnorm_params(256)
@@ -36,3 +37,21 @@ def test_discriminator_shape_and_parameter_count():
     assert d.count_params() == expected == 664_530
     out = d(np.zeros((2, 64, 64, 3), np.float32)).numpy()
     assert ((out > 0) & (out < 1)).all()  # sigmoid output
+
+
+def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():
+    g = build_generator(100, variant="paper")
+    d = build_discriminator(64, variant="paper")
+    assert g.count_params() == build_generator(100).count_params()
+    kinds = [layer.__class__.__name__ for layer in g.layers]
+    assert kinds.count("ReLU") == 3 and "LeakyReLU" not in kinds
+    kernel = g.layers[0].kernel.numpy()
+    assert abs(kernel.std() - 0.02) < 0.002 and abs(kernel.mean()) < 0.001
+    gammas = np.concatenate([layer.gamma.numpy() for layer in d.layers
+                             if layer.__class__.__name__ == "BatchNormalization"])
+    assert abs(gammas.mean() - 1.0) < 0.01 and 0.01 < gammas.std() < 0.03
+
+
+def test_seed_variant_uses_leaky_relu_in_g():
+    kinds = [layer.__class__.__name__ for layer in build_generator(100).layers]
+    assert kinds.count("LeakyReLU") == 3 and "ReLU" not in kinds

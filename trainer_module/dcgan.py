@@ -10,32 +10,49 @@ import tf_keras as keras  # noqa: E402
 
 
 class DCGAN(keras.Model):
-    """Generator and discriminator trained together, with the seed's noisy labels."""
+    """Generator and discriminator trained together, with the seed's noisy labels.
+
+    Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
+    checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
+    """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
-                 real_label_noise: float = 0.5, fake_label_noise: float = 0.25):
+                 real_label_noise: float = 0.5, fake_label_noise: float = 0.25,
+                 label_flip_probability: float = 0.0, seed: int = 0):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
         self.z_dim = z_dim
         self.real_label_noise = real_label_noise
         self.fake_label_noise = fake_label_noise
+        self.label_flip_probability = label_flip_probability
+        self.rng = tf.random.Generator.from_seed(seed)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
                 d_optimizer: keras.optimizers.Optimizer):
         super().compile()
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
-        self.bce = keras.losses.BinaryCrossentropy()
+        # Per-example losses, averaged over the global batch: correct under any tf.distribute
+        # strategy (gradients are summed across replicas).
+        self.bce = keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE)
 
     def sample_z(self, batch_size) -> tf.Tensor:
-        return tf.random.normal([batch_size, self.z_dim])
+        return self.rng.normal([batch_size, self.z_dim])
 
     def noisy_labels(self, batch_size):
-        """Real labels 1 + a*U(-1, 1), fake labels b*U(0, 1): the seed's label smoothing."""
-        real = 1.0 + self.real_label_noise * tf.random.uniform([batch_size, 1], -1.0, 1.0)
-        fake = self.fake_label_noise * tf.random.uniform([batch_size, 1], 0.0, 1.0)
-        return real, fake
+        """Real labels 1 + a*U(-1, 1), fake labels b*U(0, 1): the seed's label smoothing.
+
+        With probability `label_flip_probability` an example's real and fake labels swap
+        (the occasional flipping the seed mentions).
+        """
+        real = 1.0 + self.real_label_noise * self.rng.uniform([batch_size, 1], -1.0, 1.0)
+        fake = self.fake_label_noise * self.rng.uniform([batch_size, 1], 0.0, 1.0)
+        flip = self.rng.uniform([batch_size, 1]) < self.label_flip_probability
+        return tf.where(flip, fake, real), tf.where(flip, real, fake)
+
+    def average_bce(self, labels, scores) -> tf.Tensor:
+        return tf.nn.compute_average_loss(self.bce(labels, scores))
 
     def train_step(self, real_images):
         batch_size = tf.shape(real_images)[0]
@@ -46,15 +63,21 @@ class DCGAN(keras.Model):
             fake_images = self.generator(z, training=True)
             real_scores = self.discriminator(real_images, training=True)
             fake_scores = self.discriminator(fake_images, training=True)
-            d_loss = self.bce(real_labels, real_scores) + self.bce(fake_labels, fake_scores)
-            g_loss = self.bce(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
+            d_loss = self.average_bce(real_labels, real_scores) + self.average_bce(fake_labels, fake_scores)
+            g_loss = self.average_bce(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
 
         self._descend(self.d_optimizer, d_tape, d_loss, self.discriminator)
         self._descend(self.g_optimizer, g_tape, g_loss, self.generator)
         return {"d_loss": d_loss, "g_loss": g_loss,
-                "d_real": tf.reduce_mean(real_scores), "d_fake": tf.reduce_mean(fake_scores)}
+                "d_real": tf.nn.compute_average_loss(tf.reshape(real_scores, [-1])),
+                "d_fake": tf.nn.compute_average_loss(tf.reshape(fake_scores, [-1]))}
 
     @staticmethod
     def _descend(optimizer, tape, loss, network):
+        """One optimizer step; scales the loss when mixed precision uses a LossScaleOptimizer."""
         weights = network.trainable_weights
-        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        scaled = isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer)
+        gradients = tape.gradient(optimizer.get_scaled_loss(loss) if scaled else loss, weights)
+        if scaled:
+            gradients = optimizer.get_unscaled_gradients(gradients)
+        optimizer.apply_gradients(zip(gradients, weights))

@@ -1,0 +1,105 @@
+"""The training loop: resume after SIGKILL, divergence stop, determinism, what it writes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pipeline_config import PipelineConfig
+from trainer_module.run import build_dcgan
+from trainer_module.training_loop import LoopSettings, SampleGrids, TrainingDiverged, train
+
+WORKER = Path(__file__).with_name("train_worker.py")
+CHECKPOINT_EVERY = 3  # as in train_worker.py
+
+
+def start_worker(checkpoint_dir, steps, weights_out):
+    return subprocess.Popen([sys.executable, str(WORKER), str(checkpoint_dir), str(steps),
+                             str(weights_out)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+
+
+def load_weights(path):
+    with np.load(path) as data:
+        return [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
+
+
+@pytest.mark.slow
+def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path):
+    steps = 12
+    reference = start_worker(tmp_path / "uninterrupted", steps, tmp_path / "reference.npz")
+    assert reference.wait(timeout=300) == 0
+
+    worker = start_worker(tmp_path / "ckpt", steps, tmp_path / "never.npz")
+    last_step = 0
+    deadline = time.time() + 300
+    for line in worker.stdout:  # kill part-way, just after step 7 (checkpoint at 6)
+        last_step = int(line.split()[1]) if line.startswith("step ") else last_step
+        if last_step >= 7 or time.time() > deadline:
+            worker.send_signal(signal.SIGKILL)
+            break
+    worker.wait(timeout=60)
+    assert worker.returncode == -signal.SIGKILL and not (tmp_path / "never.npz").exists()
+
+    restarted = start_worker(tmp_path / "ckpt", steps, tmp_path / "resumed.npz")
+    out, _ = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0
+    resumed_at = int(out.split("at step ")[1].split()[0])
+    assert last_step - CHECKPOINT_EVERY <= resumed_at <= last_step  # at most one interval lost
+    steps_run = [int(line.split()[1]) for line in out.splitlines() if line.startswith("step ")]
+    assert steps_run == list(range(resumed_at + 1, steps + 1))  # the count continues
+    for resumed, expected in zip(load_weights(tmp_path / "resumed.npz"),
+                                 load_weights(tmp_path / "reference.npz")):
+        np.testing.assert_allclose(resumed, expected, rtol=1e-5, atol=1e-6)
+
+
+def tiny_settings(tmp_path, steps, **kw):
+    return LoopSettings(steps=steps, global_batch_size=4, steps_per_epoch=2,
+                        checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_every=2, **kw)
+
+
+def fixed_batches():
+    batch = np.random.default_rng(1).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
+    return tf.data.Dataset.from_tensors(batch).repeat()
+
+
+def test_same_seed_gives_identical_losses_and_weights(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        gan = build_dcgan(PipelineConfig().trainer_custom_config())
+        logs = train(gan, fixed_batches(), tiny_settings(tmp_path / name, 3))
+        runs.append((logs, gan.generator.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):
+    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 2))  # checkpoint at step 2
+    poisoned = fixed_batches().map(lambda x: x * np.nan)
+    with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2"):
+        train(gan, poisoned, tiny_settings(tmp_path, 4))
+    assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
+
+
+def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
+    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    samples = SampleGrids(gan.generator, 100, str(tmp_path / "samples"), grid_size=2)
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every=1),
+          samples=samples)
+    gif = samples.save_gif()
+    assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png", "epoch_002.png", "progress.gif"]
+    from PIL import Image
+    with Image.open(gif) as image:
+        assert image.n_frames == 2 and image.size == (2 * 64 + 2, 2 * 64 + 2)
+    tags = set()
+    for event_file in tf.io.gfile.glob(str(tmp_path / "tb" / "*")):
+        for event in tf.compat.v1.train.summary_iterator(event_file):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "samples"} <= tags

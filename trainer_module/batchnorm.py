@@ -1,0 +1,34 @@
+"""Re-estimate the generator's BatchNorm statistics before export.
+
+During training BN normalises with batch statistics; at inference it uses moving averages
+(momentum 0.99), which after a short run still carry the initial (0, 1) values and lag the
+fast-changing weights. Averaging the batch statistics of a few fresh z batches with the final
+weights gives the exported generator the statistics it was trained with.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+
+def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: int = 16,
+                                 batch_size: int = 128, seed: int = 0) -> None:
+    """Sets every BN layer's moving mean/variance to the mean of `batches` batch statistics."""
+    bn_layers = [layer for layer in generator.layers
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+    if not bn_layers:
+        return
+    saved_momentum = [layer.momentum for layer in bn_layers]
+    rng = tf.random.Generator.from_seed(seed)
+    try:
+        for index in range(1, batches + 1):
+            for layer in bn_layers:  # cumulative average: new = old * (1 - 1/i) + batch / i
+                layer.momentum = 1.0 - 1.0 / index
+            generator(rng.normal([batch_size, z_dim]), training=True)
+    finally:
+        for layer, momentum in zip(bn_layers, saved_momentum):
+            layer.momentum = momentum

@@ -1,0 +1,160 @@
+"""The loop around DCGAN.train_step: checkpoints and resume, progress, TensorBoard, divergence stop.
+
+The step runs as one tf.function called from Python (Keras `fit` runs the same step much slower
+on these CPUs). Everything a resumed run needs is in the checkpoint: both networks, both
+optimizers, the step counter and the random generator's state.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import os
+import time
+from typing import Callable, Optional
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+from trainer_module import images  # noqa: E402
+from trainer_module.dcgan import DCGAN  # noqa: E402
+
+SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss became NaN or Inf; the message names the step and the last good checkpoint."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopSettings:
+    steps: int
+    global_batch_size: int
+    steps_per_epoch: int
+    checkpoint_dir: str
+    checkpoint_every: int
+    log_dir: Optional[str] = None  # TensorBoard; None = no event files
+    log_every: int = 10
+
+
+class SampleGrids:
+    """A grid of G(z) for one fixed z after every epoch (PNG + TensorBoard), and a GIF of them."""
+
+    def __init__(self, generator: keras.Model, z_dim: int, out_dir: str, grid_size: int = 8,
+                 seed: int = 2024):
+        self.generator = generator
+        self.out_dir = out_dir
+        self.grid_size = grid_size
+        self.z = np.random.default_rng(seed).standard_normal(
+            (grid_size * grid_size, z_dim)).astype(np.float32)
+        self.frames = []
+
+    def record(self, label: str) -> str:
+        samples = self.generator(self.z, training=False).numpy()
+        path = os.path.join(self.out_dir, f"{label}.png")
+        self.frames.append(images.save_image_grid(samples, path, columns=self.grid_size))
+        tf.summary.image("samples", np.asarray(self.frames[-1])[None], step=None)
+        return path
+
+    def save_gif(self) -> Optional[str]:
+        if not self.frames:
+            return None
+        path = os.path.join(self.out_dir, "progress.gif")
+        images.save_gif(self.frames, path)
+        return path
+
+
+def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
+    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
+                               g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+                               rng=gan.rng, step=step)
+
+
+def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:
+    """One train_step on every replica, losses summed (each is already a global-batch mean)."""
+
+    @tf.function
+    def step(batch):
+        per_replica = strategy.run(gan.train_step, args=(batch,))
+        return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for name, value in per_replica.items()}
+
+    return step
+
+
+class _Throughput:
+    """Images/s over the last few steps (the first step's tracing would skew a running mean)."""
+
+    def __init__(self, batch_size: int, window: int = 10):
+        self.batch_size = batch_size
+        self.times = collections.deque(maxlen=window + 1)
+
+    def tick(self) -> float:
+        self.times.append(time.perf_counter())
+        if len(self.times) < 2:
+            return 0.0
+        return (len(self.times) - 1) * self.batch_size / (self.times[-1] - self.times[0])
+
+
+def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
+          strategy: Optional[tf.distribute.Strategy] = None,
+          samples: Optional[SampleGrids] = None,
+          on_step: Optional[Callable[[int], None]] = None) -> dict:
+    """Runs train_step up to `settings.steps`, resuming from the latest checkpoint if any.
+
+    `on_step(step)` is called after each completed step (e.g. to report progress elsewhere).
+
+    Returns the last step's logs as floats. Raises TrainingDiverged on a non-finite loss
+    without saving that step, so the last checkpoint stays good.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    checkpoint = _checkpoint(gan, step_counter)
+    manager = tf.train.CheckpointManager(checkpoint, settings.checkpoint_dir, max_to_keep=2)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        print(f"Resuming from {manager.latest_checkpoint} at step {int(step_counter)}")
+    start = int(step_counter)
+
+    writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
+              else tf.summary.create_noop_writer())
+    run_step = _distributed_step(gan, strategy)
+    batches = iter(strategy.experimental_distribute_dataset(dataset))
+    progress = keras.utils.Progbar(settings.steps, stateful_metrics=["d_loss", "g_loss", "img/s"])
+    throughput = _Throughput(settings.global_batch_size)
+    throughput.tick()
+    logs = {}
+    with writer.as_default():
+        for step in range(start + 1, settings.steps + 1):
+            logs = {name: float(value) for name, value in run_step(next(batches)).items()}
+            _stop_if_diverged(logs, step, manager.latest_checkpoint)
+            step_counter.assign(step)
+            rate = throughput.tick()
+            progress.update(step, values=[("d_loss", logs["d_loss"]), ("g_loss", logs["g_loss"]),
+                                          ("img/s", rate)])
+            tf.summary.experimental.set_step(step)
+            if step % settings.log_every == 0 or step == settings.steps:
+                for name in SCALARS:
+                    tf.summary.scalar(name, logs[name])
+                tf.summary.scalar("images_per_second", rate)
+            if step % settings.checkpoint_every == 0 or step == settings.steps:
+                manager.save(checkpoint_number=step)
+            if samples and step % settings.steps_per_epoch == 0:
+                samples.record(f"epoch_{step // settings.steps_per_epoch:03d}")
+            if on_step:
+                on_step(step)
+        if samples and (not samples.frames or settings.steps % settings.steps_per_epoch):
+            samples.record("final")
+    writer.flush()
+    return logs
+
+
+def _stop_if_diverged(logs: dict, step: int, last_checkpoint: Optional[str]) -> None:
+    bad = {name: value for name, value in logs.items() if not math.isfinite(value)}
+    if bad:
+        raise TrainingDiverged(
+            f"{', '.join(f'{k}={v}' for k, v in bad.items())} at step {step}; training stopped. "
+            f"Last good checkpoint: {last_checkpoint or 'none yet'}")
