@@ -37,6 +37,15 @@ class PipelineConfig:
     synthetic_seed: int = 0
     # Without list_eval_partition.txt: TFX's hash split on the file name, buckets (train, eval, test).
     hash_split_buckets: tuple[int, int, int] = (8, 1, 1)
+    # CelebAExampleGen's ingestion policy (docs/ingestion.md). The format is read from the bytes,
+    # not the file name; other files are set aside with a reason in the ingestion report.
+    allowed_image_formats: tuple[str, ...] = ("JPEG", "PNG")
+    min_image_side: int = 64  # the generator's output size: smaller images would be upscaled
+    max_image_pixels: int = 4096 * 4096  # decompression-bomb guard, checked before decoding
+    max_image_bytes: int = 16 * 2**20  # larger files are not read into memory
+    max_rejected_fraction: float = 0.01  # more set aside than this stops the run
+    # The curated schema ExampleValidator checks every split against (through ImportSchemaGen).
+    schema_file: str = str(PROJECT_ROOT / "schema" / "schema.pbtxt")
 
     # --- Transform --------------------------------------------------------------------------
     crop_size: int = 178  # centre square crop of the 178x218 aligned faces, before resizing
@@ -44,25 +53,60 @@ class PipelineConfig:
 
     # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
     batch_size: int = 128
-    train_steps: int = 180
+    train_steps: int = 200  # ~3.2 s a step on 2 cores: the default run stays within 15 minutes
     z_dim: int = 100
     learning_rate: float = 2e-4
     beta_1: float = 0.5
     real_label_noise: float = 0.5  # real labels ~ 1 + 0.5 * U(-1, 1)
     fake_label_noise: float = 0.25  # fake labels ~ 0.25 * U(0, 1)
-    train_seed: int = 0
+    label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
+    variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    train_seed: int = 0  # initial weights, z and label noise
     shuffle_buffer: int = 4096
+    checkpoint_every_steps: int = 25  # full-state checkpoints for resuming a crashed Trainer
+    log_every_steps: int = 5  # TensorBoard scalars
+    steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
+    distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
+    mixed_precision: bool = False  # mixed_float16 with loss scaling; for GPUs
 
-    # --- Evaluator --------------------------------------------------------------------------
-    eval_split: str = "eval"
-    eval_num_samples: int = 1000  # generated images per model
-    eval_max_real_images: int = 10000  # real images read from `eval_split` at most
+    # --- Evaluator (docs/evaluation.md) ------------------------------------------------------
+    # Reference statistics from the training images, the FID convention of TTUR and StyleGAN;
+    # the built-in set's eval split (~400 images) is too small for 512-d feature statistics.
+    eval_split: str = "train"
+    eval_num_samples: int = 2000  # generated images per model
+    eval_max_real_images: int = 50000  # real images read from `eval_split` at most
     eval_batch_size: int = 250
     embedding_seed: int = 0
-    # Blessed only when FD(trained) <= ratio * FD(untrained generator, same architecture).
+    # Feature extractors, named in every metric key: "random_embedding" (offline, not comparable
+    # with papers), "inception_ttur" (comparable with papers; needs eval_inception_ttur_path),
+    # "inception_keras" (ImageNet InceptionV3 from a local file or Keras' cache).
+    eval_extractors: tuple[str, ...] = ("random_embedding",)
+    eval_inception_ttur_path: str = ""  # TTUR's classify_image_graph_def.pb
+    eval_inception_keras_weights: str = ""  # "" = Keras' cache
+    # Of "fid", "kid", "prdc" (precision, recall, density, coverage), "swd", "ms_ssim".
+    eval_metrics: tuple[str, ...] = ("fid", "kid", "prdc", "ms_ssim")
+    # The gate's metric against the untrained generator and the baseline: fid/<extractor> or
+    # kid/<extractor>.
+    eval_primary_metric: str = "fid/random_embedding"
+    eval_feature_subset_size: int = 2000  # features kept per set for KID and precision/recall
+    eval_image_subset_size: int = 1000  # images kept per set for SWD and MS-SSIM
+    eval_kid_subsets: int = 100
+    eval_kid_subset_size: int = 1000
+    eval_swd_patches_per_image: int = 128
+    eval_ms_ssim_pairs: int = 500
+    # Real and reference-generator statistics reused across runs, kept in
+    # <pipeline_root>/gan_evaluator_cache.
+    eval_cache_statistics: bool = True
+    # Blessed only when primary(trained) <= ratio * primary(untrained generator, same architecture),
     max_fd_ratio_to_untrained: float = 0.5
-    # ... and, when a blessed baseline exists, FD(trained) <= (1 + tolerance) * FD(baseline).
+    # ... every (metric key, "max" | "min", limit) here holds,
+    # e.g. (("precision/random_embedding", "min", 0.1),),
+    eval_thresholds: tuple[tuple[str, str, float], ...] = ()
+    # ... and, with a blessed baseline, primary(trained) <= (1 + tolerance) * primary(baseline).
     baseline_fd_tolerance: float = 0.1
+    # Compare with the latest blessed model (a LatestBlessedModelStrategy Resolver). Off by default:
+    # a resolver runs as its own node every run, so a re-run is never served wholly from the cache.
+    eval_compare_with_baseline: bool = False
     sample_grid_size: int = 8  # the grid PNG is N x N samples
 
     # --- Derived locations --------------------------------------------------------------------
@@ -88,8 +132,17 @@ class PipelineConfig:
             "beta_1": self.beta_1,
             "real_label_noise": self.real_label_noise,
             "fake_label_noise": self.fake_label_noise,
+            "label_flip_probability": self.label_flip_probability,
+            "variant": self.variant,
             "seed": self.train_seed,
             "shuffle_buffer": self.shuffle_buffer,
+            "checkpoint_every_steps": self.checkpoint_every_steps,
+            "checkpoint_root": os.path.join(self.pipeline_root, "Trainer", "checkpoints"),
+            "log_every_steps": self.log_every_steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "distribute_strategy": self.distribute_strategy,
+            "mixed_precision": self.mixed_precision,
+            "sample_grid_size": self.sample_grid_size,
         }
 
     def transform_custom_config(self) -> dict:
@@ -97,3 +150,79 @@ class PipelineConfig:
 
     def with_overrides(self, **overrides) -> "PipelineConfig":
         return dataclasses.replace(self, **overrides)
+
+
+# --- Kubeflow Pipelines / Vertex AI (pipeline/kubeflow_runner.py) -------------------------------
+BEAM_RUNNERS = ("direct", "dataflow", "flink")
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowConfig:
+    """The same DAG on a cluster: shared storage, the project's image, a distributed Beam runner
+    for the data steps, and a GPU node for the Trainer. See docs/kubeflow.md.
+
+    The defaults are placeholders (bucket, project, registry): compiling works as they are, a run
+    needs real ones, here or through the runner's flags.
+    """
+    # Storage every pod and Beam worker reads and writes (any tf.io.gfile filesystem).
+    output_root: str = "gs://your-bucket/celeba-dcgan"  # pipeline root, pushed models, Beam temp
+    data_root: str = "gs://your-bucket/celeba"  # img_align_celeba/, list_*_celeba.txt as published
+    image: str = "gcr.io/your-gcp-project/celeba-dcgan-tfx:latest"  # built from ./Dockerfile
+    spec_path: str = str(PROJECT_ROOT / "outputs" / "kubeflow" / "celeba-dcgan.json")
+    # ~5 epochs over CelebA's 162,770 training images at batch 128.
+    train_steps: int = 6400
+
+    # Beam for CelebAExampleGen, StatisticsGen and Transform: one of BEAM_RUNNERS.
+    beam_runner: str = "dataflow"
+    gcp_project: str = "your-gcp-project"
+    gcp_region: str = "us-central1"
+    dataflow_machine_type: str = "n1-standard-4"
+    dataflow_max_workers: int = 16
+    flink_master: str = "flink-jobmanager:8081"
+    flink_environment_type: str = "EXTERNAL"  # SDK workers in a sidecar of each task manager
+    flink_environment_config: str = "localhost:50000"
+    flink_parallelism: int = 16
+
+    # The Trainer's node. gpu_type is the Kubernetes resource name on Kubeflow Pipelines
+    # ("nvidia.com/gpu"); on Vertex AI it is the accelerator, e.g. "NVIDIA_TESLA_T4".
+    trainer_gpu_count: int = 1
+    trainer_gpu_type: str = "nvidia.com/gpu"
+    trainer_cpu: float = 8.0
+    trainer_memory_gb: float = 32.0
+
+    def beam_pipeline_args(self) -> tuple[str, ...]:
+        """Arguments for the chosen Beam runner; temp and staging files go under output_root."""
+        if self.beam_runner == "direct":
+            return ("--runner=DirectRunner", "--direct_running_mode=multi_processing",
+                    "--direct_num_workers=0")  # 0: one worker per core of the pod
+        if self.beam_runner == "dataflow":
+            beam_root = f"{self.output_root.rstrip('/')}/beam"
+            return (
+                "--runner=DataflowRunner",
+                f"--project={self.gcp_project}",
+                f"--region={self.gcp_region}",
+                f"--temp_location={beam_root}/temp",
+                f"--staging_location={beam_root}/staging",
+                # Workers run the project's image: TFX, the pins and our modules are all there.
+                f"--sdk_container_image={self.image}",
+                "--sdk_location=container",
+                "--experiments=use_runner_v2",
+                f"--machine_type={self.dataflow_machine_type}",
+                f"--max_num_workers={self.dataflow_max_workers}",
+            )
+        if self.beam_runner == "flink":
+            return (
+                "--runner=FlinkRunner",
+                f"--flink_master={self.flink_master}",
+                "--flink_submit_uber_jar",
+                f"--environment_type={self.flink_environment_type}",
+                f"--environment_config={self.flink_environment_config}",
+                f"--parallelism={self.flink_parallelism}",
+            )
+        raise ValueError(f"beam_runner must be one of {BEAM_RUNNERS}, not {self.beam_runner!r}")
+
+    def pipeline_config(self, base: PipelineConfig | None = None) -> PipelineConfig:
+        """The local configuration with the cluster's storage, data, steps and Beam runner."""
+        return (base or PipelineConfig()).with_overrides(
+            output_root=self.output_root, data_root=self.data_root, synthetic_num_images=0,
+            train_steps=self.train_steps, beam_pipeline_args=self.beam_pipeline_args())
