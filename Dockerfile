@@ -28,4 +28,4 @@ COPY . /pipeline
 
 # Fail the build rather than the first run if a module the pipeline names does not import.
 RUN python -c "import trainer_module.run, trainer_module.preprocessing, \
-components.celeba_example_gen.executor, components.gan_evaluator.executor"
+components.celeba_example_gen.executor, components.anomaly_gate, components.gan_evaluator.executor"

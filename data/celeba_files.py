@@ -1,16 +1,19 @@
 """CelebA's metadata files: names, formats, reading and writing.
 
 The pipeline reads a real CelebA download and a synthetic stand-in the same
-way, so both go through these functions. The readers are strict and name the
-file and line of any problem, because a silently skipped row would shift
-labels or splits without anyone noticing.
+way, so both go through these functions. Every problem names the file and
+line, because a silently skipped row would shift labels or splits without
+anyone noticing: the `read_*` functions raise on the first one, the
+`parse_*_lines` functions keep them all so that ingestion can set the files
+they name aside and report them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 CELEBA_ATTRIBUTES: tuple[str, ...] = (
     "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes",
@@ -32,17 +35,58 @@ PARTITION_NAMES = {0: "train", 1: "eval", 2: "test"}
 """CelebA's partition ids and the split names the pipeline uses for them."""
 
 
-def _data_lines(path: str | Path) -> Iterator[tuple[int, list[str]]]:
+MALFORMED_ROW = "malformed_row"
+DUPLICATE_ROW = "duplicate_row"
+UNKNOWN_PARTITION = "unknown_partition_id"
+"""Kinds of RowProblem: why a data line gives no usable value for its file name."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One unusable data line, kept so that ingestion can account for the file it names.
+
+    `filename` is None for a problem of the whole file (a row count that does not match).
+    """
+
+    source: str
+    line: int
+    filename: Optional[str]
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}, line {self.line}: {self.message}"
+
+
+@dataclass
+class ListRows:
+    """A list file read leniently: the usable rows, and every problem line, in file order."""
+
+    rows: dict
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def strict(self) -> dict:
+        """The rows, or the first problem raised as a ValueError naming file and line."""
+        if self.problems:
+            raise ValueError(str(self.problems[0]))
+        return self.rows
+
+
+def _data_lines(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """Yield (1-based line number, whitespace-split fields) of non-blank lines.
 
     Splitting on any whitespace matters: real CelebA pads values with
     several spaces so that the columns line up.
     """
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if fields:
+            yield number, fields
+
+
+def _read_lines(path: str | Path) -> list[str]:
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            fields = line.split()
-            if fields:
-                yield number, fields
+        return f.readlines()
 
 
 def _error(path: str | Path, line: int, message: str) -> ValueError:
@@ -68,39 +112,56 @@ def write_attribute_file(
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def read_attribute_file(path: str | Path) -> tuple[list[str], dict[str, list[int]]]:
-    """Read a CelebA attribute file into (names, {file name: values}).
+def parse_attribute_lines(
+    lines: Iterable[str], source: str
+) -> tuple[list[str], ListRows]:
+    """Parse a CelebA attribute file into (names, rows of {file name: values}).
 
-    The count on the first line is checked against the rows, which catches a
-    truncated download.
+    A broken header (row count, names) raises: the file then says nothing
+    usable. A bad data line becomes a RowProblem and the first row of a
+    duplicated name is kept; the count on the first line is checked against
+    the rows, which catches a truncated download.
     """
-    lines = _data_lines(path)
+    lines = _data_lines(lines)
     number, fields = next(lines, (1, []))
     if len(fields) != 1 or not fields[0].isdigit():
-        raise _error(path, number, f"expected the row count, got {' '.join(fields)!r}")
+        raise _error(source, number, f"expected the row count, got {' '.join(fields)!r}")
     expected_count, count_line = int(fields[0]), number
 
     number, names = next(lines, (2, []))
     if not names:
-        raise _error(path, number, "missing the attribute names line")
+        raise _error(source, number, "missing the attribute names line")
     if len(set(names)) != len(names):
-        raise _error(path, number, "duplicate attribute names")
+        raise _error(source, number, "duplicate attribute names")
 
-    rows: dict[str, list[int]] = {}
+    result = ListRows({})
+    data_rows = 0
     for number, fields in lines:
+        data_rows += 1
         filename, raw = fields[0], fields[1:]
+        problem = None
         if len(raw) != len(names):
-            raise _error(path, number, f"expected {len(names)} values, got {len(raw)}")
-        if any(v not in ("1", "-1") for v in raw):
-            raise _error(path, number, "values must be 1 or -1")
-        if filename in rows:
-            raise _error(path, number, f"duplicate file name {filename}")
-        rows[filename] = [int(v) for v in raw]
+            problem = (MALFORMED_ROW, f"expected {len(names)} values, got {len(raw)}")
+        elif any(v not in ("1", "-1") for v in raw):
+            problem = (MALFORMED_ROW, "values must be 1 or -1")
+        elif filename in result.rows:
+            problem = (DUPLICATE_ROW, f"duplicate file name {filename}")
+        if problem:
+            result.problems.append(RowProblem(source, number, filename, *problem))
+        else:
+            result.rows[filename] = [int(v) for v in raw]
 
-    if len(rows) != expected_count:
-        raise _error(path, count_line,
-                     f"count says {expected_count} rows but the file has {len(rows)}")
-    return names, rows
+    if data_rows != expected_count:
+        result.problems.append(RowProblem(
+            source, count_line, None, MALFORMED_ROW,
+            f"count says {expected_count} rows but the file has {data_rows}"))
+    return names, result
+
+
+def read_attribute_file(path: str | Path) -> tuple[list[str], dict[str, list[int]]]:
+    """Read a CelebA attribute file into (names, {file name: values}); any problem raises."""
+    names, rows = parse_attribute_lines(_read_lines(path), str(path))
+    return names, rows.strict()
 
 
 def write_partition_file(path: str | Path, partitions: Mapping[str, int]) -> None:
@@ -112,19 +173,34 @@ def write_partition_file(path: str | Path, partitions: Mapping[str, int]) -> Non
     Path(path).write_text(text, encoding="utf-8")
 
 
-def read_partition_file(path: str | Path) -> dict[str, int]:
-    """Read CelebA's partition file into {file name: 0 (train), 1 (eval) or 2 (test)}."""
-    partitions: dict[str, int] = {}
-    for number, fields in _data_lines(path):
+def parse_partition_lines(lines: Iterable[str], source: str) -> ListRows:
+    """Parse CelebA's partition file into rows of {file name: 0 (train), 1 (eval) or 2 (test)}.
+
+    A bad line becomes a RowProblem: an integer id other than 0, 1 or 2 is an
+    unknown partition, anything else malformed; a duplicated name keeps its
+    first row.
+    """
+    result = ListRows({})
+    for number, fields in _data_lines(lines):
+        filename = fields[0]
+        problem = None
         if len(fields) != 2:
-            raise _error(path, number, f"expected 'file id', got {' '.join(fields)!r}")
-        filename, raw = fields
-        if raw not in ("0", "1", "2"):
-            raise _error(path, number, f"partition id must be 0, 1 or 2, got {raw!r}")
-        if filename in partitions:
-            raise _error(path, number, f"duplicate file name {filename}")
-        partitions[filename] = int(raw)
-    return partitions
+            problem = (MALFORMED_ROW, f"expected 'file id', got {' '.join(fields)!r}")
+        elif fields[1] not in ("0", "1", "2"):
+            kind = UNKNOWN_PARTITION if fields[1].lstrip("-").isdigit() else MALFORMED_ROW
+            problem = (kind, f"partition id must be 0, 1 or 2, got {fields[1]!r}")
+        elif filename in result.rows:
+            problem = (DUPLICATE_ROW, f"duplicate file name {filename}")
+        if problem:
+            result.problems.append(RowProblem(source, number, filename, *problem))
+        else:
+            result.rows[filename] = int(fields[1])
+    return result
+
+
+def read_partition_file(path: str | Path) -> dict[str, int]:
+    """Read CelebA's partition file into {file name: 0, 1 or 2}; any problem raises."""
+    return parse_partition_lines(_read_lines(path), str(path)).strict()
 
 
 def hash_split(filename: str | PurePath, ratios: Sequence[float] = (0.8, 0.1, 0.1)) -> int:

@@ -75,6 +75,7 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
     states = ", ".join(f"{count} {state.lower()}" for state, count in sorted(outputs.executions.items()))
     print(f"\nRun {outputs.run_id} finished in {seconds:.0f} s ({states}"
           f"{'; served from cache' if outputs.fully_cached else ''}).")
+    print(outputs.ingestion_summary)
     print(f"  Frechet distance ({key}): trained {m[key]:.3f}, untrained {m[key + '_untrained']:.3f}"
           f" (ratio {m[key + '_ratio_to_untrained']:.3f})")
     print(f"  Metrics:       {os.path.join(outputs.evaluation_dir, 'metrics.json')}")

@@ -10,6 +10,7 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
+from components.celeba_example_gen import report as ingestion_report
 from components.gan_evaluator import executor as evaluator_executor
 
 
@@ -21,6 +22,7 @@ class RunOutputs:
     evaluation_dir: str
     sample_grid: str
     pushed_model: Optional[str]  # None when the evaluator did not bless the model
+    ingestion_summary: str  # CelebAExampleGen's counts and its report's path
 
     @property
     def fully_cached(self) -> bool:
@@ -47,6 +49,10 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
         raise RuntimeError("the run recorded no model evaluation")
     with open(os.path.join(evaluation.uri, evaluator_executor.METRICS_FILE)) as f:
         metrics = json.load(f)
+    examples = _latest([a for a in store.get_artifacts_by_type("Examples")
+                        if "ingestion_report" in a.custom_properties])
+    report_path = examples.custom_properties["ingestion_report"].string_value
+    ingestion = ingestion_report.summary(ingestion_report.read_report(examples.uri), report_path)
     pushed = _latest(store.get_artifacts_by_type("PushedModel"))
     pushed_dir = None
     if pushed is not None and pushed.custom_properties["pushed"].int_value == 1:
@@ -54,4 +60,4 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
     return RunOutputs(run_id=run.name, executions=states, metrics=metrics,
                       evaluation_dir=evaluation.uri,
                       sample_grid=os.path.join(evaluation.uri, evaluator_executor.SAMPLE_GRID_FILE),
-                      pushed_model=pushed_dir)
+                      pushed_model=pushed_dir, ingestion_summary=ingestion)

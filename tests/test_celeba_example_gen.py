@@ -1,36 +1,29 @@
-"""CelebAExampleGen's executor run for real (Beam DirectRunner) on small CelebA-layout folders."""
+"""CelebAExampleGen's executor run for real (Beam DirectRunner) on small CelebA-layout folders.
+
+The helpers here (read_split, feature) are shared with the other ingestion tests.
+"""
 import os
 import shutil
 
 import pytest
 import tensorflow as tf
-from tfx.proto import example_gen_pb2
-from tfx.types import artifact_utils, standard_artifacts
-from tfx.utils import proto_utils
+from tfx.types import artifact_utils
 
-from components.celeba_example_gen.component import CelebAExampleGen
-from components.celeba_example_gen.executor import Executor, ImageReadError, image_to_example
+from components.celeba_example_gen.driver import Driver
+from components.celeba_example_gen.policy import IngestionPolicy
+from components.celeba_example_gen.report import REPORT_FILE, read_report
+from components.celeba_example_gen.standalone import exec_properties, run_example_gen
 from data import celeba_files
 from data.synthetic_celeba import generate_dataset
+from pipeline_config import PipelineConfig
 
 NUM_IMAGES = 30
+SPLITS = ("train", "eval", "test")
 
 
 @pytest.fixture(scope="module")
 def celeba_root(tmp_path_factory):
     return str(generate_dataset(tmp_path_factory.mktemp("celeba"), NUM_IMAGES, seed=3))
-
-
-def run_example_gen(data_root, output_dir):
-    """Runs the executor with the exact exec properties the component would hand it."""
-    component = CelebAExampleGen(data_root=data_root)
-    props = dict(component.exec_properties)
-    for key in ("input_config", "output_config"):
-        props[key] = proto_utils.proto_to_json(props[key]) if not isinstance(props[key], str) else props[key]
-    examples = standard_artifacts.Examples()
-    examples.uri = str(output_dir)
-    Executor().Do({}, {"examples": [examples]}, props)
-    return examples
 
 
 def read_split(examples, split):
@@ -48,7 +41,7 @@ def test_splits_follow_the_partition_file_and_attributes_are_kept(celeba_root, t
     examples = run_example_gen(celeba_root, tmp_path)
     partitions = celeba_files.read_partition_file(os.path.join(celeba_root, celeba_files.PARTITION_FILE))
     names, rows = celeba_files.read_attribute_file(os.path.join(celeba_root, celeba_files.ATTRIBUTE_FILE))
-    assert artifact_utils.decode_split_names(examples.split_names) == ["train", "eval", "test"]
+    assert artifact_utils.decode_split_names(examples.split_names) == list(SPLITS)
     seen = {}
     for split_id, split in celeba_files.PARTITION_NAMES.items():
         for example in read_split(examples, split):
@@ -59,33 +52,58 @@ def test_splits_follow_the_partition_file_and_attributes_are_kept(celeba_root, t
             for name, value in zip(names, rows[filename]):
                 assert feature(example, f"attr_{name}") == [1 if value == 1 else 0]
             with open(os.path.join(celeba_root, celeba_files.IMAGE_DIR, filename), "rb") as f:
-                assert feature(example, "image") == [f.read()]
+                encoded = f.read()
+            assert feature(example, "image") == [encoded]
+            assert feature(example, "byte_size") == [len(encoded)]
     assert seen == partitions  # every file once, in the split its partition id names
+
+
+def test_a_clean_run_reports_every_file_and_records_the_counts(celeba_root, tmp_path):
+    examples = run_example_gen(celeba_root, tmp_path)
+    report = read_report(tmp_path)
+    assert report["files_seen"] == report["examples"] == NUM_IMAGES and report["rejected"] == 0
+    assert report["examples_per_split"] == {"train": 24, "eval": 3, "test": 3}
+    assert report["split_source"] == celeba_files.PARTITION_FILE
+    assert examples.get_int_custom_property("ingestion_files_seen") == NUM_IMAGES
+    assert examples.get_int_custom_property("ingestion_rejected") == 0
+    assert examples.get_string_custom_property("ingestion_report") == str(tmp_path / REPORT_FILE)
+    assert sorted(os.listdir(tmp_path)) == [
+        "Split-eval", "Split-test", "Split-train", REPORT_FILE]  # the readers' records are gone
 
 
 def test_flat_folder_without_lists_gets_a_hash_split_and_no_attributes(celeba_root, tmp_path):
     flat = tmp_path / "flat"
     shutil.copytree(os.path.join(celeba_root, celeba_files.IMAGE_DIR), flat)
-    examples = run_example_gen(str(flat), tmp_path / "out")
-    per_split = {s: read_split(examples, s) for s in ("train", "eval", "test")}
+    examples = run_example_gen(flat, tmp_path / "out")
+    per_split = {s: read_split(examples, s) for s in SPLITS}
     assert sum(len(v) for v in per_split.values()) == NUM_IMAGES
-    assert len(per_split["train"]) > len(per_split["eval"])
+    buckets = PipelineConfig().hash_split_buckets
+    for split, records in per_split.items():  # the split is the hash of the name
+        assert {celeba_files.hash_split(feature(e, "filename")[0].decode(), buckets)
+                for e in records} <= {SPLITS.index(split)}
     example = per_split["train"][0]
     assert not any(name.startswith("attr_") for name in example.features.feature)
-    again = run_example_gen(str(flat), tmp_path / "again")  # deterministic: same files per split
-    for split, records in per_split.items():
-        assert sorted(feature(e, "filename")[0] for e in records) == \
-            sorted(feature(e, "filename")[0] for e in read_split(again, split))
+    assert read_report(tmp_path / "out")["split_source"].startswith("hash of the file name")
 
 
-def test_partition_file_that_does_not_match_the_images_stops_the_run(celeba_root, tmp_path):
-    broken = tmp_path / "broken"
-    shutil.copytree(celeba_root, broken)
-    os.remove(broken / celeba_files.IMAGE_DIR / "000002.jpg")
-    with pytest.raises(ValueError, match="1 listed but missing"):
-        run_example_gen(str(broken), tmp_path / "out")
+def test_the_policy_reaches_the_executor_through_custom_config(tmp_path):
+    policy = IngestionPolicy.from_config(PipelineConfig(
+        max_rejected_fraction=0.25, min_image_side=7, allowed_image_formats=("PNG",)))
+    assert IngestionPolicy.from_exec_properties(exec_properties(tmp_path, policy)) == policy
+    assert IngestionPolicy.from_exec_properties(exec_properties(tmp_path)) == \
+        IngestionPolicy.from_config(PipelineConfig())
 
 
-def test_unreadable_image_is_named():
-    with pytest.raises(ImageReadError, match="bad.jpg"):
-        image_to_example("bad.jpg", b"\xff\xd8\xff not really a jpeg")
+def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(celeba_root, root)
+
+    def fingerprint():
+        props = Driver(None).resolve_exec_properties(exec_properties(root), None, None)
+        return props["input_fingerprint"]
+
+    before = fingerprint()
+    partition_file = root / celeba_files.PARTITION_FILE
+    partition_file.write_text(partition_file.read_text().replace(" 0\n", " 1\n", 1))
+    os.utime(partition_file, (1, 1))  # a different mtime, whatever the clock's resolution
+    assert fingerprint() != before

@@ -29,9 +29,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INPUT_PRODUCERS = {
     "CelebAExampleGen": {},
     "StatisticsGen": {"examples": "CelebAExampleGen"},
-    "SchemaGen": {"statistics": "StatisticsGen"},
-    "ExampleValidator": {"statistics": "StatisticsGen", "schema": "SchemaGen"},
-    "Transform": {"examples": "CelebAExampleGen", "schema": "SchemaGen"},
+    "ImportSchemaGen": {},
+    "ExampleValidator": {"statistics": "StatisticsGen", "schema": "ImportSchemaGen"},
+    "AnomalyGate": {"anomalies": "ExampleValidator", "schema": "ImportSchemaGen"},
+    "Transform": {"examples": "CelebAExampleGen", "schema": "AnomalyGate"},
     "Trainer": {"examples": "Transform", "transform_graph": "Transform"},
     "GanEvaluator": {"model": "Trainer", "transformed_examples": "Transform",
                      "transform_graph": "Transform"},
@@ -196,13 +197,14 @@ def test_beam_arguments_for_dataflow_flink_and_direct():
         KubeflowConfig(beam_runner="spark").beam_pipeline_args()
 
 
-def test_the_cluster_config_changes_only_storage_data_steps_and_beam():
+def test_the_cluster_config_changes_only_storage_data_steps_beam_and_schema_path():
     kubeflow = KubeflowConfig()
     config, local = kubeflow.pipeline_config(), PipelineConfig()
     changed = {field.name for field in dataclasses.fields(PipelineConfig)
                if getattr(config, field.name) != getattr(local, field.name)}
     assert changed == {"output_root", "data_root", "synthetic_num_images", "train_steps",
-                       "beam_pipeline_args"}
+                       "beam_pipeline_args", "schema_file"}
+    assert config.schema_file == "/pipeline/schema/schema.pbtxt"  # inside the image
     assert config.beam_pipeline_args == kubeflow.beam_pipeline_args()
     assert (config.data_root, config.synthetic_num_images) == (kubeflow.data_root, 0)
 

@@ -38,6 +38,12 @@ def latest(store, type_name):
     return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
 
 
+def produced_by(store, type_name, component):
+    """The artifact of a type that one component wrote (Transform also writes Schemas)."""
+    (artifact,) = [a for a in store.get_artifacts_by_type(type_name) if f"/{component}/" in a.uri]
+    return artifact
+
+
 def split_records(uri, split):
     files = tf.io.gfile.glob(os.path.join(uri, f"Split-{split}", "*"))
     return list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
@@ -47,17 +53,17 @@ def test_examples_per_split_equal_the_partition_file(tiny_run):
     config, _, _, store = tiny_run
     partitions = celeba_files.read_partition_file(
         os.path.join(config.data_root, celeba_files.PARTITION_FILE))
-    uris = [a.uri for a in store.get_artifacts_by_type("Examples") if "CelebAExampleGen" in a.uri]
-    assert len(uris) == 1, uris
+    examples = produced_by(store, "Examples", "CelebAExampleGen")
     for split_id, split in celeba_files.PARTITION_NAMES.items():
         expected = sum(1 for v in partitions.values() if v == split_id)
-        assert len(split_records(uris[0], split)) == expected > 0
+        assert len(split_records(examples.uri, split)) == expected > 0
 
 
 def test_schema_holds_the_image_feature(tiny_run):
     _, _, _, store = tiny_run
     schema = text_format.Parse(
-        open(os.path.join(latest(store, "Schema").uri, "schema.pbtxt")).read(), schema_pb2.Schema())
+        open(os.path.join(produced_by(store, "Schema", "ImportSchemaGen").uri, "schema.pbtxt")).read(),
+        schema_pb2.Schema())
     features = {f.name: f for f in schema.feature}
     assert features["image"].type == schema_pb2.BYTES
     assert features["height"].type == schema_pb2.INT and "attr_Smiling" in features
@@ -65,7 +71,7 @@ def test_schema_holds_the_image_feature(tiny_run):
 
 def test_transformed_images_are_64x64x3_in_unit_range(tiny_run):
     _, _, _, store = tiny_run
-    transformed = [a for a in store.get_artifacts_by_type("Examples") if "Transform" in a.uri][0]
+    transformed = produced_by(store, "Examples", "Transform")
     spec = {"image": tf.io.FixedLenFeature([64, 64, 3], tf.float32)}
     records = split_records(transformed.uri, "train")
     images = tf.io.parse_example(records, spec)["image"].numpy()

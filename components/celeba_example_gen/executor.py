@@ -1,35 +1,40 @@
-"""Beam executor that turns a folder in the CelebA layout into tf.Examples.
+"""Beam executor that turns a folder in the CelebA layout into tf.Examples, accounting for every
+input in `ingestion_report.json` (see `report`).
 
-One tf.Example per image: the encoded bytes (`image`), the file name (`filename`), the decoded
-`height`, `width` and `channels`, and the 40 CelebA attributes as `attr_<Name>` (1 = present,
-0 = absent; CelebA's file writes -1 for absent). A folder without `list_attr_celeba.txt` gives
-examples without attribute features: absent, not invented.
+One tf.Example per image: the encoded bytes (`image`, always 3-channel, see `image_check`), the
+file name (`filename`), the decoded `height`, `width` and `channels`, the stored `byte_size`,
+and the 40 CelebA attributes as `attr_<Name>` (1 = present, 0 = absent; CelebA's file writes -1
+for absent). A folder without `list_attr_celeba.txt` gives examples without attribute features:
+absent, not invented.
 
-Splits: with `list_eval_partition.txt`, CelebA's own partition (0 train, 1 eval, 2 test) is
-applied here in one pass over the images. Without it, the pipeline asks TFX for a hash split on
-`filename` (see `pipeline.pipeline`), and this executor only reads the images.
+Splits: CelebA's own from `list_eval_partition.txt` (0 train, 1 eval, 2 test); without it, a
+deterministic hash of the file name with the component's hash buckets as ratios. Either way the
+split is decided here, in one pass over the images, so the report counts examples per split.
 """
 from __future__ import annotations
 
-import io
+import json
 import os
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
-from PIL import Image
+from absl import logging
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
+from components.celeba_example_gen import reasons, report
+from components.celeba_example_gen.image_check import CheckedImage, check_image
+from components.celeba_example_gen.inventory import take_inventory
+from components.celeba_example_gen.policy import IngestionPolicy
 from data import celeba_files
 
-CHANNELS_BY_MODE = {"1": 1, "L": 1, "P": 1, "LA": 2, "RGB": 3, "YCbCr": 3, "RGBA": 4, "CMYK": 4}
-
-
-class ImageReadError(ValueError):
-    """An input file could not be read as an image; the message names the file."""
+SPLIT_NAMES = tuple(celeba_files.PARTITION_NAMES.values())
+OUTCOMES_DIR = ".ingestion_outcomes"  # the readers' records, removed once the report is written
+OUTCOMES = "outcomes"
 
 
 def attribute_feature_name(attribute: str) -> str:
@@ -44,138 +49,136 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
-def image_to_example(filename: str, encoded: bytes,
-                     attributes: Optional[Dict[str, int]] = None) -> tf.train.Example:
-    """Builds the tf.Example of one image; decodes it fully so a broken file fails here, by name."""
-    try:
-        with Image.open(io.BytesIO(encoded)) as image:
-            image.load()
-            width, height, mode = image.width, image.height, image.mode
-    except Exception as err:  # Pillow raises many types for bad input
-        raise ImageReadError(f"{filename}: not a readable image ({err})") from err
+def image_example(filename: str, image: CheckedImage,
+                  attributes: Optional[Dict[str, int]] = None) -> tf.train.Example:
     features = {
-        "image": _bytes_feature(encoded),
+        "image": _bytes_feature(image.encoded),
         "filename": _bytes_feature(filename.encode("utf-8")),
-        "height": _int_feature(height),
-        "width": _int_feature(width),
-        "channels": _int_feature(CHANNELS_BY_MODE.get(mode, 0)),
+        "height": _int_feature(image.height),
+        "width": _int_feature(image.width),
+        "channels": _int_feature(image.channels),
+        "byte_size": _int_feature(len(image.encoded)),
     }
     for name, value in (attributes or {}).items():
         features[attribute_feature_name(name)] = _int_feature(1 if value > 0 else 0)
     return tf.train.Example(features=tf.train.Features(feature=features))
 
 
-class _ReadImageExample(beam.DoFn):
-    """Reads one image file and emits its serialized tf.Example."""
+def read_bytes(path: str, limit: int) -> bytes:
+    """At most `limit` bytes; a larger file is rejected without reading the rest."""
+    try:
+        with fileio.open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except Exception as err:  # permissions, a file gone since the listing, a remote error
+        raise reasons.Rejected(reasons.UNREADABLE, f"{type(err).__name__}: {err}") from err
+    if len(data) > limit:
+        raise reasons.Rejected(reasons.FILE_TOO_LARGE, f"over the limit of {limit:,} bytes")
+    return data
 
-    def __init__(self, image_dir: str, attribute_names: Optional[list]):
+
+class _ReadImage(beam.DoFn):
+    """(file name, split, attribute values) -> (split, serialized tf.Example), or an outcome
+    record (rejection or conversion) on the OUTCOMES output."""
+
+    def __init__(self, image_dir: str, attribute_names: Optional[List[str]],
+                 policy: IngestionPolicy):
         self._image_dir = image_dir
         self._attribute_names = attribute_names
+        self._policy = policy
 
     def process(self, element):
-        filename, attribute_values = element
-        with fileio.open(os.path.join(self._image_dir, filename), "rb") as f:
-            encoded = f.read()
-        attributes = (dict(zip(self._attribute_names, attribute_values))
-                      if attribute_values is not None else None)
-        yield image_to_example(filename, encoded, attributes).SerializeToString()
+        filename, split, values = element
+        try:
+            data = read_bytes(os.path.join(self._image_dir, filename), self._policy.max_image_bytes)
+            image = check_image(data, self._policy)
+        except reasons.Rejected as rejected:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, {
+                "file": filename, "split": split, "reason": rejected.reason,
+                "detail": rejected.detail})
+            return
+        if image.converted_from:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, {
+                "file": filename, "split": split, "converted_from": image.converted_from})
+        attributes = dict(zip(self._attribute_names, values)) if values is not None else None
+        yield split, image_example(filename, image, attributes).SerializeToString()
 
 
-def _list_images(input_base: str, pattern: str) -> list:
-    """File names (relative to the image folder) that the split pattern matches, sorted."""
-    return sorted(os.path.basename(path) for path in fileio.glob(os.path.join(input_base, pattern))
-                  if not fileio.isdir(path))
+def split_plan(exec_properties: Dict[str, Any]) -> Tuple[str, Optional[Dict[str, int]]]:
+    """(the image pattern, hash buckets by split name), the buckets None for CelebA's partition.
 
-
-def _read_attributes(input_base: str):
-    """(names, rows) from the attribute file, or (None, {}) when the folder has none."""
-    path = os.path.join(input_base, celeba_files.ATTRIBUTE_FILE)
-    if not fileio.exists(path):
-        return None, {}
-    return celeba_files.read_attribute_file(path)
-
-
-def _check_lists_match(filenames: Iterable[str], listed: Iterable[str], list_name: str) -> None:
-    """Fails loudly when the images and a list file disagree, naming a few of the files."""
-    present, expected = set(filenames), set(listed)
-    missing, unlisted = sorted(expected - present), sorted(present - expected)
-    if missing or unlisted:
-        raise ValueError(
-            f"{list_name} does not match the images: {len(missing)} listed but missing "
-            f"(e.g. {missing[:3]}), {len(unlisted)} present but not listed (e.g. {unlisted[:3]})")
-
-
-def _keyed_with_attributes(filenames, attribute_names, attribute_rows):
-    if attribute_names is not None:
-        _check_lists_match(filenames, attribute_rows, celeba_files.ATTRIBUTE_FILE)
-    return [(name, attribute_rows.get(name)) for name in filenames]
-
-
-@beam.ptransform_fn
-@beam.typehints.with_input_types(beam.Pipeline)
-@beam.typehints.with_output_types(bytes)
-def _ImagesToExamples(pipeline: beam.Pipeline, exec_properties: Dict[str, Any],
-                      split_pattern: str) -> beam.pvalue.PCollection:
-    """All images that `split_pattern` matches under input_base, as serialized tf.Examples."""
-    input_base = exec_properties["input_base"]
-    filenames = _list_images(input_base, split_pattern)
-    if not filenames:
-        raise ValueError(f"No images match {os.path.join(input_base, split_pattern)}")
-    attribute_names, attribute_rows = _read_attributes(input_base)
-    image_dir = os.path.dirname(os.path.join(input_base, split_pattern))
-    return (pipeline
-            | "ListImages" >> beam.Create(
-                _keyed_with_attributes(filenames, attribute_names, attribute_rows))
-            | "ReadImages" >> beam.ParDo(_ReadImageExample(image_dir, attribute_names)))
+    The component states it: three input splits sharing one pattern for the partition file, or
+    one input split with hash buckets in output_config. Either way this executor assigns the
+    split itself (see `inventory`), so that the report counts examples per split.
+    """
+    input_config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(exec_properties["input_config"], input_config)
+    output_config = example_gen_pb2.Output()
+    proto_utils.json_to_proto(exec_properties["output_config"], output_config)
+    patterns = {split.pattern for split in input_config.splits}
+    if output_config.split_config.splits and len(patterns) == 1:
+        return patterns.pop(), {split.name: split.hash_buckets
+                                for split in output_config.split_config.splits}
+    names = tuple(split.name for split in input_config.splits)
+    if names != SPLIT_NAMES or len(patterns) != 1:
+        raise ValueError(f"input_config must have the splits {SPLIT_NAMES} with one image "
+                         f"pattern, got {[(s.name, s.pattern) for s in input_config.splits]}")
+    return patterns.pop(), None
 
 
 class Executor(BaseExampleGenExecutor):
-    """ExampleGen for the CelebA layout; splits from `list_eval_partition.txt` when present."""
+    """ExampleGen for the CelebA layout with an ingestion report and a failure policy."""
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        return _ImagesToExamples
+        raise NotImplementedError("GenerateExamplesByBeam reads and splits the images itself")
+
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        examples = artifact_utils.get_single_instance(output_dict["examples"])
+        self._outcomes_dir = os.path.join(examples.uri, OUTCOMES_DIR)
+        super().Do(input_dict, output_dict, exec_properties)
+
+        outcomes = _read_outcomes(self._outcomes_dir)
+        fileio.rmtree(self._outcomes_dir)
+        policy = IngestionPolicy.from_exec_properties(exec_properties)
+        found = report.build_report(self._inventory, outcomes, policy,
+                                    exec_properties["input_base"])
+        violation = report.policy_violation(found)
+        path = report.write_report(found, self._report_dir(examples.uri, violation))
+        for name, value in report.custom_properties(found):
+            examples.set_int_custom_property(name, value)
+        examples.set_string_custom_property("ingestion_report", path)
+        (logging.warning if found["rejected"] else logging.info)(report.summary(found, path))
+        if violation:
+            raise report.IngestionError(violation, path)
+
+    def _report_dir(self, examples_uri: str, violation: Optional[str]) -> str:
+        """The Examples artifact; on a stopped run, TFX removes it, so the report goes to the
+        execution's own folder (beside executor_output.pb), which stays."""
+        output_uri = self._context.executor_output_uri if self._context else None
+        return os.path.dirname(output_uri) if violation and output_uri else examples_uri
 
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline,
                                exec_properties: Dict[str, Any]) -> Dict[str, beam.pvalue.PCollection]:
-        input_config = example_gen_pb2.Input()
-        proto_utils.json_to_proto(exec_properties["input_config"], input_config)
-        partition_path = os.path.join(exec_properties["input_base"], celeba_files.PARTITION_FILE)
-        if len(input_config.splits) == 1 or not fileio.exists(partition_path):
-            return super().GenerateExamplesByBeam(pipeline, exec_properties)
-        return self._split_by_partition_file(pipeline, exec_properties, input_config,
-                                             partition_path)
+        policy = IngestionPolicy.from_exec_properties(exec_properties)
+        self._inventory = take_inventory(exec_properties["input_base"],
+                                         *split_plan(exec_properties))
+        split_names = self._inventory.split_names
+        read = (pipeline
+                | "ListImages" >> beam.Create(self._inventory.to_read)
+                | "ReadImages" >> beam.ParDo(_ReadImage(
+                    self._inventory.image_dir, self._inventory.attribute_names, policy))
+                .with_outputs(OUTCOMES, main="examples"))
+        _ = (read[OUTCOMES]
+             | "OutcomesToJson" >> beam.Map(json.dumps)
+             | "WriteOutcomes" >> beam.io.WriteToText(os.path.join(self._outcomes_dir, "part")))
+        parts = read.examples | "BySplit" >> beam.Partition(
+            lambda keyed, _: split_names.index(keyed[0]), len(split_names))
+        return {name: parts[i] | f"DropSplitKey[{name}]" >> beam.Values()
+                for i, name in enumerate(split_names)}
 
-    @staticmethod
-    def _split_by_partition_file(pipeline, exec_properties, input_config, partition_path):
-        """Reads every image once and routes it to the split its partition id names."""
-        split_names = [split.name for split in input_config.splits]
-        known = set(celeba_files.PARTITION_NAMES.values())
-        if set(split_names) != known:
-            raise ValueError(f"input_config splits {split_names} must be exactly {sorted(known)} "
-                             f"when {celeba_files.PARTITION_FILE} is used")
-        patterns = {split.pattern for split in input_config.splits}
-        if len(patterns) != 1:
-            raise ValueError(f"all splits must share one image pattern, got {sorted(patterns)}")
-        pattern = patterns.pop()
 
-        input_base = exec_properties["input_base"]
-        filenames = _list_images(input_base, pattern)
-        partitions = celeba_files.read_partition_file(partition_path)
-        _check_lists_match(filenames, partitions, celeba_files.PARTITION_FILE)
-        attribute_names, attribute_rows = _read_attributes(input_base)
-        index_of_split = {name: i for i, name in enumerate(split_names)}
-        split_index = {name: index_of_split[celeba_files.PARTITION_NAMES[partitions[name]]]
-                       for name in filenames}
-
-        image_dir = os.path.dirname(os.path.join(input_base, pattern))
-        parts = (pipeline
-                 | "ListImages" >> beam.Create(
-                     [(split_index[name], element) for name, element in
-                      zip(filenames, _keyed_with_attributes(filenames, attribute_names,
-                                                            attribute_rows))])
-                 | "BySplit" >> beam.Partition(lambda keyed, n: keyed[0], len(split_names)))
-        return {name: (parts[i]
-                       | f"Drop split key[{name}]" >> beam.Map(lambda keyed: keyed[1])
-                       | f"ReadImages[{name}]" >> beam.ParDo(
-                           _ReadImageExample(image_dir, attribute_names)))
-                for name, i in index_of_split.items()}
+def _read_outcomes(outcomes_dir: str) -> List[Dict[str, Any]]:
+    records = []
+    for path in sorted(fileio.glob(os.path.join(outcomes_dir, "part*"))):
+        with fileio.open(path) as f:
+            records.extend(json.loads(line) for line in f.read().splitlines() if line)
+    return records

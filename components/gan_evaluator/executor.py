@@ -1,79 +1,83 @@
-"""GanEvaluator executor: Fréchet distances on a random embedding, sample grid, blessing.
+"""GanEvaluator executor: TFX artifacts in, metrics, sample grid and a ModelBlessing out.
 
-Every image is scored as uint8, the way the exported generator delivers it: real images from
-Transform are rounded with the same rule. Three generators are compared with the same real
-statistics: the trained one, an untrained one of the same architecture (the floor a trained
-model must clearly beat), and, when given, the last blessed baseline.
+The scoring itself lives in evaluation.py; this module reads the artifacts and exec properties,
+and writes metrics.json, summary.txt, samples.png and the blessing.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 from typing import Any, Dict, List
 
-import numpy as np
-import tensorflow as tf
 import tensorflow_transform as tft
 from tfx import types
 from tfx.dsl.components.base import base_executor
-from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
-from tfx.utils import io_utils, path_utils
+from tfx.utils import io_utils
 
-from components.gan_evaluator import metrics
-from trainer_module import export, networks
-from trainer_module.preprocessing import IMAGE_KEY
+from components.gan_evaluator import blessing as blessing_lib
+from components.gan_evaluator import sources
+from components.gan_evaluator.evaluation import Evaluation, EvaluationSettings
+from components.gan_evaluator.scoring import MetricSettings
+from components.gan_evaluator.timing import PhaseTimer
+from trainer_module import images
 
 METRICS_FILE = "metrics.json"
 SUMMARY_FILE = "summary.txt"
 SAMPLE_GRID_FILE = "samples.png"
-UNTRAINED_SEED = 0
-SAMPLE_SEED = 1234
 
 
-def real_image_batches(examples: types.Artifact, split: str, transform_graph_uri: str,
-                       batch_size: int, max_images: int):
-    """Transformed images of one split as uint8 batches (the same rounding as the export)."""
-    feature_spec = tft.TFTransformOutput(transform_graph_uri).transformed_feature_spec()
-    files = fileio.glob(os.path.join(artifact_utils.get_split_uri([examples], split), "*"))
-    if not files:
-        raise ValueError(f"no transformed examples in split '{split}' of {examples.uri}")
-    dataset = (tf.data.TFRecordDataset(files, compression_type="GZIP")
-               .take(max_images)
-               .batch(batch_size)
-               .map(lambda records: tf.io.parse_example(records, feature_spec)[IMAGE_KEY]))
-    for images in dataset:
-        yield export.to_uint8_pixels(images).numpy()
+def settings_from_exec_properties(props: Dict[str, Any]) -> EvaluationSettings:
+    return EvaluationSettings(
+        num_samples=props["num_samples"], z_dim=props["z_dim"], batch_size=props["batch_size"],
+        extractors=tuple(json.loads(props["extractors"])),
+        primary_metric=props["primary_metric"],
+        metrics=MetricSettings(
+            metrics=tuple(json.loads(props["metrics"])), kid_subsets=props["kid_subsets"],
+            kid_subset_size=props["kid_subset_size"],
+            swd_patches_per_image=props["swd_patches_per_image"],
+            ms_ssim_pairs=props["ms_ssim_pairs"]),
+        feature_subset_size=props["feature_subset_size"],
+        image_subset_size=props["image_subset_size"], embedding_seed=props["embedding_seed"],
+        inception_ttur_path=props["inception_ttur_path"],
+        inception_keras_weights=props["inception_keras_weights"], cache_dir=props["cache_dir"])
 
 
-def latent_batches(num_samples: int, z_dim: int, batch_size: int, seed: int):
-    """Fixed z ~ N(0, 1) in batches, so every model is scored on the same latent points."""
-    z = np.random.default_rng(seed).standard_normal((num_samples, z_dim)).astype(np.float32)
-    return [z[start:start + batch_size] for start in range(0, num_samples, batch_size)]
+def summary_text(results: dict, primary: str) -> str:
+    lines = [f"{primary}: {results[primary]:.4f} (untrained generator: "
+             f"{results[primary + '_untrained']:.4f}, ratio "
+             f"{results[primary + '_ratio_to_untrained']:.3f})"]
+    if primary + "_baseline" in results:
+        lines.append(f"{primary} of the blessed baseline: {results[primary + '_baseline']:.4f}")
+    lines += [f"{key}: {value:.4f}" for key, value in sorted(results.items())
+              if "/" in key and key.split("/")[0] != "fd" and not key.startswith(primary)
+              and isinstance(value, float)]
+    lines += [f"warning: {warning}" for warning in results.get("warnings", [])]
+    lines.append("BLESSED" if results["blessed"] else
+                 "NOT BLESSED: " + "; ".join(results["not_blessed_reasons"]))
+    return "\n".join(lines) + "\n"
 
 
-def exported_generator(model: types.Artifact):
-    serve = export.load_serving_fn(path_utils.serving_model_path(model.uri))
-    return lambda z: serve(z=tf.constant(z))["images"].numpy()
+def decision(results: dict, props: Dict[str, Any]) -> tuple[bool, list[str]]:
+    """The gate: the configured thresholds plus the ratio to the untrained generator."""
+    primary = props["primary_metric"]
+    thresholds = blessing_lib.thresholds_from_json(props["thresholds"]) + [
+        blessing_lib.Threshold(f"{primary}_ratio_to_untrained", "max",
+                               props["max_fd_ratio_to_untrained"])]
+    return blessing_lib.decide(results, thresholds, primary, results.get(f"{primary}_baseline"),
+                               props["baseline_fd_tolerance"])
 
 
-def untrained_generator(z_dim: int):
-    tf.random.set_seed(UNTRAINED_SEED)
-    generator = networks.build_generator(z_dim)
-    return lambda z: export.to_uint8_pixels(generator(z, training=False)).numpy()
-
-
-def blessing_decision(fd: float, fd_untrained: float, fd_baseline, max_ratio: float,
-                      tolerance: float) -> tuple[bool, List[str]]:
-    """Blessed when finite, clearly better than untrained, and not worse than the baseline."""
-    reasons = []
-    if not np.isfinite(fd):
-        reasons.append(f"FD is not finite ({fd})")
-    elif fd > max_ratio * fd_untrained:
-        reasons.append(f"FD {fd:.4g} > {max_ratio} x untrained FD {fd_untrained:.4g}")
-    if fd_baseline is not None and np.isfinite(fd) and fd > (1 + tolerance) * fd_baseline:
-        reasons.append(f"FD {fd:.4g} > (1 + {tolerance}) x baseline FD {fd_baseline:.4g}")
-    return not reasons, reasons
+def write_evaluation(directory: str, results: dict, primary: str, samples, grid_size: int) -> str:
+    """metrics.json, summary.txt and samples.png; returns the summary."""
+    images.save_image_grid(samples, os.path.join(directory, SAMPLE_GRID_FILE), columns=grid_size)
+    io_utils.write_string_file(os.path.join(directory, METRICS_FILE),
+                               json.dumps(results, indent=2, sort_keys=True))
+    summary = summary_text(results, primary)
+    io_utils.write_string_file(os.path.join(directory, SUMMARY_FILE), summary)
+    return summary
 
 
 class Executor(base_executor.BaseExecutor):
@@ -86,67 +90,31 @@ class Executor(base_executor.BaseExecutor):
         transform_graph = artifact_utils.get_single_instance(input_dict["transform_graph"])
         baseline = (artifact_utils.get_single_instance(input_dict["baseline_model"])
                     if input_dict.get("baseline_model") else None)
-        evaluation = artifact_utils.get_single_instance(output_dict["evaluation"])
-        blessing = artifact_utils.get_single_instance(output_dict["blessing"])
+        evaluation_dir = artifact_utils.get_single_instance(output_dict["evaluation"]).uri
+        settings = settings_from_exec_properties(props)
 
-        embedding = metrics.RandomEmbedding(seed=props["embedding_seed"])
-        key = f"fd/{embedding.name}"
-        real = metrics.compute_statistics(embedding, real_image_batches(
-            examples, props["eval_split"], transform_graph.uri, props["batch_size"],
-            props["max_real_images"]))
-        z_batches = latent_batches(props["num_samples"], props["z_dim"], props["batch_size"],
-                                   SAMPLE_SEED)
+        split_uri = artifact_utils.get_split_uri([examples], props["eval_split"])
+        feature_spec = tft.TFTransformOutput(transform_graph.uri).transformed_feature_spec()
+        timer = PhaseTimer()
+        evaluation = Evaluation(
+            settings, sources.real_source_key(split_uri, props["eval_split"],
+                                              props["max_real_images"]),
+            functools.partial(sources.real_image_batches, split_uri, feature_spec,
+                              settings.batch_size, props["max_real_images"]), timer)
+        candidate = sources.exported_generator(model.uri)
+        results, warnings = evaluation.score(
+            candidate, sources.untrained_generator(settings.z_dim, props["generator_variant"]),
+            sources.exported_generator(baseline.uri) if baseline else None)
 
-        def fd_of(generate) -> float:
-            fake = metrics.compute_statistics(embedding, (generate(z) for z in z_batches))
-            return metrics.frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance)
-
-        generate = exported_generator(model)
-        results = {
-            key: fd_of(generate),
-            f"{key}_untrained": fd_of(untrained_generator(props["z_dim"])),
-            "num_real_images": real.count,
-            "num_generated_images": props["num_samples"],
-            "eval_split": props["eval_split"],
-        }
-        results[f"{key}_ratio_to_untrained"] = results[key] / results[f"{key}_untrained"]
-        fd_baseline = fd_of(exported_generator(baseline)) if baseline else None
-        if baseline:
-            results[f"{key}_baseline"] = fd_baseline
-
-        blessed, reasons = blessing_decision(
-            results[key], results[f"{key}_untrained"], fd_baseline,
-            props["max_fd_ratio_to_untrained"], props["baseline_fd_tolerance"])
-        results["blessed"] = blessed
-        results["not_blessed_reasons"] = reasons
-
-        grid_z = np.concatenate(z_batches)[:props["grid_size"] ** 2]
-        metrics.save_image_grid(generate(grid_z), os.path.join(evaluation.uri, SAMPLE_GRID_FILE),
-                                columns=props["grid_size"])
-        io_utils.write_string_file(os.path.join(evaluation.uri, METRICS_FILE),
-                                   json.dumps(results, indent=2, sort_keys=True))
-        io_utils.write_string_file(os.path.join(evaluation.uri, SUMMARY_FILE),
-                                   summary_text(results, key))
-        self._write_blessing(blessing, model, baseline, blessed)
-
-    @staticmethod
-    def _write_blessing(blessing, model, baseline, blessed: bool) -> None:
-        """The same files and properties TFX's Evaluator writes, so Pusher can check them."""
-        io_utils.write_string_file(
-            os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
-        blessing.set_int_custom_property("blessed", int(blessed))
-        blessing.set_string_custom_property("current_model", model.uri)
-        blessing.set_int_custom_property("current_model_id", model.id)
-        if baseline:
-            blessing.set_string_custom_property("baseline_model", baseline.uri)
-            blessing.set_int_custom_property("baseline_model_id", baseline.id)
-
-
-def summary_text(results: dict, key: str) -> str:
-    lines = [f"{key}: {results[key]:.4f} (untrained generator: {results[key + '_untrained']:.4f}, "
-             f"ratio {results[key + '_ratio_to_untrained']:.3f})"]
-    if key + "_baseline" in results:
-        lines.append(f"{key} of the blessed baseline: {results[key + '_baseline']:.4f}")
-    lines.append("BLESSED" if results["blessed"] else
-                 "NOT BLESSED: " + "; ".join(results["not_blessed_reasons"]))
-    return "\n".join(lines) + "\n"
+        blessed, reasons = decision(results, props)
+        results.update(eval_split=props["eval_split"], primary_metric=settings.primary_metric,
+                       warnings=warnings, statistics_cache_hits=evaluation.cache_hits,
+                       blessed=blessed, not_blessed_reasons=reasons)
+        generate, _ = candidate
+        summary = write_evaluation(evaluation_dir, results, settings.primary_metric,
+                                   generate(evaluation.z[:props["grid_size"] ** 2]),
+                                   props["grid_size"])
+        blessing_lib.write_blessing(artifact_utils.get_single_instance(output_dict["blessing"]),
+                                    model, baseline, blessed)
+        logging.info("GanEvaluator time: %s", timer.report())
+        print(f"GanEvaluator:\n{summary}", end="")

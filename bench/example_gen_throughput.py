@@ -1,0 +1,57 @@
+"""Images/s of CelebAExampleGen (read, check, decode, write tf.Examples) on the built-in data,
+Beam DirectRunner in_memory against multi_processing.
+
+    .venv/bin/python bench/example_gen_throughput.py [--num-images N] [--workers W] [--repeats R]
+
+Prints one line per run: example_gen mode=<mode> workers=<w> images=<n> seconds=<s>
+img_per_s=<f>. The time includes Beam's start-up, as a pipeline run pays it; on a shared machine
+run it when the cores are quiet and compare modes from the same invocation.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from components.celeba_example_gen.standalone import run_example_gen  # noqa: E402
+from data.synthetic_celeba import ensure_dataset  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+
+MODES = ("in_memory", "multi_processing")
+
+
+def beam_args(mode: str, workers: int) -> list:
+    return ["--runner=DirectRunner", f"--direct_running_mode={mode}",
+            f"--direct_num_workers={workers}"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--num-images", type=int, default=PipelineConfig().synthetic_num_images)
+    parser.add_argument("--workers", type=int, default=os.cpu_count(),
+                        help="multi_processing workers (in_memory always uses 1)")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    config = PipelineConfig()
+    data_root = config.data_root
+    if args.num_images != config.synthetic_num_images:  # the default set is kept as it is
+        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{args.num_images}")
+    ensure_dataset(data_root, args.num_images, config.synthetic_seed)
+    for _ in range(args.repeats):
+        for mode in MODES:
+            workers = 1 if mode == "in_memory" else args.workers
+            with tempfile.TemporaryDirectory() as out:
+                started = time.perf_counter()
+                run_example_gen(data_root, out, beam_pipeline_args=beam_args(mode, workers))
+                seconds = time.perf_counter() - started
+            print(f"example_gen mode={mode} workers={workers} images={args.num_images} "
+                  f"seconds={seconds:.1f} img_per_s={args.num_images / seconds:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

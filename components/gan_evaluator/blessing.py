@@ -1,0 +1,77 @@
+"""The push gate: blessed when every threshold holds and the candidate is not worse than the
+last blessed model by more than a tolerance on the primary metric.
+
+The ModelBlessing is written as TFX's Evaluator writes it (a BLESSED or NOT_BLESSED file, and
+the `blessed`, `current_model`, `current_model_id` custom properties), so Pusher gates on it and
+LatestBlessedModelStrategy finds the model later.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from typing import Iterable, Optional, Sequence
+
+from tfx import types
+from tfx.utils import io_utils
+
+BOUNDS = ("max", "min")
+
+
+@dataclasses.dataclass(frozen=True)
+class Threshold:
+    key: str  # a metric key of metrics.json
+    bound: str  # "max": value <= limit; "min": value >= limit
+    limit: float
+
+    def __post_init__(self):
+        if self.bound not in BOUNDS:
+            raise ValueError(f"threshold bound must be one of {BOUNDS}, not {self.bound!r}")
+
+    def violation(self, results: dict) -> Optional[str]:
+        value = results.get(self.key)
+        if value is None:
+            return f"{self.key} was not computed"
+        if not math.isfinite(value):
+            return f"{self.key} is not finite ({value})"
+        if self.bound == "max" and value > self.limit:
+            return f"{self.key} = {value:.4g} > {self.limit:.4g}"
+        if self.bound == "min" and value < self.limit:
+            return f"{self.key} = {value:.4g} < {self.limit:.4g}"
+        return None
+
+
+def thresholds_to_json(thresholds: Iterable[Sequence]) -> str:
+    """(key, bound, limit) triples as the component's string parameter."""
+    checked = [Threshold(key, bound, float(limit)) for key, bound, limit in thresholds]
+    return json.dumps([[t.key, t.bound, t.limit] for t in checked])
+
+
+def thresholds_from_json(text: str) -> list[Threshold]:
+    return [Threshold(key, bound, float(limit)) for key, bound, limit in json.loads(text or "[]")]
+
+
+def decide(results: dict, thresholds: Sequence[Threshold], primary: str,
+           baseline_value: Optional[float], tolerance: float) -> tuple[bool, list[str]]:
+    """(blessed, reasons it is not). The primary metric is lower-is-better."""
+    value = results.get(primary, math.nan)
+    reasons = [] if math.isfinite(value) else [f"{primary} is not finite ({value})"]
+    reasons += [reason for reason in (t.violation(results) for t in thresholds) if reason]
+    worse = baseline_value is not None and value > (1 + tolerance) * baseline_value
+    if worse and math.isfinite(value):
+        reasons.append(f"{primary} = {value:.4g} > (1 + {tolerance}) x the blessed baseline's "
+                       f"{baseline_value:.4g}")
+    return not reasons, reasons
+
+
+def write_blessing(blessing: types.Artifact, model: types.Artifact,
+                   baseline: Optional[types.Artifact], blessed: bool) -> None:
+    io_utils.write_string_file(
+        os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
+    blessing.set_int_custom_property("blessed", int(blessed))
+    blessing.set_string_custom_property("current_model", model.uri)
+    blessing.set_int_custom_property("current_model_id", model.id)
+    if baseline is not None:
+        blessing.set_string_custom_property("baseline_model", baseline.uri)
+        blessing.set_int_custom_property("baseline_model_id", baseline.id)

@@ -1,0 +1,71 @@
+"""The Fréchet distance between two Gaussians fitted to features (FID with an Inception net).
+
+d^2 = ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), in float64 with scipy's sqrtm, handling
+singular products and small imaginary parts as TTUR and pytorch-fid do.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from scipy import linalg
+
+from components.gan_evaluator.streaming import FeatureStatistics
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    When fewer samples than dimensions make the product singular and sqrtm fails, `eps` is added
+    to both diagonals and the root is taken again (TTUR). Besides a non-finite result, a root
+    whose square is far from the product counts as a failure: on singular input scipy can
+    return finite garbage.
+    """
+    mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
+    sigma1 = np.atleast_2d(np.asarray(sigma1, dtype=np.float64))
+    sigma2 = np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
+    if mu1.shape != mu2.shape:
+        raise ValueError(f"mean shapes differ: {mu1.shape} vs {mu2.shape}")
+    if sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
+        raise ValueError(
+            f"covariance shapes {sigma1.shape}, {sigma2.shape} do not fit mean {mu1.shape}")
+
+    diff = mu1 - mu2
+    covmean = _reliable_sqrtm(sigma1 @ sigma2)
+    if covmean is None:
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = _reliable_sqrtm((sigma1 + offset) @ (sigma2 + offset))
+        if covmean is None:
+            raise ValueError("sqrtm of the covariance product failed even with an offset")
+    if np.iscomplexobj(covmean):
+        # A product of two PSD matrices has a real square root; a sizeable imaginary part
+        # means the statistics are broken, not just rounded.
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(f"imaginary component {np.max(np.abs(covmean.imag))} in sqrtm")
+        covmean = covmean.real
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+
+
+def _reliable_sqrtm(matrix, tolerance: float = 1e-3):
+    """scipy's sqrtm, or None when its result is non-finite or does not square back to `matrix`."""
+    root, _ = linalg.sqrtm(matrix, disp=False)
+    if not np.isfinite(root).all():
+        return None
+    scale = max(np.linalg.norm(matrix), np.finfo(np.float64).tiny)
+    return root if np.linalg.norm(root @ root - matrix) / scale <= tolerance else None
+
+
+def fid_from_statistics(real: FeatureStatistics, fake: FeatureStatistics) -> float:
+    return frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance)
+
+
+def too_few_samples(count: int, dim: int, what: str) -> Optional[str]:
+    """A warning when the covariance of `count` samples in `dim` dimensions is singular.
+
+    FID is biased and, strictly, undefined there: the eps retry makes it computable, not right.
+    """
+    if count >= dim:
+        return None
+    return (f"{what}: {count} samples < {dim} feature dimensions; the covariance is singular and "
+            f"the Fréchet distance is biased (use at least {dim} samples, ideally 10x more)")

@@ -1,0 +1,88 @@
+"""The image sources the evaluator scores, each with a content fingerprint for the cache.
+
+Every image is uint8, the way the exported generator delivers it: real images from Transform are
+rounded with the export's rule. Generated sets use fixed latent points, so every model is scored
+on the same z and a generator's fingerprint (its weights plus the latent points) determines its
+images.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Tuple
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf_keras  # noqa: E402
+from tfx.utils import path_utils  # noqa: E402
+
+from components.gan_evaluator import storage  # noqa: E402
+from trainer_module import export, networks  # noqa: E402
+from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
+
+UNTRAINED_SEED = 0
+SAMPLE_SEED = 1234
+
+Generator = Callable[[np.ndarray], np.ndarray]  # z float32 [n, z_dim] -> uint8 [n, 64, 64, 3]
+GeneratorSource = Tuple[Generator, str]  # and the fingerprint of its weights
+
+
+def split_files(split_uri: str) -> list[str]:
+    files = sorted(tf.io.gfile.glob(os.path.join(split_uri, "*")))
+    if not files:
+        raise ValueError(f"no transformed examples in {split_uri}")
+    return files
+
+
+def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
+                       max_images: int) -> Iterator[np.ndarray]:
+    """Transformed images of one split (GZIP TFRecords) as uint8 batches, in file order."""
+    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+               .take(max_images)
+               .batch(batch_size)
+               .map(lambda records: tf.io.parse_example(records, feature_spec)[IMAGE_KEY]))
+    for images in dataset:
+        yield export.to_uint8_pixels(images).numpy()
+
+
+def real_source_key(split_uri: str, split: str, max_images: int) -> dict:
+    """Transform's output bytes determine the images: the raw data and the transform together."""
+    return {"kind": "transformed_examples", "split": split, "max_images": max_images,
+            "files": storage.fingerprint_files(split_files(split_uri), root=split_uri)}
+
+
+def latent_points(num_samples: int, z_dim: int, seed: int = SAMPLE_SEED) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((num_samples, z_dim)).astype(np.float32)
+
+
+def generated_batches(generate: Generator, z: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(z), batch_size):
+        yield generate(z[start:start + batch_size])
+
+
+def generator_source_key(weights_fingerprint: str, num_samples: int, z_dim: int) -> dict:
+    return {"kind": "generator", "weights": weights_fingerprint, "num_samples": num_samples,
+            "z_dim": z_dim, "latent_seed": SAMPLE_SEED}
+
+
+def exported_generator(model_uri: str) -> GeneratorSource:
+    """The Trainer's SavedModel (serving_default: z -> uint8 images) and its files' fingerprint."""
+    export_dir = path_utils.serving_model_path(model_uri)
+    serve = export.load_serving_fn(export_dir)
+    return (lambda z: serve(z=tf.constant(z))["images"].numpy(),
+            storage.fingerprint_directory(export_dir))
+
+
+def untrained_generator(z_dim: int, variant: str = "seed") -> GeneratorSource:
+    """A freshly initialised generator of the Trainer's architecture: the floor to beat.
+
+    Seeded as the Trainer seeds its networks (tf.random.set_seed alone leaves Keras'
+    initialisers unseeded), so its statistics are the same every run and can be cached.
+    """
+    tf_keras.utils.set_random_seed(UNTRAINED_SEED)
+    generator = networks.build_generator(z_dim, variant)
+    generate = tf.function(lambda z: export.to_uint8_pixels(generator(z, training=False)))
+    weights = [w.numpy() for w in generator.weights]
+    return (lambda z: generate(tf.constant(z)).numpy(),
+            "untrained-" + storage.fingerprint_arrays(*weights))

@@ -1,0 +1,179 @@
+"""Feature extractors: the random embedding, and both Inception loaders on tiny stand-in files.
+
+The real Inception files cannot be downloaded here; the stand-ins have the same contract (TTUR:
+a GraphDef entered at Mul:0 with pool_3:0 out; Keras: an .h5 of the architecture's weights).
+"""
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+from components.gan_evaluator import extractors
+from components.gan_evaluator.fid import fid_from_statistics
+from components.gan_evaluator.sample_sets import summarize
+from gan_evaluator_testing import blob_images, blob_pixels, noise_images
+
+
+# --- random_embedding ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def embedding():
+    return extractors.RandomEmbedding(seed=0)
+
+
+def test_embedding_output_shape_dtype_and_values(embedding):
+    features = embedding(blob_images(np.random.default_rng(7), 5))
+    assert embedding.dim == 512 and features.shape == (5, 512)
+    assert features.dtype == np.float64 and np.all(np.isfinite(features)) and np.std(features) > 0
+
+
+def test_embedding_is_deterministic_per_seed(embedding):
+    images = blob_pixels(np.random.default_rng(8), 4)
+    np.testing.assert_array_equal(embedding(images), extractors.RandomEmbedding(seed=0)(images))
+    assert not np.allclose(embedding(images), extractors.RandomEmbedding(seed=1)(images))
+    assert embedding.fingerprint() == extractors.RandomEmbedding(seed=0).fingerprint()
+    assert embedding.fingerprint() != extractors.RandomEmbedding(seed=1).fingerprint()
+
+
+def test_embedding_is_independent_of_chunking(embedding):
+    images = blob_pixels(np.random.default_rng(9), 7)
+    np.testing.assert_allclose(extractors.RandomEmbedding(seed=0, batch_size=3)(images),
+                               embedding(images), rtol=1e-5, atol=1e-6)
+
+
+def test_embedding_reads_uint8_and_unit_range_floats_alike(embedding):
+    pixels = np.random.default_rng(13).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    scaled = pixels.astype(np.float32) / 127.5 - 1.0
+    np.testing.assert_allclose(embedding(pixels), embedding(scaled), rtol=1e-5, atol=1e-5)
+
+
+def test_embedding_rejects_wrong_image_size(embedding):
+    with pytest.raises(ValueError, match="64, 64, 3"):
+        embedding(np.zeros((2, 32, 32, 3), np.uint8))
+
+
+def test_embedding_fid_separates_distributions(embedding):
+    rng = np.random.default_rng(10)
+
+    def fid(a, b):
+        real, fake = (summarize(np.array_split(x, 2), [embedding], 10).features[embedding.name]
+                      for x in (a, b))
+        return fid_from_statistics(real.statistics, fake.statistics)
+
+    blobs_a, blobs_b = blob_images(rng, 256), blob_images(rng, 256)
+    same = fid(blobs_a, blobs_b)
+    assert 0.0 < same < 0.2 * fid(blobs_a, noise_images(rng, 256))
+    assert same < 0.2 * fid(blobs_a * 0.5 - 0.5, blobs_b * 0.5 + 0.5)
+
+
+# --- resizing as TF 1 did -------------------------------------------------------------------
+
+def resize_bilinear_tf1(image, size):
+    """TF 1's ResizeBilinear written out: source = destination * in / out, no half-pixel shift."""
+    height, width = image.shape[:2]
+
+    def axis(out, length):
+        source = np.arange(out) * (length / out)
+        low = np.floor(source).astype(int)
+        return low, np.minimum(low + 1, length - 1), source - low
+
+    y0, y1, dy = axis(size, height)
+    x0, x1, dx = axis(size, width)
+    top = image[y0][:, x0] + (image[y0][:, x1] - image[y0][:, x0]) * dx[None, :, None]
+    bottom = image[y1][:, x0] + (image[y1][:, x1] - image[y1][:, x0]) * dx[None, :, None]
+    return top + (bottom - top) * dy[:, None, None]
+
+
+@pytest.mark.parametrize("size_in, size_out", [(5, 7), (64, 299)])
+def test_resize_matches_tf1_bilinear(size_in, size_out):
+    image = np.random.default_rng(0).uniform(0, 255, (size_in, size_in, 3)).astype(np.float32)
+    resized = extractors.resize_like_tf1(image[None], size_out)[0].numpy()
+    np.testing.assert_allclose(resized, resize_bilinear_tf1(image.astype(np.float64), size_out),
+                               atol=1e-3)
+    # TF 2's default resize samples at half-pixel centres: a different image.
+    assert not np.allclose(resized, tf.image.resize(image[None], [size_out] * 2)[0], atol=1e-2)
+
+
+# --- inception_ttur -------------------------------------------------------------------------
+
+TINY_DIM = 8
+
+
+def write_tiny_ttur_graph(path, seed=0):
+    """A GraphDef with TTUR's contract: 'Mul' [N, 299, 299, 3] in, 'pool_3' [N, 1, 1, D] out.
+
+    pool_3 here is the per-channel mean of the input times a fixed matrix."""
+    weights = np.random.default_rng(seed).standard_normal((3, TINY_DIM)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        images = tf.compat.v1.placeholder(tf.float32, [None, 299, 299, 3], name="Mul")
+        pooled = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+        tf.nn.conv2d(pooled, tf.constant(weights[None, None]), strides=1, padding="VALID",
+                     name="pool_3")
+    path.write_bytes(graph.as_graph_def().SerializeToString())
+    return weights
+
+
+def test_ttur_graph_is_fed_resized_and_scaled_images(tmp_path):
+    weights = write_tiny_ttur_graph(tmp_path / "graph.pb")
+    extractor = extractors.InceptionTTUR(str(tmp_path / "graph.pb"), batch_size=2)
+    assert extractor.dim == TINY_DIM and extractor.comparable_with_papers
+    images = blob_pixels(np.random.default_rng(1), 3)
+    features = extractor(images)
+    expected = [((resize_bilinear_tf1(image.astype(np.float64), 299) - 128) / 128).mean((0, 1))
+                @ weights for image in images]
+    np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5)
+    assert features.dtype == np.float64
+
+
+def test_ttur_fingerprint_follows_the_file(tmp_path):
+    write_tiny_ttur_graph(tmp_path / "a.pb")
+    (tmp_path / "copy.pb").write_bytes((tmp_path / "a.pb").read_bytes())
+    write_tiny_ttur_graph(tmp_path / "other.pb", seed=1)
+    a = extractors.InceptionTTUR(str(tmp_path / "a.pb")).fingerprint()
+    assert a == extractors.InceptionTTUR(str(tmp_path / "copy.pb")).fingerprint()
+    assert a != extractors.InceptionTTUR(str(tmp_path / "other.pb")).fingerprint()
+
+
+@pytest.mark.parametrize("path", ["", "/nonexistent/classify_image_graph_def.pb"])
+def test_missing_ttur_graph_says_how_to_supply_it(path):
+    with pytest.raises(FileNotFoundError) as error:
+        extractors.build_extractor("inception_ttur", inception_ttur_path=path)
+    message = str(error.value)
+    assert "inception-2015-12-05.tgz" in message and "eval_inception_ttur_path" in message
+    assert "not downloaded" in message
+
+
+# --- inception_keras ------------------------------------------------------------------------
+
+def tiny_keras_model():
+    inputs = tf_keras.Input((299, 299, 3))
+    features = tf_keras.layers.Conv2D(4, 13, strides=13)(inputs)
+    return tf_keras.Model(inputs, tf_keras.layers.GlobalAveragePooling2D()(features))
+
+
+def test_keras_weights_are_loaded_from_an_h5_file(tmp_path):
+    original = tiny_keras_model()
+    original.save_weights(str(tmp_path / "weights.h5"))
+    extractor = extractors.InceptionKeras(str(tmp_path / "weights.h5"),
+                                          build_model=tiny_keras_model)
+    assert extractor.dim == 4 and not extractor.comparable_with_papers
+    images = blob_pixels(np.random.default_rng(2), 3)
+    resized = tf.image.resize(images.astype(np.float32), [299, 299]) / 127.5 - 1.0
+    np.testing.assert_allclose(extractor(images), original(resized).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_keras_weights_come_from_keras_cache_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError) as error:
+        extractors.InceptionKeras(build_model=tiny_keras_model)
+    assert extractors.keras_cache_path() in str(error.value)
+    assert "eval_inception_keras_weights" in str(error.value)
+    (tmp_path / "models").mkdir()
+    tiny_keras_model().save_weights(str(tmp_path / "models" / extractors.KERAS_WEIGHTS_FILE))
+    assert extractors.InceptionKeras(build_model=tiny_keras_model).dim == 4
+
+
+def test_unknown_extractor_names_the_choices():
+    with pytest.raises(ValueError, match="random_embedding"):
+        extractors.build_extractor("inception_v4")

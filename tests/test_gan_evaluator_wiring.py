@@ -1,0 +1,64 @@
+"""How the pipeline wires GanEvaluator: its settings from the config, the optional baseline."""
+import json
+
+import pytest
+from tfx.dsl.compiler import compiler
+
+from pipeline import kubeflow_runner
+from pipeline.pipeline import create_components, create_pipeline
+from pipeline_config import KubeflowConfig, PipelineConfig
+
+
+def evaluator_and_ids(config):
+    components = create_components(config)
+    evaluator = next(c for c in components if c.id == "GanEvaluator")
+    return evaluator, [c.id for c in components]
+
+
+def test_no_baseline_resolver_by_default():
+    evaluator, ids = evaluator_and_ids(PipelineConfig())
+    assert "latest_blessed_model_resolver" not in ids
+    assert "baseline_model" not in evaluator.inputs
+
+
+def test_the_evaluator_gets_the_configured_settings():
+    config = PipelineConfig(output_root="/tmp/x", eval_metrics=("fid", "swd"),
+                            eval_thresholds=(("precision/random_embedding", "min", 0.1),),
+                            eval_cache_statistics=True)
+    evaluator, _ = evaluator_and_ids(config)
+    props = evaluator.exec_properties
+    assert json.loads(props["metrics"]) == ["fid", "swd"]
+    assert json.loads(props["extractors"]) == ["random_embedding"]
+    assert props["primary_metric"] == "fid/random_embedding"
+    assert json.loads(props["thresholds"]) == [["precision/random_embedding", "min", 0.1]]
+    assert props["cache_dir"] == f"{config.pipeline_root}/gan_evaluator_cache"
+    assert props["generator_variant"] == config.variant
+    uncached, _ = evaluator_and_ids(config.with_overrides(eval_cache_statistics=False))
+    assert uncached.exec_properties["cache_dir"] == ""
+
+
+def test_the_switch_adds_a_latest_blessed_model_resolver_feeding_the_baseline(tmp_path):
+    config = PipelineConfig(output_root=str(tmp_path), eval_compare_with_baseline=True)
+    evaluator, ids = evaluator_and_ids(config)
+    resolver = "latest_blessed_model_resolver"
+    assert ids.index("Trainer") < ids.index(resolver) < ids.index("GanEvaluator")
+    assert evaluator.inputs["baseline_model"].producer_component_id == resolver
+    ir = compiler.Compiler().compile(create_pipeline(config))
+    nodes = {node.pipeline_node.node_info.id: node.pipeline_node for node in ir.nodes}
+    assert "baseline_model" in nodes["GanEvaluator"].inputs.inputs
+    assert nodes["GanEvaluator"].inputs.inputs["baseline_model"].min_count == 0
+
+
+def test_a_bad_primary_metric_fails_when_the_pipeline_is_built():
+    with pytest.raises(ValueError, match="primary metric"):
+        create_components(PipelineConfig(eval_primary_metric="fid/inception_ttur"))
+
+
+def test_the_baseline_resolver_compiles_for_kubeflow(tmp_path):
+    kubeflow = KubeflowConfig(spec_path=str(tmp_path / "job.json"))
+    config = kubeflow.pipeline_config(PipelineConfig(eval_compare_with_baseline=True))
+    job = kubeflow_runner.compile_pipeline(config, kubeflow)
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    baseline = tasks["GanEvaluator"]["inputs"]["artifacts"]["baseline_model"]
+    producer = baseline["taskOutputArtifact"]["producerTask"]
+    assert producer.startswith("latest_blessed_model_resolver")
