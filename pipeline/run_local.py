@@ -70,13 +70,13 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
     from pipeline.run_outputs import read_run_outputs
 
     outputs = read_run_outputs(config.metadata_path)
-    key = "fd/random_embedding"
     m = outputs.metrics
+    key = m["primary_metric"]
     states = ", ".join(f"{count} {state.lower()}" for state, count in sorted(outputs.executions.items()))
     print(f"\nRun {outputs.run_id} finished in {seconds:.0f} s ({states}"
           f"{'; served from cache' if outputs.fully_cached else ''}).")
     print(outputs.ingestion_summary)
-    print(f"  Frechet distance ({key}): trained {m[key]:.3f}, untrained {m[key + '_untrained']:.3f}"
+    print(f"  {key}: trained {m[key]:.3f}, untrained generator {m[key + '_untrained']:.3f}"
           f" (ratio {m[key + '_ratio_to_untrained']:.3f})")
     print(f"  Metrics:       {os.path.join(outputs.evaluation_dir, 'metrics.json')}")
     print(f"  Sample grid:   {outputs.sample_grid}")

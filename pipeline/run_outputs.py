@@ -41,6 +41,8 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
     run = max(runs, key=lambda context: (context.create_time_since_epoch, context.id))
     states = {}
     for execution in store.get_executions_by_context(run.id):
+        if execution.type.endswith("Resolver"):  # resolvers re-run every time by design
+            continue
         name = metadata_store_pb2.Execution.State.Name(execution.last_known_state)
         states[name] = states.get(name, 0) + 1
 

@@ -61,12 +61,12 @@ def test_thresholds_travel_as_json_and_are_checked_on_the_way():
 
 
 def test_summary_names_the_values_and_the_decision():
-    values = results(30.0, **{"kid/random_embedding": 0.01, "fd/random_embedding": 30.0,
+    values = results(30.0, **{"kid/random_embedding": 0.01,
                               "warnings": ["too few"], "blessed": False,
                               "not_blessed_reasons": ["FD 30 > something"]})
     text = summary_text(values, KEY)
     assert text.startswith(f"{KEY}: 30.0000 (untrained generator: 100.0000, ratio 0.300)")
-    assert "kid/random_embedding: 0.0100" in text and "fd/" not in text
+    assert "kid/random_embedding: 0.0100" in text
     assert "warning: too few" in text and text.endswith("NOT BLESSED: FD 30 > something\n")
 
 

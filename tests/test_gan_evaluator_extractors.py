@@ -96,40 +96,45 @@ def test_resize_matches_tf1_bilinear(size_in, size_out):
 
 # --- inception_ttur -------------------------------------------------------------------------
 
-TINY_DIM = 8
+def write_tiny_ttur_graph(path, stride=37):
+    """A GraphDef laid out like TTUR's classify_image_graph_def.pb up to Mul, then a small pool_3.
 
-
-def write_tiny_ttur_graph(path, seed=0):
-    """A GraphDef with TTUR's contract: 'Mul' [N, 299, 299, 3] in, 'pool_3' [N, 1, 1, D] out.
-
-    pool_3 here is the per-channel mean of the input times a fixed matrix."""
-    weights = np.random.default_rng(seed).standard_normal((3, TINY_DIM)).astype(np.float32)
+    DecodeJpeg/contents -> DecodeJpeg -> Cast -> ExpandDims -> ResizeBilinear(299) -> Sub(128)
+    -> Mul(1/128), as in the real file; pool_3 [N, 1, 1, D] here is a strided sample of Mul's
+    pixels, so any difference in resizing or scaling shows.
+    """
     graph = tf.Graph()
     with graph.as_default():
-        images = tf.compat.v1.placeholder(tf.float32, [None, 299, 299, 3], name="Mul")
-        pooled = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-        tf.nn.conv2d(pooled, tf.constant(weights[None, None]), strides=1, padding="VALID",
-                     name="pool_3")
+        contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
+        pixels = tf.cast(tf.io.decode_jpeg(contents, channels=3, name="DecodeJpeg"), tf.float32,
+                         name="Cast")
+        resized = tf.compat.v1.image.resize_bilinear(tf.expand_dims(pixels, 0, name="ExpandDims"),
+                                                     [299, 299], name="ResizeBilinear")
+        scaled = tf.multiply(tf.subtract(resized, 128.0, name="Sub"), 1 / 128, name="Mul")
+        sample = scaled[:, ::stride, ::stride, :]
+        tf.reshape(sample, [-1, 1, 1, int(np.prod(sample.shape[1:]))], name="pool_3")
     path.write_bytes(graph.as_graph_def().SerializeToString())
-    return weights
+    return graph
 
 
-def test_ttur_graph_is_fed_resized_and_scaled_images(tmp_path):
-    weights = write_tiny_ttur_graph(tmp_path / "graph.pb")
+def test_ttur_graph_gives_what_it_gives_a_jpeg_fed_through_its_own_nodes(tmp_path):
+    graph = write_tiny_ttur_graph(tmp_path / "graph.pb")
     extractor = extractors.InceptionTTUR(str(tmp_path / "graph.pb"), batch_size=2)
-    assert extractor.dim == TINY_DIM and extractor.comparable_with_papers
-    images = blob_pixels(np.random.default_rng(1), 3)
+    assert extractor.dim == 9 * 9 * 3 and extractor.comparable_with_papers
+    jpegs = [tf.io.encode_jpeg(image).numpy() for image in blob_pixels(np.random.default_rng(1), 3)]
+    with tf.compat.v1.Session(graph=graph) as session:
+        expected = [session.run("pool_3:0", {"DecodeJpeg/contents:0": jpeg}).ravel()
+                    for jpeg in jpegs]
+    images = np.stack([tf.io.decode_jpeg(jpeg).numpy() for jpeg in jpegs])
     features = extractor(images)
-    expected = [((resize_bilinear_tf1(image.astype(np.float64), 299) - 128) / 128).mean((0, 1))
-                @ weights for image in images]
-    np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5)
-    assert features.dtype == np.float64
+    assert features.dtype == np.float64 and features.shape == (3, extractor.dim)
+    np.testing.assert_allclose(features, expected, atol=1e-5)
 
 
 def test_ttur_fingerprint_follows_the_file(tmp_path):
     write_tiny_ttur_graph(tmp_path / "a.pb")
     (tmp_path / "copy.pb").write_bytes((tmp_path / "a.pb").read_bytes())
-    write_tiny_ttur_graph(tmp_path / "other.pb", seed=1)
+    write_tiny_ttur_graph(tmp_path / "other.pb", stride=41)
     a = extractors.InceptionTTUR(str(tmp_path / "a.pb")).fingerprint()
     assert a == extractors.InceptionTTUR(str(tmp_path / "copy.pb")).fingerprint()
     assert a != extractors.InceptionTTUR(str(tmp_path / "other.pb")).fingerprint()

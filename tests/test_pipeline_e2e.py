@@ -89,7 +89,8 @@ def test_pushed_generator_maps_z_to_uint8_images(tiny_run):
 
 def test_metrics_are_finite_and_blessing_is_recorded(tiny_run):
     _, first, _, store = tiny_run
-    key = "fd/random_embedding"
+    key = first.metrics["primary_metric"]
+    assert key == "fid/random_embedding"
     for name in (key, key + "_untrained", key + "_ratio_to_untrained"):
         assert math.isfinite(first.metrics[name]) and first.metrics[name] > 0
     assert first.metrics["num_generated_images"] == 64

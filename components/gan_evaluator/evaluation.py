@@ -20,11 +20,6 @@ from components.gan_evaluator.sources import GeneratorSource
 from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
 from components.gan_evaluator.timing import PhaseTimer
 
-# The key names of the first evaluator (FD on the random embedding), kept for its readers.
-LEGACY_KEYS = {f"fid/random_embedding{suffix}": f"fd/random_embedding{suffix}"
-               for suffix in ("", "_untrained", "_ratio_to_untrained", "_baseline")}
-
-
 @dataclasses.dataclass(frozen=True)
 class EvaluationSettings:
     num_samples: int = 2000
@@ -117,7 +112,6 @@ class Evaluation:
                                                     if untrained_value else math.inf)
         if baseline is not None:
             results[f"{primary}_baseline"] = self.primary_value("baseline", baseline)
-        results.update({old: results[new] for new, old in LEGACY_KEYS.items() if new in results})
         _, name = scoring.split_metric_key(primary)
         results["num_real_images"] = self.real.features[name].statistics.count
         results["num_generated_images"] = self.settings.num_samples
