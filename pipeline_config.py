@@ -48,7 +48,8 @@ class PipelineConfig:
     schema_file: str = str(PROJECT_ROOT / "schema" / "schema.pbtxt")
 
     # --- Transform --------------------------------------------------------------------------
-    crop_size: int = 178  # centre square crop of the 178x218 aligned faces, before resizing
+    # squash, center_square, center_108, center_140 or center_160 (trainer_module/preprocessing.py)
+    crop_mode: str = "center_square"
     image_size: int = 64
 
     # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
@@ -146,7 +147,7 @@ class PipelineConfig:
         }
 
     def transform_custom_config(self) -> dict:
-        return {"crop_size": self.crop_size, "image_size": self.image_size}
+        return {"crop_mode": self.crop_mode, "image_size": self.image_size}
 
     def with_overrides(self, **overrides) -> "PipelineConfig":
         return dataclasses.replace(self, **overrides)

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from trainer_module.preprocessing import preprocessing_fn
+from trainer_module.preprocessing import CROP_MODES, preprocessing_fn
 
 # TF's antialiased bilinear and Pillow's BILINEAR use the same triangle filter. Pillow rounds to
 # 8 bits between its horizontal and vertical passes, so at hard edges they differ by a few grey
@@ -21,11 +21,15 @@ def _jpeg(array: np.ndarray, fmt: str = "JPEG") -> bytes:
     return buffer.getvalue()
 
 
-def _reference(encoded: bytes, crop: int, size: int) -> np.ndarray:
+def _reference(encoded: bytes, crop_mode: str, size: int) -> np.ndarray:
+    """Pillow: the centred crop each mode names, then Pillow's (antialiased) BILINEAR resize."""
     image = Image.open(io.BytesIO(encoded)).convert("RGB")
-    side = min(crop, image.width, image.height)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+    if crop_mode != "squash":
+        shortest = min(image.width, image.height)
+        side = shortest if crop_mode == "center_square" else min(int(crop_mode[7:]), shortest)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    image = image.resize((size, size), Image.BILINEAR)
     return np.asarray(image, dtype=np.float32) / 127.5 - 1.0
 
 
@@ -42,21 +46,31 @@ def faces():
     return [_jpeg(image) for image in images]
 
 
-def test_matches_pillow_reference_for_centre_crop(faces):
+@pytest.mark.parametrize("crop_mode", CROP_MODES)
+def test_every_crop_mode_matches_the_pillow_reference(faces, crop_mode):
     out = preprocessing_fn({"image": tf.constant([[f] for f in faces])},
-                           {"crop_size": 178, "image_size": 64})["image"].numpy()
+                           {"crop_mode": crop_mode, "image_size": 64})["image"].numpy()
     assert out.shape == (3, 64, 64, 3) and out.dtype == np.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0
     for i, encoded in enumerate(faces):
-        diff = np.abs(out[i] - _reference(encoded, 178, 64)) * 127.5
+        diff = np.abs(out[i] - _reference(encoded, crop_mode, 64)) * 127.5
         assert diff.max() <= TOLERANCE_LEVELS, diff.max()
         assert diff.mean() < MEAN_TOLERANCE_LEVELS, diff.mean()
 
 
-def test_output_range_and_smaller_crop(faces):
-    out = preprocessing_fn({"image": tf.constant([[faces[0]]])},
-                           {"crop_size": 108, "image_size": 64})["image"].numpy()
-    assert out.min() >= -1.0 and out.max() <= 1.0
-    assert np.abs(out[0] - _reference(faces[0], 108, 64)).max() * 127.5 <= TOLERANCE_LEVELS
+def test_crop_modes_cut_different_regions(faces):
+    outputs = {mode: preprocessing_fn({"image": tf.constant([[faces[0]]])},
+                                      {"crop_mode": mode})["image"].numpy()
+               for mode in CROP_MODES}
+    for a in CROP_MODES:
+        for b in CROP_MODES:
+            if a < b:
+                assert np.abs(outputs[a] - outputs[b]).mean() > 0.01, (a, b)
+
+
+def test_unknown_crop_mode_is_refused(faces):
+    with pytest.raises(ValueError, match="crop_mode must be one of"):
+        preprocessing_fn({"image": tf.constant([[faces[0]]])}, {"crop_mode": "center_99"})
 
 
 def test_sparse_input_and_png_give_same_pixels(faces):

@@ -12,8 +12,16 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import tensorflow as tf  # noqa: E402
 
 IMAGE_KEY = "image"
-DEFAULT_CROP_SIZE = 178
 DEFAULT_IMAGE_SIZE = 64
+
+# Crop before resizing, by the convention of the work whose numbers one compares with:
+#   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)
+#   center_square  the centred min(height, width) square, 178x178 on CelebA (the default)
+#   center_108     centred 108x108 (DCGAN-tensorflow)
+#   center_140     centred 140x140 (TTUR's CelebA FIDs)
+#   center_160     centred 160x160 (compare_gan)
+CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
+DEFAULT_CROP_MODE = "center_square"
 
 
 def _as_vector(encoded) -> tf.Tensor:
@@ -23,11 +31,23 @@ def _as_vector(encoded) -> tf.Tensor:
     return tf.reshape(encoded, [-1])
 
 
-def decode_crop_resize(encoded: tf.Tensor, crop_size: int, image_size: int) -> tf.Tensor:
+def crop_side(crop_mode: str, height, width):
+    """Side of the centred square `crop_mode` cuts (never more than the image), None to squash."""
+    if crop_mode not in CROP_MODES:
+        raise ValueError(f"crop_mode must be one of {CROP_MODES}, not {crop_mode!r}")
+    if crop_mode == "squash":
+        return None
+    shortest = tf.minimum(height, width)
+    if crop_mode == "center_square":
+        return shortest
+    return tf.minimum(int(crop_mode.split("_")[1]), shortest)
+
+
+def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> tf.Tensor:
     """One encoded image -> float32 [image_size, image_size, 3] in [0, 255].
 
-    A centred square of side min(crop_size, height, width) is cut out, then resized with an
-    antialiased bilinear filter (as Pillow's BILINEAR does when downscaling).
+    The crop of `crop_mode`, then an antialiased bilinear resize (as Pillow's BILINEAR does when
+    downscaling).
     """
     image = tf.cond(
         tf.io.is_jpeg(encoded),
@@ -35,9 +55,10 @@ def decode_crop_resize(encoded: tf.Tensor, crop_size: int, image_size: int) -> t
         lambda: tf.io.decode_jpeg(encoded, channels=3, dct_method="INTEGER_ACCURATE"),
         lambda: tf.io.decode_image(encoded, channels=3, expand_animations=False))
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    side = tf.minimum(crop_size, tf.minimum(height, width))
-    image = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
-                                          side, side)
+    side = crop_side(crop_mode, height, width)
+    if side is not None:
+        image = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
+                                              side, side)
     image = tf.image.resize(image, [image_size, image_size], method="bilinear", antialias=True)
     return tf.reshape(image, [image_size, image_size, 3])
 
@@ -50,10 +71,10 @@ def scale_to_unit_range(pixels: tf.Tensor) -> tf.Tensor:
 def preprocessing_fn(inputs, custom_config=None):
     """tf.Examples from CelebAExampleGen -> {'image': float32 [batch, 64, 64, 3] in [-1, 1]}."""
     custom_config = custom_config or {}
-    crop_size = int(custom_config.get("crop_size", DEFAULT_CROP_SIZE))
+    crop_mode = custom_config.get("crop_mode", DEFAULT_CROP_MODE)
     image_size = int(custom_config.get("image_size", DEFAULT_IMAGE_SIZE))
     images = tf.map_fn(
-        lambda encoded: decode_crop_resize(encoded, crop_size, image_size),
+        lambda encoded: decode_crop_resize(encoded, crop_mode, image_size),
         _as_vector(inputs[IMAGE_KEY]),
         fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))
     return {IMAGE_KEY: scale_to_unit_range(images)}
