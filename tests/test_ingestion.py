@@ -156,7 +156,8 @@ def test_accepted_files_land_in_their_split_and_decode_as_transform_does(corpus_
             found[feature(example, "filename")[0].decode()] = split
             assert feature(example, "channels") == [3]
             assert feature(example, "byte_size") == [len(feature(example, "image")[0])]
-            image = decode_crop_resize(tf.constant(feature(example, "image")[0]), 178, 64)
+            image = decode_crop_resize(tf.constant(feature(example, "image")[0]),
+                                       "center_square", 64)
             assert image.shape == (64, 64, 3)
     assert found == {name: split for name, (_, split) in ACCEPTED.items()}
 
