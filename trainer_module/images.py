@@ -10,18 +10,17 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from trainer_module import export
+
 
 def to_uint8(images) -> np.ndarray:
-    """[-1, 1] floats -> uint8 with round((x + 1) * 127.5), clipped; uint8 passes through.
-
-    The same rule as the exported generator's (tf.round rounds half to even, like np.rint).
-    """
+    """[-1, 1] floats -> uint8 by the exported generator's own rule; uint8 passes through."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(f"expected uint8 or float images, got {images.dtype}")
-    return np.clip(np.rint((images.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return export.to_uint8_pixels(tf.constant(images, tf.float32)).numpy()
 
 
 def image_grid(images, columns: int, gap: int = 2) -> Image.Image:

@@ -47,9 +47,9 @@ def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransform
     return dataset.map(lambda features: features[IMAGE_KEY]).prefetch(tf.data.AUTOTUNE)
 
 
-def count_examples(file_pattern) -> int:
-    files = tf.io.gfile.glob(file_pattern) if isinstance(file_pattern, str) else [
-        f for pattern in file_pattern for f in tf.io.gfile.glob(pattern)]
+def count_examples(file_patterns: list) -> int:
+    """Records in the (GZIP) files; one pass, once per run, for the epoch length."""
+    files = [f for pattern in file_patterns for f in tf.io.gfile.glob(pattern)]
     return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
 
 

