@@ -51,6 +51,9 @@ class PipelineConfig:
     # squash, center_square, center_108, center_140 or center_160 (trainer_module/preprocessing.py)
     crop_mode: str = "center_square"
     image_size: int = 64
+    # Transform's own pre- and post-transform statistics: the raw data's are StatisticsGen's
+    # already and the transformed feature is PNG bytes, so they only cost time (README, Transform).
+    transform_statistics: bool = False
 
     # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
     batch_size: int = 128

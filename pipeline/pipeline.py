@@ -21,6 +21,15 @@ PREPROCESSING_FN = "trainer_module.preprocessing.preprocessing_fn"
 RUN_FN = "trainer_module.run.run_fn"
 
 
+def create_transform(config: PipelineConfig, examples, schema) -> tfx.components.Transform:
+    return tfx.components.Transform(
+        examples=examples,
+        schema=schema,
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config=config.transform_custom_config(),
+        disable_statistics=not config.transform_statistics)
+
+
 def create_components(config: PipelineConfig) -> list:
     example_gen = CelebAExampleGen(data_root=config.data_root,
                                    hash_buckets=config.hash_split_buckets,
@@ -31,11 +40,8 @@ def create_components(config: PipelineConfig) -> list:
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomaly_gate = AnomalyGate(anomalies=example_validator.outputs["anomalies"],
                                schema=schema_gen.outputs["schema"])
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
-        schema=anomaly_gate.outputs["checked_schema"],
-        preprocessing_fn=PREPROCESSING_FN,
-        custom_config=config.transform_custom_config())
+    transform = create_transform(config, example_gen.outputs["examples"],
+                                 anomaly_gate.outputs["checked_schema"])
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],

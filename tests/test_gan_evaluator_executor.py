@@ -15,7 +15,7 @@ from tfx.utils import path_utils
 from components.gan_evaluator import executor
 from components.gan_evaluator.component import GanEvaluator
 from gan_evaluator_testing import blob_images
-from trainer_module import export
+from trainer_module import export, pixels
 
 Z_DIM = 100
 NUM_SAMPLES = 40
@@ -29,17 +29,19 @@ def artifact(kind, uri, artifact_id=0):
 
 
 def write_transformed_examples(root, count=48):
-    """Transform's outputs as the evaluator reads them: GZIP tf.Examples and the metadata."""
+    """Transform's outputs as the evaluator reads them: GZIP tf.Examples of uint8 PNGs and the
+    metadata."""
     examples = artifact(standard_artifacts.Examples, root / "examples")
     examples.split_names = '["train"]'
     images = blob_images(np.random.default_rng(0), count)
     os.makedirs(root / "examples" / "Split-train")
     with tf.io.TFRecordWriter(str(root / "examples" / "Split-train" / "data.gz"), "GZIP") as w:
         for image in images:
-            pixels = tf.train.Feature(float_list=tf.train.FloatList(value=image.ravel()))
-            example = tf.train.Example(features=tf.train.Features(feature={"image": pixels}))
+            png = tf.io.encode_png(pixels.to_uint8(image)).numpy()
+            feature = tf.train.Feature(bytes_list=tf.train.BytesList(value=[png]))
+            example = tf.train.Example(features=tf.train.Features(feature={"image": feature}))
             w.write(example.SerializeToString())
-    spec = {"image": tf.io.FixedLenFeature([64, 64, 3], tf.float32)}
+    spec = {"image": tf.io.FixedLenFeature([], tf.string)}
     metadata_io.write_metadata(
         dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec)),
         str(root / "graph" / "transformed_metadata"))

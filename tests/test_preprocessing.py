@@ -1,4 +1,5 @@
-"""preprocessing_fn against a Pillow/numpy reference of decode -> centre crop -> resize -> scale."""
+"""preprocessing_fn against a Pillow/numpy reference of decode -> centre crop -> resize, and the
+stored form: lossless uint8 PNGs that the Trainer scales to [-1, 1]."""
 import io
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from trainer_module import pixels
 from trainer_module.preprocessing import CROP_MODES, preprocessing_fn
 
 # TF's antialiased bilinear and Pillow's BILINEAR use the same triangle filter. Pillow rounds to
@@ -30,7 +32,14 @@ def _reference(encoded: bytes, crop_mode: str, size: int) -> np.ndarray:
         left, top = (image.width - side) // 2, (image.height - side) // 2
         image = image.crop((left, top, left + side, top + side))
     image = image.resize((size, size), Image.BILINEAR)
-    return np.asarray(image, dtype=np.float32) / 127.5 - 1.0
+    return np.asarray(image, dtype=np.float32)
+
+
+def transform(images, config=None) -> np.ndarray:
+    """preprocessing_fn's PNGs, decoded: uint8 [batch, size, size, 3]."""
+    pngs = preprocessing_fn({"image": images}, config)["image"]
+    assert pngs.dtype == tf.string
+    return pixels.decode_png(pngs).numpy()
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +57,21 @@ def faces():
 
 @pytest.mark.parametrize("crop_mode", CROP_MODES)
 def test_every_crop_mode_matches_the_pillow_reference(faces, crop_mode):
-    out = preprocessing_fn({"image": tf.constant([[f] for f in faces])},
-                           {"crop_mode": crop_mode, "image_size": 64})["image"].numpy()
-    assert out.shape == (3, 64, 64, 3) and out.dtype == np.float32
-    assert out.min() >= -1.0 and out.max() <= 1.0
+    out = transform(tf.constant([[f] for f in faces]), {"crop_mode": crop_mode, "image_size": 64})
+    assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
     for i, encoded in enumerate(faces):
-        diff = np.abs(out[i] - _reference(encoded, crop_mode, 64)) * 127.5
+        diff = np.abs(out[i] - _reference(encoded, crop_mode, 64))
         assert diff.max() <= TOLERANCE_LEVELS, diff.max()
         assert diff.mean() < MEAN_TOLERANCE_LEVELS, diff.mean()
 
 
 def test_crop_modes_cut_different_regions(faces):
-    outputs = {mode: preprocessing_fn({"image": tf.constant([[faces[0]]])},
-                                      {"crop_mode": mode})["image"].numpy()
+    outputs = {mode: transform(tf.constant([[faces[0]]]), {"crop_mode": mode}).astype(float)
                for mode in CROP_MODES}
     for a in CROP_MODES:
         for b in CROP_MODES:
             if a < b:
-                assert np.abs(outputs[a] - outputs[b]).mean() > 0.01, (a, b)
+                assert np.abs(outputs[a] - outputs[b]).mean() > 1.0, (a, b)
 
 
 def test_unknown_crop_mode_is_refused(faces):
@@ -77,14 +83,42 @@ def test_sparse_input_and_png_give_same_pixels(faces):
     array = np.asarray(Image.open(io.BytesIO(faces[1])))
     png = _jpeg(array, "PNG")
     sparse = tf.sparse.from_dense(tf.constant([[faces[1]], [png]]))
-    out = preprocessing_fn({"image": sparse})["image"].numpy()
+    out = transform(sparse).astype(int)
     assert out.shape == (2, 64, 64, 3)
     # The PNG holds exactly the JPEG's decoded pixels, so the two rows must agree closely.
-    assert np.abs(out[0] - out[1]).max() * 127.5 <= 1.0
+    assert np.abs(out[0] - out[1]).max() <= 1
 
 
 def test_grayscale_input_becomes_three_channels():
     gray = _jpeg(np.full((218, 178), 200, np.uint8))
-    out = preprocessing_fn({"image": tf.constant([[gray]])})["image"].numpy()
+    out = transform(tf.constant([[gray]]))
     assert out.shape == (1, 64, 64, 3)
-    np.testing.assert_allclose(out, 200 / 127.5 - 1, atol=2 / 127.5)
+    np.testing.assert_allclose(out, 200, atol=2)
+
+
+def test_128_pixel_output():
+    gradient = np.tile(np.linspace(0, 255, 178, dtype=np.uint8)[None, :, None], (218, 1, 3))
+    out = transform(tf.constant([[_jpeg(gradient)]]), {"image_size": 128})
+    assert out.shape == (1, 128, 128, 3)
+
+
+def test_stored_pngs_are_lossless_and_scale_to_the_model_range(faces):
+    """The PNG round trip keeps every pixel; the Trainer's scaling maps 0..255 onto [-1, 1]."""
+    images = pixels.quantize(tf.constant(_reference(faces[0], "center_square", 64))[None])
+    decoded = pixels.decode_png(tf.map_fn(tf.io.encode_png, images, fn_output_signature=tf.string))
+    np.testing.assert_array_equal(decoded.numpy(), images.numpy())
+    scaled = pixels.to_model_range(tf.constant([0, 1, 128, 255], tf.uint8)).numpy()
+    np.testing.assert_allclose(scaled, [-1.0, 1 / 127.5 - 1, 128 / 127.5 - 1, 1.0], atol=1e-6)
+    # And back, with the export's rule: every level survives [-1, 1] exactly.
+    levels = tf.range(256, dtype=tf.int32)
+    back = pixels.to_uint8(pixels.to_model_range(tf.cast(levels, tf.uint8)))
+    np.testing.assert_array_equal(back.numpy(), np.arange(256))
+
+
+def test_each_stored_example_is_at_most_16_kb():
+    """Noise is the worst case for PNG: it must still fit the 16 KB per example budget."""
+    noise = np.random.default_rng(1).integers(0, 256, (218, 178, 3), np.uint8)
+    png = preprocessing_fn({"image": tf.constant([[_jpeg(noise, "PNG")]])})["image"][0]
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png.numpy()]))}))
+    assert len(example.SerializeToString()) <= 16 * 1024

@@ -1,7 +1,9 @@
-"""Transform's preprocessing_fn: decode, centre-crop, resize and scale the face images.
+"""Transform's preprocessing_fn: decode, centre-crop, resize the face images to 64x64 PNGs.
 
 The same graph (through TFTransformOutput) feeds the Trainer and the evaluator, so both see real
-images exactly as training did.
+images exactly as training did. The scaling to [-1, 1] happens as the Trainer reads them
+(trainer_module/pixels.py): storing uint8 PNGs instead of float32 takes a quarter of the bytes.
+No analyzers: every step is fixed, none depends on the data.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow as tf  # noqa: E402
+
+from trainer_module import pixels  # noqa: E402
 
 IMAGE_KEY = "image"
 DEFAULT_IMAGE_SIZE = 64
@@ -22,6 +26,10 @@ DEFAULT_IMAGE_SIZE = 64
 #   center_160     centred 160x160 (compare_gan)
 CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
 DEFAULT_CROP_MODE = "center_square"
+# zlib level of the stored PNGs. Measured on the built-in faces (1,000 images, one graph call,
+# three rounds): level 1 ~1,750 images/s and 4.1 KB; the default (6) ~1,200 and 3.5 KB; 0 (stored)
+# ~2,300 and 12.4 KB. Lossless at every level.
+PNG_COMPRESSION = 1
 
 
 def _as_vector(encoded) -> tf.Tensor:
@@ -63,18 +71,15 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
     return tf.reshape(image, [image_size, image_size, 3])
 
 
-def scale_to_unit_range(pixels: tf.Tensor) -> tf.Tensor:
-    """[0, 255] -> [-1, 1], the range of the generator's tanh output."""
-    return tf.clip_by_value(pixels / 127.5 - 1.0, -1.0, 1.0)
-
-
 def preprocessing_fn(inputs, custom_config=None):
-    """tf.Examples from CelebAExampleGen -> {'image': float32 [batch, 64, 64, 3] in [-1, 1]}."""
+    """tf.Examples from CelebAExampleGen -> {'image': PNG bytes [batch] of uint8 64x64x3 faces}."""
     custom_config = custom_config or {}
     crop_mode = custom_config.get("crop_mode", DEFAULT_CROP_MODE)
     image_size = int(custom_config.get("image_size", DEFAULT_IMAGE_SIZE))
-    images = tf.map_fn(
-        lambda encoded: decode_crop_resize(encoded, crop_mode, image_size),
+    pngs = tf.map_fn(
+        lambda encoded: tf.io.encode_png(
+            pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),
+            compression=PNG_COMPRESSION),
         _as_vector(inputs[IMAGE_KEY]),
-        fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))
-    return {IMAGE_KEY: scale_to_unit_range(images)}
+        fn_output_signature=tf.string)
+    return {IMAGE_KEY: pngs}

@@ -16,7 +16,7 @@ import tf_keras as keras  # noqa: E402
 from tfx import v1 as tfx  # noqa: E402
 from tfx_bsl.public import tfxio  # noqa: E402
 
-from trainer_module import export, networks  # noqa: E402
+from trainer_module import export, networks, pixels  # noqa: E402
 from trainer_module.batchnorm import refresh_batchnorm_statistics  # noqa: E402
 from trainer_module.dcgan import DCGAN  # noqa: E402
 from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
@@ -36,15 +36,23 @@ def choose_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransformOutput,
-                  batch_size: int, seed: int, shuffle_buffer: int) -> tf.data.Dataset:
-    """Endless, shuffled batches of transformed images, float32 [batch, 64, 64, 3] in [-1, 1]."""
+                  batch_size: int, image_size: int, seed: int,
+                  shuffle_buffer: int) -> tf.data.Dataset:
+    """Endless, shuffled batches of transformed images, float32 [batch, size, size, 3] in [-1, 1].
+
+    Transform stores uint8 PNGs; they are decoded and scaled here, in parallel with the step.
+    """
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=True, shuffle_seed=seed,
                                        shuffle_buffer_size=shuffle_buffer,
                                        drop_final_batch=True, num_epochs=None),
         transform_output.transformed_metadata.schema)
-    return dataset.map(lambda features: features[IMAGE_KEY]).prefetch(tf.data.AUTOTUNE)
+    shape = [batch_size, image_size, image_size, 3]
+    return dataset.map(
+        lambda features: tf.ensure_shape(
+            pixels.to_model_range(pixels.decode_png(features[IMAGE_KEY])), shape),
+        num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def count_examples(file_patterns: list) -> int:
@@ -91,9 +99,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         keras.mixed_precision.set_global_policy(MIXED_PRECISION_POLICY)
     strategy = choose_strategy(config.get("distribute_strategy", "auto"))
     global_batch = config["batch_size"]
-    transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     dataset = image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
-                            global_batch, config["seed"], config["shuffle_buffer"])
+                            global_batch, config["image_size"], config["seed"],
+                            config["shuffle_buffer"])
     steps_per_epoch = config.get("steps_per_epoch") or max(
         1, count_examples(fn_args.train_files) // global_batch)
     with strategy.scope():
@@ -102,7 +111,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     settings = LoopSettings(
         steps=fn_args.train_steps, global_batch_size=global_batch,
         steps_per_epoch=steps_per_epoch,
-        checkpoint_dir=resume_dir(config, fn_args.transform_output, fn_args.train_files),
+        checkpoint_dir=resume_dir(config, fn_args.transform_graph_path, fn_args.train_files),
         checkpoint_every=config["checkpoint_every_steps"],
         log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"),
         log_every=config.get("log_every_steps", 10))
@@ -112,5 +121,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     train(gan, dataset, settings, strategy, samples)
     samples.save_gif()
     refresh_batchnorm_statistics(gan.generator, config["z_dim"], batch_size=global_batch)
-    export.export_generator(gan.generator, fn_args.serving_model_dir, config["z_dim"])
+    export.export_generator(gan.generator, fn_args.serving_model_dir, config["z_dim"],
+                            training_config={**config, "train_steps": fn_args.train_steps})
     gan.discriminator.save(os.path.join(fn_args.model_run_dir, "discriminator"))

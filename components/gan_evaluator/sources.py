@@ -1,9 +1,9 @@
 """The image sources the evaluator scores, each with a content fingerprint for the cache.
 
-Every image is uint8, the way the exported generator delivers it: real images from Transform are
-rounded with the export's rule. Generated sets use fixed latent points, so every model is scored
-on the same z and a generator's fingerprint (its weights plus the latent points) determines its
-images.
+Every image is uint8, the way the exported generator delivers it; real images are Transform's
+uint8 PNGs, decoded as the Trainer decodes them. Generated sets use fixed latent points, so every
+model is scored on the same z and a generator's fingerprint (its weights plus the latent points)
+determines its images.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import tf_keras  # noqa: E402
 from tfx.utils import path_utils  # noqa: E402
 
 from components.gan_evaluator import storage  # noqa: E402
-from trainer_module import export, networks  # noqa: E402
+from trainer_module import export, networks, pixels  # noqa: E402
 from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
 
 UNTRAINED_SEED = 0
@@ -41,9 +41,10 @@ def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
     dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
                .take(max_images)
                .batch(batch_size)
-               .map(lambda records: tf.io.parse_example(records, feature_spec)[IMAGE_KEY]))
+               .map(lambda records: pixels.decode_png(
+                   tf.io.parse_example(records, feature_spec)[IMAGE_KEY])))
     for images in dataset:
-        yield export.to_uint8_pixels(images).numpy()
+        yield images.numpy()
 
 
 def real_source_key(split_uri: str, split: str, max_images: int) -> dict:

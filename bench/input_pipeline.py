@@ -1,0 +1,74 @@
+"""Images/s of the Trainer's input pipeline alone (run_fn's `image_dataset` over Transform's
+output: read, parse, decode the PNGs, scale, shuffle, batch) next to the train step's images/s.
+
+    .venv/bin/python bench/input_pipeline.py [--num-images N] [--batches B] [--steps S]
+
+Prints: input_pipeline img_per_s=<f>, train_step img_per_s=<f>, ratio=<input / step> (the
+target is >= 5). ExampleGen and Transform run once first, untimed, on the built-in data.
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tensorflow_transform as tft  # noqa: E402
+
+from components.celeba_example_gen.standalone import run_example_gen  # noqa: E402
+from data.synthetic_celeba import ensure_dataset  # noqa: E402
+from pipeline.standalone import run_transform, trainer_fn_args  # noqa: E402
+from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+from train_step import train_step_images_per_second  # noqa: E402
+from trainer_module.run import image_dataset  # noqa: E402
+
+
+def input_images_per_second(config: PipelineConfig, examples, graph, batches: int) -> float:
+    custom_config = config.trainer_custom_config()
+    fn_args = trainer_fn_args(examples, graph, custom_config)
+    dataset = image_dataset(fn_args.train_files, fn_args.data_accessor,
+                            tft.TFTransformOutput(fn_args.transform_graph_path),
+                            config.batch_size, config.image_size, config.train_seed,
+                            config.shuffle_buffer)
+    iterator = iter(dataset)
+    for _ in range(5):  # fill the shuffle buffer and the prefetch
+        next(iterator)
+    started = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    return batches * config.batch_size / (time.perf_counter() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--num-images", type=int, default=PipelineConfig().synthetic_num_images)
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=6)
+    args = parser.parse_args()
+    config = PipelineConfig()
+    data_root = config.data_root
+    if args.num_images != config.synthetic_num_images:  # the default set is kept as it is
+        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{args.num_images}")
+    ensure_dataset(data_root, args.num_images, config.synthetic_seed)
+    with tempfile.TemporaryDirectory() as work:
+        examples = run_example_gen(data_root, os.path.join(work, "examples"))
+        schema_dir = os.path.join(work, "schema")
+        os.makedirs(schema_dir)
+        shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
+        transformed, graph = run_transform(config, examples, schema_dir,
+                                           os.path.join(work, "transform"))
+        data_rate = input_images_per_second(config, transformed, graph, args.batches)
+    print(f"input_pipeline img_per_s={data_rate:.0f}", flush=True)
+    step_rate = train_step_images_per_second(args.steps, config.batch_size)
+    print(f"train_step img_per_s={step_rate:.1f}", flush=True)
+    print(f"ratio={data_rate / step_rate:.1f} (target >= 5)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

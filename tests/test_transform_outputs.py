@@ -1,0 +1,88 @@
+"""TFX's Transform executor, as the pipeline configures it, on the built-in faces: what it stores,
+how big it is, and that a rerun over the same data writes the same bytes."""
+import filecmp
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components.celeba_example_gen.standalone import run_example_gen
+from data.synthetic_celeba import ensure_dataset
+from pipeline.standalone import run_transform, split_names, trainer_fn_args
+from pipeline_config import PROJECT_ROOT, PipelineConfig
+from trainer_module import pixels, run
+from trainer_module.preprocessing import decode_crop_resize
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("transform")
+    ensure_dataset(str(root / "data"), 48, seed=3)
+    examples = run_example_gen(str(root / "data"), str(root / "examples"))
+    os.makedirs(root / "schema")
+    shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", root / "schema")
+    config = PipelineConfig()
+    runs = [run_transform(config, examples, str(root / "schema"), str(root / f"run{i}"))
+            for i in (1, 2)]
+    return examples, [transformed for transformed, _ in runs], runs[0][1]
+
+
+def split_files(artifact, split):
+    return sorted(tf.io.gfile.glob(os.path.join(artifact.uri, f"Split-{split}", "*")))
+
+
+def records(artifact, split):
+    return list(tf.data.TFRecordDataset(split_files(artifact, split), compression_type="GZIP")
+                .as_numpy_iterator())
+
+
+def test_two_runs_write_byte_identical_examples(two_runs):
+    examples, (first, second), _ = two_runs
+    for split in split_names(examples):
+        files = split_files(first, split)
+        assert [os.path.basename(f) for f in files] == [
+            os.path.basename(f) for f in split_files(second, split)] and files
+        for a, b in zip(files, split_files(second, split)):
+            assert filecmp.cmp(a, b, shallow=False), (split, a)
+
+
+def test_every_example_is_a_64px_png_of_its_source_image(two_runs):
+    """Count per split as ExampleGen wrote them; pixels as preprocessing's decode/crop/resize."""
+    examples, (transformed, _), graph = two_runs
+    spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
+    assert spec == {"image": tf.io.FixedLenFeature([], tf.string)}
+    for split in split_names(examples):
+        raw = records(examples, split)
+        stored = records(transformed, split)
+        assert len(stored) == len(raw) > 0
+        sizes = [len(record) for record in stored]
+        assert max(sizes) <= 16 * 1024
+        images = pixels.decode_png(tf.io.parse_example(stored, spec)["image"]).numpy()
+        assert images.shape == (len(raw), 64, 64, 3) and images.std() > 10
+        # Beam may reorder records: match each source image to its stored one by content.
+        sources = tf.io.parse_example(raw, {"image": tf.io.FixedLenFeature([], tf.string)})
+        expected = tf.stack([pixels.quantize(decode_crop_resize(encoded, "center_square", 64))
+                             for encoded in sources["image"]]).numpy()
+        assert sorted(map(bytes, expected.reshape(len(raw), -1))) == sorted(
+            map(bytes, images.reshape(len(raw), -1)))
+
+
+def test_the_trainer_reads_float_batches_in_the_model_range(two_runs):
+    """run_fn's input pipeline over Transform's output: the decoded PNGs, scaled to [-1, 1]."""
+    examples, (transformed, _), graph = two_runs
+    config = PipelineConfig(batch_size=8).trainer_custom_config()
+    fn_args = trainer_fn_args(transformed, graph, config)
+    dataset = run.image_dataset(fn_args.train_files, fn_args.data_accessor,
+                                tft.TFTransformOutput(fn_args.transform_graph_path), batch_size=8,
+                                image_size=64, seed=0, shuffle_buffer=16)
+    batch = next(iter(dataset)).numpy()
+    assert batch.shape == (8, 64, 64, 3) and batch.dtype == np.float32
+    assert batch.min() >= -1.0 and batch.max() <= 1.0 and batch.std() > 0.1
+    # Exactly the stored uint8 levels: (level / 127.5 - 1) for integer levels.
+    levels = (batch + 1.0) * 127.5
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)
