@@ -1,13 +1,17 @@
-.PHONY: setup run test bench-train
+.PHONY: setup browser run test bench-train
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
 	@bash scripts/bootstrap.sh
 
+# Debian's chromium for the report page test, installed once (apt-get, as root).
+browser:
+	@bash scripts/install_browser.sh
+
 run: setup
 	.venv/bin/python pipeline/run_local.py $(ARGS)
 
-test: setup
+test: setup browser
 	.venv/bin/python -m pytest $(ARGS)
 
 # Train-step speed against the seed's Keras code and the PyTorch twin (in its own Python 3.11 venv).

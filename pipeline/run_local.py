@@ -3,8 +3,9 @@
     python pipeline/run_local.py                    # the default config, built-in data
     python pipeline/run_local.py --data-root DIR    # a folder in the CelebA layout
 
-Prints where the pushed generator, the sample grid and the metrics are; exits non-zero with a
-one-line reason on failure.
+Prints where the pushed generator, the sample grid and the metrics are, and writes the run's
+report page (<output root>/reports/<pipeline>/<run id>.html); exits non-zero with a one-line
+reason on failure.
 """
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ def run(config: PipelineConfig) -> None:
 
 
 def print_summary(config: PipelineConfig, seconds: float) -> None:
+    """The closing summary, ending with the path of the run's report page, written here."""
+    from dcgan_faces.run_report import write_report
     from pipeline.run_outputs import read_run_outputs
 
     outputs = read_run_outputs(config.metadata_path)
@@ -84,6 +87,7 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
         print(f"  Pushed model:  {outputs.pushed_model}")
     else:
         print("  Not pushed: " + "; ".join(m["not_blessed_reasons"]))
+    print(f"  Run report:    {write_report(config.metadata_path, config.output_root)}")
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ from tfx.orchestration import metadata
 
 from pipeline import run_local
 from pipeline.run_outputs import read_run_outputs
-from pipeline_config import PipelineConfig
+from tiny_pipeline import tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +22,8 @@ def run(config):
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("gate")
-    # The end-to-end test's tiny run, blessing a 2-step model, with the baseline resolver on.
-    config = PipelineConfig(data_root=str(root / "data"), output_root=str(root / "out"),
-                            synthetic_num_images=64, train_steps=2, batch_size=16,
-                            eval_num_samples=64, eval_batch_size=32, sample_grid_size=4,
-                            max_fd_ratio_to_untrained=100.0, eval_compare_with_baseline=True)
+    # The tiny run, blessing a 2-step model, with the baseline resolver on.
+    config = tiny_config(root, eval_compare_with_baseline=True)
     run_local.prepare_data(config)
     first = run(config)
     # A new model (one more step) that must beat the baseline outright: -1 leaves no tolerance.

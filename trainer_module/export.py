@@ -3,10 +3,15 @@
 Signatures:
   serving_default: z float32 [N, z_dim] -> {"images": uint8 [N, 64, 64, 3]}
   sample:          count int32 [], seed int64 [] -> {"images": uint8 [N, 64, 64, 3]}
+
+The Trainer's config travels with the model in `assets.extra/training_config.json` (TF Serving's
+place for extra files), so whoever holds a pushed generator can see how it was trained.
 """
 from __future__ import annotations
 
+import json
 import os
+from typing import Optional
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
@@ -14,6 +19,7 @@ import tensorflow as tf  # noqa: E402
 
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"
+TRAINING_CONFIG_FILE = os.path.join("assets.extra", "training_config.json")
 
 
 def to_uint8_pixels(images: tf.Tensor) -> tf.Tensor:
@@ -39,10 +45,25 @@ class GeneratorModule(tf.Module):
         return self._serve(z)
 
 
-def export_generator(generator, export_dir: str, z_dim: int) -> None:
+def export_generator(generator, export_dir: str, z_dim: int,
+                     training_config: Optional[dict] = None) -> None:
     module = GeneratorModule(generator, z_dim)
     tf.saved_model.save(module, export_dir, signatures={
         SERVING_SIGNATURE: module.serve, SAMPLE_SIGNATURE: module.sample})
+    if training_config is not None:
+        path = os.path.join(export_dir, TRAINING_CONFIG_FILE)
+        tf.io.gfile.makedirs(os.path.dirname(path))
+        with tf.io.gfile.GFile(path, "w") as f:
+            f.write(json.dumps(training_config, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def read_training_config(export_dir: str) -> Optional[dict]:
+    """The config the generator was trained with; None for a model exported without one."""
+    path = os.path.join(export_dir, TRAINING_CONFIG_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.loads(f.read())
 
 
 def load_serving_fn(export_dir: str):

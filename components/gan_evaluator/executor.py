@@ -60,14 +60,19 @@ def summary_text(results: dict, primary: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def decision(results: dict, props: Dict[str, Any]) -> tuple[bool, list[str]]:
-    """The gate: the configured thresholds plus the ratio to the untrained generator."""
+def gate_thresholds(props: Dict[str, Any]) -> list[blessing_lib.Threshold]:
+    """The configured thresholds plus the ratio to the untrained generator."""
     primary = props["primary_metric"]
-    thresholds = blessing_lib.thresholds_from_json(props["thresholds"]) + [
+    return blessing_lib.thresholds_from_json(props["thresholds"]) + [
         blessing_lib.Threshold(f"{primary}_ratio_to_untrained", "max",
                                props["max_fd_ratio_to_untrained"])]
-    return blessing_lib.decide(results, thresholds, primary, results.get(f"{primary}_baseline"),
-                               props["baseline_fd_tolerance"])
+
+
+def decision(results: dict, props: Dict[str, Any]) -> tuple[bool, list[str]]:
+    """The gate: `gate_thresholds`, and with a baseline, no worse than it beyond the tolerance."""
+    primary = props["primary_metric"]
+    return blessing_lib.decide(results, gate_thresholds(props), primary,
+                               results.get(f"{primary}_baseline"), props["baseline_fd_tolerance"])
 
 
 def write_evaluation(directory: str, results: dict, primary: str, samples, grid_size: int) -> str:

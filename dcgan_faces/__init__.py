@@ -1,0 +1,2 @@
+"""Faces in the user's hands: sample and interpolate a trained generator, describe it, and write
+a pipeline run's report page. The command line is `dcgan-faces` (dcgan_faces/cli.py)."""

@@ -1,0 +1,229 @@
+"""dcgan-faces: faces from a trained generator, and a pipeline run's report page.
+
+    dcgan-faces sample MODEL --grid faces.png [-n 64] [--seed 0]     one grid PNG
+    dcgan-faces sample MODEL --out-dir faces/ [-n 16] [--seed 0]     one PNG per face
+    dcgan-faces interpolate MODEL --out walk.gif [--points 4] [--steps 16] [--method linear]
+    dcgan-faces info MODEL [--metadata FILE]                         signatures, config, metrics
+    dcgan-faces report [--output-root DIR] [--run RUN_ID] [--out FILE]
+
+MODEL is an exported generator, a Trainer model folder or a Pusher destination such as
+outputs/serving_model/celeba-dcgan (its newest version). Bad input exits with status 2 and one
+line, `error: ...`.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import warnings
+from typing import Optional
+
+from dcgan_faces.errors import BadInput
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up notices: not for users
+warnings.filterwarnings("ignore", category=FutureWarning, module="google\\.")  # support notices
+
+PROG = "dcgan-faces"
+MAX_IMAGES = 1024  # faces per `sample` call; a walk has at most MAX_POINTS * MAX_STEPS frames
+MAX_POINTS = 64
+MAX_STEPS = 240
+MAX_SCALE = 8
+
+
+class UsageError(BadInput):
+    """Bad arguments."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print the usage block and its own prefix
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _whole(low: int, high: Optional[int] = None):
+    """An argparse type: a whole number in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range, {low} to {high if high is not None else 'any'}")
+        return value
+    return parse
+
+
+def _needs_suffix(path: str, suffix: str, option: str) -> None:
+    if not path.lower().endswith(suffix):
+        raise UsageError(f"{option} must name a {suffix} file, not {path!r}")
+
+
+def cmd_sample(args) -> None:
+    from PIL import Image
+
+    from dcgan_faces import generator
+    from trainer_module import images
+
+    if args.grid:
+        _needs_suffix(args.grid, ".png", "--grid")
+    elif os.path.isfile(args.out_dir):
+        raise UsageError(f"--out-dir {args.out_dir} is a file, not a directory")
+    model = generator.load(args.model)
+    faces = model.sample(args.count, args.seed)
+    if args.grid:
+        columns = args.columns or math.ceil(math.sqrt(args.count))
+        images.save_image_grid(faces, args.grid, columns=columns)
+        print(f"{args.grid}: {args.count} faces in {columns} columns (seed {args.seed}) "
+              f"from {model.path}")
+        return
+    os.makedirs(args.out_dir, exist_ok=True)
+    for index, face in enumerate(faces):
+        Image.fromarray(face).save(os.path.join(args.out_dir, f"face_{args.seed}_{index:04d}.png"))
+    print(f"{args.out_dir}: {args.count} faces (seed {args.seed}) from {model.path}")
+
+
+def cmd_interpolate(args) -> None:
+    from PIL import Image
+
+    from dcgan_faces import generator, latent
+    from trainer_module import images
+
+    _needs_suffix(args.out, ".gif", "--out")
+    model = generator.load(args.model)
+    path = latent.walk(latent.latent_points(args.points, model.z_dim, args.seed), args.steps,
+                       args.method, loop=args.loop)
+    frames = [Image.fromarray(face) for face in model.images(path)]
+    if args.scale > 1:  # nearest neighbour: bigger, with no detail the model did not draw
+        frames = [frame.resize((frame.width * args.scale, frame.height * args.scale),
+                               Image.Resampling.NEAREST) for frame in frames]
+    images.save_gif(frames, args.out, frame_ms=args.frame_ms)
+    print(f"{args.out}: {len(frames)} frames through {args.points} latent points "
+          f"({args.method}{', looped' if args.loop else ''}, seed {args.seed}) from {model.path}")
+
+
+def _metrics_lines(export_dir: str, metadata_path: str) -> list:
+    """The evaluator's summary for this model, found in the pipeline's metadata by fingerprint."""
+    from components.gan_evaluator import executor as evaluator_executor
+    from pipeline import run_outputs
+
+    if not os.path.isfile(metadata_path):
+        return [f"Metrics: no metrics found (no pipeline metadata at {metadata_path})"]
+    store = run_outputs.open_store(metadata_path)
+    model = run_outputs.model_of_export(store, export_dir)
+    evaluation = (run_outputs.evaluation_of_model(store, model.id).get("evaluation")
+                  if model else None)
+    if evaluation is None:
+        return [f"Metrics: no metrics found for this model in {metadata_path}"]
+    metrics = run_outputs.read_metrics(evaluation)
+    summary = evaluator_executor.summary_text(metrics, metrics["primary_metric"])
+    return [f"Metrics (Trainer model {model.uri}; {evaluation.uri}):",
+            *(f"  {line}" for line in summary.splitlines())]
+
+
+def cmd_info(args) -> None:
+    from dcgan_faces import generator
+    from trainer_module import export
+
+    model = generator.load(args.model)
+    config = model.training_config()
+    lines = [f"Generator: {model.path}", f"  latent size: {model.z_dim}", "Signatures:",
+             *(f"  {name}: {description}" for name, description in model.signatures.items())]
+    if config is None:
+        lines.append("Training config: none recorded in the model")
+    else:
+        lines += [f"Training config ({export.TRAINING_CONFIG_FILE}):",
+                  *(f"  {key}: {value}" for key, value in sorted(config.items()))]
+    print("\n".join(lines + _metrics_lines(model.path, args.metadata or _default_metadata())))
+
+
+def cmd_report(args) -> None:
+    from dcgan_faces import run_report
+
+    output_root = args.output_root or _default_output_root()
+    metadata_path = args.metadata or _default_metadata(output_root)
+    if args.out:
+        _needs_suffix(args.out, ".html", "--out")
+    print(run_report.write_report(metadata_path, output_root, args.run, args.out))
+
+
+def _default_output_root() -> str:
+    from pipeline_config import PipelineConfig
+    return PipelineConfig().output_root
+
+
+def _default_metadata(output_root: Optional[str] = None) -> str:
+    from pipeline_config import PipelineConfig
+    return PipelineConfig(output_root=output_root or _default_output_root()).metadata_path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0],
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog="\n".join(__doc__.splitlines()[2:]))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    model_help = "an exported generator, a Trainer model folder or a Pusher destination"
+
+    sample = commands.add_parser("sample", help="faces as PNG files or one grid PNG")
+    sample.add_argument("model", metavar="MODEL", help=model_help)
+    out = sample.add_mutually_exclusive_group(required=True)
+    out.add_argument("--grid", metavar="FILE.png", help="write one grid PNG")
+    out.add_argument("--out-dir", metavar="DIR", help="write one PNG per face into DIR")
+    sample.add_argument("-n", "--count", type=_whole(1, MAX_IMAGES), default=64,
+                        help="how many faces (default 64)")
+    sample.add_argument("--seed", type=_whole(0), default=0,
+                        help="the same seed gives the same faces (default 0)")
+    sample.add_argument("--columns", type=_whole(1, MAX_IMAGES),
+                        help="grid columns (default: a square grid)")
+    sample.set_defaults(command=cmd_sample)
+
+    walk = commands.add_parser("interpolate", help="an animated GIF walking through latent space")
+    walk.add_argument("model", metavar="MODEL", help=model_help)
+    walk.add_argument("--out", required=True, metavar="FILE.gif", help="the GIF to write")
+    walk.add_argument("--points", type=_whole(2, MAX_POINTS), default=4,
+                      help="random latent points to walk through (default 4)")
+    walk.add_argument("--steps", type=_whole(1, MAX_STEPS), default=16,
+                      help="frames from one point to the next (default 16)")
+    walk.add_argument("--method", choices=("slerp", "linear"), default="slerp",
+                      help="spherical (default) or straight-line interpolation")
+    walk.add_argument("--loop", action="store_true", help="walk back to the first point")
+    walk.add_argument("--seed", type=_whole(0), default=0, help="seed of the latent points")
+    walk.add_argument("--frame-ms", type=_whole(10, 10000), default=80,
+                      help="milliseconds per frame (default 80)")
+    walk.add_argument("--scale", type=_whole(1, MAX_SCALE), default=2,
+                      help="enlarge each 64x64 frame this many times (default 2)")
+    walk.set_defaults(command=cmd_interpolate)
+
+    info = commands.add_parser("info", help="signatures, training config and metrics")
+    info.add_argument("model", metavar="MODEL", help=model_help)
+    info.add_argument("--metadata", metavar="FILE",
+                      help="the pipeline's metadata.sqlite to find metrics in "
+                           "(default: outputs/metadata/celeba-dcgan/metadata.sqlite)")
+    info.set_defaults(command=cmd_info)
+
+    report = commands.add_parser("report", help="write a run's HTML report and print its path")
+    report.add_argument("--output-root", metavar="DIR",
+                        help="the pipeline's output root (default: ./outputs of the project)")
+    report.add_argument("--metadata", metavar="FILE",
+                        help="metadata.sqlite (default: the output root's)")
+    report.add_argument("--run", metavar="RUN_ID", help="a pipeline run id (default: the latest)")
+    report.add_argument("--out", metavar="FILE.html",
+                        help="where to write it (default: <output root>/reports/<pipeline>/"
+                             "<run id>.html)")
+    report.set_defaults(command=cmd_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.command(args)
+    except (BadInput, FileNotFoundError, LookupError) as err:
+        print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

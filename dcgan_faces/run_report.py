@@ -1,0 +1,182 @@
+"""A pipeline run's facts for its report page: ingestion counts, TFDV anomalies, training curves
+and sample grids, metrics, the blessing and its reasons, where the model was pushed.
+
+Everything is found from the run's record in ML Metadata (pipeline/run_outputs.py) and the files
+of its artifacts. A run that stopped early still gets a page: what it did not reach is None.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from typing import Optional
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+from tensorflow.core.util import event_pb2  # noqa: E402
+from tfx.types import standard_artifacts  # noqa: E402
+
+from components import anomaly_gate  # noqa: E402
+from components.gan_evaluator import blessing as blessing_lib  # noqa: E402
+from components.gan_evaluator import executor as evaluator_executor  # noqa: E402
+from pipeline import run_outputs  # noqa: E402
+
+REPORTS_DIR = "reports"  # under the output root: <output_root>/reports/<pipeline>/<run>.html
+SAMPLES_DIR = "samples"  # in the Trainer's model_run (trainer_module/training_loop.py)
+TENSORBOARD_DIR = "tensorboard"
+MAX_SAMPLE_GRIDS = 12  # a long run's grids, evenly spaced, the last one always in
+
+
+@dataclasses.dataclass(frozen=True)
+class GateCheck:
+    """One condition of the blessing, with the value the model reached."""
+    description: str
+    threshold: blessing_lib.Threshold
+    value: Optional[float]
+
+    @property
+    def holds(self) -> bool:
+        return (self.value is not None
+                and self.threshold.violation({self.threshold.key: self.value}) is None)
+
+
+@dataclasses.dataclass
+class RunReport:
+    pipeline_name: str
+    run_id: str
+    states: dict  # component -> COMPLETE, CACHED, FAILED, ... in pipeline order
+    ingestion: Optional[dict] = None  # CelebAExampleGen's ingestion report
+    ingestion_report_path: Optional[str] = None
+    anomalies: Optional[list] = None  # one line per anomaly; None: validation did not run
+    training_config: Optional[dict] = None  # the Trainer's custom_config plus train_steps
+    scalars: dict = dataclasses.field(default_factory=dict)  # name -> [(step, value)]
+    sample_grids: list = dataclasses.field(default_factory=list)  # (label, png path) in order
+    progress_gif: Optional[str] = None
+    model_dir: Optional[str] = None
+    metrics: Optional[dict] = None  # the evaluator's metrics.json
+    evaluation_dir: Optional[str] = None
+    gate: list = dataclasses.field(default_factory=list)  # GateCheck
+    baseline_model: Optional[str] = None
+    pushed_model: Optional[str] = None
+
+    @property
+    def evaluator_sample_grid(self) -> Optional[str]:
+        return (os.path.join(self.evaluation_dir, evaluator_executor.SAMPLE_GRID_FILE)
+                if self.evaluation_dir else None)
+
+
+def read_scalars(log_dir: str) -> dict:
+    """TensorBoard scalars, name -> [(step, value)] by step; a resumed run's later file wins."""
+    series = {}
+    for path in sorted(tf.io.gfile.glob(os.path.join(log_dir, "events.out.tfevents.*"))):
+        for record in tf.data.TFRecordDataset(path):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    series.setdefault(value.tag, {})[event.step] = float(
+                        tf.make_ndarray(value.tensor))
+    return {tag: sorted(points.items()) for tag, points in series.items()}
+
+
+def sample_grids(samples_dir: str) -> list:
+    """(label, path) of the Trainer's grids: 'epoch 1', 'epoch 2', ..., then 'final' if any;
+    at most MAX_SAMPLE_GRIDS epochs, so a long run's page stays a few megabytes."""
+    if not tf.io.gfile.isdir(samples_dir):
+        return []
+    stems = sorted(name[:-4] for name in tf.io.gfile.listdir(samples_dir) if name.endswith(".png"))
+    epochs = [stem for stem in stems if stem.startswith("epoch_")]
+    if len(epochs) > MAX_SAMPLE_GRIDS:
+        epochs = [epochs[round(i * (len(epochs) - 1) / (MAX_SAMPLE_GRIDS - 1))]
+                  for i in range(MAX_SAMPLE_GRIDS)]
+    others = [stem for stem in stems if not stem.startswith("epoch_")]
+    return [(f"epoch {int(stem[len('epoch_'):])}" if stem in epochs else stem,
+             os.path.join(samples_dir, stem + ".png")) for stem in epochs + others]
+
+
+def _anomalies(artifact) -> list:
+    anomalies = standard_artifacts.ExampleAnomalies()
+    anomalies.set_mlmd_artifact(artifact)
+    return anomaly_gate.describe_anomalies(anomalies)
+
+
+def _training_config(run: run_outputs.RunArtifacts) -> Optional[dict]:
+    """What the Trainer ran with: the same keys the export's training_config.json has."""
+    if "Trainer" not in run.executions:
+        return None
+    props = run.exec_properties("Trainer")
+    return {**json.loads(props["custom_config"]),
+            "train_steps": json.loads(props["train_args"]).get("num_steps")}
+
+
+def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
+    props = run.exec_properties("GanEvaluator")
+    checks = [GateCheck(f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit:g}", t,
+                        metrics.get(t.key)) for t in evaluator_executor.gate_thresholds(props)]
+    primary = props["primary_metric"]
+    baseline = metrics.get(f"{primary}_baseline")
+    if baseline is not None:
+        tolerance = props["baseline_fd_tolerance"]
+        checks.append(GateCheck(
+            f"{primary} ≤ (1 + {tolerance:g}) × the blessed baseline's {baseline:.4f}",
+            blessing_lib.Threshold(primary, "max", (1 + tolerance) * baseline),
+            metrics.get(primary)))
+    return checks
+
+
+def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
+    store = run_outputs.open_store(metadata_path)
+    run = run_outputs.run_artifacts(store, run_outputs.find_run(store, run_id))
+    first = min(run.executions.values(), key=lambda execution: execution.id)
+    pipelines = [context.name for context in store.get_contexts_by_execution(first.id)
+                 if context.type == "pipeline"]
+    report = RunReport(pipeline_name=pipelines[0], run_id=run.run.name,
+                       states={name: run.state(name) for name in run.executions})
+
+    examples = run.output("CelebAExampleGen", "examples")
+    if examples is not None:
+        report.ingestion, report.ingestion_report_path = run_outputs.ingestion(examples)
+    anomalies = run.output("ExampleValidator", "anomalies")
+    if anomalies is not None:
+        report.anomalies = _anomalies(anomalies)
+    report.training_config = _training_config(run)
+    model_run = run.output("Trainer", "model_run")
+    if model_run is not None:
+        report.scalars = read_scalars(os.path.join(model_run.uri, TENSORBOARD_DIR))
+        report.sample_grids = sample_grids(os.path.join(model_run.uri, SAMPLES_DIR))
+        gif = os.path.join(model_run.uri, SAMPLES_DIR, "progress.gif")
+        report.progress_gif = gif if tf.io.gfile.exists(gif) else None
+    model = run.output("Trainer", "model")
+    report.model_dir = model.uri if model is not None else None
+
+    evaluation = run.output("GanEvaluator", "evaluation")
+    if evaluation is not None:
+        report.evaluation_dir = evaluation.uri
+        report.metrics = run_outputs.read_metrics(evaluation)
+        report.gate = _gate(run, report.metrics)
+    blessing = run.output("GanEvaluator", "blessing")
+    if blessing is not None and "baseline_model" in blessing.custom_properties:
+        report.baseline_model = blessing.custom_properties["baseline_model"].string_value
+    report.pushed_model = run_outputs.pushed_destination(run.output("Pusher", "pushed_model"))
+    return report
+
+
+def default_path(output_root: str, pipeline_name: str, run_id: str) -> str:
+    """<output_root>/reports/<pipeline>/<run id>.html, the run id made safe for a file name."""
+    return os.path.join(output_root, REPORTS_DIR, pipeline_name,
+                        re.sub(r"[^A-Za-z0-9._-]", "-", run_id) + ".html")
+
+
+def write_report(metadata_path: str, output_root: str, run_id: Optional[str] = None,
+                 out: Optional[str] = None) -> str:
+    """Gathers the run (the latest by default), writes its page and returns the page's path."""
+    from dcgan_faces import report_html  # matplotlib only where a page is drawn
+
+    report = gather(metadata_path, run_id)
+    path = out or default_path(output_root, report.pipeline_name, report.run_id)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(report_html.render(report))
+    return path

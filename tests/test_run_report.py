@@ -1,0 +1,250 @@
+"""The run report page: written by the runner after two tiny pipeline runs (the first blessed and
+pushed, the second worse than that baseline and held back), opened in a real headless Chromium.
+
+Chromium is Debian's (scripts/install_browser.sh, run by `make test`), driven by Playwright.
+"""
+import contextlib
+import io
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from dcgan_faces import cli, report_html, run_report
+from pipeline import run_local
+from pipeline.run_outputs import read_run_outputs
+from pipeline_config import PipelineConfig
+from tiny_pipeline import tiny_config
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium's background services try the (absent) network.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+MIN_PIXEL_STD = 8.0  # grey levels: a blank or broken image is flat
+slow = pytest.mark.slow
+
+
+def run_and_summarize(config):
+    """One pipeline run, then the runner's closing summary (which writes the report)."""
+    run_local.run(config)
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
+        run_local.print_summary(config, seconds=0.0)
+    return read_run_outputs(config.metadata_path), summary.getvalue()
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    # The tiny run, with scalars every step and the baseline resolver on.
+    config = tiny_config(root, log_every_steps=1, eval_compare_with_baseline=True)
+    run_local.prepare_data(config)
+    first = run_and_summarize(config)
+    # One more step, and it must beat the blessed baseline outright: not blessed, not pushed.
+    second = run_and_summarize(config.with_overrides(train_steps=3, baseline_fd_tolerance=-1.0))
+    return config, first, second
+
+
+def report_path(summary):
+    (path,) = re.findall(r"^  Run report: +(\S+)$", summary, flags=re.MULTILINE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert os.path.exists(CHROMIUM), (
+        f"{CHROMIUM} is missing: run scripts/install_browser.sh (make test does) to install "
+        "Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def open_page(browser, path, user_data_dir):
+    """(context, page, errors): the page as Chromium shows it, in a fresh profile, with every
+    console error, page error and failed request."""
+    context = browser.chromium.launch_persistent_context(
+        str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    page.goto(f"file://{path}", wait_until="load")
+    return context, page, errors
+
+
+@pytest.fixture(scope="module")
+def pages(two_runs, browser, tmp_path_factory):
+    """(page, text, errors) of the first and the second run's reports, open in Chromium."""
+    _, (_, first_summary), (_, second_summary) = two_runs
+    opened = [open_page(browser, report_path(summary), tmp_path_factory.mktemp("profile"))
+              for summary in (first_summary, second_summary)]
+    yield [(page, page.inner_text("body"), errors) for _, page, errors in opened]
+    for context, _, _ in opened:
+        context.close()
+
+
+def pixel_std(element) -> float:
+    return float(np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L"),
+                            np.float32).std())
+
+
+@slow
+def test_the_runner_writes_one_report_per_run_and_prints_its_path(two_runs):
+    config, (first, first_summary), (second, second_summary) = two_runs
+    for outputs, summary in ((first, first_summary), (second, second_summary)):
+        path = report_path(summary)
+        assert path == run_report.default_path(config.output_root, config.pipeline_name,
+                                               outputs.run_id)
+        assert os.path.getsize(path) > 10_000
+    assert report_path(first_summary) != report_path(second_summary)
+
+
+@slow
+def test_the_page_is_self_contained(two_runs):
+    _, (_, summary), _ = two_runs
+    with open(report_path(summary), encoding="utf-8") as f:
+        page = f.read()
+    assert "<script" not in page and not re.search(r"(src|href)=\"(https?:|//)", page)
+
+
+@slow
+def test_the_pages_load_without_console_errors(pages):
+    for _, _, errors in pages:
+        assert errors == []
+
+
+@slow
+def test_every_image_is_decoded(pages):
+    for page, _, _ in pages:
+        widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
+        # 3 plots, the Trainer's grid(s) and GIF, the evaluator's grid
+        assert len(widths) >= 6 and all(width > 0 for width in widths)
+
+
+@slow
+def test_plots_and_sample_grids_are_not_blank(pages):
+    page, _, _ = pages[0]
+    plots = [page.locator(f"#plot-{name}") for name, *_ in report_html.PLOTS]
+    grids = page.locator("figure.sample-grid img").all()
+    assert len(grids) >= 2  # the Trainer's final grid and the evaluator's
+    for element in plots + grids:
+        assert pixel_std(element) > MIN_PIXEL_STD
+
+
+@slow
+def test_key_numbers_appear_in_the_text(two_runs, pages):
+    config, (first, _), (second, _) = two_runs
+    (_, first_text, _), (_, second_text, _) = pages
+    report = run_report.gather(config.metadata_path, first.run_id)
+    counts = report.ingestion
+    assert f"files seen\t{counts['files_seen']}" in first_text
+    for split, count in counts["examples_per_split"].items():
+        assert f"examples in {split}\t{count}" in first_text
+    primary = first.metrics["primary_metric"]
+    assert f"{primary} (primary)\t{first.metrics[primary]:.4f}" in first_text
+    assert "none: every split matches the schema." in first_text
+    assert f"Blessed, pushed to {first.pushed_model}." in first_text
+    assert f"Pushed model: {first.pushed_model}" in first_text
+
+    assert f"{second.metrics[primary]:.4f}" in second_text
+    assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text
+    assert "Not blessed, not pushed: " + "; ".join(second.metrics["not_blessed_reasons"]) \
+        in second_text
+    assert "Pushed model: none from this run." in second_text
+
+
+@slow
+def test_training_curves_and_grids_come_from_the_trainers_files(two_runs):
+    config, (first, _), (second, _) = two_runs
+    report = run_report.gather(config.metadata_path, first.run_id)
+    assert [step for step, _ in report.scalars["d_loss"]] == [1, 2]  # log_every_steps=1
+    assert all(value > 0 for _, value in report.scalars["images_per_second"])
+    assert report.training_config["train_steps"] == 2
+    # A grid after every epoch, and a final one when the run ends mid-epoch.
+    per_epoch = report.ingestion["examples_per_split"]["train"] // config.batch_size
+    epochs = [f"epoch {epoch}" for epoch in range(1, 2 // per_epoch + 1)]
+    assert [label for label, _ in report.sample_grids] == epochs + (
+        ["final"] if not epochs or 2 % per_epoch else [])
+    # The second Trainer resumed from the first one's checkpoint (same inputs and config).
+    resumed = run_report.gather(config.metadata_path, second.run_id)
+    assert [step for step, _ in resumed.scalars["d_loss"]] == [3]
+    assert resumed.training_config["train_steps"] == 3
+
+
+@slow
+def test_the_report_command_writes_a_named_run(two_runs, tmp_path, capsys):
+    config, (first, _), _ = two_runs
+    out = tmp_path / "first.html"
+    assert cli.main(["report", "--output-root", config.output_root, "--run", first.run_id,
+                     "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out}\n"
+    assert f"run {first.run_id}" in out.read_text(encoding="utf-8")
+    assert cli.main(["report", "--output-root", config.output_root, "--run", "nope"]) == 2
+    assert "error: no pipeline run 'nope'; recorded: " in capsys.readouterr().err
+
+
+@slow
+def test_info_finds_each_models_config_and_metrics(two_runs, capsys):
+    config, (first, _), (second, _) = two_runs
+    primary = first.metrics["primary_metric"]
+    assert cli.main(["info", first.pushed_model, "--metadata", config.metadata_path]) == 0
+    out = capsys.readouterr().out
+    assert "train_steps: 2" in out and f"{primary}: {first.metrics[primary]:.4f}" in out
+    assert out.rstrip().endswith("BLESSED") and "NOT BLESSED" not in out
+    second_model = run_report.gather(config.metadata_path, second.run_id).model_dir
+    assert cli.main(["info", second_model, "--metadata", config.metadata_path]) == 0
+    out = capsys.readouterr().out
+    assert "train_steps: 3" in out and f"{primary}: {second.metrics[primary]:.4f}" in out
+    assert "NOT BLESSED: " in out
+
+
+@slow
+def test_a_failed_run_gets_a_page_that_says_where_it_stopped(tmp_path, capsys):
+    config = PipelineConfig(data_root=str(tmp_path / "empty"), output_root=str(tmp_path / "out"),
+                            synthetic_num_images=0)
+    os.makedirs(os.path.join(config.data_root, "img_align_celeba"))
+    with pytest.raises(ValueError, match="No files in"):
+        run_local.run(config)
+    assert cli.main(["report", "--output-root", config.output_root]) == 0
+    with open(capsys.readouterr().out.strip(), encoding="utf-8") as f:
+        page = f.read()
+    assert "Not evaluated: the run stopped at CelebAExampleGen." in page
+    assert "The run did not reach ingestion." in page and "<td>failed</td>" in page
+
+
+def test_a_run_stopped_by_anomalies_gets_a_page_that_says_so():
+    report = run_report.RunReport(
+        pipeline_name="p", run_id="r", states={"CelebAExampleGen": "COMPLETE",
+                                               "ExampleValidator": "COMPLETE",
+                                               "AnomalyGate": "FAILED"},
+        anomalies=["train: height: Out-of-range values (Unexpectedly large value: 250.)"])
+    page = report_html.render(report)
+    assert "Not evaluated: the run stopped at AnomalyGate." in page
+    assert "<li>train: height: Out-of-range values (Unexpectedly large value: 250.)</li>" in page
+    assert "The run did not reach the Trainer." in page
+
+
+def test_scalars_of_a_resumed_run_take_the_later_file(tmp_path):
+    for values in ({1: 4.0, 2: 3.0}, {2: 2.5, 3: 2.0}):  # the second writer resumed at step 2
+        writer = tf.summary.create_file_writer(str(tmp_path))
+        with writer.as_default():
+            for step, value in values.items():
+                tf.summary.scalar("d_loss", value, step=step)
+        writer.close()
+    assert run_report.read_scalars(str(tmp_path)) == {"d_loss": [(1, 4.0), (2, 2.5), (3, 2.0)]}
+
+
+def test_a_long_runs_sample_grids_are_thinned_evenly(tmp_path):
+    for name in [f"epoch_{epoch:03d}.png" for epoch in range(1, 31)] + ["final.png"]:
+        (tmp_path / name).write_bytes(b"")
+    labels = [label for label, _ in run_report.sample_grids(str(tmp_path))]
+    assert len(labels) == run_report.MAX_SAMPLE_GRIDS + 1
+    assert labels[0] == "epoch 1" and labels[-2:] == ["epoch 30", "final"]
