@@ -71,7 +71,9 @@ class PipelineConfig:
     log_every_steps: int = 5  # TensorBoard scalars
     steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
     distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
-    mixed_precision: bool = False  # mixed_float16 with loss scaling; for GPUs
+    # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
+    # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs (README, Trainer).
+    precision: str = "float32"
 
     # --- Evaluator (docs/evaluation.md) ------------------------------------------------------
     # Reference statistics from the training images, the FID convention of TTUR and StyleGAN;
@@ -145,7 +147,7 @@ class PipelineConfig:
             "log_every_steps": self.log_every_steps,
             "steps_per_epoch": self.steps_per_epoch,
             "distribute_strategy": self.distribute_strategy,
-            "mixed_precision": self.mixed_precision,
+            "precision": self.precision,
             "sample_grid_size": self.sample_grid_size,
         }
 

@@ -1,9 +1,14 @@
 """Images/s of the Trainer's own DCGAN step (trainer_module), on a fixed in-memory batch.
 
-    .venv/bin/python bench/train_step.py [--steps N] [--batch B]
+    .venv/bin/python bench/train_step.py [--steps N] [--batch B] [--policy P] [--jit]
+                                         [--inter-op N] [--intra-op N] [--no-fusion]
 
 Prints one line: train_step img_per_s=<float>. Compare with ../shared/bench/seed_keras.py and
-torch_dcgan.py run back to back on the same machine.
+torch_dcgan.py run back to back on the same machine (bench/train_speed.py does).
+The options are the speed-ups bench/train_speed.py --variants tries: a Keras mixed-precision
+policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thread pools, and
+--no-fusion (grappler's remapper off: no fused conv + bias + activation or fused batch norm) to
+show what those fusions give.
 """
 import argparse
 import os
@@ -18,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tensorflow as tf  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
-def train_step_images_per_second(steps: int, batch_size: int) -> float:
+def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False) -> float:
     gan = build_dcgan(PipelineConfig().trainer_custom_config())
-    step = tf.function(gan.train_step)
+    step = tf.function(gan.train_step, jit_compile=jit)
     batch = tf.random.uniform([batch_size, 64, 64, 3], -1, 1, seed=0)
     for _ in range(3):  # trace and warm up
         float(step(batch)["d_loss"])
@@ -38,8 +43,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--policy", default="float32")
+    parser.add_argument("--jit", action="store_true")
+    parser.add_argument("--inter-op", type=int, default=0, help="0: TensorFlow's default")
+    parser.add_argument("--intra-op", type=int, default=0, help="0: TensorFlow's default")
+    parser.add_argument("--no-fusion", action="store_true")
     args = parser.parse_args()
-    print(f"train_step img_per_s={train_step_images_per_second(args.steps, args.batch):.2f}")
+    if args.no_fusion:
+        tf.config.optimizer.set_experimental_options({"remapping": False})
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
+    set_precision(args.policy)
+    rate = train_step_images_per_second(args.steps, args.batch, args.jit)
+    print(f"train_step img_per_s={rate:.2f}")
 
 
 if __name__ == "__main__":

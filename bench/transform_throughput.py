@@ -6,7 +6,9 @@ same cores, alternating, as a ratio; plus what Transform's own statistics cost.
 
 Prints, per round: transform statistics=<on|off> seconds=<s> img_per_s=<f>, tf_data
 img_per_s=<f>, and ratio=<transform off / tf_data>; then the stored bytes per example. Transform's
-time includes Beam's start-up, as a pipeline run pays it. ExampleGen runs once, untimed.
+time includes Beam's and TFT's start-up, as a pipeline run pays it; a run over a small set
+(--small-images) measures that fixed cost, and the steady rate is the difference between the two.
+ExampleGen runs once per set, untimed.
 """
 import argparse
 import os
@@ -63,23 +65,33 @@ def stored_bytes(transformed) -> tuple:
     return records, disk, raw
 
 
+def dataset_root(config: PipelineConfig, num_images: int) -> str:
+    data_root = config.data_root
+    if num_images != config.synthetic_num_images:  # the default set is kept as it is
+        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{num_images}")
+    ensure_dataset(data_root, num_images, config.synthetic_seed)
+    return data_root
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--num-images", type=int, default=PipelineConfig().synthetic_num_images)
+    parser.add_argument("--small-images", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     config = PipelineConfig()
-    data_root = config.data_root
-    if args.num_images != config.synthetic_num_images:  # the default set is kept as it is
-        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{args.num_images}")
-    ensure_dataset(data_root, args.num_images, config.synthetic_seed)
+    data_root = dataset_root(config, args.num_images)
     image_dir = os.path.join(data_root, celeba_files.IMAGE_DIR)
     with tempfile.TemporaryDirectory() as work:
         examples = run_example_gen(data_root, os.path.join(work, "examples"))
+        small = run_example_gen(dataset_root(config, args.small_images),
+                                os.path.join(work, "small_examples"))
         schema_dir = os.path.join(work, "schema")
         os.makedirs(schema_dir)
         shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
         for round_index in range(args.rounds):
+            fixed, _ = transform_seconds(config, small, schema_dir,
+                                         os.path.join(work, f"small{round_index}"))
             rates = {}
             for statistics in (False, True):
                 seconds, transformed = transform_seconds(
@@ -90,9 +102,14 @@ def main():
                       f"seconds={seconds:.1f} img_per_s={rates[statistics]:.0f}", flush=True)
                 if not statistics:
                     kept = transformed
+            steady = (args.num_images - args.small_images) / (
+                args.num_images / rates[False] - fixed)
             tf_data = tf_data_images_per_second(image_dir, config)
+            print(f"transform small_set={args.small_images} seconds={fixed:.1f} -> steady "
+                  f"img_per_s={steady:.0f}", flush=True)
             print(f"tf_data img_per_s={tf_data:.0f} ratio={rates[False] / tf_data:.2f} "
-                  f"(statistics on: {rates[True] / tf_data:.2f})", flush=True)
+                  f"(statistics on: {rates[True] / tf_data:.2f}, steady: {steady / tf_data:.2f})",
+                  flush=True)
         records, disk, raw = stored_bytes(kept)
         print(f"stored examples={records} bytes_per_example on_disk={disk / records:.0f} "
               f"serialized={raw / records:.0f} max_serialized<=16384", flush=True)

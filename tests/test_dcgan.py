@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
 from pipeline_config import PipelineConfig
 from trainer_module import export
-from trainer_module.run import build_dcgan
+from trainer_module.run import build_dcgan, set_precision
 
 CONFIG = PipelineConfig().trainer_custom_config()
 
@@ -66,3 +67,26 @@ def test_exported_generator_signatures(gan, tmp_path):
 def test_to_uint8_pixels_rule():
     out = export.to_uint8_pixels(tf.constant([-1.5, -1.0, 0.0, 1.0, 2.0])).numpy()
     assert out.tolist() == [0, 0, 128, 255, 255]
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_a_mixed_precision_step_trains_and_keeps_float32_weights_and_images(policy):
+    """bf16 (CPU bf16 instructions) and float16 (GPUs, loss-scaled) steps on this CPU."""
+    set_precision(policy)
+    try:
+        mixed = build_dcgan(CONFIG)
+    finally:
+        set_precision("float32")
+    assert isinstance(mixed.g_optimizer, tf_keras.mixed_precision.LossScaleOptimizer) == (
+        policy == "mixed_float16")
+    before = mixed.generator.trainable_weights[0].numpy().copy()
+    logs = tf.function(mixed.train_step)(tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1))
+    assert all(np.isfinite(float(v)) for v in logs.values()), logs
+    assert not np.array_equal(before, mixed.generator.trainable_weights[0].numpy())
+    assert mixed.generator.trainable_weights[0].dtype == tf.float32
+    assert mixed.generator(tf.zeros([2, 100]), training=False).dtype == tf.float32
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        set_precision("float8")

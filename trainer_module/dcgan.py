@@ -66,18 +66,9 @@ class DCGAN(keras.Model):
             d_loss = self.average_bce(real_labels, real_scores) + self.average_bce(fake_labels, fake_scores)
             g_loss = self.average_bce(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
 
-        self._descend(self.d_optimizer, d_tape, d_loss, self.discriminator)
-        self._descend(self.g_optimizer, g_tape, g_loss, self.generator)
+        # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).
+        self.d_optimizer.minimize(d_loss, self.discriminator.trainable_weights, tape=d_tape)
+        self.g_optimizer.minimize(g_loss, self.generator.trainable_weights, tape=g_tape)
         return {"d_loss": d_loss, "g_loss": g_loss,
                 "d_real": tf.nn.compute_average_loss(tf.reshape(real_scores, [-1])),
                 "d_fake": tf.nn.compute_average_loss(tf.reshape(fake_scores, [-1]))}
-
-    @staticmethod
-    def _descend(optimizer, tape, loss, network):
-        """One optimizer step; scales the loss when mixed precision uses a LossScaleOptimizer."""
-        weights = network.trainable_weights
-        scaled = isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer)
-        gradients = tape.gradient(optimizer.get_scaled_loss(loss) if scaled else loss, weights)
-        if scaled:
-            gradients = optimizer.get_unscaled_gradients(gradients)
-        optimizer.apply_gradients(zip(gradients, weights))

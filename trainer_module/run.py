@@ -22,7 +22,14 @@ from trainer_module.dcgan import DCGAN  # noqa: E402
 from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
 from trainer_module.training_loop import LoopSettings, SampleGrids, train  # noqa: E402
 
-MIXED_PRECISION_POLICY = "mixed_float16"
+PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def set_precision(policy: str) -> None:
+    """The Keras policy every layer built afterwards computes in (outputs stay float32)."""
+    if policy not in PRECISION_POLICIES:
+        raise ValueError(f"precision must be one of {PRECISION_POLICIES}, not {policy!r}")
+    keras.mixed_precision.set_global_policy(policy)
 
 
 def choose_strategy(name: str) -> tf.distribute.Strategy:
@@ -75,7 +82,7 @@ def build_dcgan(config: dict) -> DCGAN:
 
     def adam():
         optimizer = keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"])
-        if keras.mixed_precision.global_policy().name == MIXED_PRECISION_POLICY:
+        if keras.mixed_precision.global_policy().name == "mixed_float16":  # float16 underflows
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
         return optimizer
 
@@ -95,8 +102,7 @@ def resume_dir(config: dict, transform_output: str, train_files) -> str:
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = fn_args.custom_config
-    if config.get("mixed_precision"):
-        keras.mixed_precision.set_global_policy(MIXED_PRECISION_POLICY)
+    set_precision(config.get("precision", "float32"))
     strategy = choose_strategy(config.get("distribute_strategy", "auto"))
     global_batch = config["batch_size"]
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
