@@ -17,9 +17,10 @@ from pathlib import Path
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from components.celeba_example_gen.standalone import run_example_gen  # noqa: E402
-from data.synthetic_celeba import ensure_dataset  # noqa: E402
+from bench_data import dataset_root  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 
 MODES = ("in_memory", "multi_processing")
@@ -37,11 +38,7 @@ def main():
                         help="multi_processing workers (in_memory always uses 1)")
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    config = PipelineConfig()
-    data_root = config.data_root
-    if args.num_images != config.synthetic_num_images:  # the default set is kept as it is
-        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{args.num_images}")
-    ensure_dataset(data_root, args.num_images, config.synthetic_seed)
+    data_root = dataset_root(PipelineConfig(), args.num_images)
     for _ in range(args.repeats):
         for mode in MODES:
             workers = 1 if mode == "in_memory" else args.workers

@@ -8,7 +8,6 @@ target is >= 5). ExampleGen and Transform run once first, untimed, on the built-
 """
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -21,10 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tensorflow_transform as tft  # noqa: E402
 
-from components.celeba_example_gen.standalone import run_example_gen  # noqa: E402
-from data.synthetic_celeba import ensure_dataset  # noqa: E402
+from bench_data import dataset_root, examples_and_schema  # noqa: E402
 from pipeline.standalone import run_transform, trainer_fn_args  # noqa: E402
-from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 from train_step import train_step_images_per_second  # noqa: E402
 from trainer_module.run import image_dataset  # noqa: E402
 
@@ -52,15 +50,8 @@ def main():
     parser.add_argument("--steps", type=int, default=6)
     args = parser.parse_args()
     config = PipelineConfig()
-    data_root = config.data_root
-    if args.num_images != config.synthetic_num_images:  # the default set is kept as it is
-        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{args.num_images}")
-    ensure_dataset(data_root, args.num_images, config.synthetic_seed)
     with tempfile.TemporaryDirectory() as work:
-        examples = run_example_gen(data_root, os.path.join(work, "examples"))
-        schema_dir = os.path.join(work, "schema")
-        os.makedirs(schema_dir)
-        shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
+        examples, schema_dir = examples_and_schema(dataset_root(config, args.num_images), work)
         transformed, graph = run_transform(config, examples, schema_dir,
                                            os.path.join(work, "transform"))
         data_rate = input_images_per_second(config, transformed, graph, args.batches)

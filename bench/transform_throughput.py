@@ -12,7 +12,6 @@ ExampleGen runs once per set, untimed.
 """
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -21,14 +20,14 @@ from pathlib import Path
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tensorflow as tf  # noqa: E402
 
-from components.celeba_example_gen.standalone import run_example_gen  # noqa: E402
+from bench_data import dataset_root, examples_and_schema  # noqa: E402
 from data import celeba_files  # noqa: E402
-from data.synthetic_celeba import ensure_dataset  # noqa: E402
 from pipeline.standalone import run_transform, split_names  # noqa: E402
-from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.preprocessing import decode_crop_resize  # noqa: E402
 
 
@@ -65,14 +64,6 @@ def stored_bytes(transformed) -> tuple:
     return records, disk, raw
 
 
-def dataset_root(config: PipelineConfig, num_images: int) -> str:
-    data_root = config.data_root
-    if num_images != config.synthetic_num_images:  # the default set is kept as it is
-        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{num_images}")
-    ensure_dataset(data_root, num_images, config.synthetic_seed)
-    return data_root
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--num-images", type=int, default=PipelineConfig().synthetic_num_images)
@@ -83,12 +74,8 @@ def main():
     data_root = dataset_root(config, args.num_images)
     image_dir = os.path.join(data_root, celeba_files.IMAGE_DIR)
     with tempfile.TemporaryDirectory() as work:
-        examples = run_example_gen(data_root, os.path.join(work, "examples"))
-        small = run_example_gen(dataset_root(config, args.small_images),
-                                os.path.join(work, "small_examples"))
-        schema_dir = os.path.join(work, "schema")
-        os.makedirs(schema_dir)
-        shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
+        examples, schema_dir = examples_and_schema(data_root, work)
+        small, _ = examples_and_schema(dataset_root(config, args.small_images), work, "small")
         for round_index in range(args.rounds):
             fixed, _ = transform_seconds(config, small, schema_dir,
                                          os.path.join(work, f"small{round_index}"))

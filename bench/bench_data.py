@@ -1,0 +1,27 @@
+"""The built-in faces the benchmarks run on, and the pipeline's first steps over them."""
+import os
+import shutil
+import tempfile
+
+from components.celeba_example_gen.standalone import run_example_gen
+from data.synthetic_celeba import ensure_dataset
+from pipeline_config import PROJECT_ROOT, PipelineConfig
+
+
+def dataset_root(config: PipelineConfig, num_images: int) -> str:
+    """The default set when the size is the default's (kept as it is), else one in /tmp."""
+    data_root = config.data_root
+    if num_images != config.synthetic_num_images:
+        data_root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{num_images}")
+    ensure_dataset(data_root, num_images, config.synthetic_seed)
+    return data_root
+
+
+def examples_and_schema(data_root: str, work_dir: str, name: str = "examples"):
+    """CelebAExampleGen's examples of `data_root` and a Schema folder holding the curated schema."""
+    examples = run_example_gen(data_root, os.path.join(work_dir, name))
+    schema_dir = os.path.join(work_dir, "schema")
+    if not os.path.isdir(schema_dir):
+        os.makedirs(schema_dir)
+        shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
+    return examples, schema_dir
