@@ -89,8 +89,10 @@ def main():
                       f"seconds={seconds:.1f} img_per_s={rates[statistics]:.0f}", flush=True)
                 if not statistics:
                     kept = transformed
-            steady = (args.num_images - args.small_images) / (
-                args.num_images / rates[False] - fixed)
+            extra_seconds = args.num_images / rates[False] - fixed
+            # Below the noise when the small set took as long: no steady rate to report.
+            steady = ((args.num_images - args.small_images) / extra_seconds
+                      if extra_seconds > 0 else float("nan"))
             tf_data = tf_data_images_per_second(image_dir, config)
             print(f"transform small_set={args.small_images} seconds={fixed:.1f} -> steady "
                   f"img_per_s={steady:.0f}", flush=True)
