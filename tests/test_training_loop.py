@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
+from trainer_module.batchnorm import refresh_batchnorm_statistics
 from trainer_module.training_loop import LoopSettings, SampleGrids, TrainingDiverged, train
 
 WORKER = Path(__file__).with_name("train_worker.py")
@@ -103,3 +104,19 @@ def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
         for event in tf.compat.v1.train.summary_iterator(event_file):
             tags.update(value.tag for value in event.summary.value)
     assert {"d_loss", "g_loss", "d_real", "d_fake", "samples"} <= tags
+
+
+def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tmp_path):
+    """After training steps the live G's moving averages are near their initial values; the grid
+    comes from a copy with re-estimated statistics, as the exported G will have."""
+    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 2))
+    moving = [w.numpy().copy() for w in gan.generator.non_trainable_weights]
+    samples = SampleGrids(gan.generator, 100, str(tmp_path / "samples"), grid_size=2)
+    samples.record("now")
+    for before, after in zip(moving, gan.generator.non_trainable_weights):
+        np.testing.assert_array_equal(before, after.numpy())
+    refresh_batchnorm_statistics(gan.generator, 100, batches=4, batch_size=64)
+    exported = gan.generator(samples.z, training=False).numpy()
+    preview = samples.preview(samples.z, training=False).numpy()
+    np.testing.assert_allclose(preview, exported, atol=0.05)

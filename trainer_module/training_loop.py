@@ -20,6 +20,7 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 from trainer_module import images  # noqa: E402
+from trainer_module.batchnorm import refresh_batchnorm_statistics  # noqa: E402
 from trainer_module.dcgan import DCGAN  # noqa: E402
 
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -40,12 +41,23 @@ class LoopSettings:
     log_every: int = 10
 
 
+PREVIEW_BN_BATCHES, PREVIEW_BN_BATCH_SIZE = 4, 64  # 256 fresh z: about a second per grid
+
+
 class SampleGrids:
-    """A grid of G(z) for one fixed z after every epoch (PNG + TensorBoard), and a GIF of them."""
+    """A grid of G(z) for one fixed z after every epoch (PNG + TensorBoard), and a GIF of them.
+
+    Each grid shows what an export at that moment would draw: a copy of G gets the current
+    weights and re-estimated BatchNorm statistics (as before export), because mid-training the
+    moving averages still hold their initial values and the live G would draw flat grey. The
+    live G's statistics are not touched.
+    """
 
     def __init__(self, generator: keras.Model, z_dim: int, out_dir: str, grid_size: int = 8,
                  seed: int = 2024):
         self.generator = generator
+        self.preview = keras.models.clone_model(generator)
+        self.z_dim = z_dim
         self.out_dir = out_dir
         self.grid_size = grid_size
         self.z = np.random.default_rng(seed).standard_normal(
@@ -53,7 +65,10 @@ class SampleGrids:
         self.frames = []
 
     def record(self, label: str) -> str:
-        samples = self.generator(self.z, training=False).numpy()
+        self.preview.set_weights(self.generator.get_weights())
+        refresh_batchnorm_statistics(self.preview, self.z_dim, batches=PREVIEW_BN_BATCHES,
+                                     batch_size=PREVIEW_BN_BATCH_SIZE)
+        samples = self.preview(self.z, training=False).numpy()
         path = os.path.join(self.out_dir, f"{label}.png")
         self.frames.append(images.save_image_grid(samples, path, columns=self.grid_size))
         tf.summary.image("samples", np.asarray(self.frames[-1])[None], step=None)
