@@ -26,9 +26,9 @@ def run_transform(config: PipelineConfig, examples: standard_artifacts.Examples,
                   output_dir: str, beam_pipeline_args: Optional[Sequence[str]] = None):
     """Transforms every split of `examples` under output_dir; returns the transformed examples
     and the transform graph. `schema_dir` holds exactly one schema.pbtxt, as a Schema does."""
-    component = create_transform(
-        config, channel_utils.as_channel([examples]),
-        channel_utils.as_channel([_artifact(standard_artifacts.Schema, schema_dir)]))
+    schema = _artifact(standard_artifacts.Schema, schema_dir)
+    component = create_transform(config, channel_utils.as_channel([examples]),
+                                 channel_utils.as_channel([schema]))
     properties = {key: value if isinstance(value, (str, int, type(None)))
                   else proto_utils.proto_to_json(value)
                   for key, value in component.exec_properties.items()}
@@ -38,9 +38,7 @@ def run_transform(config: PipelineConfig, examples: standard_artifacts.Examples,
     transformed.split_names = examples.split_names
     context = Executor.Context(beam_pipeline_args=list(beam_pipeline_args or []),
                                tmp_dir=os.path.join(output_dir, "tmp"))
-    inputs = {"examples": [examples],
-              "schema": [_artifact(standard_artifacts.Schema, schema_dir)]}
-    Executor(context).Do(inputs, outputs, properties)
+    Executor(context).Do({"examples": [examples], "schema": [schema]}, outputs, properties)
     return transformed, outputs["transform_graph"][0]
 
 

@@ -5,7 +5,7 @@ import tensorflow as tf
 import tf_keras
 
 from pipeline_config import PipelineConfig
-from trainer_module import export
+from trainer_module import export, pixels
 from trainer_module.run import build_dcgan, set_precision
 
 CONFIG = PipelineConfig().trainer_custom_config()
@@ -52,7 +52,7 @@ def test_exported_generator_signatures(gan, tmp_path):
     z = np.random.default_rng(0).standard_normal((3, 100)).astype(np.float32)
     images = serve(z=tf.constant(z))["images"]
     assert images.dtype == tf.uint8 and images.shape == (3, 64, 64, 3)
-    expected = export.to_uint8_pixels(gan.generator(z, training=False)).numpy()
+    expected = pixels.to_uint8(gan.generator(z, training=False)).numpy()
     np.testing.assert_array_equal(images.numpy(), expected)
 
     sample = loaded.signatures["sample"]
@@ -64,8 +64,8 @@ def test_exported_generator_signatures(gan, tmp_path):
     assert not np.array_equal(first, other)
 
 
-def test_to_uint8_pixels_rule():
-    out = export.to_uint8_pixels(tf.constant([-1.5, -1.0, 0.0, 1.0, 2.0])).numpy()
+def test_to_uint8_rule():
+    out = pixels.to_uint8(tf.constant([-1.5, -1.0, 0.0, 1.0, 2.0])).numpy()
     assert out.tolist() == [0, 0, 128, 255, 255]
 
 

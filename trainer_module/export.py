@@ -17,14 +17,11 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow as tf  # noqa: E402
 
+from trainer_module import pixels  # noqa: E402
+
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"
 TRAINING_CONFIG_FILE = os.path.join("assets.extra", "training_config.json")
-
-
-def to_uint8_pixels(images: tf.Tensor) -> tf.Tensor:
-    """[-1, 1] -> uint8 with round((x + 1) * 127.5), clipped: the inverse of the Transform scaling."""
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
 
 
 class GeneratorModule(tf.Module):
@@ -38,7 +35,7 @@ class GeneratorModule(tf.Module):
             tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed")])
 
     def _serve(self, z):
-        return {"images": to_uint8_pixels(self.generator(z, training=False))}
+        return {"images": pixels.to_uint8(self.generator(z, training=False))}
 
     def _sample(self, count, seed):
         z = tf.random.stateless_normal([count, self.z_dim], seed=tf.stack([seed, tf.constant(0, tf.int64)]))

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from trainer_module import export
+from trainer_module import pixels
 
 
 def to_uint8(images) -> np.ndarray:
@@ -20,7 +20,7 @@ def to_uint8(images) -> np.ndarray:
         return images
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(f"expected uint8 or float images, got {images.dtype}")
-    return export.to_uint8_pixels(tf.constant(images, tf.float32)).numpy()
+    return pixels.to_uint8(tf.constant(images, tf.float32)).numpy()
 
 
 def image_grid(images, columns: int, gap: int = 2) -> Image.Image:

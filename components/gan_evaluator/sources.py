@@ -83,7 +83,7 @@ def untrained_generator(z_dim: int, variant: str = "seed") -> GeneratorSource:
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
     generator = networks.build_generator(z_dim, variant)
-    generate = tf.function(lambda z: export.to_uint8_pixels(generator(z, training=False)))
+    generate = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
     return (lambda z: generate(tf.constant(z)).numpy(),
             "untrained-" + storage.fingerprint_arrays(*weights))
