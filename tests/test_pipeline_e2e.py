@@ -13,7 +13,7 @@ from google.protobuf import text_format
 from data import celeba_files
 from pipeline import run_local
 from pipeline.run_outputs import read_run_outputs
-from pipeline_config import PipelineConfig
+from tiny_pipeline import tiny_config
 from trainer_module import pixels
 
 pytestmark = pytest.mark.slow
@@ -22,11 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    config = PipelineConfig(
-        data_root=str(root / "data"), synthetic_num_images=64, output_root=str(root / "out"),
-        train_steps=2, batch_size=16, eval_num_samples=64, eval_batch_size=32,
-        sample_grid_size=4,
-        max_fd_ratio_to_untrained=100.0)  # 2 steps cannot halve the FD; bless so Pusher runs
+    config = tiny_config(root)
     run_local.prepare_data(config)
     run_local.run(config)
     first = read_run_outputs(config.metadata_path)
