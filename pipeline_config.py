@@ -59,9 +59,11 @@ class PipelineConfig:
     batch_size: int = 128
     train_steps: int = 150  # ~3.2 s a step on 2 cores: the default run takes about 10 minutes
     z_dim: int = 100
-    learning_rate: float = 2e-4
+    g_learning_rate: float = 2e-4  # Adam's, for G
+    d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
     beta_1: float = 0.5
-    real_label_noise: float = 0.5  # real labels ~ 1 + 0.5 * U(-1, 1)
+    real_label: float = 1.0  # D's target for real images (< 1: one-sided label smoothing)
+    real_label_noise: float = 0.5  # real labels ~ real_label + 0.5 * U(-1, 1)
     fake_label_noise: float = 0.25  # fake labels ~ 0.25 * U(0, 1)
     label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
@@ -134,8 +136,10 @@ class PipelineConfig:
             "batch_size": self.batch_size,
             "z_dim": self.z_dim,
             "image_size": self.image_size,
-            "learning_rate": self.learning_rate,
+            "g_learning_rate": self.g_learning_rate,
+            "d_learning_rate": self.d_learning_rate,
             "beta_1": self.beta_1,
+            "real_label": self.real_label,
             "real_label_noise": self.real_label_noise,
             "fake_label_noise": self.fake_label_noise,
             "label_flip_probability": self.label_flip_probability,

@@ -120,7 +120,7 @@ def _training_section(report: RunReport) -> str:
     if config is None:
         return parts[0] + "<p>The run did not reach the Trainer.</p>"
     parts.append(f"<p>{config.get('train_steps')} steps of batch {config.get('batch_size')}, "
-                 f"Adam lr {config.get('learning_rate')} β1 {config.get('beta_1')}, "
+                 f"Adam lr G {config.get('g_learning_rate')} D {config.get('d_learning_rate')} β1 {config.get('beta_1')}, "
                  f"{_esc(config.get('variant'))} variant, z of size {config.get('z_dim')}, "
                  f"seed {config.get('seed')}.</p>")
     for plot_id, title, ylabel, names in PLOTS:

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
-from trainer_module.batchnorm import refresh_batchnorm_statistics
+from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.training_loop import LoopSettings, SampleGrids, TrainingDiverged, train
 
 WORKER = Path(__file__).with_name("train_worker.py")
@@ -91,7 +91,7 @@ def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):
 
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
     gan = build_dcgan(PipelineConfig().trainer_custom_config())
-    samples = SampleGrids(gan.generator, 100, str(tmp_path / "samples"), grid_size=2)
+    samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every=1),
           samples=samples)
     gif = samples.save_gif()
@@ -112,11 +112,11 @@ def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tm
     gan = build_dcgan(PipelineConfig().trainer_custom_config())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))
     moving = [w.numpy().copy() for w in gan.generator.non_trainable_weights]
-    samples = SampleGrids(gan.generator, 100, str(tmp_path / "samples"), grid_size=2)
+    samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
     samples.record("now")
     for before, after in zip(moving, gan.generator.non_trainable_weights):
         np.testing.assert_array_equal(before, after.numpy())
     refresh_batchnorm_statistics(gan.generator, 100, batches=4, batch_size=64)
     exported = gan.generator(samples.z, training=False).numpy()
-    preview = samples.preview(samples.z, training=False).numpy()
+    preview = samples.view.copy(samples.z, training=False).numpy()
     np.testing.assert_allclose(preview, exported, atol=0.05)

@@ -32,3 +32,27 @@ def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: in
     finally:
         for layer, momentum in zip(bn_layers, saved_momentum):
             layer.momentum = momentum
+
+
+class ExportView:
+    """A copy of G that draws what an export at this moment would draw.
+
+    Mid-training the live G's moving averages still hold much of their initial values and it
+    would draw flat grey; `refresh()` copies the current weights into the copy and re-estimates
+    its BatchNorm statistics, leaving the live G's untouched. Sample grids and the quality probe
+    look through it.
+    """
+
+    def __init__(self, generator: keras.Model, z_dim: int, batches: int = 4,
+                 batch_size: int = 64):
+        self.generator = generator
+        self.copy = keras.models.clone_model(generator)
+        self.z_dim = z_dim
+        self.batches = batches
+        self.batch_size = batch_size
+
+    def refresh(self) -> keras.Model:
+        self.copy.set_weights(self.generator.get_weights())
+        refresh_batchnorm_statistics(self.copy, self.z_dim, batches=self.batches,
+                                     batch_size=self.batch_size)
+        return self.copy

@@ -17,12 +17,14 @@ class DCGAN(keras.Model):
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
-                 real_label_noise: float = 0.5, fake_label_noise: float = 0.25,
+                 real_label: float = 1.0, real_label_noise: float = 0.5,
+                 fake_label_noise: float = 0.25,
                  label_flip_probability: float = 0.0, seed: int = 0):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
         self.z_dim = z_dim
+        self.real_label = real_label
         self.real_label_noise = real_label_noise
         self.fake_label_noise = fake_label_noise
         self.label_flip_probability = label_flip_probability
@@ -41,12 +43,13 @@ class DCGAN(keras.Model):
         return self.rng.normal([batch_size, self.z_dim])
 
     def noisy_labels(self, batch_size):
-        """Real labels 1 + a*U(-1, 1), fake labels b*U(0, 1): the seed's label smoothing.
+        """Real labels r + a*U(-1, 1), fake labels b*U(0, 1): the seed's noisy labels when
+        r = 1, a = 0.5, b = 0.25; one-sided label smoothing when r < 1 and a = b = 0.
 
         With probability `label_flip_probability` an example's real and fake labels swap
         (the occasional flipping the seed mentions).
         """
-        real = 1.0 + self.real_label_noise * self.rng.uniform([batch_size, 1], -1.0, 1.0)
+        real = self.real_label + self.real_label_noise * self.rng.uniform([batch_size, 1], -1.0, 1.0)
         fake = self.fake_label_noise * self.rng.uniform([batch_size, 1], 0.0, 1.0)
         flip = self.rng.uniform([batch_size, 1]) < self.label_flip_probability
         return tf.where(flip, fake, real), tf.where(flip, real, fake)

@@ -17,7 +17,7 @@ from tfx import v1 as tfx  # noqa: E402
 from tfx_bsl.public import tfxio  # noqa: E402
 
 from trainer_module import export, networks, pixels  # noqa: E402
-from trainer_module.batchnorm import refresh_batchnorm_statistics  # noqa: E402
+from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics  # noqa: E402
 from trainer_module.dcgan import DCGAN  # noqa: E402
 from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
 from trainer_module.training_loop import LoopSettings, SampleGrids, train  # noqa: E402
@@ -75,18 +75,20 @@ def build_dcgan(config: dict) -> DCGAN:
     gan = DCGAN(networks.build_generator(config["z_dim"], variant),
                 networks.build_discriminator(config["image_size"], variant),
                 z_dim=config["z_dim"],
+                real_label=config["real_label"],
                 real_label_noise=config["real_label_noise"],
                 fake_label_noise=config["fake_label_noise"],
                 label_flip_probability=config.get("label_flip_probability", 0.0),
                 seed=config["seed"])
 
-    def adam():
-        optimizer = keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"])
+    def adam(learning_rate: float):
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=config["beta_1"])
         if keras.mixed_precision.global_policy().name == "mixed_float16":  # float16 underflows
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
         return optimizer
 
-    gan.compile(g_optimizer=adam(), d_optimizer=adam())
+    gan.compile(g_optimizer=adam(config["g_learning_rate"]),
+                d_optimizer=adam(config["d_learning_rate"]))
     return gan
 
 
@@ -121,7 +123,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         checkpoint_every=config["checkpoint_every_steps"],
         log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"),
         log_every=config.get("log_every_steps", 10))
-    samples = SampleGrids(gan.generator, config["z_dim"],
+    samples = SampleGrids(ExportView(gan.generator, config["z_dim"]),
                           os.path.join(fn_args.model_run_dir, "samples"),
                           grid_size=config.get("sample_grid_size", 8))
     train(gan, dataset, settings, strategy, samples)

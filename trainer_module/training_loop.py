@@ -20,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 from trainer_module import images  # noqa: E402
-from trainer_module.batchnorm import refresh_batchnorm_statistics  # noqa: E402
+from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.dcgan import DCGAN  # noqa: E402
 
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -41,9 +41,6 @@ class LoopSettings:
     log_every: int = 10
 
 
-PREVIEW_BN_BATCHES, PREVIEW_BN_BATCH_SIZE = 4, 64  # 256 fresh z: ~2 s per grid on 2 cores
-
-
 class SampleGrids:
     """A grid of G(z) for one fixed z after every epoch (PNG + TensorBoard), and a GIF of them.
 
@@ -53,22 +50,16 @@ class SampleGrids:
     live G's statistics are not touched.
     """
 
-    def __init__(self, generator: keras.Model, z_dim: int, out_dir: str, grid_size: int = 8,
-                 seed: int = 2024):
-        self.generator = generator
-        self.preview = keras.models.clone_model(generator)
-        self.z_dim = z_dim
+    def __init__(self, view: ExportView, out_dir: str, grid_size: int = 8, seed: int = 2024):
+        self.view = view
         self.out_dir = out_dir
         self.grid_size = grid_size
         self.z = np.random.default_rng(seed).standard_normal(
-            (grid_size * grid_size, z_dim)).astype(np.float32)
+            (grid_size * grid_size, view.z_dim)).astype(np.float32)
         self.frames = []
 
     def record(self, label: str) -> str:
-        self.preview.set_weights(self.generator.get_weights())
-        refresh_batchnorm_statistics(self.preview, self.z_dim, batches=PREVIEW_BN_BATCHES,
-                                     batch_size=PREVIEW_BN_BATCH_SIZE)
-        samples = self.preview(self.z, training=False).numpy()
+        samples = self.view.refresh()(self.z, training=False).numpy()
         path = os.path.join(self.out_dir, f"{label}.png")
         self.frames.append(images.save_image_grid(samples, path, columns=self.grid_size))
         tf.summary.image("samples", np.asarray(self.frames[-1])[None], step=None)
