@@ -1,4 +1,4 @@
-.PHONY: setup browser run test bench-train
+.PHONY: setup browser run test bench-train quality-curve
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
@@ -19,3 +19,7 @@ bench-train: setup
 	@test -x .venv-torch/bin/python || { py311=$$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python3 2>/dev/null | head -1); \
 	  $${py311:-python3.11} -m venv .venv-torch && .venv-torch/bin/pip install --quiet torch==2.13.0 numpy; }
 	.venv/bin/python bench/train_speed.py $(ARGS)
+
+# Quality against steps on the built-in faces (docs/quality.md); long: run it in the background.
+quality-curve: setup
+	.venv/bin/python bench/quality_curve.py run --name default $(ARGS)

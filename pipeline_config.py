@@ -62,6 +62,7 @@ class PipelineConfig:
     g_learning_rate: float = 2e-4  # Adam's, for G
     d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
     beta_1: float = 0.5
+    loss: str = "bce"  # "bce" (the seed's) or "least_squares" (LSGAN; D without its sigmoid)
     real_label: float = 1.0  # D's target for real images (< 1: one-sided label smoothing)
     real_label_noise: float = 0.5  # real labels ~ real_label + 0.5 * U(-1, 1)
     fake_label_noise: float = 0.25  # fake labels ~ 0.25 * U(0, 1)
@@ -71,6 +72,10 @@ class PipelineConfig:
     shuffle_buffer: int = 4096
     checkpoint_every_steps: int = 25  # full-state checkpoints for resuming a crashed Trainer
     log_every_steps: int = 5  # TensorBoard scalars
+    # Quality during training (TensorBoard quality/*): every N steps and at the last; 0 = off.
+    eval_every_steps: int = 50
+    # Fixed z of the probe, scored against the first as many train images (all, if fewer).
+    probe_samples: int = 500
     steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
     distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
     # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
@@ -96,7 +101,10 @@ class PipelineConfig:
     # The gate's metric against the untrained generator and the baseline: fid/<extractor> or
     # kid/<extractor>.
     eval_primary_metric: str = "fid/random_embedding"
-    eval_feature_subset_size: int = 2000  # features kept per set for KID and precision/recall
+    # Real and generated features compared by KID and precision/recall, per set. The real set
+    # keeps twice as many: one half is the candidate's reference, the other half the real-vs-real
+    # calibration's (docs/evaluation.md). 1500: the built-in set's 3,214 train images hold 2 x 1500.
+    eval_feature_subset_size: int = 1500
     eval_image_subset_size: int = 1000  # images kept per set for SWD and MS-SSIM
     eval_kid_subsets: int = 100
     eval_kid_subset_size: int = 1000
@@ -107,6 +115,11 @@ class PipelineConfig:
     eval_cache_statistics: bool = True
     # Blessed only when primary(trained) <= ratio * primary(untrained generator, same architecture),
     max_fd_ratio_to_untrained: float = 0.5
+    # ... precision/<primary extractor> >= this fraction of real images' precision against other
+    # real images (the real-vs-real calibration, same sample counts; 0 = no such condition),
+    eval_min_precision_fraction: float = 0.5
+    # ... recall/<primary extractor> >= this fraction of its real-vs-real value (0 = none),
+    eval_min_recall_fraction: float = 0.3
     # ... every (metric key, "max" | "min", limit) here holds,
     # e.g. (("precision/random_embedding", "min", 0.1),),
     eval_thresholds: tuple[tuple[str, str, float], ...] = ()
@@ -139,6 +152,7 @@ class PipelineConfig:
             "g_learning_rate": self.g_learning_rate,
             "d_learning_rate": self.d_learning_rate,
             "beta_1": self.beta_1,
+            "loss": self.loss,
             "real_label": self.real_label,
             "real_label_noise": self.real_label_noise,
             "fake_label_noise": self.fake_label_noise,
@@ -149,6 +163,8 @@ class PipelineConfig:
             "checkpoint_every_steps": self.checkpoint_every_steps,
             "checkpoint_root": os.path.join(self.pipeline_root, "Trainer", "checkpoints"),
             "log_every_steps": self.log_every_steps,
+            "eval_every_steps": self.eval_every_steps,
+            "probe_samples": self.probe_samples,
             "steps_per_epoch": self.steps_per_epoch,
             "distribute_strategy": self.distribute_strategy,
             "precision": self.precision,

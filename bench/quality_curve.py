@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
+from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
 
 from bench_data import dataset_root, examples_and_schema  # noqa: E402
 from components.gan_evaluator.sources import real_image_batches  # noqa: E402
@@ -49,19 +50,16 @@ GRID_FACES = 36
 
 
 def transformed_data(config: PipelineConfig):
-    """ExampleGen and Transform over the built-in set, once; later runs reuse them."""
+    """ExampleGen and Transform over the built-in set, once; later runs reuse their output."""
     work = ROOT / f"data_{config.synthetic_num_images}_{config.crop_mode}_{config.image_size}"
-    done = work / "DONE"
-    examples, schema_dir = examples_and_schema(
-        dataset_root(config, config.synthetic_num_images), str(work)) if not done.exists() else (
-        None, None)
-    if not done.exists():
+    if not (work / "DONE").exists():
+        examples, schema_dir = examples_and_schema(
+            dataset_root(config, config.synthetic_num_images), str(work))
         run_transform(config, examples, schema_dir, str(work / "transform"))
-        done.write_text("ok")
-    from tfx.types import standard_artifacts
+        (work / "DONE").write_text("ok")
     transformed = standard_artifacts.Examples()
     transformed.uri = str(work / "transform" / "transformed_examples")
-    transformed.split_names = '["train", "eval", "test"]'
+    transformed.split_names = artifact_utils.encode_split_names(["train", "eval", "test"])
     graph = standard_artifacts.TransformGraph()
     graph.uri = str(work / "transform" / "transform_graph")
     return transformed, graph

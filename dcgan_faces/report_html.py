@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import os
 from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
-from dcgan_faces.run_report import RunReport
+from dcgan_faces.run_report import PROBE_SECONDS, RunReport
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
 PLOTS = (
@@ -20,7 +21,9 @@ PLOTS = (
      {"d_real": "mean D(x), real", "d_fake": "mean D(G(z)), generated"}),
     ("throughput", "Training speed", "images/s", {"images_per_second": "images/s"}),
 )
-SUFFIXES = ("_untrained", "_ratio_to_untrained", "_baseline", "_std")
+SUFFIXES = ("_untrained", "_ratio_to_untrained", "_baseline", "_std", "_real_vs_real")
+# The quality probe's metrics (TensorBoard quality/<metric>), one panel each, in this order.
+QUALITY_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem;
@@ -64,21 +67,50 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def plot_png(series: dict, ylabel: str) -> bytes:
-    """Lines over the training step, one per {label: [(step, value)]}, as PNG bytes (Agg)."""
-    figure = Figure(figsize=(7, 3.2), dpi=100)
-    axes = figure.add_subplot()
+def _draw_lines(axes, series: dict) -> None:
+    """One line per {label: [(step, value)]} over the training step; markers while points are
+    few enough to see."""
     for label, points in series.items():
         steps, values = zip(*points)
         axes.plot(steps, values, label=label, marker="o" if len(points) <= 30 else None)
     axes.set_xlabel("training step")
-    axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
-    axes.legend()
+
+
+def _png(figure: Figure) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def plot_png(series: dict, ylabel: str) -> bytes:
+    """Lines over the training step, one per {label: [(step, value)]}, as PNG bytes (Agg)."""
+    figure = Figure(figsize=(7, 3.2), dpi=100)
+    axes = figure.add_subplot()
+    _draw_lines(axes, series)
+    axes.set_ylabel(ylabel)
+    axes.legend()
+    return _png(figure)
+
+
+def quality_plot_png(curves: dict, ceilings: dict) -> bytes:
+    """One panel per metric {name: [(step, value)]} over the training step, the real-vs-real
+    ceiling {name: value} dotted where there is one. Separate panels, because the scales differ:
+    FD in tens, KID in hundredths, the others around [0, 1]."""
+    names = sorted(curves, key=lambda name: (
+        QUALITY_METRICS.index(name) if name in QUALITY_METRICS else len(QUALITY_METRICS), name))
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    figure = Figure(figsize=(7, 2.3 * rows), dpi=100)
+    for index, name in enumerate(names, start=1):
+        axes = figure.add_subplot(rows, columns, index)
+        _draw_lines(axes, {"model": curves[name]})
+        if name in ceilings:
+            axes.axhline(ceilings[name], color="grey", linestyle=":", label="real vs real")
+        axes.set_title(name)
+    figure.axes[0].legend(fontsize=7)
+    return _png(figure)
 
 
 def _steps_section(report: RunReport) -> str:
@@ -129,9 +161,12 @@ def _training_section(report: RunReport) -> str:
         parts.append(f"<h3>{_esc(title)}</h3>")
         if not series:
             parts.append("<p>No TensorBoard scalars recorded.</p>")
-            continue
-        uri = _data_uri(plot_png(series, ylabel), "image/png")
-        parts.append(f'<img class="plot" id="plot-{plot_id}" src="{uri}" alt="{_esc(title)}">')
+        else:
+            uri = _data_uri(plot_png(series, ylabel), "image/png")
+            parts.append(
+                f'<img class="plot" id="plot-{plot_id}" src="{uri}" alt="{_esc(title)}">')
+        if plot_id == "losses":  # quality next to the losses, which say little about it
+            parts.append(_quality_plot(report))
     parts.append("<h3>Samples over training</h3><p>One fixed z, after every epoch.</p>")
     figures = [f'<figure class="sample-grid">{_file_img(path, f"samples, {label}")}'
                f"<figcaption>{_esc(label)}</figcaption></figure>"
@@ -141,6 +176,29 @@ def _training_section(report: RunReport) -> str:
                        "<figcaption>all epochs, animated</figcaption></figure>")
     parts.append(f'<div class="gallery">{"".join(figures)}</div>' if figures
                  else "<p>No sample grids recorded.</p>")
+    return "".join(parts)
+
+
+def _quality_plot(report: RunReport) -> str:
+    """The Trainer's in-training quality probe against steps, with what it is and what it cost."""
+    parts = ["<h3>Quality during training</h3>"]
+    curves = report.quality_curves
+    if not curves:
+        return parts[0] + ("<p>No quality scores recorded (the Trainer's probe is off when "
+                           "eval_every_steps is 0).</p>")
+    config = report.training_config or {}
+    seconds = [value for _, value in report.scalars.get(PROBE_SECONDS, [])]
+    parts.append(
+        f"<p>What an export would draw, on {config.get('probe_samples', '?')} fixed z against "
+        "the first as many training images (all of them if fewer), scored with the evaluator's "
+        f"code on the random embedding every {config.get('eval_every_steps', '?')} steps and "
+        "at the last. "
+        + ("Dotted: the next as many training images against the same reference, real vs real. "
+           if report.quality_real_vs_real else "")
+        + (f"The probe took {sum(seconds):.1f} s over {len(seconds)} points." if seconds else "")
+        + "</p>")
+    uri = _data_uri(quality_plot_png(curves, report.quality_real_vs_real), "image/png")
+    parts.append(f'<img class="plot" id="plot-quality" src="{uri}" alt="Quality during training">')
     return "".join(parts)
 
 
@@ -158,7 +216,20 @@ def _metric_rows(metrics: dict) -> list:
                    and isinstance(value, (int, float)) and not key.endswith(SUFFIXES)),
                   key=lambda key: (key != primary, key))
     return [(f"<b>{_esc(key)}</b> (primary)" if key == primary else _esc(key), cell(key),
-             cell(key + "_untrained"), cell(key + "_baseline")) for key in keys]
+             cell(key + "_untrained"), cell(key + "_baseline"), cell(key + "_real_vs_real"))
+            for key in keys]
+
+
+def _real_vs_real_note(metrics: dict) -> str:
+    """What the "real vs real" column is: the ceiling the gate's precision and recall limits are
+    fractions of (absent from runs recorded before the calibration existed)."""
+    per_side = metrics.get("num_real_vs_real_images")
+    if per_side is None:
+        return ""
+    return (f"<p>Real vs real: {per_side:,} real images scored against {per_side:,} other real "
+            "images of the same split: for KID and precision to coverage the same counts as the "
+            "model's comparison (a warning below says when they are not); FID at that count. "
+            "The gate asks for a fraction of its precision and recall.</p>")
 
 
 def _evaluation_section(report: RunReport) -> str:
@@ -172,8 +243,9 @@ def _evaluation_section(report: RunReport) -> str:
     parts += [f"<p>{metrics['num_generated_images']:,} generated images against "
               f"{metrics['num_real_images']:,} real images of the "
               f"{_esc(metrics['eval_split'])} split. {baseline}</p>",
-              _table(["metric", "this model", "untrained generator", "baseline"],
-                     _metric_rows(metrics)),
+              _table(["metric", "this model", "untrained generator", "baseline",
+                      "real vs real"], _metric_rows(metrics)),
+              _real_vs_real_note(metrics),
               *(f"<p>warning: {_esc(warning)}</p>" for warning in metrics.get("warnings", [])),
               f"<p>Metrics: <code>{_esc(os.path.join(report.evaluation_dir, 'metrics.json'))}"
               "</code></p>",

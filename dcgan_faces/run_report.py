@@ -23,6 +23,8 @@ from components import anomaly_gate  # noqa: E402
 from components.gan_evaluator import blessing as blessing_lib  # noqa: E402
 from components.gan_evaluator import executor as evaluator_executor  # noqa: E402
 from pipeline import run_outputs  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
+    PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX)
 
 REPORTS_DIR = "reports"  # under the output root: <output_root>/reports/<pipeline>/<run>.html
 SAMPLES_DIR = "samples"  # in the Trainer's model_run (trainer_module/training_loop.py)
@@ -61,6 +63,19 @@ class RunReport:
     gate: list = dataclasses.field(default_factory=list)  # GateCheck
     baseline_model: Optional[str] = None
     pushed_model: Optional[str] = None
+
+    @property
+    def quality_curves(self) -> dict:
+        """The Trainer's in-training quality probe, metric -> [(step, value)] (fid, kid, ...);
+        empty when the probe was off (eval_every_steps = 0) or the run predates it."""
+        return {tag[len(QUALITY_PREFIX):]: points for tag, points in self.scalars.items()
+                if tag.startswith(QUALITY_PREFIX) and tag != PROBE_SECONDS}
+
+    @property
+    def quality_real_vs_real(self) -> dict:
+        """metric -> the probe's real-vs-real value (written once, at step 0): the ceiling."""
+        return {tag[len(REAL_VS_REAL_PREFIX):]: points[-1][1]
+                for tag, points in self.scalars.items() if tag.startswith(REAL_VS_REAL_PREFIX)}
 
     @property
     def evaluator_sample_grid(self) -> Optional[str]:
@@ -111,10 +126,13 @@ def _training_config(run: run_outputs.RunArtifacts) -> Optional[dict]:
             "train_steps": json.loads(props["train_args"]).get("num_steps")}
 
 
-def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
-    props = run.exec_properties("GanEvaluator")
-    checks = [GateCheck(f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit:g}", t,
-                        metrics.get(t.key)) for t in evaluator_executor.gate_thresholds(props)]
+def gate_checks(props: dict, metrics: dict) -> list:
+    """Each condition of the blessing (the evaluator's own `gate_thresholds`, so the page and the
+    decision cannot disagree) with the value the model reached; a derived limit says how it was
+    derived, e.g. "precision/random_embedding ≥ 0.5 x real-vs-real 0.91 = 0.455"."""
+    checks = [GateCheck(f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit_text()}", t,
+                        metrics.get(t.key))
+              for t in evaluator_executor.gate_thresholds(props, metrics)]
     primary = props["primary_metric"]
     baseline = metrics.get(f"{primary}_baseline")
     if baseline is not None:
@@ -124,6 +142,10 @@ def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
             blessing_lib.Threshold(primary, "max", (1 + tolerance) * baseline),
             metrics.get(primary)))
     return checks
+
+
+def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
+    return gate_checks(run.exec_properties("GanEvaluator"), metrics)
 
 
 def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:

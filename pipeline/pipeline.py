@@ -82,6 +82,8 @@ def create_components(config: PipelineConfig) -> list:
                    if config.eval_cache_statistics else ""),
         thresholds=config.eval_thresholds,
         max_fd_ratio_to_untrained=config.max_fd_ratio_to_untrained,
+        min_precision_fraction=config.eval_min_precision_fraction,
+        min_recall_fraction=config.eval_min_recall_fraction,
         baseline_fd_tolerance=config.baseline_fd_tolerance,
         grid_size=config.sample_grid_size)
     pusher = tfx.components.Pusher(

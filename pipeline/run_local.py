@@ -67,6 +67,17 @@ def run(config: PipelineConfig) -> None:
         config, tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)))
 
 
+def calibrated_lines(metrics: dict) -> list:
+    """Precision and recall of the primary extractor next to real images' own (the gate asks
+    for a fraction of those); none for a run recorded before the calibration existed."""
+    name = metrics["primary_metric"].split("/", 1)[1]
+    parts = [f"{metric}/{name}: {metrics[f'{metric}/{name}']:.3f} (real vs real "
+             f"{metrics[f'{metric}/{name}_real_vs_real']:.3f})"
+             for metric in ("precision", "recall")
+             if f"{metric}/{name}" in metrics and f"{metric}/{name}_real_vs_real" in metrics]
+    return ["  " + ", ".join(parts)] if parts else []
+
+
 def print_summary(config: PipelineConfig, seconds: float) -> None:
     """The closing summary, ending with the path of the run's report page, written here."""
     from dcgan_faces.run_report import write_report
@@ -81,6 +92,8 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
     print(outputs.ingestion_summary)
     print(f"  {key}: trained {m[key]:.3f}, untrained generator {m[key + '_untrained']:.3f}"
           f" (ratio {m[key + '_ratio_to_untrained']:.3f})")
+    for line in calibrated_lines(m):
+        print(line)
     print(f"  Metrics:       {os.path.join(outputs.evaluation_dir, 'metrics.json')}")
     print(f"  Sample grid:   {outputs.sample_grid}")
     if outputs.pushed_model:

@@ -90,3 +90,24 @@ def test_a_mixed_precision_step_trains_and_keeps_float32_weights_and_images(poli
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision must be one of"):
         set_precision("float8")
+
+
+def test_least_squares_loss_trains_a_discriminator_without_sigmoid():
+    """LSGAN: D outputs unbounded scores and the losses are mean squared distances to the labels."""
+    config = dict(CONFIG, loss="least_squares", real_label_noise=0.0, fake_label_noise=0.0)
+    lsgan = build_dcgan(config)
+    assert lsgan.discriminator.layers[-1].get_config()["activation"] == "linear"
+    real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
+    z = lsgan.rng.normal([8, 100])  # what train_step will draw next, from a copy of the state
+    lsgan.rng.reset_from_seed(CONFIG["seed"])
+    fake_scores = lsgan.discriminator(lsgan.generator(z, training=True), training=True).numpy()
+    real_scores = lsgan.discriminator(real, training=True).numpy()
+    logs = {k: float(v) for k, v in tf.function(lsgan.train_step)(real).items()}
+    np.testing.assert_allclose(logs["d_loss"], np.mean((real_scores - 1) ** 2)
+                               + np.mean(fake_scores ** 2), rtol=1e-4)
+    np.testing.assert_allclose(logs["g_loss"], np.mean((fake_scores - 1) ** 2), rtol=1e-4)
+
+
+def test_unknown_loss_is_refused():
+    with pytest.raises(ValueError, match="loss must be one of"):
+        build_dcgan(dict(CONFIG, loss="hinge"))

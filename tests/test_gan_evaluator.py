@@ -6,7 +6,8 @@ import pytest
 
 from components.gan_evaluator.blessing import (Threshold, decide, thresholds_from_json,
                                                thresholds_to_json)
-from components.gan_evaluator.executor import summary_text
+from components.gan_evaluator import calibration
+from components.gan_evaluator.executor import decision, summary_text
 from components.gan_evaluator.sources import generated_batches, latent_points
 
 KEY = "fid/random_embedding"
@@ -78,3 +79,60 @@ def test_latent_points_are_fixed_and_batched():
     batches = list(generated_batches(lambda batch: batch * 2, z, 4))
     assert [len(b) for b in batches] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate(batches), z * 2)
+
+
+def gate_props(**overrides):
+    return {"primary_metric": KEY, "thresholds": "[]", "max_fd_ratio_to_untrained": 0.5,
+            "min_precision_fraction": 0.5, "min_recall_fraction": 0.3,
+            "baseline_fd_tolerance": 0.1, **overrides}
+
+
+def test_precision_and_recall_must_reach_a_fraction_of_real_vs_real():
+    values = results(40.0, **{"precision/random_embedding": 0.4,
+                              "precision/random_embedding_real_vs_real": 0.9,
+                              "recall/random_embedding": 0.3,
+                              "recall/random_embedding_real_vs_real": 0.8})
+    blessed, reasons = decision(values, gate_props())
+    assert not blessed and reasons == [
+        "precision/random_embedding = 0.4 < 0.5 x real-vs-real 0.9 = 0.45"]
+    assert decision({**values, "precision/random_embedding": 0.45}, gate_props()) == (True, [])
+    blessed, reasons = decision(values, gate_props(min_precision_fraction=0.0,
+                                                   min_recall_fraction=0.5))
+    assert reasons == ["recall/random_embedding = 0.3 < 0.5 x real-vs-real 0.8 = 0.4"]
+
+
+def test_a_missing_calibration_is_never_blessed_and_an_old_run_has_no_such_condition():
+    values = results(40.0, **{"precision/random_embedding": 0.9, "recall/random_embedding": 0.9})
+    blessed, reasons = decision(values, gate_props())
+    assert not blessed and reasons == [
+        "precision/random_embedding_real_vs_real was not computed",
+        "recall/random_embedding_real_vs_real was not computed"]
+    old_run = {key: value for key, value in gate_props().items() if "fraction" not in key}
+    assert decision(values, old_run) == (True, [])
+
+
+def test_the_real_halves_are_disjoint_random_and_as_large_as_the_reservoir_allows():
+    rows = np.arange(20, dtype=np.float64)[:, None]
+    full = calibration.split(rows, 10)
+    assert full.per_side == 10 and len(full.reference) == 10
+    np.testing.assert_array_equal(full.half_a, full.reference)
+    assert set(full.half_a[:, 0]).isdisjoint(full.half_b[:, 0])
+    assert sorted(np.concatenate([full.half_a, full.half_b])[:, 0]) == list(range(20))
+    assert list(full.half_a[:, 0]) != list(range(10))  # shuffled, not the reservoir's order
+    short = calibration.split(rows[:15], 10)
+    assert short.per_side == 7 and len(short.reference) == 10 and len(short.half_b) == 7
+    np.testing.assert_array_equal(short.half_a, short.reference[:7])
+
+
+def test_the_summary_puts_real_vs_real_next_to_each_value():
+    values = results(30.0, **{"precision/random_embedding": 0.002,
+                              "precision/random_embedding_real_vs_real": 0.91,
+                              "kid/random_embedding_std": 0.001,
+                              "kid/random_embedding_real_vs_real_std": 0.0005,
+                              KEY + "_real_vs_real": 2.5, "num_real_vs_real_images": 1500,
+                              "blessed": True, "not_blessed_reasons": []})
+    text = summary_text(values, KEY)
+    assert "precision/random_embedding: 0.0020 (real vs real 0.9100)" in text
+    assert "kid/random_embedding_std: 0.0010 (real vs real 0.0005)" in text
+    assert f"{KEY} of real images against other real images: 2.5000 (1500 per side)" in text
+    assert "_real_vs_real" not in text

@@ -28,16 +28,17 @@ def artifact(kind, uri, artifact_id=0):
     return instance
 
 
-def write_transformed_examples(root, count=48):
+def write_transformed_examples(root, count=48, images=None):
     """Transform's outputs as the evaluator reads them: GZIP tf.Examples of uint8 PNGs and the
-    metadata."""
+    metadata. The images are `count` blob images, or the given uint8 ones."""
     examples = artifact(standard_artifacts.Examples, root / "examples")
     examples.split_names = '["train"]'
-    images = blob_images(np.random.default_rng(0), count)
+    if images is None:
+        images = pixels.to_uint8(blob_images(np.random.default_rng(0), count)).numpy()
     os.makedirs(root / "examples" / "Split-train")
     with tf.io.TFRecordWriter(str(root / "examples" / "Split-train" / "data.gz"), "GZIP") as w:
         for image in images:
-            png = tf.io.encode_png(pixels.to_uint8(image)).numpy()
+            png = tf.io.encode_png(image).numpy()
             feature = tf.train.Feature(bytes_list=tf.train.BytesList(value=[png]))
             example = tf.train.Example(features=tf.train.Features(feature={"image": feature}))
             w.write(example.SerializeToString())
@@ -74,7 +75,8 @@ def exec_properties(root, **overrides):
                     metrics=("fid", "kid", "prdc", "swd", "ms_ssim"), feature_subset_size=40,
                     image_subset_size=24, kid_subsets=5, kid_subset_size=20,
                     swd_patches_per_image=8, ms_ssim_pairs=10, cache_dir=str(root / "cache"),
-                    max_fd_ratio_to_untrained=2.0, grid_size=3)
+                    max_fd_ratio_to_untrained=2.0, min_precision_fraction=0.0,
+                    min_recall_fraction=0.0, grid_size=3)
     settings.update(overrides)
     channels = [types.Channel(type=kind) for kind in (
         standard_artifacts.Model, standard_artifacts.Examples, standard_artifacts.TransformGraph)]
@@ -134,9 +136,10 @@ def test_outputs_and_blessing_are_written_as_tfx_evaluator_does(first, inputs):
 def test_a_second_evaluation_reuses_the_cached_statistics(first, inputs):
     again, _, _ = evaluate(inputs, "again")
     # The candidate's features are cached too, but its images are drawn again for SWD and MS-SSIM.
-    assert again["statistics_cache_hits"] == {"real": True, "candidate": False, "untrained": True}
-    assert first[0]["statistics_cache_hits"] == {"real": False, "candidate": False,
-                                                 "untrained": False}
+    assert again["statistics_cache_hits"] == {"real": True, "real_vs_real": True,
+                                              "candidate": False, "untrained": True}
+    assert first[0]["statistics_cache_hits"] == {"real": False, "real_vs_real": False,
+                                                 "candidate": False, "untrained": False}
     for key in ("fid/random_embedding", "fid/random_embedding_untrained", "kid/random_embedding",
                 "precision/random_embedding", "swd/laplacian_mean", "ms_ssim/generated"):
         assert again[key] == pytest.approx(first[0][key], rel=1e-9), key

@@ -37,6 +37,21 @@ def test_the_evaluator_gets_the_configured_settings():
     assert uncached.exec_properties["cache_dir"] == ""
 
 
+def test_the_gate_against_real_vs_real_follows_the_config():
+    # 2 x 1500 fits the built-in set's 3,214 training images: one half per comparison side.
+    default, _ = evaluator_and_ids(PipelineConfig(output_root="/tmp/x"))
+    assert default.exec_properties["feature_subset_size"] == 1500
+    assert default.exec_properties["min_precision_fraction"] == 0.5
+    assert default.exec_properties["min_recall_fraction"] == 0.3
+    stricter, _ = evaluator_and_ids(PipelineConfig(output_root="/tmp/x",
+                                                   eval_min_precision_fraction=0.8,
+                                                   eval_min_recall_fraction=0.0))
+    assert stricter.exec_properties["min_precision_fraction"] == 0.8
+    assert stricter.exec_properties["min_recall_fraction"] == 0.0
+    with pytest.raises(ValueError, match="min_recall_fraction"):
+        create_components(PipelineConfig(eval_min_recall_fraction=-0.1))
+
+
 def test_the_switch_adds_a_latest_blessed_model_resolver_feeding_the_baseline(tmp_path):
     config = PipelineConfig(output_root=str(tmp_path), eval_compare_with_baseline=True)
     evaluator, ids = evaluator_and_ids(config)

@@ -3,6 +3,7 @@ pushed, the second worse than that baseline and held back), opened in a real hea
 
 Chromium is Debian's (scripts/install_browser.sh, run by `make test`), driven by Playwright.
 """
+import base64
 import contextlib
 import io
 import os
@@ -18,6 +19,7 @@ from pipeline import run_local
 from pipeline.run_outputs import read_run_outputs
 from pipeline_config import PipelineConfig
 from tiny_pipeline import tiny_config
+from trainer_module.training_loop import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium's background services try the (absent) network.
@@ -248,3 +250,64 @@ def test_a_long_runs_sample_grids_are_thinned_evenly(tmp_path):
     labels = [label for label, _ in run_report.sample_grids(str(tmp_path))]
     assert len(labels) == run_report.MAX_SAMPLE_GRIDS + 1
     assert labels[0] == "epoch 1" and labels[-2:] == ["epoch 30", "final"]
+
+
+def write_quality_scalars(log_dir, ceiling=True):
+    """The Trainer's quality probe scalars as training_loop.QualityScores writes them."""
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default():
+        tf.summary.scalar("d_loss", 1.0, step=5)
+        if ceiling:
+            for name in report_html.QUALITY_METRICS:
+                tf.summary.scalar(REAL_VS_REAL_PREFIX + name, 0.9, step=0)
+        for step, fid in ((5, 80.0), (10, 60.0)):
+            for name in report_html.QUALITY_METRICS:
+                tf.summary.scalar(QUALITY_PREFIX + name, fid if name == "fid" else 0.5, step=step)
+            tf.summary.scalar(PROBE_SECONDS, 2.0, step=step)
+    writer.close()
+
+
+def plot_pixel_std(page: str, plot_id: str) -> float:
+    (data,) = re.findall(rf'id="plot-{plot_id}" src="data:image/png;base64,([^"]+)"', page)
+    return float(np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("L"),
+                            np.float32).std())
+
+
+def test_the_quality_curves_are_read_and_plotted_next_to_the_losses(tmp_path):
+    write_quality_scalars(tmp_path)
+    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
+                                  training_config={"probe_samples": 20, "eval_every_steps": 5},
+                                  scalars=run_report.read_scalars(str(tmp_path)))
+    assert set(report.quality_curves) == set(report_html.QUALITY_METRICS)  # probe_seconds aside
+    assert report.quality_curves["fid"] == [(5, 80.0), (10, 60.0)]
+    assert report.quality_real_vs_real == {name: pytest.approx(0.9)
+                                           for name in report_html.QUALITY_METRICS}
+    page = report_html.render(report)
+    assert page.index('id="plot-losses"') < page.index('id="plot-quality"') < page.index(
+        "<h3>Discriminator outputs</h3>")
+    assert "on 20 fixed z" in page and "Dotted: the next as many training images" in page
+    assert "The probe took 4.0 s over 2 points." in page
+    assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD
+
+
+def test_without_quality_scalars_the_page_says_the_probe_was_off(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        tf.summary.scalar("d_loss", 1.0, step=5)
+    writer.close()
+    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
+                                  training_config={},
+                                  scalars=run_report.read_scalars(str(tmp_path)))
+    assert report.quality_curves == {} and report.quality_real_vs_real == {}
+    page = report_html.render(report)
+    assert 'id="plot-quality"' not in page and "No quality scores recorded" in page
+
+
+def test_the_curves_plot_without_a_real_vs_real_ceiling(tmp_path):
+    write_quality_scalars(tmp_path, ceiling=False)
+    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
+                                  training_config={},
+                                  scalars=run_report.read_scalars(str(tmp_path)))
+    page = report_html.render(report)
+    assert report.quality_real_vs_real == {} and "Dotted:" not in page
+    assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD

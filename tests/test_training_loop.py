@@ -1,4 +1,5 @@
 """The training loop: resume after SIGKILL, divergence stop, determinism, what it writes."""
+import math
 import os
 import signal
 import subprocess
@@ -10,13 +11,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_evaluator_testing import blob_pixels
 from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
-from trainer_module.training_loop import LoopSettings, SampleGrids, TrainingDiverged, train
+from trainer_module.quality_probe import QualityProbe
+from trainer_module.training_loop import (LoopSettings, QualityScores, SampleGrids,
+                                          TrainingDiverged, train)
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
+PROBE_SAMPLES = 20  # tiny: the probe's values are only checked for shape and range here
+QUALITY_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
 def start_worker(checkpoint_dir, steps, weights_out):
@@ -120,3 +126,61 @@ def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tm
     exported = gan.generator(samples.z, training=False).numpy()
     preview = samples.view.copy(samples.z, training=False).numpy()
     np.testing.assert_allclose(preview, exported, atol=0.05)
+
+
+def scalar_events(log_dir) -> dict:
+    """tag -> {step: value} of every scalar in the event files, read back as TensorBoard does."""
+    scalars = {}
+    for event_file in tf.io.gfile.glob(str(log_dir / "*")):
+        for event in tf.compat.v1.train.summary_iterator(event_file):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "scalars":  # not the sample grids
+                    scalars.setdefault(value.tag, {})[event.step] = float(
+                        tf.make_ndarray(value.tensor))
+    return scalars
+
+
+@pytest.fixture(scope="module")
+def probe_and_ceiling():
+    """A probe over 20 smooth blob images, and its score of 20 other ones (real vs real)."""
+    real = blob_pixels(np.random.default_rng(0), 2 * PROBE_SAMPLES)
+    probe = QualityProbe([real[:PROBE_SAMPLES]], PROBE_SAMPLES, z_dim=100)
+    return probe, probe.score_images(real[PROBE_SAMPLES:])
+
+
+def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, probe_and_ceiling):
+    probe, real_vs_real = probe_and_ceiling
+    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"),
+                                              eval_every=3), quality=quality)
+    scalars = scalar_events(tmp_path / "tb")
+    metric_tags = {f"quality/{name}" for name in QUALITY_METRICS}
+    assert {tag for tag in scalars if tag.startswith("quality/")} == metric_tags | {
+        "quality/probe_seconds"}
+    for tag in metric_tags:
+        assert sorted(scalars[tag]) == [3, 4]  # every 3 steps, and the last
+        assert all(math.isfinite(value) for value in scalars[tag].values())
+    for name in ("precision", "recall", "coverage"):
+        assert all(0.0 <= value <= 1.0 for value in scalars[f"quality/{name}"].values())
+    assert all(value > 0 for value in scalars["quality/probe_seconds"].values())
+    # The ceiling once, at step 0, with the probe's own real-vs-real values.
+    for name in QUALITY_METRICS:
+        assert scalars[f"quality_real_vs_real/{name}"] == {
+            0: pytest.approx(real_vs_real[f"{name}/random_embedding"])}
+    assert quality.calls == 2
+    assert quality.seconds == pytest.approx(sum(scalars["quality/probe_seconds"].values()),
+                                            rel=1e-5)
+    line = quality.cost_line(training_seconds=4 * quality.seconds)
+    assert line.startswith("Quality probe: ") and " in 2 calls, 25.0 % of " in line
+
+
+def test_eval_every_zero_writes_no_quality_scores(tmp_path, probe_and_ceiling):
+    probe, real_vs_real = probe_and_ceiling
+    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"),
+                                              log_every=1, eval_every=0), quality=quality)
+    tags = set(scalar_events(tmp_path / "tb"))
+    assert "d_loss" in tags and not any(tag.startswith("quality") for tag in tags)
+    assert quality.calls == 0

@@ -4,8 +4,10 @@ from pipeline_config import PipelineConfig
 
 def tiny_config(root, **overrides) -> PipelineConfig:
     """Data under root/data, outputs under root/out, batches of 16, 64 evaluated samples, and
-    blessed whatever the FD ratio (2 steps cannot halve it), so that Pusher runs."""
+    blessed whatever the FD ratio, precision and recall (2 steps cannot halve the ratio nor reach
+    a fraction of real-vs-real precision), so that Pusher runs."""
     return PipelineConfig(
         data_root=str(root / "data"), output_root=str(root / "out"), synthetic_num_images=64,
         train_steps=2, batch_size=16, eval_num_samples=64, eval_batch_size=32, sample_grid_size=4,
-        max_fd_ratio_to_untrained=100.0).with_overrides(**overrides)
+        max_fd_ratio_to_untrained=100.0, eval_min_precision_fraction=0.0,
+        eval_min_recall_fraction=0.0).with_overrides(**overrides)

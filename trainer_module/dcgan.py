@@ -9,8 +9,22 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 
+# Each loss and the discriminator output it is computed on (networks.build_discriminator).
+LOSSES = {"bce": "probability", "least_squares": "score"}
+
+
+def discriminator_output(loss: str) -> str:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {tuple(LOSSES)}, not {loss!r}")
+    return LOSSES[loss]
+
+
 class DCGAN(keras.Model):
     """Generator and discriminator trained together, with the seed's noisy labels.
+
+    `loss`: "bce" (the seed's and the DCGAN paper's binary cross-entropy on D's probabilities) or
+    "least_squares" (LSGAN, Mao et al. 2017: squared distance of D's unbounded score to the
+    label; its gradients do not vanish when D is sure, as the sigmoid's do).
 
     Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
@@ -19,8 +33,9 @@ class DCGAN(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
                  real_label: float = 1.0, real_label_noise: float = 0.5,
                  fake_label_noise: float = 0.25,
-                 label_flip_probability: float = 0.0, seed: int = 0):
+                 label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0):
         super().__init__()
+        discriminator_output(loss)  # checks the name
         self.generator = generator
         self.discriminator = discriminator
         self.z_dim = z_dim
@@ -28,6 +43,7 @@ class DCGAN(keras.Model):
         self.real_label_noise = real_label_noise
         self.fake_label_noise = fake_label_noise
         self.label_flip_probability = label_flip_probability
+        self.loss_name = loss
         self.rng = tf.random.Generator.from_seed(seed)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
@@ -37,7 +53,9 @@ class DCGAN(keras.Model):
         self.d_optimizer = d_optimizer
         # Per-example losses, averaged over the global batch: correct under any tf.distribute
         # strategy (gradients are summed across replicas).
-        self.bce = keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE)
+        per_example = {"bce": keras.losses.BinaryCrossentropy,
+                       "least_squares": keras.losses.MeanSquaredError}[self.loss_name]
+        self.per_example_loss = per_example(reduction=keras.losses.Reduction.NONE)
 
     def sample_z(self, batch_size) -> tf.Tensor:
         return self.rng.normal([batch_size, self.z_dim])
@@ -54,8 +72,8 @@ class DCGAN(keras.Model):
         flip = self.rng.uniform([batch_size, 1]) < self.label_flip_probability
         return tf.where(flip, fake, real), tf.where(flip, real, fake)
 
-    def average_bce(self, labels, scores) -> tf.Tensor:
-        return tf.nn.compute_average_loss(self.bce(labels, scores))
+    def average_loss(self, labels, scores) -> tf.Tensor:
+        return tf.nn.compute_average_loss(self.per_example_loss(labels, scores))
 
     def train_step(self, real_images):
         batch_size = tf.shape(real_images)[0]
@@ -66,8 +84,8 @@ class DCGAN(keras.Model):
             fake_images = self.generator(z, training=True)
             real_scores = self.discriminator(real_images, training=True)
             fake_scores = self.discriminator(fake_images, training=True)
-            d_loss = self.average_bce(real_labels, real_scores) + self.average_bce(fake_labels, fake_scores)
-            g_loss = self.average_bce(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
+            d_loss = self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
+            g_loss = self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
 
         # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).
         self.d_optimizer.minimize(d_loss, self.discriminator.trainable_weights, tape=d_tape)

@@ -20,6 +20,7 @@ import tf_keras as keras  # noqa: E402
 from tf_keras import layers  # noqa: E402
 
 VARIANTS = ("seed", "paper")
+DISCRIMINATOR_OUTPUTS = ("probability", "score")
 
 
 def _init(variant: str) -> dict:
@@ -62,8 +63,13 @@ def build_generator(z_dim: int = 100, variant: str = "seed") -> keras.Sequential
     ], name="generator")
 
 
-def build_discriminator(image_size: int = 64, variant: str = "seed") -> keras.Sequential:
+def build_discriminator(image_size: int = 64, variant: str = "seed",
+                        output: str = "probability") -> keras.Sequential:
+    """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
+    network without the sigmoid, for the least-squares loss, which needs unbounded scores)."""
     _check(variant)
+    if output not in DISCRIMINATOR_OUTPUTS:
+        raise ValueError(f"output must be one of {DISCRIMINATOR_OUTPUTS}, not {output!r}")
 
     def downsample(filters: int) -> list:
         return [layers.Conv2D(filters, 4, strides=2, padding="same", **_init(variant)),
@@ -78,5 +84,5 @@ def build_discriminator(image_size: int = 64, variant: str = "seed") -> keras.Se
         layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
         layers.Flatten(),
         layers.Dense(1, **_init(variant)),
-        layers.Activation("sigmoid", dtype="float32"),
+        layers.Activation("sigmoid" if output == "probability" else "linear", dtype="float32"),
     ], name="discriminator")

@@ -46,10 +46,14 @@ class QualityProbe:
                              f"the source holds {self.real_count}")
         self.z = np.random.default_rng(PROBE_LATENT_SEED).standard_normal(
             (num_samples, z_dim)).astype(np.float32)
+        self._draw_functions = {}  # one traced function per generator: no retracing per call
 
     def generate(self, generator) -> np.ndarray:
         """uint8 images of `generator` (already in inference form) on the probe's fixed z."""
-        draw = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
+        draw = self._draw_functions.get(id(generator))
+        if draw is None:
+            draw = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
+            self._draw_functions[id(generator)] = draw
         return np.concatenate([draw(tf.constant(self.z[i:i + self.batch_size])).numpy()
                                for i in range(0, self.num_samples, self.batch_size)])
 

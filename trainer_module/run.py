@@ -7,22 +7,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from typing import Optional
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from tfx import v1 as tfx  # noqa: E402
 from tfx_bsl.public import tfxio  # noqa: E402
 
+from components.gan_evaluator import prdc, sources  # noqa: E402
 from trainer_module import export, networks, pixels  # noqa: E402
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics  # noqa: E402
-from trainer_module.dcgan import DCGAN  # noqa: E402
+from trainer_module.dcgan import DCGAN, discriminator_output  # noqa: E402
 from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
-from trainer_module.training_loop import LoopSettings, SampleGrids, train  # noqa: E402
+from trainer_module.quality_probe import QualityProbe  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
+    LoopSettings, QualityScores, SampleGrids, train)
 
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+# Density and coverage need each real image's 5th nearest other one: at least 6 images.
+MIN_PROBE_IMAGES = prdc.DENSITY_COVERAGE_K + 1
+PROBE_READ_BATCH = 250
 
 
 def set_precision(policy: str) -> None:
@@ -73,12 +82,14 @@ def build_dcgan(config: dict) -> DCGAN:
     variant = config.get("variant", "seed")
     keras.utils.set_random_seed(config["seed"])  # the same initial weights for the same seed
     gan = DCGAN(networks.build_generator(config["z_dim"], variant),
-                networks.build_discriminator(config["image_size"], variant),
+                networks.build_discriminator(config["image_size"], variant,
+                                             discriminator_output(config["loss"])),
                 z_dim=config["z_dim"],
                 real_label=config["real_label"],
                 real_label_noise=config["real_label_noise"],
                 fake_label_noise=config["fake_label_noise"],
                 label_flip_probability=config.get("label_flip_probability", 0.0),
+                loss=config["loss"],
                 seed=config["seed"])
 
     def adam(learning_rate: float):
@@ -102,6 +113,60 @@ def resume_dir(config: dict, transform_output: str, train_files) -> str:
     return os.path.join(config["checkpoint_root"], hashlib.sha256(key.encode()).hexdigest()[:16])
 
 
+def train_images(train_files: list, transform_output: tft.TFTransformOutput,
+                 max_images: int) -> np.ndarray:
+    """The train split's first `max_images` uint8 images, in file order, read as the evaluator
+    reads a split (so the probe and the evaluator see the same pixels).
+
+    fn_args.train_files holds '<split dir>/*' patterns (TFX's all_files_pattern); the
+    evaluator's reader takes the split directory.
+    """
+    spec = transform_output.transformed_feature_spec()
+    batches = [batch for pattern in train_files
+               for batch in sources.real_image_batches(os.path.dirname(pattern), spec,
+                                                       PROBE_READ_BATCH, max_images)]
+    return np.concatenate(batches)[:max_images] if batches else np.zeros((0,), np.uint8)
+
+
+def probe_size(wanted: int, available: int) -> int:
+    """How many images the probe compares: `probe_samples`, or every train image if fewer.
+
+    A small split (a test run, a small dataset) still gets a curve: its values are comparable
+    across the run's steps, which is what the curve is for, though not with runs probed at
+    another size. Below MIN_PROBE_IMAGES the nearest-neighbour metrics are undefined.
+    """
+    if available < MIN_PROBE_IMAGES:
+        raise ValueError(f"the quality probe needs at least {MIN_PROBE_IMAGES} train images, "
+                         f"the train split holds {available}; set eval_every_steps=0 to turn it "
+                         "off")
+    return min(wanted, available)
+
+
+def build_quality_scores(config: dict, train_files: list,
+                         transform_output: tft.TFTransformOutput,
+                         view: ExportView) -> Optional[QualityScores]:
+    """The in-training quality side job, or None when `eval_every_steps` is 0.
+
+    The reference is the first `probe_samples` train images; the next as many, when the split
+    holds them, are scored against it once here: real against real, the ceiling.
+    """
+    if not config.get("eval_every_steps", 0):
+        return None
+    started = time.perf_counter()
+    wanted = config["probe_samples"]
+    images = train_images(train_files, transform_output, 2 * wanted)
+    size = probe_size(wanted, len(images))
+    probe = QualityProbe([images[:size]], size, config["z_dim"])
+    others = images[size:2 * size]
+    real_vs_real = probe.score_images(others) if len(others) == size else None
+    fewer = f" (the train split holds only {len(images)})" if size < wanted else ""
+    ceiling = (f"real vs real: the next {size}" if real_vs_real is not None
+               else f"no real-vs-real ceiling (it needs {2 * size} train images)")
+    print(f"Quality probe: {size} fixed z against the first {size} train images{fewer}; "
+          f"{ceiling}")
+    return QualityScores(probe, view, real_vs_real, setup_seconds=time.perf_counter() - started)
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     config = fn_args.custom_config
     set_precision(config.get("precision", "float32"))
@@ -122,11 +187,16 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         checkpoint_dir=resume_dir(config, fn_args.transform_graph_path, fn_args.train_files),
         checkpoint_every=config["checkpoint_every_steps"],
         log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"),
-        log_every=config.get("log_every_steps", 10))
-    samples = SampleGrids(ExportView(gan.generator, config["z_dim"]),
-                          os.path.join(fn_args.model_run_dir, "samples"),
+        log_every=config.get("log_every_steps", 10),
+        eval_every=config.get("eval_every_steps", 0))
+    view = ExportView(gan.generator, config["z_dim"])  # what an export would draw now
+    samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, "samples"),
                           grid_size=config.get("sample_grid_size", 8))
-    train(gan, dataset, settings, strategy, samples)
+    quality = build_quality_scores(config, fn_args.train_files, transform_output, view)
+    started = time.perf_counter()
+    train(gan, dataset, settings, strategy, samples, quality=quality)
+    if quality:
+        print(quality.cost_line(time.perf_counter() - started))
     samples.save_gif()
     refresh_batchnorm_statistics(gan.generator, config["z_dim"], batch_size=global_batch)
     export.export_generator(gan.generator, fn_args.serving_model_dir, config["z_dim"],

@@ -1,5 +1,7 @@
 """The push gate: blessed when every threshold holds and the candidate is not worse than the
-last blessed model by more than a tolerance on the primary metric.
+last blessed model by more than a tolerance on the primary metric. Thresholds are fixed limits
+from the config, or limits derived from a measurement (a fraction of a real-vs-real value), which
+then say how they were derived.
 
 The ModelBlessing is written as TFX's Evaluator writes it (a BLESSED or NOT_BLESSED file, and
 the `blessed`, `current_model`, `current_model_id` custom properties), so Pusher gates on it and
@@ -24,10 +26,17 @@ class Threshold:
     key: str  # a metric key of metrics.json
     bound: str  # "max": value <= limit; "min": value >= limit
     limit: float
+    # How a derived limit came about, e.g. "0.5 x real-vs-real 0.91": a reason then names the
+    # measurement behind the limit, not just a number the user never configured.
+    basis: str = ""
 
     def __post_init__(self):
         if self.bound not in BOUNDS:
             raise ValueError(f"threshold bound must be one of {BOUNDS}, not {self.bound!r}")
+
+    def limit_text(self) -> str:
+        """'0.5 x real-vs-real 0.91 = 0.455' for a derived limit, '0.5' for a configured one."""
+        return f"{self.basis} = {self.limit:.4g}" if self.basis else f"{self.limit:.4g}"
 
     def violation(self, results: dict) -> Optional[str]:
         value = results.get(self.key)
@@ -36,9 +45,9 @@ class Threshold:
         if not math.isfinite(value):
             return f"{self.key} is not finite ({value})"
         if self.bound == "max" and value > self.limit:
-            return f"{self.key} = {value:.4g} > {self.limit:.4g}"
+            return f"{self.key} = {value:.4g} > {self.limit_text()}"
         if self.bound == "min" and value < self.limit:
-            return f"{self.key} = {value:.4g} < {self.limit:.4g}"
+            return f"{self.key} = {value:.4g} < {self.limit_text()}"
         return None
 
 

@@ -42,6 +42,9 @@ class GanEvaluatorSpec(ComponentSpec):
         "cache_dir": ExecutionParameter(type=str),  # "" disables the statistics cache
         "thresholds": ExecutionParameter(type=str),  # JSON [[metric key, "max"|"min", limit]]
         "max_fd_ratio_to_untrained": ExecutionParameter(type=float),
+        # precision / recall of the primary extractor >= fraction x their real-vs-real values
+        "min_precision_fraction": ExecutionParameter(type=float),
+        "min_recall_fraction": ExecutionParameter(type=float),
         "baseline_fd_tolerance": ExecutionParameter(type=float),
         "grid_size": ExecutionParameter(type=int),
     }
@@ -63,9 +66,11 @@ _DEFAULTS = evaluation.EvaluationSettings()
 class GanEvaluator(base_component.BaseComponent):
     """See docs/evaluation.md for the metrics, extractors, thresholds and the cache.
 
-    The gate: blessed when <primary>_ratio_to_untrained <= max_fd_ratio_to_untrained, every
-    (key, "max"|"min", limit) in `thresholds` holds, and, with a baseline, the primary metric is
-    at most (1 + baseline_fd_tolerance) x the baseline's.
+    The gate: blessed when <primary>_ratio_to_untrained <= max_fd_ratio_to_untrained,
+    precision/<primary extractor> >= min_precision_fraction x its real-vs-real value and recall
+    likewise with min_recall_fraction (0 drops the condition), every (key, "max"|"min", limit) in
+    `thresholds` holds, and, with a baseline, the primary metric is at most
+    (1 + baseline_fd_tolerance) x the baseline's.
     """
 
     SPEC_CLASS = GanEvaluatorSpec
@@ -86,12 +91,18 @@ class GanEvaluator(base_component.BaseComponent):
                  ms_ssim_pairs: int = _DEFAULTS.metrics.ms_ssim_pairs,
                  inception_ttur_path: str = "", inception_keras_weights: str = "",
                  cache_dir: str = "", thresholds: Sequence[Sequence] = (),
-                 max_fd_ratio_to_untrained: float = 0.5, baseline_fd_tolerance: float = 0.1,
+                 max_fd_ratio_to_untrained: float = 0.5, min_precision_fraction: float = 0.5,
+                 min_recall_fraction: float = 0.3, baseline_fd_tolerance: float = 0.1,
                  grid_size: int = 8, baseline_model=None):
         # Fail at pipeline construction, not minutes into a run.
         evaluation.EvaluationSettings(
             extractors=tuple(extractors), primary_metric=primary_metric,
             metrics=scoring.MetricSettings(metrics=tuple(metrics)))
+        for name, fraction in (("min_precision_fraction", min_precision_fraction),
+                               ("min_recall_fraction", min_recall_fraction)):
+            if not fraction >= 0:
+                raise ValueError(f"{name} must be a fraction >= 0 of the real-vs-real value "
+                                 f"(0 drops the condition), got {fraction}")
         spec = GanEvaluatorSpec(
             model=model, transformed_examples=transformed_examples,
             transform_graph=transform_graph, baseline_model=baseline_model,
@@ -106,6 +117,8 @@ class GanEvaluator(base_component.BaseComponent):
             inception_keras_weights=inception_keras_weights, cache_dir=cache_dir,
             thresholds=blessing.thresholds_to_json(thresholds),
             max_fd_ratio_to_untrained=max_fd_ratio_to_untrained,
+            min_precision_fraction=min_precision_fraction,
+            min_recall_fraction=min_recall_fraction,
             baseline_fd_tolerance=baseline_fd_tolerance, grid_size=grid_size,
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
             blessing=types.Channel(type=standard_artifacts.ModelBlessing))

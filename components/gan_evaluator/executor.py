@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 from typing import Any, Dict, List
 
@@ -18,7 +19,7 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from components.gan_evaluator import blessing as blessing_lib
-from components.gan_evaluator import sources
+from components.gan_evaluator import calibration, scoring, sources
 from components.gan_evaluator.evaluation import Evaluation, EvaluationSettings
 from components.gan_evaluator.scoring import MetricSettings
 from components.gan_evaluator.timing import PhaseTimer
@@ -45,33 +46,71 @@ def settings_from_exec_properties(props: Dict[str, Any]) -> EvaluationSettings:
         inception_keras_weights=props["inception_keras_weights"], cache_dir=props["cache_dir"])
 
 
+def _metric_line(key: str, results: dict) -> str:
+    """'precision/E: 0.0020 (real vs real 0.9100)': a value next to its calibration, if any."""
+    reference = results.get(calibration.calibration_key(key))
+    return f"{key}: {results[key]:.4f}" + (
+        f" (real vs real {reference:.4f})" if isinstance(reference, float) else "")
+
+
 def summary_text(results: dict, primary: str) -> str:
     lines = [f"{primary}: {results[primary]:.4f} (untrained generator: "
              f"{results[primary + '_untrained']:.4f}, ratio "
              f"{results[primary + '_ratio_to_untrained']:.3f})"]
     if primary + "_baseline" in results:
         lines.append(f"{primary} of the blessed baseline: {results[primary + '_baseline']:.4f}")
-    lines += [f"{key}: {value:.4f}" for key, value in sorted(results.items())
+    if isinstance(results.get(calibration.calibration_key(primary)), float):
+        lines.append(f"{primary} of real images against other real images: "
+                     f"{results[calibration.calibration_key(primary)]:.4f} "
+                     f"({results.get('num_real_vs_real_images', '?')} per side)")
+    lines += [_metric_line(key, results) for key, value in sorted(results.items())
               if "/" in key and key.split("/")[0] != "fd" and not key.startswith(primary)
-              and isinstance(value, float)]
+              and calibration.SUFFIX not in key and isinstance(value, float)]
     lines += [f"warning: {warning}" for warning in results.get("warnings", [])]
     lines.append("BLESSED" if results["blessed"] else
                  "NOT BLESSED: " + "; ".join(results["not_blessed_reasons"]))
     return "\n".join(lines) + "\n"
 
 
-def gate_thresholds(props: Dict[str, Any]) -> list[blessing_lib.Threshold]:
-    """The configured thresholds plus the ratio to the untrained generator."""
+def calibrated_thresholds(props: Dict[str, Any], results: dict) -> list[blessing_lib.Threshold]:
+    """precision and recall of the primary extractor >= a fraction of their real-vs-real values.
+
+    A fraction of 0 (or a run recorded before these settings existed) adds no condition. When
+    the calibration is missing the condition is on the calibration key itself, so the gate
+    fails saying it was not computed.
+    """
+    _, name = scoring.split_metric_key(props["primary_metric"])
+    thresholds = []
+    for metric, prop in (("precision", "min_precision_fraction"),
+                         ("recall", "min_recall_fraction")):
+        fraction = props.get(prop, 0.0)
+        if not fraction:
+            continue
+        key = f"{metric}/{name}"
+        reference = results.get(calibration.calibration_key(key))
+        if reference is None or not math.isfinite(reference):
+            thresholds.append(blessing_lib.Threshold(calibration.calibration_key(key), "min", 0.0))
+            continue
+        thresholds.append(blessing_lib.Threshold(
+            key, "min", fraction * reference,
+            basis=f"{fraction:g} x real-vs-real {reference:.4g}"))
+    return thresholds
+
+
+def gate_thresholds(props: Dict[str, Any], results: dict) -> list[blessing_lib.Threshold]:
+    """The configured thresholds, the ratio to the untrained generator, and precision and
+    recall against real-vs-real."""
     primary = props["primary_metric"]
     return blessing_lib.thresholds_from_json(props["thresholds"]) + [
         blessing_lib.Threshold(f"{primary}_ratio_to_untrained", "max",
-                               props["max_fd_ratio_to_untrained"])]
+                               props["max_fd_ratio_to_untrained"])] + calibrated_thresholds(
+        props, results)
 
 
 def decision(results: dict, props: Dict[str, Any]) -> tuple[bool, list[str]]:
     """The gate: `gate_thresholds`, and with a baseline, no worse than it beyond the tolerance."""
     primary = props["primary_metric"]
-    return blessing_lib.decide(results, gate_thresholds(props), primary,
+    return blessing_lib.decide(results, gate_thresholds(props, results), primary,
                                results.get(f"{primary}_baseline"), props["baseline_fd_tolerance"])
 
 

@@ -1,0 +1,125 @@
+"""Quality during training, from run_fn's side: the probe's reference comes from the train split of
+Transform's output (real GZIP TFRecords and transformed metadata), a split smaller than
+probe_samples is used whole, and run_fn writes the quality scalars and prints the probe's cost."""
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow_transform as tft
+
+from dcgan_faces import run_report
+from gan_evaluator_testing import blob_images
+from pipeline.standalone import trainer_fn_args
+from pipeline_config import PipelineConfig
+from test_gan_evaluator_executor import write_transformed_examples
+from test_training_loop import QUALITY_METRICS, scalar_events
+from trainer_module import pixels, run
+from trainer_module.batchnorm import ExportView
+
+TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rng(0), 48)
+
+
+def with_eval_split(examples):
+    """The Trainer's FnArgs want an eval split too; a copy of train serves (run_fn never reads
+    it)."""
+    shutil.copytree(os.path.join(examples.uri, "Split-train"),
+                    os.path.join(examples.uri, "Split-eval"))
+    examples.split_names = '["train", "eval"]'
+    return examples
+
+
+def transformed_examples(root, count):
+    """(examples, transform graph) of `count` train images, as Transform writes them."""
+    examples, graph = write_transformed_examples(root, count)
+    return with_eval_split(examples), graph
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory):
+    return transformed_examples(tmp_path_factory.mktemp("transformed"), TRAIN_IMAGES)
+
+
+@pytest.fixture(scope="module")
+def view():
+    return ExportView(run.build_dcgan(PipelineConfig().trainer_custom_config()).generator, 100)
+
+
+def probe_config(**overrides):
+    return {**PipelineConfig(eval_every_steps=5).trainer_custom_config(), **overrides}
+
+
+def build(transformed, view, **overrides):
+    examples, graph = transformed
+    config = probe_config(**overrides)
+    fn_args = trainer_fn_args(examples, graph, config)
+    return run.build_quality_scores(config, fn_args.train_files,
+                                    tft.TFTransformOutput(fn_args.transform_graph_path), view)
+
+
+def test_the_reference_is_the_first_train_images_as_transform_stored_them(transformed):
+    examples, graph = transformed
+    fn_args = trainer_fn_args(examples, graph, probe_config())
+    images = run.train_images(fn_args.train_files, tft.TFTransformOutput(graph.uri), 30)
+    stored = pixels.to_uint8(blob_images(np.random.default_rng(0), TRAIN_IMAGES)).numpy()
+    assert images.dtype == np.uint8
+    np.testing.assert_array_equal(images, stored[:30])
+
+
+def test_the_next_probe_samples_images_give_the_real_vs_real_ceiling(transformed, view, capsys):
+    quality = build(transformed, view, probe_samples=20)
+    assert quality.probe.num_samples == 20
+    assert set(quality.real_vs_real) == {f"{name}/random_embedding" for name in QUALITY_METRICS}
+    assert all(math.isfinite(value) for value in quality.real_vs_real.values())
+    assert capsys.readouterr().out == (
+        "Quality probe: 20 fixed z against the first 20 train images; "
+        "real vs real: the next 20\n")
+
+
+def test_without_a_second_full_sample_there_is_no_ceiling(transformed, view, capsys):
+    quality = build(transformed, view, probe_samples=30)  # 48 - 30 = 18 left
+    assert quality.probe.num_samples == 30 and quality.real_vs_real is None
+    assert "no real-vs-real ceiling (it needs 60 train images)" in capsys.readouterr().out
+
+
+def test_a_split_smaller_than_probe_samples_is_used_whole(transformed, view, capsys):
+    quality = build(transformed, view, probe_samples=500)
+    assert quality.probe.num_samples == TRAIN_IMAGES and quality.real_vs_real is None
+    assert f"(the train split holds only {TRAIN_IMAGES})" in capsys.readouterr().out
+
+
+def test_too_few_train_images_for_the_metrics_fail_clearly(tmp_path, view):
+    few = transformed_examples(tmp_path, count=run.MIN_PROBE_IMAGES - 1)
+    with pytest.raises(ValueError, match=r"at least 6 train images, the train split holds 5; "
+                                         r"set eval_every_steps=0"):
+        build(few, view)
+
+
+def test_eval_every_steps_zero_builds_no_probe(transformed, view, capsys):
+    assert build(transformed, view, eval_every_steps=0) is None
+    assert capsys.readouterr().out == ""
+
+
+def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_path, capsys):
+    examples, graph = transformed
+    config = PipelineConfig(output_root=str(tmp_path / "out"), batch_size=8,
+                            eval_every_steps=1, probe_samples=20,
+                            sample_grid_size=2).trainer_custom_config()
+    fn_args = trainer_fn_args(examples, graph, config)
+    fn_args.train_steps = 2
+    fn_args.model_run_dir = str(tmp_path / "model_run")
+    fn_args.serving_model_dir = str(tmp_path / "model")
+    run.run_fn(fn_args)
+    log_dir = tmp_path / "model_run" / "tensorboard"
+    scalars = scalar_events(log_dir)
+    for name in QUALITY_METRICS:
+        assert sorted(scalars[f"quality/{name}"]) == [1, 2]
+        assert sorted(scalars[f"quality_real_vs_real/{name}"]) == [0]
+    # The report page's model finds them in the Trainer's files.
+    report = run_report.RunReport(pipeline_name="p", run_id="r", states={},
+                                  scalars=run_report.read_scalars(str(log_dir)))
+    assert set(report.quality_curves) == set(report.quality_real_vs_real) == set(QUALITY_METRICS)
+    cost = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("Quality probe: ") and " calls, " in line]
+    assert len(cost) == 1 and " in 2 calls, " in cost[0]
