@@ -25,3 +25,16 @@ def examples_and_schema(data_root: str, work_dir: str, name: str = "examples"):
         os.makedirs(schema_dir)
         shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", schema_dir)
     return examples, schema_dir
+
+
+def training_batches(config: PipelineConfig, transformed, graph):
+    """run_fn's own input pipeline (`image_dataset`) over Transform's output, as FnArgs give it."""
+    import tensorflow_transform as tft
+
+    from pipeline.standalone import trainer_fn_args
+    from trainer_module.run import image_dataset
+    fn_args = trainer_fn_args(transformed, graph, config.trainer_custom_config())
+    return image_dataset(fn_args.train_files, fn_args.data_accessor,
+                         tft.TFTransformOutput(fn_args.transform_graph_path),
+                         config.batch_size, config.image_size, config.train_seed,
+                         config.shuffle_buffer)

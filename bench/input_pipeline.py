@@ -18,23 +18,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tensorflow_transform as tft  # noqa: E402
 
-from bench_data import dataset_root, examples_and_schema  # noqa: E402
-from pipeline.standalone import run_transform, trainer_fn_args  # noqa: E402
+from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
+from pipeline.standalone import run_transform  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from train_step import train_step_images_per_second  # noqa: E402
-from trainer_module.run import image_dataset  # noqa: E402
 
 
 def input_images_per_second(config: PipelineConfig, examples, graph, batches: int) -> float:
-    custom_config = config.trainer_custom_config()
-    fn_args = trainer_fn_args(examples, graph, custom_config)
-    dataset = image_dataset(fn_args.train_files, fn_args.data_accessor,
-                            tft.TFTransformOutput(fn_args.transform_graph_path),
-                            config.batch_size, config.image_size, config.train_seed,
-                            config.shuffle_buffer)
-    iterator = iter(dataset)
+    iterator = iter(training_batches(config, examples, graph))
     for _ in range(5):  # fill the shuffle buffer and the prefetch
         next(iterator)
     started = time.perf_counter()

@@ -35,14 +35,14 @@ import numpy as np  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
 
-from bench_data import dataset_root, examples_and_schema  # noqa: E402
+from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
 from components.gan_evaluator.sources import real_image_batches  # noqa: E402
-from pipeline.standalone import run_transform, trainer_fn_args  # noqa: E402
+from pipeline.standalone import run_transform  # noqa: E402
 from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
 from trainer_module import images  # noqa: E402
 from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
-from trainer_module.run import build_dcgan, image_dataset, set_precision  # noqa: E402
+from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 from trainer_module.training_loop import LoopSettings, train  # noqa: E402
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"
@@ -105,13 +105,8 @@ def run(args):
         print("real vs real", _short(real), flush=True)
 
     set_precision(config.precision)
-    custom = config.trainer_custom_config()
-    fn_args = trainer_fn_args(transformed, graph, custom)
-    dataset = image_dataset(fn_args.train_files, fn_args.data_accessor,
-                            tft.TFTransformOutput(fn_args.transform_graph_path),
-                            config.batch_size, config.image_size, config.train_seed,
-                            config.shuffle_buffer)
-    gan = build_dcgan(custom)
+    dataset = training_batches(config, transformed, graph)
+    gan = build_dcgan(config.trainer_custom_config())
     view = ExportView(gan.generator, config.z_dim)
     grid_z = np.random.default_rng(2024).standard_normal((GRID_FACES, config.z_dim)).astype(
         np.float32)
