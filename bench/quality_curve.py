@@ -13,7 +13,7 @@ curve is real against real: held-out images (eval + test splits) against the tra
 `--samples` on both sides, the ceiling every figure is read against. Each point also writes a
 grid of 36 faces from one fixed z. Output under outputs/bench/quality_curve/NAME/: curve.jsonl
 (one JSON object per point), grids/step_NNNNN.png; a killed run resumes from its checkpoint.
-Training seconds exclude the probe's own time.
+Training seconds exclude the probe's own time (not the grid's, about a second).
 
 `report` prints a Markdown table of several runs and writes one plot (metrics against steps and
 against training seconds) to --out.png.
@@ -43,7 +43,7 @@ from trainer_module import images  # noqa: E402
 from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
-from trainer_module.training_loop import LoopSettings, train  # noqa: E402
+from trainer_module.training_loop import LoopSettings, QualityScores, train  # noqa: E402
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"
 GRID_FACES = 36
@@ -90,7 +90,8 @@ def run(args):
     (out / "grids").mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps({"overrides": overrides, **vars(args)}, indent=1))
     transformed, graph = transformed_data(config)
-    probe = QualityProbe(real_batches(transformed, graph, ["train"]), args.samples, config.z_dim)
+    train_images = np.concatenate(list(real_batches(transformed, graph, ["train"])))
+    probe = QualityProbe([train_images], args.samples, config.z_dim)
     curve_path = out / "curve.jsonl"
     done_steps = set()
     if curve_path.exists():
@@ -98,8 +99,8 @@ def run(args):
     if 0 not in done_steps:
         held_out = np.concatenate(list(real_batches(transformed, graph, ["eval", "test"])))
         if len(held_out) < args.samples:  # too few held-out images: add ones from the end of train
-            extra = np.concatenate(list(real_batches(transformed, graph, ["train"])))
-            held_out = np.concatenate([held_out, extra[::-1][:args.samples - len(held_out)]])
+            held_out = np.concatenate([held_out,
+                                       train_images[::-1][:args.samples - len(held_out)]])
         real = probe.score_images(held_out[:args.samples])
         _append(curve_path, {"step": 0, "kind": "real_vs_real", "train_seconds": 0.0, **real})
         print("real vs real", _short(real), flush=True)
@@ -108,24 +109,24 @@ def run(args):
     dataset = training_batches(config, transformed, graph)
     gan = build_dcgan(config.trainer_custom_config())
     view = ExportView(gan.generator, config.z_dim)
+    quality = QualityScores(probe, view)  # the Trainer's own side job; TensorBoard is a no-op here
     grid_z = np.random.default_rng(2024).standard_normal((GRID_FACES, config.z_dim)).astype(
         np.float32)
-    clock = {"probe": 0.0, "start": time.perf_counter(), "offset": _last_seconds(curve_path)}
+    started = time.perf_counter()
+    offset = _last_seconds(curve_path)  # a resumed run continues the clock
 
     def on_step(step):
-        if step % args.every and step != args.steps:
+        if (step % args.every and step != args.steps) or step in done_steps:
             return
-        if step in done_steps:
-            return
-        started = time.perf_counter()
-        seconds = clock["offset"] + started - clock["start"] - clock["probe"]
-        generator = view.refresh()
-        values = probe.score_images(probe.generate(generator))
-        images.save_image_grid(generator(grid_z, training=False).numpy(),
+        seconds = offset + time.perf_counter() - started - quality.seconds
+        probe_seconds = quality.seconds
+        values = quality.record(step)
+        images.save_image_grid(view.copy(grid_z, training=False).numpy(),
                                str(out / "grids" / f"step_{step:05d}.png"), columns=6)
-        clock["probe"] += time.perf_counter() - started
         _append(curve_path, {"step": step, "kind": "model", "train_seconds": round(seconds, 1),
-                             "probe_seconds": round(time.perf_counter() - started, 1), **values})
+                             "probe_seconds": round(quality.seconds - probe_seconds, 1),
+                             **{f"{name}/{probe.extractor.name}": value
+                                for name, value in values.items()}})
         print(f"\nstep {step} train_s {seconds:.0f}", _short(values), flush=True)
 
     settings = LoopSettings(steps=args.steps, global_batch_size=config.batch_size,
