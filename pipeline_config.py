@@ -10,11 +10,11 @@ import dataclasses
 import os
 from pathlib import Path
 
-# TFT only works with Keras 2: every process that imports TensorFlow must see this first.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+from components.celeba_example_gen.policy import IngestionPolicy
+from components.gan_evaluator.settings import EvaluatorSettings
+from trainer_module.settings import TrainerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
@@ -143,33 +143,23 @@ class PipelineConfig:
     def serving_model_dir(self) -> str:
         return os.path.join(self.output_root, "serving_model", self.pipeline_name)
 
-    def trainer_custom_config(self) -> dict:
-        """The Trainer's hyperparameters, handed to `run_fn` through FnArgs.custom_config."""
-        return {
-            "batch_size": self.batch_size,
-            "z_dim": self.z_dim,
-            "image_size": self.image_size,
-            "g_learning_rate": self.g_learning_rate,
-            "d_learning_rate": self.d_learning_rate,
-            "beta_1": self.beta_1,
-            "loss": self.loss,
-            "real_label": self.real_label,
-            "real_label_noise": self.real_label_noise,
-            "fake_label_noise": self.fake_label_noise,
-            "label_flip_probability": self.label_flip_probability,
-            "variant": self.variant,
-            "seed": self.train_seed,
-            "shuffle_buffer": self.shuffle_buffer,
-            "checkpoint_every_steps": self.checkpoint_every_steps,
-            "checkpoint_root": os.path.join(self.pipeline_root, "Trainer", "checkpoints"),
-            "log_every_steps": self.log_every_steps,
-            "eval_every_steps": self.eval_every_steps,
-            "probe_samples": self.probe_samples,
-            "steps_per_epoch": self.steps_per_epoch,
-            "distribute_strategy": self.distribute_strategy,
-            "precision": self.precision,
-            "sample_grid_size": self.sample_grid_size,
-        }
+    def ingestion_policy(self) -> IngestionPolicy:
+        """What CelebAExampleGen accepts and when it stops the run: the Data fields of the same
+        names."""
+        return IngestionPolicy(**_same_named(self, IngestionPolicy))
+
+    def trainer_settings(self) -> TrainerSettings:
+        """What `run_fn` reads (trainer_module/settings.py): the fields of the same names, and
+        where a crashed Trainer's checkpoints are kept."""
+        return TrainerSettings(**_same_named(self, TrainerSettings), checkpoint_root=os.path.join(
+            self.pipeline_root, "Trainer", "checkpoints"))
+
+    def evaluator_settings(self) -> EvaluatorSettings:
+        """What GanEvaluator reads (components/gan_evaluator/settings.py): the fields of the same
+        names, and the statistics cache's folder when `eval_cache_statistics` is on."""
+        return EvaluatorSettings(**_same_named(self, EvaluatorSettings), eval_cache_dir=(
+            os.path.join(self.pipeline_root, "gan_evaluator_cache")
+            if self.eval_cache_statistics else ""))
 
     def transform_custom_config(self) -> dict:
         return {"crop_mode": self.crop_mode, "image_size": self.image_size}
@@ -177,10 +167,15 @@ class PipelineConfig:
     def with_overrides(self, **overrides) -> "PipelineConfig":
         return dataclasses.replace(self, **overrides)
 
+def _same_named(config: PipelineConfig, settings_class) -> dict:
+    """The config's values for the settings class's fields that the config declares (the rest
+    are derived, and passed by the caller)."""
+    declared = {field.name for field in dataclasses.fields(PipelineConfig)}
+    return {field.name: getattr(config, field.name) for field in dataclasses.fields(settings_class)
+            if field.name in declared}
 
 # --- Kubeflow Pipelines / Vertex AI (pipeline/kubeflow_runner.py) -------------------------------
 BEAM_RUNNERS = ("direct", "dataflow", "flink")
-
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowConfig:

@@ -3,7 +3,7 @@ import os
 import shutil
 import tempfile
 
-from components.celeba_example_gen.standalone import run_example_gen
+from pipeline.standalone import run_example_gen
 from data.synthetic_celeba import ensure_dataset
 from pipeline_config import PROJECT_ROOT, PipelineConfig
 
@@ -33,7 +33,7 @@ def training_batches(config: PipelineConfig, transformed, graph):
 
     from pipeline.standalone import trainer_fn_args
     from trainer_module.run import image_dataset
-    fn_args = trainer_fn_args(transformed, graph, config.trainer_custom_config())
+    fn_args = trainer_fn_args(transformed, graph, config.trainer_settings())
     return image_dataset(fn_args.train_files, fn_args.data_accessor,
                          tft.TFTransformOutput(fn_args.transform_graph_path),
                          config.batch_size, config.image_size, config.train_seed,

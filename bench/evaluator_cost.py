@@ -19,15 +19,16 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 
-from components.gan_evaluator import scoring, sources  # noqa: E402
-from components.gan_evaluator.evaluation import Evaluation, EvaluationSettings  # noqa: E402
+from components.gan_evaluator import sources  # noqa: E402
+from components.gan_evaluator.evaluation import Evaluation  # noqa: E402
 from components.gan_evaluator.timing import PhaseTimer  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 
 REAL_SEED = 99
 
@@ -44,8 +45,8 @@ def current_rss_mib() -> float:
 
 
 def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
-    settings = EvaluationSettings(num_samples=samples,
-                                  metrics=scoring.MetricSettings(metrics=metrics))
+    settings = PipelineConfig(eval_num_samples=samples, eval_metrics=tuple(metrics),
+                              eval_cache_statistics=False).evaluator_settings()
     dcgan = generator == "dcgan"
     candidate = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
     untrained = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
@@ -54,7 +55,7 @@ def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
     timer = PhaseTimer()
     started = time.perf_counter()
     evaluation = Evaluation(settings, {"kind": "bench"}, lambda: sources.generated_batches(
-        blocks_generator, real_z, settings.batch_size), timer)
+        blocks_generator, real_z, settings.eval_batch_size), timer)
     evaluation.score(candidate, untrained)
     return {"samples": samples, "seconds": time.perf_counter() - started,
             "phases": dict(timer.seconds), "rss_before_mib": rss_before,
@@ -65,7 +66,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--generator", choices=("dcgan", "blocks"), default="dcgan")
-    parser.add_argument("--metrics", nargs="+", default=list(scoring.MetricSettings().metrics))
+    parser.add_argument("--metrics", nargs="+", default=list(PipelineConfig().eval_metrics))
     parser.add_argument("--real", type=int, default=2000, help="reference images")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -26,10 +26,10 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
@@ -43,7 +43,8 @@ from trainer_module import images  # noqa: E402
 from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
-from trainer_module.training_loop import LoopSettings, QualityScores, train  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
+    LoopSettings, QualityScores, standard_jobs, train)
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"
 GRID_FACES = 36
@@ -107,7 +108,7 @@ def run(args):
 
     set_precision(config.precision)
     dataset = training_batches(config, transformed, graph)
-    gan = build_dcgan(config.trainer_custom_config())
+    gan = build_dcgan(config.trainer_settings())
     view = ExportView(gan.generator, config.z_dim)
     quality = QualityScores(probe, view)  # the Trainer's own side job; TensorBoard is a no-op here
     grid_z = np.random.default_rng(2024).standard_normal((GRID_FACES, config.z_dim)).astype(
@@ -132,7 +133,7 @@ def run(args):
     settings = LoopSettings(steps=args.steps, global_batch_size=config.batch_size,
                             steps_per_epoch=10**9, checkpoint_dir=str(out / "checkpoints"),
                             checkpoint_every=args.every, log_dir=None)
-    train(gan, dataset, settings, on_step=on_step)
+    train(gan, dataset, settings, jobs=standard_jobs(gan, settings, on_step=on_step))
 
 
 def _append(path, record):

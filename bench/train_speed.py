@@ -58,7 +58,8 @@ def images_per_second(command: list, extra_env: dict) -> float:
 
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    sys.path.insert(0, str(ROOT))
+    import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
     import tensorflow as tf
     a = tf.random.normal([size, size])
     tf.matmul(a, a).numpy()

@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import tensorflow as tf  # noqa: E402
 
@@ -27,7 +27,7 @@ from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False) -> float:
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     step = tf.function(gan.train_step, jit_compile=jit)
     batch = tf.random.uniform([batch_size, 64, 64, 3], -1, 1, seed=0)
     for _ in range(3):  # trace and warm up

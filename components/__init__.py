@@ -1,0 +1,1 @@
+import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)

@@ -21,7 +21,6 @@ from typing import Optional
 
 from dcgan_faces.errors import BadInput
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up notices: not for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="google\\.")  # support notices
 
@@ -105,8 +104,8 @@ def cmd_interpolate(args) -> None:
 
 def _metrics_lines(export_dir: str, metadata_path: str) -> list:
     """The evaluator's summary for this model, found in the pipeline's metadata by fingerprint."""
-    from components.gan_evaluator import executor as evaluator_executor
-    from pipeline import run_outputs
+    from components.gan_evaluator import results as evaluator_results
+    from reporting import run_outputs
 
     if not os.path.isfile(metadata_path):
         return [f"Metrics: no metrics found (no pipeline metadata at {metadata_path})"]
@@ -117,7 +116,7 @@ def _metrics_lines(export_dir: str, metadata_path: str) -> list:
     if evaluation is None:
         return [f"Metrics: no metrics found for this model in {metadata_path}"]
     metrics = run_outputs.read_metrics(evaluation)
-    summary = evaluator_executor.summary_text(metrics, metrics["primary_metric"])
+    summary = evaluator_results.summary_text(metrics, metrics["primary_metric"])
     return [f"Metrics (Trainer model {model.uri}; {evaluation.uri}):",
             *(f"  {line}" for line in summary.splitlines())]
 
@@ -139,13 +138,13 @@ def cmd_info(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from dcgan_faces import run_report
+    from reporting import report_html
 
     output_root = args.output_root or _default_output_root()
     metadata_path = args.metadata or _default_metadata(output_root)
     if args.out:
         _needs_suffix(args.out, ".html", "--out")
-    print(run_report.write_report(metadata_path, output_root, args.run, args.out))
+    print(report_html.write_report(metadata_path, output_root, args.run, args.out))
 
 
 def _default_output_root() -> str:

@@ -18,7 +18,6 @@ import sys
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Runs as a script, or as `__main__` under the TFX CLI, which puts this folder first on sys.path
 # (where pipeline/pipeline.py would shadow the `pipeline` package): the repository goes before it.

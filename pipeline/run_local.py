@@ -14,15 +14,15 @@ import logging
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
-from pipeline_config import PipelineConfig  # noqa: E402
+from pipeline import console  # noqa: E402  (stdlib only: TensorFlow is not loaded yet)
+
+if TYPE_CHECKING:
+    from pipeline_config import PipelineConfig
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,11 +33,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--num-images", type=int, help="size of the built-in synthetic set")
     parser.add_argument("--train-steps", type=int, help="Trainer steps of batch_size images")
     parser.add_argument("--no-cache", action="store_true", help="re-run every component")
-    parser.add_argument("--verbose", action="store_true", help="TFX and Beam INFO logs")
+    parser.add_argument("--verbose", action="store_true",
+                        help="TFX, Beam and TensorFlow logs and library warnings")
     return parser.parse_args(argv)
 
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    from pipeline_config import PipelineConfig
     overrides = {"data_root": args.data_root, "output_root": args.output_root,
                  "synthetic_num_images": args.num_images, "train_steps": args.train_steps}
     config = PipelineConfig().with_overrides(
@@ -80,8 +82,8 @@ def calibrated_lines(metrics: dict) -> list:
 
 def print_summary(config: PipelineConfig, seconds: float) -> None:
     """The closing summary, ending with the path of the run's report page, written here."""
-    from dcgan_faces.run_report import write_report
-    from pipeline.run_outputs import read_run_outputs
+    from reporting.report_html import write_report
+    from reporting.run_outputs import read_run_outputs
 
     outputs = read_run_outputs(config.metadata_path)
     m = outputs.metrics
@@ -105,9 +107,7 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    from absl import logging as absl_logging
-    absl_logging.set_verbosity(absl_logging.INFO if args.verbose else absl_logging.WARNING)
+    console.set_up(args.verbose)
     config = config_from_args(args)
     started = time.perf_counter()
     try:

@@ -12,7 +12,7 @@ from tfx.types import artifact_utils
 from components.celeba_example_gen.driver import Driver
 from components.celeba_example_gen.policy import IngestionPolicy
 from components.celeba_example_gen.report import REPORT_FILE, read_report
-from components.celeba_example_gen.standalone import exec_properties, run_example_gen
+from pipeline.standalone import example_gen_exec_properties, run_example_gen
 from data import celeba_files
 from data.synthetic_celeba import generate_dataset
 from pipeline_config import PipelineConfig
@@ -87,11 +87,12 @@ def test_flat_folder_without_lists_gets_a_hash_split_and_no_attributes(celeba_ro
 
 
 def test_the_policy_reaches_the_executor_through_custom_config(tmp_path):
-    policy = IngestionPolicy.from_config(PipelineConfig(
-        max_rejected_fraction=0.25, min_image_side=7, allowed_image_formats=("PNG",)))
-    assert IngestionPolicy.from_exec_properties(exec_properties(tmp_path, policy)) == policy
-    assert IngestionPolicy.from_exec_properties(exec_properties(tmp_path)) == \
-        IngestionPolicy.from_config(PipelineConfig())
+    policy = PipelineConfig(max_rejected_fraction=0.25, min_image_side=7,
+                            allowed_image_formats=("PNG",)).ingestion_policy()
+    read_back = IngestionPolicy.from_exec_properties
+    assert read_back(example_gen_exec_properties(tmp_path, policy)) == policy
+    assert read_back(example_gen_exec_properties(tmp_path)) == \
+        PipelineConfig().ingestion_policy()
 
 
 def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path):
@@ -99,7 +100,7 @@ def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path
     shutil.copytree(celeba_root, root)
 
     def fingerprint():
-        props = Driver(None).resolve_exec_properties(exec_properties(root), None, None)
+        props = Driver(None).resolve_exec_properties(example_gen_exec_properties(root), None, None)
         return props["input_fingerprint"]
 
     before = fingerprint()

@@ -1,4 +1,6 @@
 """One DCGAN train step and the exported generator's signatures."""
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,12 +10,12 @@ from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.run import build_dcgan, set_precision
 
-CONFIG = PipelineConfig().trainer_custom_config()
+SETTINGS = PipelineConfig().trainer_settings()
 
 
 @pytest.fixture(scope="module")
 def gan():
-    return build_dcgan(CONFIG)
+    return build_dcgan(SETTINGS)
 
 
 def test_train_step_updates_both_networks_with_finite_losses(gan):
@@ -30,7 +32,8 @@ def test_train_step_updates_both_networks_with_finite_losses(gan):
 
 
 def test_noisy_labels_follow_the_seed_ranges():
-    seed_labels = build_dcgan(dict(CONFIG, real_label_noise=0.5, fake_label_noise=0.25))
+    seed_labels = build_dcgan(dataclasses.replace(SETTINGS, real_label_noise=0.5,
+                                                       fake_label_noise=0.25))
     real, fake = seed_labels.noisy_labels(10_000)
     real, fake = real.numpy(), fake.numpy()
     assert 0.5 <= real.min() and real.max() <= 1.5 and abs(real.mean() - 1.0) < 0.02
@@ -38,7 +41,7 @@ def test_noisy_labels_follow_the_seed_ranges():
 
 
 def test_label_flipping_swaps_real_and_fake_labels_at_the_configured_rate():
-    flipping = build_dcgan(dict(CONFIG, label_flip_probability=0.3))
+    flipping = build_dcgan(dataclasses.replace(SETTINGS, label_flip_probability=0.3))
     real, fake = (labels.numpy().ravel() for labels in flipping.noisy_labels(10_000))
     flipped = real <= 0.25  # a fake-range label where a real one belongs
     assert abs(flipped.mean() - 0.3) < 0.02
@@ -75,7 +78,7 @@ def test_a_mixed_precision_step_trains_and_keeps_float32_weights_and_images(poli
     """bf16 (CPU bf16 instructions) and float16 (GPUs, loss-scaled) steps on this CPU."""
     set_precision(policy)
     try:
-        mixed = build_dcgan(CONFIG)
+        mixed = build_dcgan(SETTINGS)
     finally:
         set_precision("float32")
     assert isinstance(mixed.g_optimizer, tf_keras.mixed_precision.LossScaleOptimizer) == (
@@ -95,12 +98,12 @@ def test_unknown_precision_is_refused():
 
 def test_least_squares_loss_trains_a_discriminator_without_sigmoid():
     """LSGAN: D outputs unbounded scores and the losses are mean squared distances to the labels."""
-    config = dict(CONFIG, loss="least_squares", real_label_noise=0.0, fake_label_noise=0.0)
-    lsgan = build_dcgan(config)
+    lsgan = build_dcgan(dataclasses.replace(SETTINGS, loss="least_squares", real_label_noise=0.0,
+                                            fake_label_noise=0.0))
     assert lsgan.discriminator.layers[-1].get_config()["activation"] == "linear"
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
     z = lsgan.rng.normal([8, 100])  # what train_step will draw next, from a copy of the state
-    lsgan.rng.reset_from_seed(CONFIG["seed"])
+    lsgan.rng.reset_from_seed(SETTINGS.train_seed)
     fake_scores = lsgan.discriminator(lsgan.generator(z, training=True), training=True).numpy()
     real_scores = lsgan.discriminator(real, training=True).numpy()
     logs = {k: float(v) for k, v in tf.function(lsgan.train_step)(real).items()}
@@ -111,4 +114,4 @@ def test_least_squares_loss_trains_a_discriminator_without_sigmoid():
 
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="loss must be one of"):
-        build_dcgan(dict(CONFIG, loss="hinge"))
+        build_dcgan(dataclasses.replace(SETTINGS, loss="hinge"))

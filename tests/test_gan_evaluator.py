@@ -1,14 +1,15 @@
 """The push gate's decision rule, thresholds, the summary text, and the fixed latent points."""
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from components.gan_evaluator.blessing import (Threshold, decide, thresholds_from_json,
-                                               thresholds_to_json)
 from components.gan_evaluator import calibration
-from components.gan_evaluator.executor import decision, summary_text
+from components.gan_evaluator.blessing import Threshold, decide
+from components.gan_evaluator.results import decision, summary_text
 from components.gan_evaluator.sources import generated_batches, latent_points
+from pipeline_config import PipelineConfig
 
 KEY = "fid/random_embedding"
 RATIO = Threshold(KEY + "_ratio_to_untrained", "max", 0.5)
@@ -52,13 +53,11 @@ def test_missing_or_non_finite_values_are_never_blessed():
     assert not blessed and reasons == ["swd/laplacian_mean was not computed"]
 
 
-def test_thresholds_travel_as_json_and_are_checked_on_the_way():
-    text = thresholds_to_json([("precision/random_embedding", "min", 0.1), ("kid/x", "max", 1)])
-    assert thresholds_from_json(text) == [Threshold("precision/random_embedding", "min", 0.1),
-                                          Threshold("kid/x", "max", 1.0)]
-    assert thresholds_from_json("") == []
+def test_thresholds_are_checked_when_the_settings_are_built():
+    settings = PipelineConfig(eval_thresholds=(("kid/x", "max", 1),)).evaluator_settings()
+    assert settings.eval_thresholds == (("kid/x", "max", 1.0),)
     with pytest.raises(ValueError, match="bound"):
-        thresholds_to_json([("kid/x", "below", 1)])
+        PipelineConfig(eval_thresholds=(("kid/x", "below", 1),)).evaluator_settings()
 
 
 def test_summary_names_the_values_and_the_decision():
@@ -81,10 +80,9 @@ def test_latent_points_are_fixed_and_batched():
     np.testing.assert_array_equal(np.concatenate(batches), z * 2)
 
 
-def gate_props(**overrides):
-    return {"primary_metric": KEY, "thresholds": "[]", "max_fd_ratio_to_untrained": 0.5,
-            "min_precision_fraction": 0.5, "min_recall_fraction": 0.3,
-            "baseline_fd_tolerance": 0.1, **overrides}
+def gate_settings(**overrides):
+    """The default config's gate, `overrides` by their PipelineConfig names."""
+    return PipelineConfig(**overrides).evaluator_settings()
 
 
 def test_precision_and_recall_must_reach_a_fraction_of_real_vs_real():
@@ -92,23 +90,24 @@ def test_precision_and_recall_must_reach_a_fraction_of_real_vs_real():
                               "precision/random_embedding_real_vs_real": 0.9,
                               "recall/random_embedding": 0.3,
                               "recall/random_embedding_real_vs_real": 0.8})
-    blessed, reasons = decision(values, gate_props())
+    blessed, reasons = decision(values, gate_settings())
     assert not blessed and reasons == [
         "precision/random_embedding = 0.4 < 0.5 x real-vs-real 0.9 = 0.45"]
-    assert decision({**values, "precision/random_embedding": 0.45}, gate_props()) == (True, [])
-    blessed, reasons = decision(values, gate_props(min_precision_fraction=0.0,
-                                                   min_recall_fraction=0.5))
+    assert decision({**values, "precision/random_embedding": 0.45}, gate_settings()) == (True, [])
+    blessed, reasons = decision(values, gate_settings(eval_min_precision_fraction=0.0,
+                                                      eval_min_recall_fraction=0.5))
     assert reasons == ["recall/random_embedding = 0.3 < 0.5 x real-vs-real 0.8 = 0.4"]
 
 
-def test_a_missing_calibration_is_never_blessed_and_an_old_run_has_no_such_condition():
+def test_a_missing_calibration_is_never_blessed_unless_the_condition_is_off():
     values = results(40.0, **{"precision/random_embedding": 0.9, "recall/random_embedding": 0.9})
-    blessed, reasons = decision(values, gate_props())
+    blessed, reasons = decision(values, gate_settings())
     assert not blessed and reasons == [
         "precision/random_embedding_real_vs_real was not computed",
         "recall/random_embedding_real_vs_real was not computed"]
-    old_run = {key: value for key, value in gate_props().items() if "fraction" not in key}
-    assert decision(values, old_run) == (True, [])
+    relaxed = dataclasses.replace(gate_settings(), eval_min_precision_fraction=0.0,
+                                  eval_min_recall_fraction=0.0)
+    assert decision(values, relaxed) == (True, [])
 
 
 def test_the_real_halves_are_disjoint_random_and_as_large_as_the_reservoir_allows():

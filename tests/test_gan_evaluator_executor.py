@@ -1,5 +1,6 @@
 """The executor on small artifacts made here: real TFRecords, Transform's metadata, a tiny
 exported generator. Checks the files, the keys, the blessing, the cache and the baseline."""
+import dataclasses
 import json
 import os
 
@@ -13,8 +14,11 @@ from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
 from components.gan_evaluator import executor
+from components.gan_evaluator import results as evaluator_results
 from components.gan_evaluator.component import GanEvaluator
+from components.gan_evaluator.settings import EvaluatorSettings
 from gan_evaluator_testing import blob_images
+from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 
 Z_DIM = 100
@@ -69,18 +73,23 @@ def inputs(tmp_path_factory):
             "other_model": export_tiny_generator(root / "other_model", 5, seed=2)}
 
 
+def evaluator_settings(root, **overrides) -> EvaluatorSettings:
+    """The default config's settings on this test's small sizes; `overrides` by their names."""
+    config = PipelineConfig(
+        z_dim=Z_DIM, eval_split="train", eval_num_samples=NUM_SAMPLES, eval_batch_size=16,
+        eval_metrics=("fid", "kid", "prdc", "swd", "ms_ssim"), eval_feature_subset_size=40,
+        eval_image_subset_size=24, eval_kid_subsets=5, eval_kid_subset_size=20,
+        eval_swd_patches_per_image=8, eval_ms_ssim_pairs=10, max_fd_ratio_to_untrained=2.0,
+        eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.0, sample_grid_size=3)
+    return dataclasses.replace(config.evaluator_settings(),
+                               **{"eval_cache_dir": str(root / "cache"), **overrides})
+
+
 def exec_properties(root, **overrides):
     """The component's own parameters, as TFX hands them to the executor."""
-    settings = dict(z_dim=Z_DIM, eval_split="train", num_samples=NUM_SAMPLES, batch_size=16,
-                    metrics=("fid", "kid", "prdc", "swd", "ms_ssim"), feature_subset_size=40,
-                    image_subset_size=24, kid_subsets=5, kid_subset_size=20,
-                    swd_patches_per_image=8, ms_ssim_pairs=10, cache_dir=str(root / "cache"),
-                    max_fd_ratio_to_untrained=2.0, min_precision_fraction=0.0,
-                    min_recall_fraction=0.0, grid_size=3)
-    settings.update(overrides)
     channels = [types.Channel(type=kind) for kind in (
         standard_artifacts.Model, standard_artifacts.Examples, standard_artifacts.TransformGraph)]
-    component = GanEvaluator(*channels, **settings)
+    component = GanEvaluator(*channels, settings=evaluator_settings(root, **overrides))
     return dict(component.exec_properties)
 
 
@@ -94,7 +103,7 @@ def evaluate(inputs, name, baseline=None, **overrides):
         input_dict["baseline_model"] = [baseline]
     executor.Executor().Do(input_dict, {"evaluation": [evaluation], "blessing": [blessing]},
                            exec_properties(root, **overrides))
-    with open(os.path.join(evaluation.uri, executor.METRICS_FILE)) as f:
+    with open(os.path.join(evaluation.uri, evaluator_results.METRICS_FILE)) as f:
         return json.load(f), evaluation, blessing
 
 
@@ -126,9 +135,9 @@ def test_outputs_and_blessing_are_written_as_tfx_evaluator_does(first, inputs):
     assert blessing.get_int_custom_property("blessed") == 1
     assert blessing.get_int_custom_property("current_model_id") == inputs["model"].id
     assert blessing.get_string_custom_property("current_model") == inputs["model"].uri
-    with open(os.path.join(evaluation.uri, executor.SUMMARY_FILE)) as f:
+    with open(os.path.join(evaluation.uri, evaluator_results.SUMMARY_FILE)) as f:
         assert f.read().strip().endswith("BLESSED")
-    grid_path = os.path.join(evaluation.uri, executor.SAMPLE_GRID_FILE)
+    grid_path = os.path.join(evaluation.uri, evaluator_results.SAMPLE_GRID_FILE)
     grid = tf.io.decode_png(tf.io.read_file(grid_path))
     assert grid.shape == (3 * 64 + 2 * 2, 3 * 64 + 2 * 2, 3)
 
@@ -159,8 +168,8 @@ def test_baseline_is_scored_and_gates_the_blessing(first, inputs):
 
 
 def test_thresholds_on_any_metric_gate_the_blessing(inputs):
-    metrics, _, _ = evaluate(inputs, "threshold", metrics=("fid", "prdc"),
-                             thresholds=[("precision/random_embedding", "min", 1.5)])
+    metrics, _, _ = evaluate(inputs, "threshold", eval_metrics=("fid", "prdc"),
+                             eval_thresholds=[("precision/random_embedding", "min", 1.5)])
     assert not metrics["blessed"]
     assert metrics["not_blessed_reasons"] == [
         f"precision/random_embedding = {metrics['precision/random_embedding']:.4g} < 1.5"]
@@ -169,8 +178,8 @@ def test_thresholds_on_any_metric_gate_the_blessing(inputs):
 
 def test_a_primary_metric_outside_the_configured_ones_is_rejected_early(inputs):
     with pytest.raises(ValueError, match="primary metric"):
-        exec_properties(inputs["root"], primary_metric="precision/random_embedding")
+        exec_properties(inputs["root"], eval_primary_metric="precision/random_embedding")
     with pytest.raises(ValueError, match="primary metric"):
-        exec_properties(inputs["root"], primary_metric="fid/inception_ttur")
+        exec_properties(inputs["root"], eval_primary_metric="fid/inception_ttur")
     with pytest.raises(ValueError, match="unknown metrics"):
-        exec_properties(inputs["root"], metrics=("fid", "is"))
+        exec_properties(inputs["root"], eval_metrics=("fid", "is"))

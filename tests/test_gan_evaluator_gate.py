@@ -2,6 +2,7 @@
 never showed the evaluator is blessed; the Trainer's DCGAN after a handful of steps is not, and
 every failing condition is named with its value and limit (summary.txt, the blessing reasons,
 the report's conditions). The calibration is cached with the real statistics and reused."""
+import dataclasses
 import io
 import json
 import math
@@ -14,10 +15,12 @@ from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
 from components.gan_evaluator import executor
+from components.gan_evaluator import results as evaluator_results
+from components.gan_evaluator.settings import EvaluatorSettings
 from data.synthetic_celeba import draw_face, face_for
-from dcgan_faces import report_html, run_report
 from pipeline import run_local
 from pipeline_config import PipelineConfig
+from reporting import report_html, run_report
 from test_gan_evaluator_executor import artifact, exec_properties, write_transformed_examples
 from trainer_module import export, pixels
 from trainer_module.batchnorm import refresh_batchnorm_statistics
@@ -70,7 +73,7 @@ def export_model(root, name, generator, model_id):
 def few_step_generator(real: np.ndarray, tmp):
     """The Trainer's DCGAN after FEW_STEPS steps on the real faces, its BatchNorm statistics
     re-estimated as run_fn does before export."""
-    gan = build_dcgan(CONFIG.trainer_custom_config())
+    gan = build_dcgan(CONFIG.trainer_settings())
     dataset = tf.data.Dataset.from_tensor_slices(
         pixels.to_model_range(real)).repeat().batch(8, drop_remainder=True)
     train(gan, dataset, LoopSettings(steps=FEW_STEPS, global_batch_size=8, steps_per_epoch=1000,
@@ -91,16 +94,16 @@ def inputs(tmp_path_factory):
 
 def gate_props(root, **overrides):
     """The component's parameters with the default config's gate, on this test's sizes."""
-    settings = dict(metrics=("fid", "kid", "prdc"), num_samples=NUM_SAMPLES,
-                    feature_subset_size=SUBSET, kid_subset_size=50,
+    settings = dict(eval_metrics=("fid", "kid", "prdc"), eval_num_samples=NUM_SAMPLES,
+                    eval_feature_subset_size=SUBSET, eval_kid_subset_size=50,
                     max_fd_ratio_to_untrained=CONFIG.max_fd_ratio_to_untrained,
-                    min_precision_fraction=CONFIG.eval_min_precision_fraction,
-                    min_recall_fraction=CONFIG.eval_min_recall_fraction)
+                    eval_min_precision_fraction=CONFIG.eval_min_precision_fraction,
+                    eval_min_recall_fraction=CONFIG.eval_min_recall_fraction)
     return exec_properties(root, **{**settings, **overrides})
 
 
 def evaluate(inputs, model, name, **overrides):
-    """(metrics.json, summary.txt, props) of one executor run on `model`."""
+    """(metrics.json, summary.txt, settings) of one executor run on `model`."""
     root = inputs["root"]
     evaluation = artifact(standard_artifacts.ModelEvaluation, root / name / "evaluation")
     blessing = artifact(standard_artifacts.ModelBlessing, root / name / "blessing")
@@ -109,13 +112,13 @@ def evaluate(inputs, model, name, **overrides):
         {"model": [inputs[model]], "transformed_examples": [inputs["examples"]],
          "transform_graph": [inputs["graph"]]},
         {"evaluation": [evaluation], "blessing": [blessing]}, props)
-    with open(os.path.join(evaluation.uri, executor.METRICS_FILE)) as f:
+    with open(os.path.join(evaluation.uri, evaluator_results.METRICS_FILE)) as f:
         metrics = json.load(f)
-    with open(os.path.join(evaluation.uri, executor.SUMMARY_FILE)) as f:
+    with open(os.path.join(evaluation.uri, evaluator_results.SUMMARY_FILE)) as f:
         summary = f.read()
     assert os.path.exists(os.path.join(blessing.uri,
                                        "BLESSED" if metrics["blessed"] else "NOT_BLESSED"))
-    return metrics, summary, props
+    return metrics, summary, EvaluatorSettings.from_json(props["settings"])
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +179,8 @@ def test_a_few_step_generator_is_refused_for_precision_and_recall(few_steps):
 
 
 def test_the_run_summary_and_report_name_each_condition_with_its_value(few_steps, good):
-    metrics, _, props = few_steps
-    checks = {check.threshold.key: check for check in run_report.gate_checks(props, metrics)}
+    metrics, _, settings = few_steps
+    checks = {check.threshold.key: check for check in run_report.gate_checks(settings, metrics)}
     precision = checks["precision/random_embedding"]
     reference = metrics["precision/random_embedding_real_vs_real"]
     assert precision.description == (f"precision/random_embedding ≥ 0.5 x real-vs-real "
@@ -191,24 +194,24 @@ def test_the_run_summary_and_report_name_each_condition_with_its_value(few_steps
             f"<td>{precision.value:.4f}</td><td><span class=\"fails\">fails</span></td>") in page
     assert f"<td>{reference:.4f}</td>" in page  # the metrics table's real-vs-real column
 
-    good_metrics, _, good_props = good
-    assert all(check.holds for check in run_report.gate_checks(good_props, good_metrics))
+    good_metrics, _, good_settings = good
+    assert all(check.holds for check in run_report.gate_checks(good_settings, good_metrics))
     (line,) = run_local.calibrated_lines(metrics)
     assert f"precision/random_embedding: {metrics['precision/random_embedding']:.3f} " \
            f"(real vs real {reference:.3f})" in line
 
 
 def test_a_fraction_of_zero_drops_the_condition(few_steps):
-    metrics, _, props = few_steps
-    relaxed = {**props, "min_precision_fraction": 0.0, "min_recall_fraction": 0.0,
-               "max_fd_ratio_to_untrained": 100.0}
-    assert executor.decision(metrics, relaxed) == (True, [])
+    metrics, _, settings = few_steps
+    relaxed = dataclasses.replace(settings, eval_min_precision_fraction=0.0,
+                                  eval_min_recall_fraction=0.0, max_fd_ratio_to_untrained=100.0)
+    assert evaluator_results.decision(metrics, relaxed) == (True, [])
 
 
 def test_the_calibration_is_cached_and_reused(inputs):
     cache = str(inputs["root"] / "cache_reused")
-    first, _, _ = evaluate(inputs, "good", "good_first", cache_dir=cache)
-    again, _, _ = evaluate(inputs, "good", "good_again", cache_dir=cache)
+    first, _, _ = evaluate(inputs, "good", "good_first", eval_cache_dir=cache)
+    again, _, _ = evaluate(inputs, "good", "good_again", eval_cache_dir=cache)
     assert first["statistics_cache_hits"]["real_vs_real"] is False
     assert again["statistics_cache_hits"]["real"] and again["statistics_cache_hits"]["real_vs_real"]
     calibration = {key: value for key, value in first.items() if key.endswith(
@@ -221,16 +224,18 @@ def test_the_calibration_is_cached_and_reused(inputs):
 
 def test_another_subset_size_is_another_calibration_and_says_the_counts_differ(inputs):
     cache = str(inputs["root"] / "cache_sizes")
-    evaluate(inputs, "good", "good_100", cache_dir=cache)
+    evaluate(inputs, "good", "good_100", eval_cache_dir=cache)
     # 150 per side would need 300 real images: the calibration gets 100 per side, the candidate
     # 150 real against 100 generated.
-    bigger, _, _ = evaluate(inputs, "good", "good_150", cache_dir=cache, feature_subset_size=150)
+    bigger, _, _ = evaluate(inputs, "good", "good_150", eval_cache_dir=cache,
+                           eval_feature_subset_size=150)
     assert bigger["statistics_cache_hits"]["real_vs_real"] is False
     assert bigger["num_real_vs_real_images"] == NUM_REAL // 2
     (warning,) = [w for w in bigger["warnings"] if w.startswith("sample counts differ")]
     assert "compares 100 real images with 100 others, the candidate 150 real images with 100 " \
            "generated" in warning
-    smaller, _, _ = evaluate(inputs, "good", "good_80", cache_dir=cache, feature_subset_size=80)
+    smaller, _, _ = evaluate(inputs, "good", "good_80", eval_cache_dir=cache,
+                            eval_feature_subset_size=80)
     assert smaller["statistics_cache_hits"]["real_vs_real"] is False
     assert smaller["num_real_vs_real_images"] == 80
     assert not any(w.startswith("sample counts differ") for w in smaller["warnings"])

@@ -7,7 +7,7 @@ import pytest
 from tfx.orchestration import metadata
 
 from pipeline import run_local
-from pipeline.run_outputs import read_run_outputs
+from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import tiny_config
 
 pytestmark = pytest.mark.slow

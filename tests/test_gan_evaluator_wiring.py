@@ -4,6 +4,7 @@ import json
 import pytest
 from tfx.dsl.compiler import compiler
 
+from components.gan_evaluator.settings import EvaluatorSettings
 from pipeline import kubeflow_runner
 from pipeline.pipeline import create_components, create_pipeline
 from pipeline_config import KubeflowConfig, PipelineConfig
@@ -21,33 +22,48 @@ def test_no_baseline_resolver_by_default():
     assert "baseline_model" not in evaluator.inputs
 
 
-def test_the_evaluator_gets_the_configured_settings():
+def settings_of(evaluator) -> EvaluatorSettings:
+    return EvaluatorSettings.from_json(evaluator.exec_properties["settings"])
+
+
+def test_the_evaluator_gets_the_configured_settings_as_one_property():
     config = PipelineConfig(output_root="/tmp/x", eval_metrics=("fid", "swd"),
                             eval_thresholds=(("precision/random_embedding", "min", 0.1),),
                             eval_cache_statistics=True)
     evaluator, _ = evaluator_and_ids(config)
-    props = evaluator.exec_properties
-    assert json.loads(props["metrics"]) == ["fid", "swd"]
-    assert json.loads(props["extractors"]) == ["random_embedding"]
-    assert props["primary_metric"] == "fid/random_embedding"
-    assert json.loads(props["thresholds"]) == [["precision/random_embedding", "min", 0.1]]
-    assert props["cache_dir"] == f"{config.pipeline_root}/gan_evaluator_cache"
-    assert props["generator_variant"] == config.variant
+    assert list(evaluator.exec_properties) == ["settings"]
+    settings = settings_of(evaluator)
+    assert settings == config.evaluator_settings()
+    assert settings.eval_metrics == ("fid", "swd")
+    assert settings.eval_extractors == ("random_embedding",)
+    assert settings.eval_thresholds == (("precision/random_embedding", "min", 0.1),)
+    assert settings.eval_cache_dir == f"{config.pipeline_root}/gan_evaluator_cache"
+    assert settings.variant == config.variant
     uncached, _ = evaluator_and_ids(config.with_overrides(eval_cache_statistics=False))
-    assert uncached.exec_properties["cache_dir"] == ""
+    assert settings_of(uncached).eval_cache_dir == ""
+
+
+def test_settings_read_back_refuse_missing_and_unknown_names():
+    stored = json.loads(PipelineConfig().evaluator_settings().to_json())
+    del stored["eval_num_samples"]
+    with pytest.raises(ValueError, match=r"missing \['eval_num_samples'\]"):
+        EvaluatorSettings.from_json(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"unknown \['num_samples'\]"):
+        EvaluatorSettings.from_json(json.dumps({**stored, "eval_num_samples": 1,
+                                                "num_samples": 1}))
 
 
 def test_the_gate_against_real_vs_real_follows_the_config():
     # 2 x 1500 fits the built-in set's 3,214 training images: one half per comparison side.
-    default, _ = evaluator_and_ids(PipelineConfig(output_root="/tmp/x"))
-    assert default.exec_properties["feature_subset_size"] == 1500
-    assert default.exec_properties["min_precision_fraction"] == 0.5
-    assert default.exec_properties["min_recall_fraction"] == 0.3
-    stricter, _ = evaluator_and_ids(PipelineConfig(output_root="/tmp/x",
-                                                   eval_min_precision_fraction=0.8,
-                                                   eval_min_recall_fraction=0.0))
-    assert stricter.exec_properties["min_precision_fraction"] == 0.8
-    assert stricter.exec_properties["min_recall_fraction"] == 0.0
+    default = settings_of(evaluator_and_ids(PipelineConfig(output_root="/tmp/x"))[0])
+    assert default.eval_feature_subset_size == 1500
+    assert default.eval_min_precision_fraction == 0.5
+    assert default.eval_min_recall_fraction == 0.3
+    stricter = settings_of(evaluator_and_ids(PipelineConfig(output_root="/tmp/x",
+                                                            eval_min_precision_fraction=0.8,
+                                                            eval_min_recall_fraction=0.0))[0])
+    assert stricter.eval_min_precision_fraction == 0.8
+    assert stricter.eval_min_recall_fraction == 0.0
     with pytest.raises(ValueError, match="min_recall_fraction"):
         create_components(PipelineConfig(eval_min_recall_fraction=-0.1))
 

@@ -121,7 +121,7 @@ def test_the_beam_steps_get_the_configured_runner_arguments(compiled, kubeflow):
 def test_the_trainer_gets_its_hyperparameters_and_a_gpu_node(compiled, kubeflow):
     config = kubeflow.pipeline_config()
     custom_config = json.loads(parameter(compiled, "Trainer", "custom_config"))
-    assert custom_config == config.trainer_custom_config()
+    assert custom_config == config.trainer_settings().to_custom_config()
     train_args = json.loads(parameter(compiled, "Trainer", "train_args"))
     assert train_args == {"num_steps": kubeflow.train_steps}
     assert container(compiled, "Trainer")["resources"] == {
@@ -169,6 +169,7 @@ def test_a_stated_layout_overrides_the_remote_default():
     from components.celeba_example_gen.component import CelebAExampleGen
 
     example_gen = CelebAExampleGen(data_root="gs://test-bucket/flat", hash_buckets=(6, 2, 2),
+                                   policy=PipelineConfig().ingestion_policy(),
                                    use_partition_file=False, use_image_dir=False)
     input_config = json.loads(example_gen.exec_properties["input_config"])
     output_config = json.loads(example_gen.exec_properties["output_config"])

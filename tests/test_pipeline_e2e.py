@@ -12,7 +12,7 @@ from google.protobuf import text_format
 
 from data import celeba_files
 from pipeline import run_local
-from pipeline.run_outputs import read_run_outputs
+from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import tiny_config
 from trainer_module import pixels
 

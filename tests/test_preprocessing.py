@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from pipeline_config import PipelineConfig
 from trainer_module import pixels
 from trainer_module.preprocessing import CROP_MODES, preprocessing_fn
 
@@ -35,11 +36,16 @@ def _reference(encoded: bytes, crop_mode: str, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.float32)
 
 
-def transform(images, config=None) -> np.ndarray:
-    """preprocessing_fn's PNGs, decoded: uint8 [batch, size, size, 3]."""
-    pngs = preprocessing_fn({"image": images}, config)["image"]
+def transform(images, overrides=None) -> np.ndarray:
+    """preprocessing_fn's PNGs under the default config with `overrides`, decoded: uint8
+    [batch, size, size, 3]."""
+    pngs = preprocessing_fn({"image": images}, transform_config(overrides))["image"]
     assert pngs.dtype == tf.string
     return pixels.decode_png(pngs).numpy()
+
+
+def transform_config(overrides=None) -> dict:
+    return {**PipelineConfig().transform_custom_config(), **(overrides or {})}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,7 @@ def test_crop_modes_cut_different_regions(faces):
 
 def test_unknown_crop_mode_is_refused(faces):
     with pytest.raises(ValueError, match="crop_mode must be one of"):
-        preprocessing_fn({"image": tf.constant([[faces[0]]])}, {"crop_mode": "center_99"})
+        preprocessing_fn({"image": tf.constant([[faces[0]]])}, transform_config({"crop_mode": "center_99"}))
 
 
 def test_sparse_input_and_png_give_same_pixels(faces):
@@ -118,7 +124,8 @@ def test_stored_pngs_are_lossless_and_scale_to_the_model_range(faces):
 def test_each_stored_example_is_at_most_16_kb():
     """Noise is the worst case for PNG: it must still fit the 16 KB per example budget."""
     noise = np.random.default_rng(1).integers(0, 256, (218, 178, 3), np.uint8)
-    png = preprocessing_fn({"image": tf.constant([[_jpeg(noise, "PNG")]])})["image"][0]
+    png = preprocessing_fn({"image": tf.constant([[_jpeg(noise, "PNG")]])},
+                           transform_config())["image"][0]
     example = tf.train.Example(features=tf.train.Features(feature={
         "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png.numpy()]))}))
     assert len(example.SerializeToString()) <= 16 * 1024

@@ -14,10 +14,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from dcgan_faces import cli, report_html, run_report
+from dcgan_faces import cli
 from pipeline import run_local
-from pipeline.run_outputs import read_run_outputs
 from pipeline_config import PipelineConfig
+from reporting import report_html, run_report
+from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import tiny_config
 from trainer_module.training_loop import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 

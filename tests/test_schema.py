@@ -21,7 +21,7 @@ from tfx.utils import io_utils
 from tfx_bsl.coders import example_coder
 
 from components.anomaly_gate import DataAnomaliesError, describe, raise_on_anomalies
-from components.celeba_example_gen.standalone import run_example_gen
+from pipeline.standalone import run_example_gen
 from data import celeba_files
 from data.synthetic_celeba import draw_face, face_for, generate_dataset, partition_counts
 from pipeline import run_local

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import tensorflow_transform as tft
 
-from dcgan_faces import run_report
 from gan_evaluator_testing import blob_images
 from pipeline.standalone import trainer_fn_args
 from pipeline_config import PipelineConfig
+from reporting import run_report
 from test_gan_evaluator_executor import write_transformed_examples
 from test_training_loop import QUALITY_METRICS, scalar_events
 from trainer_module import pixels, run
@@ -43,11 +43,11 @@ def transformed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def view():
-    return ExportView(run.build_dcgan(PipelineConfig().trainer_custom_config()).generator, 100)
+    return ExportView(run.build_dcgan(PipelineConfig().trainer_settings()).generator, 100)
 
 
 def probe_config(**overrides):
-    return {**PipelineConfig(eval_every_steps=5).trainer_custom_config(), **overrides}
+    return PipelineConfig(eval_every_steps=5).with_overrides(**overrides).trainer_settings()
 
 
 def build(transformed, view, **overrides):
@@ -105,7 +105,7 @@ def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_pa
     examples, graph = transformed
     config = PipelineConfig(output_root=str(tmp_path / "out"), batch_size=8,
                             eval_every_steps=1, probe_samples=20,
-                            sample_grid_size=2).trainer_custom_config()
+                            sample_grid_size=2).trainer_settings()
     fn_args = trainer_fn_args(examples, graph, config)
     fn_args.train_steps = 2
     fn_args.model_run_dir = str(tmp_path / "model_run")

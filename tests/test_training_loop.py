@@ -16,8 +16,10 @@ from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.quality_probe import QualityProbe
-from trainer_module.training_loop import (LoopSettings, QualityScores, SampleGrids,
-                                          TrainingDiverged, train)
+from trainer_module.training_loop import (Checkpoints, DivergenceStop, LoopSettings,
+                                          ProgressBar, QualityScores, SampleGrids, SideJob,
+                                          StepHook, TensorBoardScalars, TrainingDiverged,
+                                          standard_jobs, train)
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
@@ -78,7 +80,7 @@ def fixed_batches():
 def test_same_seed_gives_identical_losses_and_weights(tmp_path):
     runs = []
     for name in ("a", "b"):
-        gan = build_dcgan(PipelineConfig().trainer_custom_config())
+        gan = build_dcgan(PipelineConfig().trainer_settings())
         logs = train(gan, fixed_batches(), tiny_settings(tmp_path / name, 3))
         runs.append((logs, gan.generator.get_weights()))
     assert runs[0][0] == runs[1][0]
@@ -87,7 +89,7 @@ def test_same_seed_gives_identical_losses_and_weights(tmp_path):
 
 
 def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))  # checkpoint at step 2
     poisoned = fixed_batches().map(lambda x: x * np.nan)
     with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2"):
@@ -95,11 +97,68 @@ def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
 
 
+def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never_saved(tmp_path):
+    """A checkpoint after every step: a loss that turns NaN at step 3 leaves step 2's as the
+    latest, and a restart resumes from it."""
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    nan_from_step_3 = fixed_batches().enumerate().map(
+        lambda index, x: tf.where(index >= 2, x * np.nan, x))
+    settings = LoopSettings(steps=5, global_batch_size=4, steps_per_epoch=1000,
+                            checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_every=1)
+    with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2$"):
+        train(gan, nan_from_step_3, settings)
+    assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
+    restarted = Checkpoints(build_dcgan(PipelineConfig().trainer_settings()),
+                            settings.checkpoint_dir)
+    assert restarted.restore() == 2
+
+
+class Recorder(SideJob):
+    """Writes its calls into a list shared with other jobs, under its name."""
+
+    def __init__(self, name, calls):
+        self.name, self.calls = name, calls
+
+    def begin(self, start_step, settings):
+        self.calls.append((self.name, "begin", start_step, settings.steps))
+
+    def after_step(self, step, logs):
+        self.calls.append((self.name, step, sorted(logs)))
+
+    def end(self, last_step):
+        self.calls.append((self.name, "end", last_step))
+
+
+def test_standard_jobs_stop_on_divergence_before_they_checkpoint(tmp_path):
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    jobs = standard_jobs(gan, tiny_settings(tmp_path, 5), on_step=print)
+    assert [type(job) for job in jobs] == [
+        DivergenceStop, ProgressBar, TensorBoardScalars, Checkpoints, StepHook]
+    assert jobs[0].checkpoints is jobs[3]
+
+
+def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_order(tmp_path,
+                                                                                   capsys):
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 3))  # checkpoints at 2 and 3 (the last)
+    capsys.readouterr()
+    calls = []
+    settings = tiny_settings(tmp_path, 5)
+    jobs = [Recorder("a", calls), *standard_jobs(gan, settings), Recorder("b", calls)]
+    train(gan, fixed_batches(), settings, jobs=jobs)
+    assert capsys.readouterr().out.startswith(
+        f"Resuming from {tmp_path / 'ckpt' / 'ckpt-3'} at step 3\n")
+    logs = sorted(("d_loss", "g_loss", "d_real", "d_fake"))
+    assert calls == [("a", "begin", 3, 5), ("b", "begin", 3, 5),
+                     ("a", 4, logs), ("b", 4, logs), ("a", 5, logs), ("b", 5, logs),
+                     ("a", "end", 5), ("b", "end", 5)]
+
+
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
-    train(gan, fixed_batches(), tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every=1),
-          samples=samples)
+    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every=1)
+    train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
     gif = samples.save_gif()
     assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png", "epoch_002.png", "progress.gif"]
     from PIL import Image
@@ -115,7 +174,7 @@ def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
 def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tmp_path):
     """After training steps the live G's moving averages are near their initial values; the grid
     comes from a copy with re-estimated statistics, as the exported G will have."""
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))
     moving = [w.numpy().copy() for w in gan.generator.non_trainable_weights]
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
@@ -150,10 +209,10 @@ def probe_and_ceiling():
 
 def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
-    train(gan, fixed_batches(), tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"),
-                                              eval_every=3), quality=quality)
+    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), eval_every=3)
+    train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
     scalars = scalar_events(tmp_path / "tb")
     metric_tags = {f"quality/{name}" for name in QUALITY_METRICS}
     assert {tag for tag in scalars if tag.startswith("quality/")} == metric_tags | {
@@ -177,10 +236,10 @@ def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, prob
 
 def test_eval_every_zero_writes_no_quality_scores(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
-    gan = build_dcgan(PipelineConfig().trainer_custom_config())
+    gan = build_dcgan(PipelineConfig().trainer_settings())
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
-    train(gan, fixed_batches(), tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"),
-                                              log_every=1, eval_every=0), quality=quality)
+    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every=1, eval_every=0)
+    train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
     tags = set(scalar_events(tmp_path / "tb"))
     assert "d_loss" in tags and not any(tag.startswith("quality") for tag in tags)
     assert quality.calls == 0

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.celeba_example_gen.standalone import run_example_gen
+from pipeline.standalone import run_example_gen
 from data.synthetic_celeba import ensure_dataset
 from pipeline.standalone import run_transform, split_names, trainer_fn_args
 from pipeline_config import PROJECT_ROOT, PipelineConfig
@@ -75,7 +75,7 @@ def test_every_example_is_a_64px_png_of_its_source_image(two_runs):
 def test_the_trainer_reads_float_batches_in_the_model_range(two_runs):
     """run_fn's input pipeline over Transform's output: the decoded PNGs, scaled to [-1, 1]."""
     examples, (transformed, _), graph = two_runs
-    config = PipelineConfig(batch_size=8).trainer_custom_config()
+    config = PipelineConfig(batch_size=8).trainer_settings()
     fn_args = trainer_fn_args(transformed, graph, config)
     dataset = run.image_dataset(fn_args.train_files, fn_args.data_accessor,
                                 tft.TFTransformOutput(fn_args.transform_graph_path), batch_size=8,

@@ -7,12 +7,10 @@ weights gives the exported generator the statistics it was trained with.
 """
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import tensorflow as tf
+import tf_keras as keras
 
 
 def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: int = 16,

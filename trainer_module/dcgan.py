@@ -1,12 +1,10 @@
 """The DCGAN as one tf_keras Model whose train_step reads like the seed's algorithm."""
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import tensorflow as tf
+import tf_keras as keras
 
 
 # Each loss and the discriminator output it is computed on (networks.build_discriminator).

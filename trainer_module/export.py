@@ -13,11 +13,10 @@ import json
 import os
 from typing import Optional
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from trainer_module import pixels  # noqa: E402
+from trainer_module import pixels
 
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"

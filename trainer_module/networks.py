@@ -12,12 +12,10 @@ Variants:
 """
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tf_keras as keras  # noqa: E402
-from tf_keras import layers  # noqa: E402
+import tf_keras as keras
+from tf_keras import layers
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")

@@ -9,11 +9,9 @@ Transform's resized images and the exported generator's output.
 """
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
 
 def quantize(pixels: tf.Tensor) -> tf.Tensor:

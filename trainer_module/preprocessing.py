@@ -7,16 +7,13 @@ No analyzers: every step is fixed, none depends on the data.
 """
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from trainer_module import pixels  # noqa: E402
+from trainer_module import pixels
 
 IMAGE_KEY = "image"
-DEFAULT_IMAGE_SIZE = 64
 
 # Crop before resizing, by the convention of the work whose numbers one compares with:
 #   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)
@@ -25,7 +22,6 @@ DEFAULT_IMAGE_SIZE = 64
 #   center_140     centred 140x140 (TTUR's CelebA FIDs)
 #   center_160     centred 160x160 (compare_gan)
 CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
-DEFAULT_CROP_MODE = "center_square"
 # zlib level of the stored PNGs. Measured on the built-in faces (1,000 images, one graph call,
 # three rounds): level 1 ~1,750 images/s and 4.1 KB; the default (6) ~1,200 and 3.5 KB; 0 (stored)
 # ~2,300 and 12.4 KB. Lossless at every level.
@@ -71,11 +67,12 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
     return tf.reshape(image, [image_size, image_size, 3])
 
 
-def preprocessing_fn(inputs, custom_config=None):
-    """tf.Examples from CelebAExampleGen -> {'image': PNG bytes [batch] of uint8 64x64x3 faces}."""
-    custom_config = custom_config or {}
-    crop_mode = custom_config.get("crop_mode", DEFAULT_CROP_MODE)
-    image_size = int(custom_config.get("image_size", DEFAULT_IMAGE_SIZE))
+def preprocessing_fn(inputs, custom_config):
+    """tf.Examples from CelebAExampleGen -> {'image': PNG bytes [batch] of uint8 64x64x3 faces}.
+
+    custom_config: PipelineConfig.transform_custom_config(), {"crop_mode", "image_size"}.
+    """
+    crop_mode, image_size = custom_config["crop_mode"], int(custom_config["image_size"])
     pngs = tf.map_fn(
         lambda encoded: tf.io.encode_png(
             pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),

@@ -8,18 +8,16 @@ different steps and runs compare.
 """
 from __future__ import annotations
 
-import os
 from typing import Iterable
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from components.gan_evaluator import extractors, fid, kid, prdc  # noqa: E402
-from components.gan_evaluator.sample_sets import summarize  # noqa: E402
-from trainer_module import pixels  # noqa: E402
-from trainer_module.batchnorm import ExportView  # noqa: E402
+from components.gan_evaluator import extractors, fid, kid, prdc
+from components.gan_evaluator.sample_sets import summarize
+from trainer_module import pixels
+from trainer_module.batchnorm import ExportView
 
 PROBE_LATENT_SEED = 4321
 KID_SUBSETS = 20

@@ -1,6 +1,7 @@
 """TFX Trainer entry point (`run_fn`): trains the DCGAN on Transform's output and exports G.
 
-Every hyperparameter arrives through `fn_args.custom_config` from pipeline_config.py.
+Every hyperparameter arrives as TrainerSettings (trainer_module/settings.py) in
+`fn_args.custom_config`, built by pipeline_config.py.
 """
 from __future__ import annotations
 
@@ -10,23 +11,23 @@ import os
 import time
 from typing import Optional
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_transform as tft  # noqa: E402
-import tf_keras as keras  # noqa: E402
-from tfx import v1 as tfx  # noqa: E402
-from tfx_bsl.public import tfxio  # noqa: E402
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx import v1 as tfx
+from tfx_bsl.public import tfxio
 
-from components.gan_evaluator import prdc, sources  # noqa: E402
-from trainer_module import export, networks, pixels  # noqa: E402
-from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics  # noqa: E402
-from trainer_module.dcgan import DCGAN, discriminator_output  # noqa: E402
-from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
-from trainer_module.quality_probe import QualityProbe  # noqa: E402
-from trainer_module.training_loop import (  # noqa: E402
-    LoopSettings, QualityScores, SampleGrids, train)
+from components.gan_evaluator import prdc, sources
+from trainer_module import export, networks, pixels
+from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
+from trainer_module.dcgan import DCGAN, discriminator_output
+from trainer_module.preprocessing import IMAGE_KEY
+from trainer_module.quality_probe import QualityProbe
+from trainer_module.settings import TrainerSettings
+from trainer_module.training_loop import (
+    LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
 
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
@@ -77,40 +78,40 @@ def count_examples(file_patterns: list) -> int:
     return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
 
 
-def build_dcgan(config: dict) -> DCGAN:
-    """Networks, noisy-label settings and Adam optimizers, as the config says."""
-    variant = config.get("variant", "seed")
-    keras.utils.set_random_seed(config["seed"])  # the same initial weights for the same seed
-    gan = DCGAN(networks.build_generator(config["z_dim"], variant),
-                networks.build_discriminator(config["image_size"], variant,
-                                             discriminator_output(config["loss"])),
-                z_dim=config["z_dim"],
-                real_label=config["real_label"],
-                real_label_noise=config["real_label_noise"],
-                fake_label_noise=config["fake_label_noise"],
-                label_flip_probability=config.get("label_flip_probability", 0.0),
-                loss=config["loss"],
-                seed=config["seed"])
+def build_dcgan(settings: TrainerSettings) -> DCGAN:
+    """Networks, label settings and Adam optimizers, as the settings say."""
+    keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
+    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant),
+                networks.build_discriminator(settings.image_size, settings.variant,
+                                             discriminator_output(settings.loss)),
+                z_dim=settings.z_dim,
+                real_label=settings.real_label,
+                real_label_noise=settings.real_label_noise,
+                fake_label_noise=settings.fake_label_noise,
+                label_flip_probability=settings.label_flip_probability,
+                loss=settings.loss,
+                seed=settings.train_seed)
 
     def adam(learning_rate: float):
-        optimizer = keras.optimizers.Adam(learning_rate, beta_1=config["beta_1"])
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)
         if keras.mixed_precision.global_policy().name == "mixed_float16":  # float16 underflows
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
         return optimizer
 
-    gan.compile(g_optimizer=adam(config["g_learning_rate"]),
-                d_optimizer=adam(config["d_learning_rate"]))
+    gan.compile(g_optimizer=adam(settings.g_learning_rate),
+                d_optimizer=adam(settings.d_learning_rate))
     return gan
 
 
-def resume_dir(config: dict, transform_output: str, train_files) -> str:
+def resume_dir(settings: TrainerSettings, transform_output: str, train_files) -> str:
     """A checkpoint folder that a re-executed Trainer with the same inputs and config finds again.
 
     TFX gives every execution a fresh model_run_dir, so a crashed Trainer's checkpoints must
     live elsewhere to be resumed from: here, keyed by what determines the training.
     """
-    key = json.dumps([config, transform_output, sorted(train_files)], sort_keys=True, default=str)
-    return os.path.join(config["checkpoint_root"], hashlib.sha256(key.encode()).hexdigest()[:16])
+    key = json.dumps([settings.to_custom_config(), transform_output, sorted(train_files)],
+                     sort_keys=True, default=str)
+    return os.path.join(settings.checkpoint_root, hashlib.sha256(key.encode()).hexdigest()[:16])
 
 
 def train_images(train_files: list, transform_output: tft.TFTransformOutput,
@@ -142,7 +143,7 @@ def probe_size(wanted: int, available: int) -> int:
     return min(wanted, available)
 
 
-def build_quality_scores(config: dict, train_files: list,
+def build_quality_scores(settings: TrainerSettings, train_files: list,
                          transform_output: tft.TFTransformOutput,
                          view: ExportView) -> Optional[QualityScores]:
     """The in-training quality side job, or None when `eval_every_steps` is 0.
@@ -150,13 +151,13 @@ def build_quality_scores(config: dict, train_files: list,
     The reference is the first `probe_samples` train images; the next as many, when the split
     holds them, are scored against it once here: real against real, the ceiling.
     """
-    if not config.get("eval_every_steps", 0):
+    if not settings.eval_every_steps:
         return None
     started = time.perf_counter()
-    wanted = config["probe_samples"]
+    wanted = settings.probe_samples
     images = train_images(train_files, transform_output, 2 * wanted)
     size = probe_size(wanted, len(images))
-    probe = QualityProbe([images[:size]], size, config["z_dim"])
+    probe = QualityProbe([images[:size]], size, settings.z_dim)
     others = images[size:2 * size]
     real_vs_real = probe.score_images(others) if len(others) == size else None
     fewer = f" (the train split holds only {len(images)})" if size < wanted else ""
@@ -168,37 +169,38 @@ def build_quality_scores(config: dict, train_files: list,
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    config = fn_args.custom_config
-    set_precision(config.get("precision", "float32"))
-    strategy = choose_strategy(config.get("distribute_strategy", "auto"))
-    global_batch = config["batch_size"]
+    settings = TrainerSettings.from_custom_config(fn_args.custom_config)
+    set_precision(settings.precision)
+    strategy = choose_strategy(settings.distribute_strategy)
+    global_batch = settings.batch_size
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     dataset = image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
-                            global_batch, config["image_size"], config["seed"],
-                            config["shuffle_buffer"])
-    steps_per_epoch = config.get("steps_per_epoch") or max(
+                            global_batch, settings.image_size, settings.train_seed,
+                            settings.shuffle_buffer)
+    steps_per_epoch = settings.steps_per_epoch or max(
         1, count_examples(fn_args.train_files) // global_batch)
     with strategy.scope():
-        gan = build_dcgan(config)
+        gan = build_dcgan(settings)
 
-    settings = LoopSettings(
+    loop = LoopSettings(
         steps=fn_args.train_steps, global_batch_size=global_batch,
         steps_per_epoch=steps_per_epoch,
-        checkpoint_dir=resume_dir(config, fn_args.transform_graph_path, fn_args.train_files),
-        checkpoint_every=config["checkpoint_every_steps"],
+        checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
+        checkpoint_every=settings.checkpoint_every_steps,
         log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"),
-        log_every=config.get("log_every_steps", 10),
-        eval_every=config.get("eval_every_steps", 0))
-    view = ExportView(gan.generator, config["z_dim"])  # what an export would draw now
+        log_every=settings.log_every_steps,
+        eval_every=settings.eval_every_steps)
+    view = ExportView(gan.generator, settings.z_dim)  # what an export would draw now
     samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, "samples"),
-                          grid_size=config.get("sample_grid_size", 8))
-    quality = build_quality_scores(config, fn_args.train_files, transform_output, view)
+                          grid_size=settings.sample_grid_size)
+    quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
     started = time.perf_counter()
-    train(gan, dataset, settings, strategy, samples, quality=quality)
+    train(gan, dataset, loop, strategy, standard_jobs(gan, loop, samples, quality))
     if quality:
         print(quality.cost_line(time.perf_counter() - started))
     samples.save_gif()
-    refresh_batchnorm_statistics(gan.generator, config["z_dim"], batch_size=global_batch)
-    export.export_generator(gan.generator, fn_args.serving_model_dir, config["z_dim"],
-                            training_config={**config, "train_steps": fn_args.train_steps})
+    refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch)
+    export.export_generator(
+        gan.generator, fn_args.serving_model_dir, settings.z_dim,
+        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps})
     gan.discriminator.save(os.path.join(fn_args.model_run_dir, "discriminator"))

@@ -1,5 +1,6 @@
-"""The loop around DCGAN.train_step: checkpoints and resume, progress, TensorBoard, divergence stop,
-and its side jobs (sample grids, the quality probe).
+"""The loop around DCGAN.train_step, and its side jobs as small callbacks (SideJob): checkpoints
+and resume, the progress bar, TensorBoard scalars, the divergence stop, sample grids, the quality
+probe and a per-step hook. standard_jobs() lists them in the order they run after each step.
 
 The step runs as one tf.function called from Python (Keras `fit` ran the same step 8 % slower
 on these CPUs). Everything a resumed run needs is in the checkpoint: both networks, both
@@ -12,17 +13,16 @@ import dataclasses
 import math
 import os
 import time
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
 
-from trainer_module import images  # noqa: E402
-from trainer_module.batchnorm import ExportView  # noqa: E402
-from trainer_module.dcgan import DCGAN  # noqa: E402
+from trainer_module import images
+from trainer_module.batchnorm import ExportView
+from trainer_module.dcgan import DCGAN
 
 if TYPE_CHECKING:  # the probe pulls in the evaluator's metrics; only run_fn needs them
     from trainer_module.quality_probe import QualityProbe
@@ -51,8 +51,30 @@ class LoopSettings:
     eval_every: int = 0  # quality probe (QualityScores) every N steps and at the last; 0 = off
 
 
-class SampleGrids:
+class SideJob:
+    """One side job of the training loop, a callback around the compiled step.
+
+    train() calls `begin` once after restoring (with the step it resumes from and the run's
+    LoopSettings, from which a job reads its schedule, as Keras callbacks read their params),
+    `after_step` after every completed step, in the order of the job list, and `end` after the
+    last step. Each does nothing unless a job overrides it.
+    """
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        pass
+
+    def after_step(self, step: int, logs: dict) -> None:
+        pass
+
+    def end(self, last_step: int) -> None:
+        pass
+
+
+class SampleGrids(SideJob):
     """A grid of G(z) for one fixed z after every epoch (PNG + TensorBoard), and a GIF of them.
+
+    As a side job: `epoch_NNN` after every `steps_per_epoch` steps, and `final` at the end when
+    the last step is not an epoch's end (or no grid was drawn in this run).
 
     Each grid shows what an export at that moment would draw: a copy of G gets the current
     weights and re-estimated BatchNorm statistics (as before export), because mid-training the
@@ -67,6 +89,18 @@ class SampleGrids:
         self.z = np.random.default_rng(seed).standard_normal(
             (grid_size * grid_size, view.z_dim)).astype(np.float32)
         self.frames = []
+        self.steps_per_epoch = 0
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        self.steps_per_epoch = settings.steps_per_epoch
+
+    def after_step(self, step: int, logs: dict) -> None:
+        if step % self.steps_per_epoch == 0:
+            self.record(f"epoch_{step // self.steps_per_epoch:03d}")
+
+    def end(self, last_step: int) -> None:
+        if not self.frames or last_step % self.steps_per_epoch:
+            self.record("final")
 
     def record(self, label: str) -> str:
         samples = self.view.refresh()(self.z, training=False).numpy()
@@ -83,8 +117,9 @@ class SampleGrids:
         return path
 
 
-class QualityScores:
-    """How good an export would be now, as TensorBoard scalars, at the steps train() calls it.
+class QualityScores(SideJob):
+    """How good an export would be now, as TensorBoard scalars: as a side job every `eval_every`
+    steps and at the last (never when it is 0), or wherever `record` is called.
 
     The probe scores what an export would draw (`view`, as the sample grids) with the
     evaluator's metric code on a small fixed sample, so the curve shows quality next to the
@@ -102,6 +137,14 @@ class QualityScores:
         self.setup_seconds = setup_seconds  # the reference's features and real-vs-real
         self.seconds = 0.0
         self.calls = 0
+        self.every = self.last_step = 0
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        self.every, self.last_step = settings.eval_every, settings.steps
+
+    def after_step(self, step: int, logs: dict) -> None:
+        if _due(step, self.every, self.last_step):
+            self.record(step)
 
     def record(self, step: int) -> dict:
         """Scores G now and writes quality/<metric> at `step`; returns the values by metric."""
@@ -130,6 +173,115 @@ class QualityScores:
 def metric_values(probe_values: dict) -> dict:
     """The probe's 'fid/random_embedding' keys as 'fid': the probe has a single extractor."""
     return {key.split("/")[0]: float(value) for key, value in probe_values.items()}
+
+
+class Checkpoints(SideJob):
+    """Full-state checkpoints every `checkpoint_every` steps and at the last, the newest two kept.
+
+    `restore()` (train() calls it before anything else) loads the newest one, if any, and returns
+    its step. `latest` is the newest checkpoint's path, None before the first.
+    """
+
+    def __init__(self, gan: DCGAN, directory: str):
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.checkpoint = _checkpoint(gan, self.step)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=2)
+        self.every = self.last_step = 0
+
+    @property
+    def latest(self) -> Optional[str]:
+        return self.manager.latest_checkpoint
+
+    def restore(self) -> int:
+        if self.latest:
+            self.checkpoint.restore(self.latest)
+            print(f"Resuming from {self.latest} at step {int(self.step)}")
+        return int(self.step)
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        self.every, self.last_step = settings.checkpoint_every, settings.steps
+
+    def after_step(self, step: int, logs: dict) -> None:
+        self.step.assign(step)
+        if step % self.every == 0 or step == self.last_step:
+            self.manager.save(checkpoint_number=step)
+
+
+class DivergenceStop(SideJob):
+    """Raises TrainingDiverged on a NaN or Inf loss, naming the step and `checkpoints.latest`.
+
+    It runs before the checkpoint job, so the bad step is never saved.
+    """
+
+    def __init__(self, checkpoints: Checkpoints):
+        self.checkpoints = checkpoints
+
+    def after_step(self, step: int, logs: dict) -> None:
+        _stop_if_diverged(logs, step, self.checkpoints.latest)
+
+
+class ProgressBar(SideJob):
+    """The Keras progress bar: losses and images/s (kept in `images_per_second` for others)."""
+
+    def __init__(self):
+        self.bar = self.throughput = None
+        self.images_per_second = 0.0
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        self.bar = keras.utils.Progbar(settings.steps,
+                                       stateful_metrics=["d_loss", "g_loss", "img/s"])
+        self.throughput = _Throughput(settings.global_batch_size)
+        self.throughput.tick()
+
+    def after_step(self, step: int, logs: dict) -> None:
+        self.images_per_second = self.throughput.tick()
+        self.bar.update(step, values=[("d_loss", logs["d_loss"]), ("g_loss", logs["g_loss"]),
+                                      ("img/s", self.images_per_second)])
+
+
+class TensorBoardScalars(SideJob):
+    """Sets the step of this step's summaries (the sample grids' too, which come after it), and
+    writes the SCALARS and images/s every `log_every` steps and at the last."""
+
+    def __init__(self, progress: ProgressBar):
+        self.progress = progress
+        self.every = self.last_step = 0
+
+    def begin(self, start_step: int, settings: LoopSettings) -> None:
+        self.every, self.last_step = settings.log_every, settings.steps
+
+    def after_step(self, step: int, logs: dict) -> None:
+        tf.summary.experimental.set_step(step)
+        if step % self.every == 0 or step == self.last_step:
+            for name in SCALARS:
+                tf.summary.scalar(name, logs[name])
+            tf.summary.scalar("images_per_second", self.progress.images_per_second)
+
+
+class StepHook(SideJob):
+    """Calls `on_step(step)` after each completed step (the benchmarks report progress so)."""
+
+    def __init__(self, on_step: Callable[[int], None]):
+        self.on_step = on_step
+
+    def after_step(self, step: int, logs: dict) -> None:
+        self.on_step(step)
+
+
+def standard_jobs(gan: DCGAN, settings: LoopSettings, samples: Optional[SampleGrids] = None,
+                  quality: Optional[QualityScores] = None,
+                  on_step: Optional[Callable[[int], None]] = None) -> list:
+    """The side jobs of a training run, in the order they run after each step."""
+    checkpoints = Checkpoints(gan, settings.checkpoint_dir)
+    progress = ProgressBar()
+    jobs = [DivergenceStop(checkpoints),  # first: a non-finite step is not shown, logged or saved
+            progress,
+            TensorBoardScalars(progress),  # before the grids: it sets their summaries' step
+            checkpoints,
+            samples,
+            quality,
+            StepHook(on_step) if on_step else None]
+    return [job for job in jobs if job is not None]
 
 
 def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
@@ -166,60 +318,38 @@ class _Throughput:
 
 def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
           strategy: Optional[tf.distribute.Strategy] = None,
-          samples: Optional[SampleGrids] = None,
-          on_step: Optional[Callable[[int], None]] = None,
-          quality: Optional[QualityScores] = None) -> dict:
-    """Runs train_step up to `settings.steps`, resuming from the latest checkpoint if any.
+          jobs: Optional[Sequence[SideJob]] = None) -> dict:
+    """Runs train_step up to `settings.steps`, resuming from the latest checkpoint if any, with
+    `jobs` (default: standard_jobs(gan, settings)) after every step, in their order.
 
-    Side jobs: `samples` after every epoch, `quality` every `settings.eval_every` steps and at
-    the last. `on_step(step)` is called after each completed step (e.g. to report progress
-    elsewhere).
-
-    Returns the last step's logs as floats. Raises TrainingDiverged on a non-finite loss
-    without saving that step, so the last checkpoint stays good.
+    Returns the last step's logs as floats. A job's exception stops training: DivergenceStop's
+    TrainingDiverged on a non-finite loss, before that step is saved.
     """
     strategy = strategy or tf.distribute.get_strategy()
-    step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    checkpoint = _checkpoint(gan, step_counter)
-    manager = tf.train.CheckpointManager(checkpoint, settings.checkpoint_dir, max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
-        print(f"Resuming from {manager.latest_checkpoint} at step {int(step_counter)}")
-    start = int(step_counter)
-
-    writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
-              else tf.summary.create_noop_writer())
+    jobs = standard_jobs(gan, settings) if jobs is None else list(jobs)
+    start = _restore(jobs)
     run_step = _distributed_step(gan, strategy)
     batches = iter(strategy.experimental_distribute_dataset(dataset))
-    progress = keras.utils.Progbar(settings.steps, stateful_metrics=["d_loss", "g_loss", "img/s"])
-    throughput = _Throughput(settings.global_batch_size)
-    throughput.tick()
+    writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
+              else tf.summary.create_noop_writer())
     logs = {}
-    with writer.as_default():
+    with writer.as_default():  # where every job's summaries go
+        for job in jobs:
+            job.begin(start, settings)
         for step in range(start + 1, settings.steps + 1):
             logs = {name: float(value) for name, value in run_step(next(batches)).items()}
-            _stop_if_diverged(logs, step, manager.latest_checkpoint)
-            step_counter.assign(step)
-            rate = throughput.tick()
-            progress.update(step, values=[("d_loss", logs["d_loss"]), ("g_loss", logs["g_loss"]),
-                                          ("img/s", rate)])
-            tf.summary.experimental.set_step(step)
-            if step % settings.log_every == 0 or step == settings.steps:
-                for name in SCALARS:
-                    tf.summary.scalar(name, logs[name])
-                tf.summary.scalar("images_per_second", rate)
-            if step % settings.checkpoint_every == 0 or step == settings.steps:
-                manager.save(checkpoint_number=step)
-            if samples and step % settings.steps_per_epoch == 0:
-                samples.record(f"epoch_{step // settings.steps_per_epoch:03d}")
-            if quality and _due(step, settings.eval_every, settings.steps):
-                quality.record(step)
-            if on_step:
-                on_step(step)
-        if samples and (not samples.frames or settings.steps % settings.steps_per_epoch):
-            samples.record("final")
+            for job in jobs:
+                job.after_step(step, logs)
+        for job in jobs:
+            job.end(settings.steps)
     writer.flush()
     return logs
+
+
+def _restore(jobs: Sequence[SideJob]) -> int:
+    """The step to continue from: what the Checkpoints job restored, or 0 without one."""
+    checkpoints = [job for job in jobs if isinstance(job, Checkpoints)]
+    return checkpoints[0].restore() if checkpoints else 0
 
 
 def _due(step: int, every: int, last_step: int) -> bool:

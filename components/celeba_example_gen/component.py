@@ -36,17 +36,15 @@ class CelebAExampleGen(FileBasedExampleGen):
     With `list_eval_partition.txt` the splits are CelebA's own; without it, a deterministic hash
     of the file name with `hash_buckets` (train, eval, test) as the ratios. `use_partition_file`
     and `use_image_dir` state the layout instead of looking for it (None: look, see
-    `layout_has`). `policy` (default: PipelineConfig's) says which files are accepted and when
-    the run stops.
+    `layout_has`). `policy` says which files are accepted and when the run stops.
     """
 
     EXECUTOR_SPEC = BeamExecutorSpec(Executor)
     DRIVER_CLASS = Driver
 
-    def __init__(self, data_root: str, hash_buckets: Sequence[int] = (8, 1, 1),
+    def __init__(self, data_root: str, hash_buckets: Sequence[int], policy: IngestionPolicy,
                  use_partition_file: Optional[bool] = None,
-                 use_image_dir: Optional[bool] = None,
-                 policy: Optional[IngestionPolicy] = None):
+                 use_image_dir: Optional[bool] = None):
         pattern = image_pattern(data_root, use_image_dir)
         if use_partition_file is None:
             use_partition_file = layout_has(data_root, celeba_files.PARTITION_FILE, fileio.exists)
@@ -63,4 +61,4 @@ class CelebAExampleGen(FileBasedExampleGen):
                 partition_feature_name="filename"))
         super().__init__(input_base=data_root, input_config=input_config,
                          output_config=output_config,
-                         custom_config=(policy or IngestionPolicy.from_config()).to_custom_config())
+                         custom_config=policy.to_custom_config())

@@ -16,22 +16,14 @@ from tfx.utils import proto_utils
 
 @dataclasses.dataclass(frozen=True)
 class IngestionPolicy:
-    """Field names and meanings are those of PipelineConfig's Data section."""
+    """Field names and meanings are those of PipelineConfig's Data section, which builds it
+    (`PipelineConfig.ingestion_policy()`)."""
 
     allowed_image_formats: tuple  # Pillow format names, e.g. ("JPEG", "PNG")
     min_image_side: int  # narrower or shorter images are rejected as too small
     max_image_pixels: int  # width * height limit, checked from the header before decoding
     max_image_bytes: int  # larger files are rejected before they are read into memory
     max_rejected_fraction: float  # the run stops when rejected / files seen exceeds it
-
-    @classmethod
-    def from_config(cls, config=None) -> "IngestionPolicy":
-        """The policy of a PipelineConfig (its defaults when None)."""
-        if config is None:
-            from pipeline_config import PipelineConfig
-            config = PipelineConfig()
-        return cls(**{field.name: getattr(config, field.name)
-                      for field in dataclasses.fields(cls)})
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         struct = struct_pb2.Struct()

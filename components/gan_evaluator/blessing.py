@@ -3,20 +3,13 @@ last blessed model by more than a tolerance on the primary metric. Thresholds ar
 from the config, or limits derived from a measurement (a fraction of a real-vs-real value), which
 then say how they were derived.
 
-The ModelBlessing is written as TFX's Evaluator writes it (a BLESSED or NOT_BLESSED file, and
-the `blessed`, `current_model`, `current_model_id` custom properties), so Pusher gates on it and
-LatestBlessedModelStrategy finds the model later.
+No TFX here: the executor writes the ModelBlessing; the run report and the CLI read the rule.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-from typing import Iterable, Optional, Sequence
-
-from tfx import types
-from tfx.utils import io_utils
+from typing import Optional, Sequence
 
 BOUNDS = ("max", "min")
 
@@ -51,16 +44,6 @@ class Threshold:
         return None
 
 
-def thresholds_to_json(thresholds: Iterable[Sequence]) -> str:
-    """(key, bound, limit) triples as the component's string parameter."""
-    checked = [Threshold(key, bound, float(limit)) for key, bound, limit in thresholds]
-    return json.dumps([[t.key, t.bound, t.limit] for t in checked])
-
-
-def thresholds_from_json(text: str) -> list[Threshold]:
-    return [Threshold(key, bound, float(limit)) for key, bound, limit in json.loads(text or "[]")]
-
-
 def decide(results: dict, thresholds: Sequence[Threshold], primary: str,
            baseline_value: Optional[float], tolerance: float) -> tuple[bool, list[str]]:
     """(blessed, reasons it is not). The primary metric is lower-is-better."""
@@ -72,15 +55,3 @@ def decide(results: dict, thresholds: Sequence[Threshold], primary: str,
         reasons.append(f"{primary} = {value:.4g} > (1 + {tolerance}) x the blessed baseline's "
                        f"{baseline_value:.4g}")
     return not reasons, reasons
-
-
-def write_blessing(blessing: types.Artifact, model: types.Artifact,
-                   baseline: Optional[types.Artifact], blessed: bool) -> None:
-    io_utils.write_string_file(
-        os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
-    blessing.set_int_custom_property("blessed", int(blessed))
-    blessing.set_string_custom_property("current_model", model.uri)
-    blessing.set_int_custom_property("current_model_id", model.id)
-    if baseline is not None:
-        blessing.set_string_custom_property("baseline_model", baseline.uri)
-        blessing.set_int_custom_property("baseline_model_id", baseline.id)

@@ -18,12 +18,11 @@ from typing import Dict
 import numpy as np
 
 from components.gan_evaluator import prdc, scoring
+from components.gan_evaluator.results import calibration_key
 from components.gan_evaluator.sample_sets import RESERVOIR_SEED, FeatureSummary, SampleSet
 from components.gan_evaluator.streaming import FeatureStatistics
 
 SPLIT_SEED = 0
-SUFFIX = "_real_vs_real"
-STD_SUFFIX = "_std"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,14 +49,6 @@ def split(features: np.ndarray, subset_size: int) -> RealSplit:
     per_side = min(subset_size, len(features) // 2)
     return RealSplit(reference=shuffled[:subset_size], half_a=shuffled[:per_side],
                      half_b=shuffled[per_side:2 * per_side])
-
-
-def calibration_key(metric_key: str) -> str:
-    """'precision/E' -> 'precision/E_real_vs_real'; 'kid/E_std' -> 'kid/E_real_vs_real_std',
-    so the spread sits next to its mean as the candidate's does."""
-    if metric_key.endswith(STD_SUFFIX):
-        return metric_key[:-len(STD_SUFFIX)] + SUFFIX + STD_SUFFIX
-    return metric_key + SUFFIX
 
 
 def _as_sample_set(name: str, features: np.ndarray) -> SampleSet:

@@ -9,7 +9,6 @@ their inputs are unchanged.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from typing import Callable, Iterable, Optional
@@ -19,56 +18,37 @@ import numpy as np
 from components.gan_evaluator import calibration, scoring, sources
 from components.gan_evaluator import extractors as extractors_lib
 from components.gan_evaluator.sample_sets import FeatureSummary, SampleSet
+from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.sources import GeneratorSource
 from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
 from components.gan_evaluator.timing import PhaseTimer
 
-@dataclasses.dataclass(frozen=True)
-class EvaluationSettings:
-    num_samples: int = 2000
-    z_dim: int = 100
-    batch_size: int = 250
-    extractors: tuple = ("random_embedding",)
-    primary_metric: str = "fid/random_embedding"
-    metrics: scoring.MetricSettings = scoring.MetricSettings()
-    feature_subset_size: int = 1500  # per set; the real set keeps twice as many (calibration.py)
-    image_subset_size: int = 1000
-    embedding_seed: int = 0
-    inception_ttur_path: str = ""
-    inception_keras_weights: str = ""
-    cache_dir: str = ""
-
-    def __post_init__(self):
-        metric, name = scoring.split_metric_key(self.primary_metric)
-        if metric not in scoring.PRIMARY_METRICS or name not in self.extractors:
-            raise ValueError(
-                f"the primary metric must be one of {scoring.PRIMARY_METRICS} on a configured "
-                f"extractor {self.extractors}, e.g. fid/{self.extractors[0]}; "
-                f"got {self.primary_metric!r}")
-
-    def build_extractors(self) -> list:
-        return [extractors_lib.build_extractor(
-            name, seed=self.embedding_seed, inception_ttur_path=self.inception_ttur_path,
-            inception_keras_weights=self.inception_keras_weights) for name in self.extractors]
+def build_extractors(settings: EvaluatorSettings) -> list:
+    return [extractors_lib.build_extractor(
+        name, seed=settings.embedding_seed, inception_ttur_path=settings.eval_inception_ttur_path,
+        inception_keras_weights=settings.eval_inception_keras_weights)
+        for name in settings.eval_extractors]
 
 
 class Evaluation:
     """One evaluation: the real statistics and the real-vs-real calibration are computed (or
     loaded) once, then each generator."""
 
-    def __init__(self, settings: EvaluationSettings, real_key: dict,
+    def __init__(self, settings: EvaluatorSettings, real_key: dict,
                  real_batches: Callable[[], Iterable[np.ndarray]],
                  timer: Optional[PhaseTimer] = None):
         self.settings = settings
         self.timer = timer or PhaseTimer()
-        self.cache = StatisticsCache(settings.cache_dir)
-        self.extractors = settings.build_extractors()
-        self.z = sources.latent_points(settings.num_samples, settings.z_dim)
+        self.cache = StatisticsCache(settings.eval_cache_dir)
+        self.extractors = build_extractors(settings)
+        self.metrics = settings.metric_settings()
+        self.z = sources.latent_points(settings.eval_num_samples, settings.z_dim)
         self.cache_hits = {}
         # Twice the subset: one half is every candidate's reference, the other the calibration's.
         kept = self._sample_set("real", real_key, real_batches, self.extractors, keep_images=True,
-                                source="reading", subset_size=2 * settings.feature_subset_size)
-        self.splits = {name: calibration.split(summary.subset, settings.feature_subset_size)
+                                source="reading",
+                                subset_size=2 * settings.eval_feature_subset_size)
+        self.splits = {name: calibration.split(summary.subset, settings.eval_feature_subset_size)
                        for name, summary in kept.features.items()}
         self.real = SampleSet({name: FeatureSummary(summary.statistics,
                                                     self.splits[name].reference)
@@ -76,13 +56,14 @@ class Evaluation:
         self.real_vs_real = self._calibrate(real_key)
 
     def _image_subset_size(self, keep_images: bool) -> int:
-        wanted = keep_images and self.settings.metrics.needs_images
-        return self.settings.image_subset_size if wanted else 0
+        wanted = keep_images and self.metrics.needs_images
+        return self.settings.eval_image_subset_size if wanted else 0
 
     def _sample_set(self, role, key, batches, extractors, keep_images, source="generation",
                     subset_size=None):
         sample_set, hit = cached_sample_set(
-            self.cache, key, batches, extractors, subset_size or self.settings.feature_subset_size,
+            self.cache, key, batches, extractors,
+            subset_size or self.settings.eval_feature_subset_size,
             self._image_subset_size(keep_images), cache_images=(role == "real"),
             timer=self.timer, source=source)
         self.cache_hits[role] = hit
@@ -94,14 +75,14 @@ class Evaluation:
         values, hits = {}, []
         for extractor in self.extractors:
             key = calibration.cache_key(real_key, extractor.fingerprint(),
-                                        self.settings.feature_subset_size, self.settings.metrics)
+                                        self.settings.eval_feature_subset_size, self.metrics)
             stored = self.cache.load(key)
             hits.append(stored is not None)
             if stored is None:
                 real_split = self.splits[extractor.name]
                 with self.timer.phase("metrics/real_vs_real"):
                     computed = calibration.real_vs_real(extractor.name, real_split,
-                                                        self.settings.metrics)
+                                                        self.metrics)
                 self.cache.save(key, calibration.to_arrays(computed, real_split.per_side))
             else:
                 computed, _ = calibration.from_arrays(stored)
@@ -111,27 +92,27 @@ class Evaluation:
 
     def _generated(self, role: str, generator: GeneratorSource, extractors, keep_images=False):
         generate, fingerprint = generator
-        key = sources.generator_source_key(fingerprint, self.settings.num_samples,
+        key = sources.generator_source_key(fingerprint, self.settings.eval_num_samples,
                                            self.settings.z_dim)
         batches = functools.partial(sources.generated_batches, generate, self.z,
-                                    self.settings.batch_size)
+                                    self.settings.eval_batch_size)
         return self._sample_set(role, key, batches, extractors, keep_images)
 
     def _primary_extractor(self):
-        _, name = scoring.split_metric_key(self.settings.primary_metric)
+        _, name = scoring.split_metric_key(self.settings.eval_primary_metric)
         return [e for e in self.extractors if e.name == name]
 
     def _primary(self, fake) -> float:
-        metric, _ = scoring.split_metric_key(self.settings.primary_metric)
+        metric, _ = scoring.split_metric_key(self.settings.eval_primary_metric)
         with self.timer.phase(f"metrics/{metric}"):
-            return scoring.primary_value(self.settings.primary_metric, self.real, fake,
-                                         self.settings.metrics)
+            return scoring.primary_value(self.settings.eval_primary_metric, self.real, fake,
+                                         self.metrics)
 
     def primary_value(self, role: str, generator: GeneratorSource) -> float:
         return self._primary(self._generated(role, generator, self._primary_extractor()))
 
     def _primary_name(self) -> str:
-        return scoring.split_metric_key(self.settings.primary_metric)[1]
+        return scoring.split_metric_key(self.settings.eval_primary_metric)[1]
 
     def _gate_metrics(self, results: dict, fake: SampleSet) -> dict:
         """Precision and recall on the primary extractor, which the gate compares with their
@@ -140,14 +121,14 @@ class Evaluation:
         if f"precision/{name}" in results:
             return {}
         with self.timer.phase("metrics/prdc"):
-            values, _ = scoring.feature_metric("prdc", name, self.real, fake, self.settings.metrics)
+            values, _ = scoring.feature_metric("prdc", name, self.real, fake, self.metrics)
         return {key: value for key, value in values.items()
                 if key.split("/")[0] in ("precision", "recall")}
 
     def _calibration_results(self) -> dict:
         """The calibration values of the metric families this evaluation reports, plus
         precision and recall (the gate's)."""
-        families = set(self.settings.metrics.metrics) | {"precision", "recall"}
+        families = set(self.settings.eval_metrics) | {"precision", "recall"}
         if "prdc" in families:
             families |= {"density", "coverage"}
         return {key: value for key, value in self.real_vs_real.items()
@@ -165,12 +146,12 @@ class Evaluation:
         if per_side == real_count == fake_count:
             return []
         real_total = self.real.features[name].statistics.count
-        wanted = self.settings.feature_subset_size
+        wanted = self.settings.eval_feature_subset_size
         return [f"sample counts differ: the real-vs-real calibration compares {per_side} real "
                 f"images with {per_side} others, the candidate {real_count} real images with "
                 f"{fake_count} generated ones (equal counts need {2 * wanted} real images, "
                 f"2 x eval_feature_subset_size, and {wanted} generated; there are "
-                f"{real_total} real and {self.settings.num_samples} generated); precision, "
+                f"{real_total} real and {self.settings.eval_num_samples} generated); precision, "
                 f"recall, density, coverage and KID depend on the count, so the gate's "
                 f"comparison with real-vs-real is approximate"]
 
@@ -180,8 +161,8 @@ class Evaluation:
         metric under <primary>_untrained, <primary>_ratio_to_untrained and <primary>_baseline,
         and the real-vs-real calibration under <metric>/<extractor>_real_vs_real."""
         fake = self._generated("candidate", candidate, self.extractors, keep_images=True)
-        results, warnings = scoring.score(self.real, fake, self.settings.metrics, self.timer)
-        primary = self.settings.primary_metric
+        results, warnings = scoring.score(self.real, fake, self.metrics, self.timer)
+        primary = self.settings.eval_primary_metric
         if primary not in results:  # not among the configured metrics: the gate still needs it
             results[primary] = self._primary(fake)
         results.update(self._gate_metrics(results, fake))
@@ -195,7 +176,7 @@ class Evaluation:
             results[f"{primary}_baseline"] = self.primary_value("baseline", baseline)
         name = self._primary_name()
         results["num_real_images"] = self.real.features[name].statistics.count
-        results["num_generated_images"] = self.settings.num_samples
+        results["num_generated_images"] = self.settings.eval_num_samples
         results["num_real_vs_real_images"] = self.splits[name].per_side
         results["extractors"] = {e.name: e.describe() for e in self.extractors}
         return results, warnings

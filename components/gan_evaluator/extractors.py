@@ -18,12 +18,11 @@ import math
 import os
 from typing import Callable
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from components.gan_evaluator import storage  # noqa: E402
+from components.gan_evaluator import storage
 
 INCEPTION_SIZE = 299
 

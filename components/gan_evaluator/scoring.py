@@ -7,37 +7,13 @@ Image metrics, no network:          swd/laplacian_<resolution> and swd/laplacian
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Dict, Optional
 
 from components.gan_evaluator import fid, kid, msssim, prdc, swd
 from components.gan_evaluator.sample_sets import FeatureSummary, SampleSet
+from components.gan_evaluator.settings import (  # noqa: F401 (the metric names, used through here)
+    FEATURE_METRICS, IMAGE_METRICS, METRICS, PRIMARY_METRICS, MetricSettings, split_metric_key)
 from components.gan_evaluator.timing import PhaseTimer
-
-FEATURE_METRICS = ("fid", "kid", "prdc")
-IMAGE_METRICS = ("swd", "ms_ssim")
-METRICS = FEATURE_METRICS + IMAGE_METRICS
-PRIMARY_METRICS = ("fid", "kid")  # lower is better, so a baseline tolerance reads one way
-
-
-@dataclasses.dataclass(frozen=True)
-class MetricSettings:
-    metrics: tuple = ("fid", "kid", "prdc", "ms_ssim")
-    kid_subsets: int = 100
-    kid_subset_size: int = 1000
-    swd_patches_per_image: int = 128
-    ms_ssim_pairs: int = 500
-    seed: int = 0
-
-    def __post_init__(self):
-        unknown = set(self.metrics) - set(METRICS)
-        if unknown:
-            raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
-
-    @property
-    def needs_images(self) -> bool:
-        return any(metric in IMAGE_METRICS for metric in self.metrics)
-
 
 def _fid(name: str, real: FeatureSummary, fake: FeatureSummary, settings) -> dict:
     return {f"fid/{name}": fid.fid_from_statistics(real.statistics, fake.statistics)}
@@ -121,14 +97,6 @@ def score(real: SampleSet, fake: SampleSet, settings: MetricSettings,
         with timer.phase(f"metrics/{metric}"):
             values.update(_IMAGE_FUNCTIONS[metric](real.images, fake.images, settings))
     return values, warnings
-
-
-def split_metric_key(key: str) -> tuple[str, str]:
-    """'fid/random_embedding' -> ('fid', 'random_embedding')."""
-    metric, _, name = key.partition("/")
-    if not name:
-        raise ValueError(f"metric key {key!r} is not of the form <metric>/<extractor>")
-    return metric, name
 
 
 def primary_value(primary: str, real: SampleSet, fake: SampleSet,

@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterator, Tuple
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras  # noqa: E402
-from tfx.utils import path_utils  # noqa: E402
+import numpy as np
+import tensorflow as tf
+import tf_keras
+from tfx.utils import path_utils
 
-from components.gan_evaluator import storage  # noqa: E402
-from trainer_module import export, networks, pixels  # noqa: E402
-from trainer_module.preprocessing import IMAGE_KEY  # noqa: E402
+from components.gan_evaluator import storage
+from trainer_module import export, networks, pixels
+from trainer_module.preprocessing import IMAGE_KEY
 
 UNTRAINED_SEED = 0
 SAMPLE_SEED = 1234

@@ -10,10 +10,9 @@ import os
 import uuid
 from typing import Iterable
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 CHUNK_BYTES = 8 << 20
 

@@ -1,5 +1,5 @@
 """What a run produced, read back from ML Metadata: for the runner's closing summary, the run
-report (dcgan_faces/run_report.py) and `dcgan-faces info`.
+report (reporting/run_report.py) and `dcgan-faces info`.
 
 A run's artifacts are found through its executions' events, so a run served from the cache
 still points at the artifacts its cached executions reused.
@@ -17,7 +17,7 @@ from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
 from components.celeba_example_gen import report as ingestion_report
-from components.gan_evaluator import executor as evaluator_executor
+from components.gan_evaluator import results as evaluator_results
 
 Event = metadata_store_pb2.Event
 FINGERPRINT_FILE = "fingerprint.pb"
@@ -108,7 +108,7 @@ def run_artifacts(store: mlmd.MetadataStore, run: metadata_store_pb2.Context) ->
 
 
 def read_metrics(evaluation: metadata_store_pb2.Artifact) -> dict:
-    with open(os.path.join(evaluation.uri, evaluator_executor.METRICS_FILE)) as f:
+    with open(os.path.join(evaluation.uri, evaluator_results.METRICS_FILE)) as f:
         return json.load(f)
 
 
@@ -141,7 +141,7 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
     report, report_path = ingestion(run.output("CelebAExampleGen", "examples"))
     return RunOutputs(run_id=run.run.name, executions=states, metrics=read_metrics(evaluation),
                       evaluation_dir=evaluation.uri,
-                      sample_grid=os.path.join(evaluation.uri, evaluator_executor.SAMPLE_GRID_FILE),
+                      sample_grid=os.path.join(evaluation.uri, evaluator_results.SAMPLE_GRID_FILE),
                       pushed_model=pushed_destination(run.output("Pusher", "pushed_model")),
                       ingestion_summary=ingestion_report.summary(report, report_path))
 

@@ -1,5 +1,8 @@
 """One self-contained HTML page for a run: every plot and image inside it as a data URI, no
 script, no external URL, so it opens from disk, offline, and can be mailed as one file.
+
+run_report gathers the run's facts; this module only draws them (`render`), and `write_report`
+ties the two: gather a run, write its page.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
-from dcgan_faces.run_report import PROBE_SECONDS, RunReport
+from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
 PLOTS = (
@@ -154,7 +157,7 @@ def _training_section(report: RunReport) -> str:
     parts.append(f"<p>{config.get('train_steps')} steps of batch {config.get('batch_size')}, "
                  f"Adam lr G {config.get('g_learning_rate')} D {config.get('d_learning_rate')} β1 {config.get('beta_1')}, "
                  f"{_esc(config.get('variant'))} variant, z of size {config.get('z_dim')}, "
-                 f"seed {config.get('seed')}.</p>")
+                 f"seed {config.get('train_seed')}.</p>")
     for plot_id, title, ylabel, names in PLOTS:
         series = {label: report.scalars[name] for name, label in names.items()
                   if report.scalars.get(name)}
@@ -294,3 +297,14 @@ def render(report: RunReport) -> str:
         _steps_section(report), _data_section(report), _training_section(report),
         _evaluation_section(report), _blessing_section(report),
         "</body></html>\n"])
+
+
+def write_report(metadata_path: str, output_root: str, run_id: Optional[str] = None,
+                 out: Optional[str] = None) -> str:
+    """Gathers the run (the latest by default), writes its page and returns the page's path."""
+    report = gather(metadata_path, run_id)
+    path = out or default_path(output_root, report.pipeline_name, report.run_id)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(render(report))
+    return path

@@ -1,7 +1,7 @@
 """A pipeline run's facts for its report page: ingestion counts, TFDV anomalies, training curves
 and sample grids, metrics, the blessing and its reasons, where the model was pushed.
 
-Everything is found from the run's record in ML Metadata (pipeline/run_outputs.py) and the files
+Everything is found from the run's record in ML Metadata (reporting/run_outputs.py) and the files
 of its artifacts. A run that stopped early still gets a page: what it did not reach is None.
 """
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import re
 from typing import Optional
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
@@ -21,8 +20,9 @@ from tfx.types import standard_artifacts  # noqa: E402
 
 from components import anomaly_gate  # noqa: E402
 from components.gan_evaluator import blessing as blessing_lib  # noqa: E402
-from components.gan_evaluator import executor as evaluator_executor  # noqa: E402
-from pipeline import run_outputs  # noqa: E402
+from components.gan_evaluator import results as evaluator_results  # noqa: E402
+from components.gan_evaluator.settings import EvaluatorSettings  # noqa: E402
+from reporting import run_outputs  # noqa: E402
 from trainer_module.training_loop import (  # noqa: E402
     PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX)
 
@@ -79,7 +79,7 @@ class RunReport:
 
     @property
     def evaluator_sample_grid(self) -> Optional[str]:
-        return (os.path.join(self.evaluation_dir, evaluator_executor.SAMPLE_GRID_FILE)
+        return (os.path.join(self.evaluation_dir, evaluator_results.SAMPLE_GRID_FILE)
                 if self.evaluation_dir else None)
 
 
@@ -126,17 +126,17 @@ def _training_config(run: run_outputs.RunArtifacts) -> Optional[dict]:
             "train_steps": json.loads(props["train_args"]).get("num_steps")}
 
 
-def gate_checks(props: dict, metrics: dict) -> list:
+def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
     """Each condition of the blessing (the evaluator's own `gate_thresholds`, so the page and the
     decision cannot disagree) with the value the model reached; a derived limit says how it was
     derived, e.g. "precision/random_embedding ≥ 0.5 x real-vs-real 0.91 = 0.455"."""
     checks = [GateCheck(f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit_text()}", t,
                         metrics.get(t.key))
-              for t in evaluator_executor.gate_thresholds(props, metrics)]
-    primary = props["primary_metric"]
+              for t in evaluator_results.gate_thresholds(settings, metrics)]
+    primary = settings.eval_primary_metric
     baseline = metrics.get(f"{primary}_baseline")
     if baseline is not None:
-        tolerance = props["baseline_fd_tolerance"]
+        tolerance = settings.baseline_fd_tolerance
         checks.append(GateCheck(
             f"{primary} ≤ (1 + {tolerance:g}) × the blessed baseline's {baseline:.4f}",
             blessing_lib.Threshold(primary, "max", (1 + tolerance) * baseline),
@@ -145,7 +145,12 @@ def gate_checks(props: dict, metrics: dict) -> list:
 
 
 def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
-    return gate_checks(run.exec_properties("GanEvaluator"), metrics)
+    """The gate's conditions, from the settings the evaluator ran with; none for a run recorded
+    before they were stored as one `settings` property."""
+    props = run.exec_properties("GanEvaluator")
+    if "settings" not in props:
+        return []
+    return gate_checks(EvaluatorSettings.from_json(props["settings"]), metrics)
 
 
 def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
@@ -190,15 +195,3 @@ def default_path(output_root: str, pipeline_name: str, run_id: str) -> str:
     return os.path.join(output_root, REPORTS_DIR, pipeline_name,
                         re.sub(r"[^A-Za-z0-9._-]", "-", run_id) + ".html")
 
-
-def write_report(metadata_path: str, output_root: str, run_id: Optional[str] = None,
-                 out: Optional[str] = None) -> str:
-    """Gathers the run (the latest by default), writes its page and returns the page's path."""
-    from dcgan_faces import report_html  # matplotlib only where a page is drawn
-
-    report = gather(metadata_path, run_id)
-    path = out or default_path(output_root, report.pipeline_name, report.run_id)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(report_html.render(report))
-    return path

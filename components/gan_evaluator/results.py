@@ -1,0 +1,96 @@
+"""What a GanEvaluator run leaves behind, read without TFX or TensorFlow: its output files' names,
+the names of the real-vs-real keys, the summary text, and the gate (the thresholds and the
+blessing decision) on its metrics.
+
+The executor writes these; the run report, the runner's summary and `dcgan-faces info` read them.
+"""
+from __future__ import annotations
+
+import math
+
+from components.gan_evaluator import blessing as blessing_lib
+from components.gan_evaluator.settings import EvaluatorSettings
+
+METRICS_FILE = "metrics.json"
+SUMMARY_FILE = "summary.txt"
+SAMPLE_GRID_FILE = "samples.png"
+
+# Real images scored against other real images: each metric's value under <key>_real_vs_real
+# (kid/E_std's under kid/E_real_vs_real_std).
+CALIBRATION_SUFFIX = "_real_vs_real"
+STD_SUFFIX = "_std"
+
+
+def calibration_key(metric_key: str) -> str:
+    """'precision/E' -> 'precision/E_real_vs_real'; 'kid/E_std' -> 'kid/E_real_vs_real_std'."""
+    if metric_key.endswith(STD_SUFFIX):
+        return metric_key[:-len(STD_SUFFIX)] + CALIBRATION_SUFFIX + STD_SUFFIX
+    return metric_key + CALIBRATION_SUFFIX
+
+
+def _metric_line(key: str, results: dict) -> str:
+    """'precision/E: 0.0020 (real vs real 0.9100)': a value next to its calibration, if any."""
+    reference = results.get(calibration_key(key))
+    return f"{key}: {results[key]:.4f}" + (
+        f" (real vs real {reference:.4f})" if isinstance(reference, float) else "")
+
+
+def summary_text(results: dict, primary: str) -> str:
+    lines = [f"{primary}: {results[primary]:.4f} (untrained generator: "
+             f"{results[primary + '_untrained']:.4f}, ratio "
+             f"{results[primary + '_ratio_to_untrained']:.3f})"]
+    if primary + "_baseline" in results:
+        lines.append(f"{primary} of the blessed baseline: {results[primary + '_baseline']:.4f}")
+    if isinstance(results.get(calibration_key(primary)), float):
+        lines.append(f"{primary} of real images against other real images: "
+                     f"{results[calibration_key(primary)]:.4f} "
+                     f"({results.get('num_real_vs_real_images', '?')} per side)")
+    lines += [_metric_line(key, results) for key, value in sorted(results.items())
+              if "/" in key and key.split("/")[0] != "fd" and not key.startswith(primary)
+              and CALIBRATION_SUFFIX not in key and isinstance(value, float)]
+    lines += [f"warning: {warning}" for warning in results.get("warnings", [])]
+    lines.append("BLESSED" if results["blessed"] else
+                 "NOT BLESSED: " + "; ".join(results["not_blessed_reasons"]))
+    return "\n".join(lines) + "\n"
+
+
+def calibrated_thresholds(settings: EvaluatorSettings,
+                          results: dict) -> list[blessing_lib.Threshold]:
+    """precision and recall of the primary extractor >= a fraction of their real-vs-real values.
+
+    A fraction of 0 adds no condition. When the calibration is missing the condition is on the
+    calibration key itself, so the gate fails saying it was not computed.
+    """
+    thresholds = []
+    for metric, fraction in (("precision", settings.eval_min_precision_fraction),
+                             ("recall", settings.eval_min_recall_fraction)):
+        if not fraction:
+            continue
+        key = f"{metric}/{settings.primary_extractor}"
+        reference = results.get(calibration_key(key))
+        if reference is None or not math.isfinite(reference):
+            thresholds.append(blessing_lib.Threshold(calibration_key(key), "min", 0.0))
+            continue
+        thresholds.append(blessing_lib.Threshold(
+            key, "min", fraction * reference,
+            basis=f"{fraction:g} x real-vs-real {reference:.4g}"))
+    return thresholds
+
+
+def gate_thresholds(settings: EvaluatorSettings, results: dict) -> list[blessing_lib.Threshold]:
+    """The configured thresholds, the ratio to the untrained generator, and precision and
+    recall against real-vs-real."""
+    primary = settings.eval_primary_metric
+    return [blessing_lib.Threshold(key, bound, limit)
+            for key, bound, limit in settings.eval_thresholds] + [
+        blessing_lib.Threshold(f"{primary}_ratio_to_untrained", "max",
+                               settings.max_fd_ratio_to_untrained)] + calibrated_thresholds(
+        settings, results)
+
+
+def decision(results: dict, settings: EvaluatorSettings) -> tuple[bool, list[str]]:
+    """The gate: `gate_thresholds`, and with a baseline, no worse than it beyond the tolerance."""
+    primary = settings.eval_primary_metric
+    return blessing_lib.decide(results, gate_thresholds(settings, results), primary,
+                               results.get(f"{primary}_baseline"),
+                               settings.baseline_fd_tolerance)

@@ -1,0 +1,55 @@
+"""The local runner's console: one line per component, the progress bar, the summary; library
+chatter only with --verbose."""
+import io
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data.synthetic_celeba import ensure_dataset
+from pipeline import console
+
+REPO = Path(__file__).resolve().parent.parent
+NOISE = ("cuFFT", "cuDNN", "property_predicate", "payload_format", "FutureWarning",
+         "DeprecationWarning", "WARNING:tensorflow", "is deprecated")
+
+
+def record(message: str, level=logging.INFO) -> logging.LogRecord:
+    return logging.LogRecord("absl", level, __file__, 1, message, None, None)
+
+
+def test_tfx_component_events_become_one_line_each_with_the_time():
+    out = io.StringIO()
+    lines = console.ComponentLines(out)
+    for message in ("Component Trainer is running.", "Trainer: something else",
+                    "Component Trainer is finished."):
+        lines.emit(record(message))
+    assert out.getvalue().splitlines()[0] == "Trainer ..."
+    assert out.getvalue().splitlines()[1].startswith("Trainer done in ")
+    assert len(out.getvalue().splitlines()) == 2
+
+
+def test_only_the_known_harmless_warnings_are_dropped():
+    assert not console._drop_known_harmless(
+        record("ArtifactQuery.property_predicate is not supported.", logging.WARNING))
+    assert console._drop_known_harmless(record("disk almost full", logging.WARNING))
+
+
+@pytest.mark.slow
+def test_a_run_prints_component_lines_and_its_summary_and_no_library_noise(tmp_path):
+    """A tiny run from the command line, as a user starts it (about a minute and a half)."""
+    ensure_dataset(tmp_path / "data", 64)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "pipeline" / "run_local.py"), "--data-root",
+         str(tmp_path / "data"), "--train-steps", "2", "--output-root", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPO, timeout=600)
+    text = done.stdout + done.stderr
+    assert done.returncode == 0, text[-3000:]
+    above_summary = text.split("\nRun ")[0].splitlines()
+    for component in ("CelebAExampleGen", "Transform", "Trainer", "GanEvaluator", "Pusher"):
+        assert any(line.startswith(f"{component} done in ") for line in above_summary), component
+    assert not [line for line in above_summary if any(noise in line for noise in NOISE)]
+    progress_bar = [line for line in above_summary if "d_loss" in line]
+    assert len(above_summary) - len(progress_bar) <= 30, "\n".join(above_summary)

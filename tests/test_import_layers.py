@@ -1,0 +1,273 @@
+"""The project's own imports, read statically (ast, every import statement, those inside functions
+too, since the code imports lazily in places): no cycle between project modules, and the layers
+only point down.
+
+    data  ->  components, trainer_module  ->  pipeline (runners)  ->  reporting, dcgan_faces
+
+data imports no other project package; components and trainer_module (one layer: they may use
+each other, module cycles aside) import neither pipeline, reporting, dcgan_faces nor
+pipeline_config; reporting imports neither pipeline nor dcgan_faces (runners import reporting,
+never the other way); only pipeline/ imports the local runner.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
+TOP_LEVEL_MODULES = ("pipeline_config",)
+RUNNER = "pipeline.run_local"
+
+
+@dataclasses.dataclass(frozen=True)
+class Import:
+    importer: str  # module name
+    imported: str  # the project module it names
+    where: str  # path:line
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.importer} imports {self.imported}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def project_modules(root: Path = ROOT) -> Dict[str, Path]:
+    """module name -> file, for every .py file of the project's packages and top-level modules."""
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                modules[_module_name(path)] = path
+    for name in TOP_LEVEL_MODULES:
+        modules[name] = root / f"{name}.py"
+    return modules
+
+
+def _project_module(name: str, modules: Iterable[str]) -> Optional[str]:
+    """The longest project module `name` is or lies in ('a.b.c.Func' -> 'a.b.c')."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _shown(path: Path) -> str:
+    """The path from the project root, as the report names it."""
+    return path.relative_to(ROOT).as_posix() if ROOT in path.parents else str(path)
+
+
+def _is_package(module: str, modules: Dict[str, Path]) -> bool:
+    return modules[module].name == "__init__.py"
+
+
+def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
+    """Every project module `module` imports, anywhere in its file."""
+    path = modules[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+
+    def add(name: str, node: ast.AST) -> None:
+        target = _project_module(name, modules)
+        if target is not None and target != module:
+            found.append(Import(module, target, f"{_shown(path)}:{node.lineno}"))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(alias.name, node)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from the importer's package
+                package = module.split(".") if _is_package(module, modules) else (
+                    module.split(".")[:-1])
+                base = ".".join(package[:len(package) - node.level + 1]
+                                + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            for alias in node.names:  # `from a.b import c`: the module a.b.c, or a name in a.b
+                add(f"{base}.{alias.name}", node)
+    return sorted(set(found), key=lambda edge: (edge.where, edge.imported))
+
+
+def import_graph(root: Path = ROOT) -> List[Import]:
+    modules = project_modules(root)
+    return [edge for module in modules for edge in imports_of(module, modules)]
+
+
+def _strongly_connected(nodes: Iterable[str], edges: Dict[str, List[str]]) -> List[List[str]]:
+    """Tarjan's strongly connected components, iteratively."""
+    index, low, on_stack, stack, components = {}, {}, set(), [], []
+    counter = 0
+    for start in nodes:
+        if start in index:
+            continue
+        work = [(start, iter(edges.get(start, ())))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+    return components
+
+
+def _one_cycle(component: List[str], by_importer: Dict[str, List[Import]]) -> List[Import]:
+    """A shortest cycle through the component's first module, as the imports that make it."""
+    members, start = set(component), component[0]
+    previous = {start: None}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for edge in by_importer.get(node, ()):
+            if edge.imported == start:
+                path = [edge]
+                while previous[edge.importer] is not None:
+                    edge = previous[edge.importer]
+                    path.append(edge)
+                return path[::-1]
+            if edge.imported in members and edge.imported not in previous:
+                previous[edge.imported] = edge
+                queue.append(edge.imported)
+    raise AssertionError(f"no cycle through {start}")
+
+
+def import_cycles(graph: List[Import]) -> List[Tuple[List[str], List[Import]]]:
+    """Per group of modules that import each other (directly or round a loop): its modules, and
+    one cycle through them as the imports that make it."""
+    by_importer: Dict[str, List[Import]] = {}
+    for edge in graph:
+        by_importer.setdefault(edge.importer, []).append(edge)
+    nodes = sorted({edge.importer for edge in graph} | {edge.imported for edge in graph})
+    edges = {node: sorted({edge.imported for edge in by_importer.get(node, ())})
+             for node in nodes}
+    return [(component, _one_cycle(component, by_importer))
+            for component in _strongly_connected(nodes, edges) if len(component) > 1]
+
+
+def _describe_cycles(cycles: List[Tuple[List[str], List[Import]]]) -> str:
+    return "\n".join(
+        f"{len(members)} modules import each other ({', '.join(members)}), e.g. "
+        + " -> ".join([cycle[0].importer] + [edge.imported for edge in cycle])
+        + "".join(f"\n    {edge}" for edge in cycle) for members, cycle in cycles)
+
+
+def _package(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _violations(graph: List[Import], importers: Iterable[str],
+                forbidden: Iterable[str]) -> List[Import]:
+    importers, forbidden = set(importers), set(forbidden)
+    return [edge for edge in graph
+            if _package(edge.importer) in importers and _package(edge.imported) in forbidden]
+
+
+@pytest.fixture(scope="module")
+def graph() -> List[Import]:
+    return import_graph()
+
+
+def test_the_walk_sees_the_projects_imports(graph):
+    """Guards the walk itself: known imports, a lazy one inside a function among them."""
+    modules = project_modules()
+    assert {"pipeline_config", "data.synthetic_celeba", "components.gan_evaluator.results",
+            "reporting.run_report", "dcgan_faces.cli", RUNNER} <= set(modules)
+    pairs = {(edge.importer, edge.imported) for edge in graph}
+    assert ("pipeline.run_local", "pipeline_config") in pairs  # module level
+    assert ("pipeline.run_local", "reporting.report_html") in pairs  # inside a function
+    assert ("components.gan_evaluator.executor", "components.gan_evaluator.results") in pairs
+    assert ("reporting.report_html", "reporting.run_report") in pairs
+
+
+def test_no_import_cycle_between_project_modules(graph):
+    cycles = import_cycles(graph)
+    assert not cycles, "import cycles:\n" + _describe_cycles(cycles)
+
+
+def test_data_imports_no_other_project_package(graph):
+    others = set(PACKAGES + TOP_LEVEL_MODULES) - {"data"}
+    bad = _violations(graph, ["data"], others)
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_components_and_trainer_module_import_nothing_above_them(graph):
+    bad = _violations(graph, ["components", "trainer_module"],
+                      ["pipeline", "reporting", "dcgan_faces", "pipeline_config"])
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_reporting_imports_neither_runners_nor_the_command(graph):
+    bad = _violations(graph, ["reporting"], ["pipeline", "dcgan_faces"])
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_only_pipeline_imports_the_local_runner(graph):
+    bad = [edge for edge in graph
+           if edge.imported == RUNNER and _package(edge.importer) != "pipeline"]
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_the_evaluators_results_import_neither_tfx_nor_tensorflow():
+    """The report, the summary and `dcgan-faces info` read results without loading TFX."""
+    code = ("import sys; import components.gan_evaluator.results; "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'tfx', 'tensorflow', 'tensorflow_transform'})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_a_cycle_is_caught(tmp_path):
+    """The cycle check can fail: two modules of a copied package that import each other, one of
+    them lazily inside a function."""
+    package = tmp_path / "reporting"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from reporting import b\n")
+    (package / "b.py").write_text("def f():\n    from reporting.a import something\n")
+    cycles = import_cycles([edge for module in ("reporting.a", "reporting.b")
+                            for edge in imports_of(module, {
+                                "reporting": package / "__init__.py",
+                                "reporting.a": package / "a.py",
+                                "reporting.b": package / "b.py"})])
+    assert [(members, [str(edge) for edge in cycle]) for members, cycle in cycles] == [(
+        ["reporting.a", "reporting.b"],
+        [f"{package / 'a.py'}:1: reporting.a imports reporting.b",
+         f"{package / 'b.py'}:2: reporting.b imports reporting.a"])]

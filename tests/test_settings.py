@@ -1,0 +1,102 @@
+"""One declaration per setting: every PipelineConfig field reaches the pipeline, under its name.
+
+Each field is changed on its own and the pipeline built from the config must differ in what it
+hands its components (exec properties, custom_config, the pipeline's own arguments). A field
+nobody reads fails here.
+"""
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.pipeline import create_pipeline
+from pipeline_config import PipelineConfig
+from trainer_module.settings import TrainerSettings
+
+# Outputs in a scratch folder; data in a folder without CelebA's partition file, so that the
+# hash split's weights are used.
+DEFAULT = PipelineConfig(output_root="/tmp/settings/out", data_root="/tmp/settings/no-data")
+
+# Read by the local runner before the pipeline starts (it generates the built-in set).
+RUNNER_FIELDS = {"synthetic_num_images": "config.synthetic_num_images",
+                 "synthetic_seed": "config.synthetic_seed"}
+
+# A valid different value where "the old one, changed" would not be one.
+OTHER_VALUES = {
+    "beam_pipeline_args": ("--runner=DirectRunner",),
+    "hash_split_buckets": (7, 2, 1),
+    "allowed_image_formats": ("PNG",),
+    "crop_mode": "center_108",
+    "loss": "least_squares",
+    "variant": "paper",
+    "distribute_strategy": "mirrored",
+    "precision": "mixed_float16",
+    "eval_split": "eval",
+    "eval_extractors": ("random_embedding", "inception_keras"),
+    "eval_metrics": ("fid",),
+    "eval_primary_metric": "kid/random_embedding",
+    "eval_thresholds": (("precision/random_embedding", "min", 0.1),),
+}
+
+
+def other_value(field: dataclasses.Field, value):
+    if field.name in OTHER_VALUES:
+        return OTHER_VALUES[field.name]
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "_other"
+    raise AssertionError(f"no other value for {field.name}={value!r}: add one to OTHER_VALUES")
+
+
+def what_the_pipeline_hands_on(config: PipelineConfig) -> dict:
+    pipeline = create_pipeline(config)
+    handed = {"pipeline": [pipeline.pipeline_info.pipeline_name, pipeline.pipeline_info.pipeline_root,
+                           pipeline.enable_cache, pipeline.beam_pipeline_args]}
+    for component in pipeline.components:
+        handed[component.id] = {name: str(value)
+                                for name, value in component.exec_properties.items()}
+    return json.loads(json.dumps(handed, default=str))
+
+
+@pytest.mark.parametrize("field", [f for f in dataclasses.fields(PipelineConfig)
+                                   if f.name not in RUNNER_FIELDS], ids=lambda f: f.name)
+def test_every_setting_reaches_the_pipeline(field):
+    default = DEFAULT
+    changed = default.with_overrides(**{field.name: other_value(field,
+                                                                getattr(default, field.name))})
+    assert what_the_pipeline_hands_on(changed) != what_the_pipeline_hands_on(default), (
+        f"PipelineConfig.{field.name} reaches no component")
+
+
+def test_the_runner_only_settings_are_read_by_the_runner():
+    source = (Path(__file__).resolve().parent.parent / "pipeline" / "run_local.py").read_text()
+    for name, use in RUNNER_FIELDS.items():
+        assert use in source, name
+        default = DEFAULT
+        changed = default.with_overrides(**{name: getattr(default, name) + 1})
+        assert what_the_pipeline_hands_on(changed) == what_the_pipeline_hands_on(default), name
+
+
+def test_trainer_settings_carry_the_config_names_and_values():
+    config = PipelineConfig(batch_size=16, loss="least_squares", train_seed=3)
+    settings = config.trainer_settings()
+    for field in dataclasses.fields(TrainerSettings):
+        if field.name != "checkpoint_root":  # derived from the pipeline root
+            assert getattr(settings, field.name) == getattr(config, field.name), field.name
+    assert settings.checkpoint_root.startswith(config.pipeline_root)
+
+
+def test_trainer_settings_travel_as_json_and_come_back_whole():
+    settings = PipelineConfig(real_label=0.9).trainer_settings()
+    custom_config = json.loads(json.dumps(settings.to_custom_config()))  # as TFX stores it
+    assert TrainerSettings.from_custom_config(custom_config) == settings
+    missing = dict(custom_config)
+    del missing["real_label"]
+    with pytest.raises(ValueError, match=r"missing \['real_label'\]"):
+        TrainerSettings.from_custom_config(missing)
+    with pytest.raises(ValueError, match=r"unknown \['learning_rate'\]"):
+        TrainerSettings.from_custom_config({**custom_config, "learning_rate": 1e-3})

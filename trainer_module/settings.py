@@ -1,0 +1,57 @@
+"""What the Trainer's `run_fn` is told, typed: built once from PipelineConfig, read back whole.
+
+`PipelineConfig.trainer_settings()` builds a TrainerSettings from the config's fields of the same
+names (the defaults and their reasons live there, once). It reaches `run_fn` as the Trainer's
+`custom_config` (TFX stores it as JSON on the execution), and `from_custom_config` reads it back
+without fallbacks: a missing or unknown key is an error, not a silent default. The same dict
+travels with the exported model (trainer_module/export.py) and feeds the run report.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerSettings:
+    batch_size: int
+    z_dim: int
+    image_size: int
+    g_learning_rate: float
+    d_learning_rate: float
+    beta_1: float
+    loss: str
+    real_label: float
+    real_label_noise: float
+    fake_label_noise: float
+    label_flip_probability: float
+    variant: str
+    train_seed: int
+    shuffle_buffer: int
+    checkpoint_every_steps: int
+    checkpoint_root: str  # a crashed Trainer's checkpoints, outside TFX's per-execution folders
+    log_every_steps: int
+    eval_every_steps: int
+    probe_samples: int
+    steps_per_epoch: int
+    distribute_strategy: str
+    precision: str
+    sample_grid_size: int
+
+    def to_custom_config(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_custom_config(cls, custom_config: dict) -> "TrainerSettings":
+        return read_whole(cls, custom_config, "PipelineConfig.trainer_settings()")
+
+
+def read_whole(settings_class, values: dict, built_by: str):
+    """`settings_class(**values)`, refusing missing and unknown names with one clear error: a
+    setting renamed or dropped on one side must not fall back to a default on the other."""
+    names = {field.name for field in dataclasses.fields(settings_class)}
+    missing, unknown = names - set(values), set(values) - names
+    if missing or unknown:
+        raise ValueError(f"stored settings do not match {settings_class.__name__}: missing "
+                         f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
+                         f"{built_by}")
+    return settings_class(**values)
