@@ -57,7 +57,7 @@ class PipelineConfig:
 
     # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
     batch_size: int = 32  # the fastest to faces per CPU-second of 32/64/128 (docs/quality.md)
-    train_steps: int = 800  # 25,600 images: faces on the built-in set (docs/quality.md)
+    train_steps: int = 1000  # 32,000 images: faces on the built-in set (docs/quality.md)
     z_dim: int = 100
     g_learning_rate: float = 2e-4  # Adam's, for G
     d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
@@ -191,8 +191,8 @@ class KubeflowConfig:
     image: str = "gcr.io/your-gcp-project/celeba-dcgan-tfx:latest"  # built from ./Dockerfile
     spec_path: str = str(PROJECT_ROOT / "outputs" / "kubeflow" / "celeba-dcgan.json")
     schema_file: str = "/pipeline/schema/schema.pbtxt"  # the curated schema inside the image
-    # ~5 epochs over CelebA's 162,770 training images at batch 128.
-    train_steps: int = 6400
+    # ~5 epochs over CelebA's 162,770 training images at the default batch of 32.
+    train_steps: int = 25000
 
     # Beam for CelebAExampleGen, StatisticsGen and Transform: one of BEAM_RUNNERS.
     beam_runner: str = "dataflow"
