@@ -24,7 +24,7 @@ class PipelineConfig:
     enable_cache: bool = True
     beam_pipeline_args: tuple[str, ...] = (
         "--runner=DirectRunner",
-        "--direct_running_mode=in_memory",  # at these sizes faster than multi_processing
+        "--direct_running_mode=in_memory",  # faster than multi_processing at these sizes (README)
         "--direct_num_workers=1",
     )
 

@@ -111,8 +111,7 @@ def run(args):
     gan = build_dcgan(config.trainer_settings())
     view = ExportView(gan.generator, config.z_dim)
     quality = QualityScores(probe, view)  # the Trainer's own side job; TensorBoard is a no-op here
-    grid_z = np.random.default_rng(2024).standard_normal((GRID_FACES, config.z_dim)).astype(
-        np.float32)
+    grid_z = images.latent_points(GRID_FACES, config.z_dim, seed=2024)
     started = time.perf_counter()
     offset = _last_seconds(curve_path)  # a resumed run continues the clock
 
@@ -132,7 +131,8 @@ def run(args):
 
     settings = LoopSettings(steps=args.steps, global_batch_size=config.batch_size,
                             steps_per_epoch=10**9, checkpoint_dir=str(out / "checkpoints"),
-                            checkpoint_every=args.every, log_dir=None)
+                            checkpoint_every=args.every, log_dir=None, log_every=args.every,
+                            eval_every=0)  # scored by on_step, which also writes the grids
     train(gan, dataset, settings, jobs=standard_jobs(gan, settings, on_step=on_step))
 
 

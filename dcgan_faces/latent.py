@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from trainer_module import images
+
 METHODS = ("slerp", "linear")
 _PARALLEL = 1e-7  # |sin(angle)| below this: the great circle is undefined, walk straight
 
 
 def latent_points(count: int, z_dim: int, seed: int) -> np.ndarray:
     """`count` points z ~ N(0, I), float64 [count, z_dim], the same for the same seed."""
-    return np.random.default_rng(seed).standard_normal((count, z_dim))
+    return images.latent_points(count, z_dim, seed, dtype=np.float64)
 
 
 def lerp(a, b, t) -> np.ndarray:

@@ -13,6 +13,7 @@ TFX's "Component X is running/finished" INFO lines become the per-component line
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -44,8 +45,22 @@ def set_up(verbose: bool) -> None:
         handler.setLevel(logging.WARNING)  # INFO records still reach ComponentLines below
         handler.addFilter(_drop_known_harmless)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    _absl().set_verbosity(_absl().INFO)
-    logging.getLogger("absl").addHandler(ComponentLines())
+    _absl().set_verbosity(_absl().INFO)  # TFX's component events reach component_lines()
+
+
+@contextlib.contextmanager
+def component_lines(verbose: bool):
+    """While the runner runs: TFX's component events as one line each (quiet mode only; in
+    verbose mode TFX's own INFO lines say the same)."""
+    if verbose:
+        yield
+        return
+    handler = ComponentLines()
+    logging.getLogger("absl").addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger("absl").removeHandler(handler)
 
 
 def _absl():
@@ -63,7 +78,7 @@ class ComponentLines(logging.Handler):
 
     def __init__(self, stream=None):
         super().__init__(level=logging.INFO)
-        self.stream = stream or sys.stdout
+        self.stream = stream  # None: whatever sys.stdout is when a line is printed
         self.started = {}
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -73,7 +88,7 @@ class ComponentLines(logging.Handler):
         name, event = match.groups()
         if event == "running":
             self.started[name] = time.perf_counter()
-            print(f"{name} ...", file=self.stream, flush=True)
+            print(f"{name} ...", file=self.stream or sys.stdout, flush=True)
         else:
             seconds = time.perf_counter() - self.started.pop(name, time.perf_counter())
-            print(f"{name} done in {seconds:.0f} s", file=self.stream, flush=True)
+            print(f"{name} done in {seconds:.0f} s", file=self.stream or sys.stdout, flush=True)

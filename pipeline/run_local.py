@@ -82,6 +82,7 @@ def calibrated_lines(metrics: dict) -> list:
 
 def print_summary(config: PipelineConfig, seconds: float) -> None:
     """The closing summary, ending with the path of the run's report page, written here."""
+    from components.gan_evaluator.results import METRICS_FILE
     from reporting.report_html import write_report
     from reporting.run_outputs import read_run_outputs
 
@@ -96,7 +97,7 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
           f" (ratio {m[key + '_ratio_to_untrained']:.3f})")
     for line in calibrated_lines(m):
         print(line)
-    print(f"  Metrics:       {os.path.join(outputs.evaluation_dir, 'metrics.json')}")
+    print(f"  Metrics:       {os.path.join(outputs.evaluation_dir, METRICS_FILE)}")
     print(f"  Sample grid:   {outputs.sample_grid}")
     if outputs.pushed_model:
         print(f"  Pushed model:  {outputs.pushed_model}")
@@ -112,7 +113,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     try:
         prepare_data(config)
-        run(config)
+        with console.component_lines(args.verbose):
+            run(config)
         print_summary(config, time.perf_counter() - started)
     except Exception as err:  # one line for the user; --verbose has the traceback in the logs
         if args.verbose:

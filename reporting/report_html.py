@@ -15,6 +15,7 @@ from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
+from components.gan_evaluator.results import METRICS_FILE
 from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
@@ -250,7 +251,7 @@ def _evaluation_section(report: RunReport) -> str:
                       "real vs real"], _metric_rows(metrics)),
               _real_vs_real_note(metrics),
               *(f"<p>warning: {_esc(warning)}</p>" for warning in metrics.get("warnings", [])),
-              f"<p>Metrics: <code>{_esc(os.path.join(report.evaluation_dir, 'metrics.json'))}"
+              f"<p>Metrics: <code>{_esc(os.path.join(report.evaluation_dir, METRICS_FILE))}"
               "</code></p>",
               '<figure class="sample-grid evaluator-grid">',
               _file_img(report.evaluator_sample_grid, "evaluator samples"),

@@ -24,11 +24,10 @@ from components.gan_evaluator import results as evaluator_results  # noqa: E402
 from components.gan_evaluator.settings import EvaluatorSettings  # noqa: E402
 from reporting import run_outputs  # noqa: E402
 from trainer_module.training_loop import (  # noqa: E402
-    PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX)
+    PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, SAMPLES_DIR,
+    TENSORBOARD_DIR)
 
 REPORTS_DIR = "reports"  # under the output root: <output_root>/reports/<pipeline>/<run>.html
-SAMPLES_DIR = "samples"  # in the Trainer's model_run (trainer_module/training_loop.py)
-TENSORBOARD_DIR = "tensorboard"
 MAX_SAMPLE_GRIDS = 12  # a long run's grids, evenly spaced, the last one always in
 
 
@@ -173,7 +172,7 @@ def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
     if model_run is not None:
         report.scalars = read_scalars(os.path.join(model_run.uri, TENSORBOARD_DIR))
         report.sample_grids = sample_grids(os.path.join(model_run.uri, SAMPLES_DIR))
-        gif = os.path.join(model_run.uri, SAMPLES_DIR, "progress.gif")
+        gif = os.path.join(model_run.uri, SAMPLES_DIR, PROGRESS_GIF)
         report.progress_gif = gif if tf.io.gfile.exists(gif) else None
     model = run.output("Trainer", "model")
     report.model_dir = model.uri if model is not None else None

@@ -31,6 +31,16 @@ def test_tfx_component_events_become_one_line_each_with_the_time():
     assert len(out.getvalue().splitlines()) == 2
 
 
+def test_component_lines_only_while_the_runner_runs(capsys):
+    """Tests and notebooks call the runner more than once in one process: the lines go to the
+    sys.stdout of that moment, once each, and stop with the run."""
+    console.set_up(verbose=False)
+    with console.component_lines(verbose=False):
+        logging.getLogger("absl").info("Component Pusher is running.")
+    logging.getLogger("absl").info("Component Pusher is running.")
+    assert capsys.readouterr().out == "Pusher ...\n"
+
+
 def test_only_the_known_harmless_warnings_are_dropped():
     assert not console._drop_known_harmless(
         record("ArtifactQuery.property_predicate is not supported.", logging.WARNING))

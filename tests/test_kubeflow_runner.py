@@ -21,6 +21,7 @@ import yaml
 
 import pipeline_config
 from pipeline import kfp_submit, kubeflow_runner
+from components.gan_evaluator.settings import EvaluatorSettings
 from pipeline_config import KubeflowConfig, PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -131,16 +132,11 @@ def test_the_trainer_gets_its_hyperparameters_and_a_gpu_node(compiled, kubeflow)
     assert not [name for name in others if "resources" in container(compiled, name)]
 
 
-def test_the_gan_evaluator_gets_the_configured_parameters(compiled, kubeflow):
+def test_the_gan_evaluator_gets_its_settings_as_one_parameter(compiled, kubeflow):
     config = kubeflow.pipeline_config()
-    expected = {"z_dim": config.z_dim, "eval_split": config.eval_split,
-                "num_samples": config.eval_num_samples,
-                "max_real_images": config.eval_max_real_images,
-                "batch_size": config.eval_batch_size, "embedding_seed": config.embedding_seed,
-                "max_fd_ratio_to_untrained": config.max_fd_ratio_to_untrained,
-                "baseline_fd_tolerance": config.baseline_fd_tolerance,
-                "grid_size": config.sample_grid_size}
-    assert {name: parameter(compiled, "GanEvaluator", name) for name in expected} == expected
+    stored = parameter(compiled, "GanEvaluator", "settings")
+    assert EvaluatorSettings.from_json(stored) == config.evaluator_settings()
+    assert config.evaluator_settings().eval_cache_dir.startswith(kubeflow.output_root + "/")
 
 
 def test_storage_comes_from_the_kubeflow_config(compiled, kubeflow):

@@ -68,8 +68,10 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path):
 
 
 def tiny_settings(tmp_path, steps, **kw):
-    return LoopSettings(steps=steps, global_batch_size=4, steps_per_epoch=2,
-                        checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_every=2, **kw)
+    """Checkpoints every 2 steps, 2-step epochs; no TensorBoard or probe unless asked."""
+    return LoopSettings(**{"steps": steps, "global_batch_size": 4, "steps_per_epoch": 2,
+                           "checkpoint_dir": str(tmp_path / "ckpt"), "checkpoint_every": 2,
+                           "log_dir": None, "log_every": 5, "eval_every": 0, **kw})
 
 
 def fixed_batches():
@@ -103,8 +105,7 @@ def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never
     gan = build_dcgan(PipelineConfig().trainer_settings())
     nan_from_step_3 = fixed_batches().enumerate().map(
         lambda index, x: tf.where(index >= 2, x * np.nan, x))
-    settings = LoopSettings(steps=5, global_batch_size=4, steps_per_epoch=1000,
-                            checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_every=1)
+    settings = tiny_settings(tmp_path, 5, steps_per_epoch=1000, checkpoint_every=1)
     with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2$"):
         train(gan, nan_from_step_3, settings)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")

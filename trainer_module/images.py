@@ -1,4 +1,5 @@
-"""Image grids and progress GIFs for people to look at (Pillow), shared by trainer and evaluator."""
+"""Latent points, image grids and progress GIFs (Pillow): the helpers trainer, evaluator and the
+`dcgan-faces` command share."""
 from __future__ import annotations
 
 import io
@@ -11,6 +12,13 @@ import tensorflow as tf
 from PIL import Image
 
 from trainer_module import pixels
+
+
+def latent_points(count: int, z_dim: int, seed: int, dtype=np.float32) -> np.ndarray:
+    """`count` points z ~ N(0, I), [count, z_dim], the same for the same seed: how every fixed z
+    outside training is drawn (the evaluator's sample, the probe's, the sample grids', the CLI's,
+    each with its own seed)."""
+    return np.random.default_rng(seed).standard_normal((count, z_dim)).astype(dtype)
 
 
 def to_uint8(images) -> np.ndarray:

@@ -22,9 +22,8 @@ IMAGE_KEY = "image"
 #   center_140     centred 140x140 (TTUR's CelebA FIDs)
 #   center_160     centred 160x160 (compare_gan)
 CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
-# zlib level of the stored PNGs. Measured on the built-in faces (1,000 images, one graph call,
-# three rounds): level 1 ~1,750 images/s and 4.1 KB; the default (6) ~1,200 and 3.5 KB; 0 (stored)
-# ~2,300 and 12.4 KB. Lossless at every level.
+# zlib level of the stored PNGs: lossless at every level; 1 trades a little size for speed
+# (README, Transform, has the measurement).
 PNG_COMPRESSION = 1
 
 

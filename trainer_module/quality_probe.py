@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from components.gan_evaluator import extractors, fid, kid, prdc
 from components.gan_evaluator.sample_sets import summarize
-from trainer_module import pixels
+from trainer_module import images, pixels
 from trainer_module.batchnorm import ExportView
 
 PROBE_LATENT_SEED = 4321
@@ -42,8 +42,7 @@ class QualityProbe:
         if self.real_count < num_samples:
             raise ValueError(f"the quality probe needs {num_samples} real images, "
                              f"the source holds {self.real_count}")
-        self.z = np.random.default_rng(PROBE_LATENT_SEED).standard_normal(
-            (num_samples, z_dim)).astype(np.float32)
+        self.z = images.latent_points(num_samples, z_dim, PROBE_LATENT_SEED)
         self._draw_functions = {}  # one traced function per generator: no retracing per call
 
     def generate(self, generator) -> np.ndarray:

@@ -27,7 +27,7 @@ from trainer_module.preprocessing import IMAGE_KEY
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.settings import TrainerSettings
 from trainer_module.training_loop import (
-    LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
+    SAMPLES_DIR, TENSORBOARD_DIR, LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
 
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
@@ -187,11 +187,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         steps_per_epoch=steps_per_epoch,
         checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
         checkpoint_every=settings.checkpoint_every_steps,
-        log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"),
+        log_dir=os.path.join(fn_args.model_run_dir, TENSORBOARD_DIR),
         log_every=settings.log_every_steps,
         eval_every=settings.eval_every_steps)
     view = ExportView(gan.generator, settings.z_dim)  # what an export would draw now
-    samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, "samples"),
+    samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, SAMPLES_DIR),
                           grid_size=settings.sample_grid_size)
     quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
     started = time.perf_counter()

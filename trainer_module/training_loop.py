@@ -2,8 +2,8 @@
 and resume, the progress bar, TensorBoard scalars, the divergence stop, sample grids, the quality
 probe and a per-step hook. standard_jobs() lists them in the order they run after each step.
 
-The step runs as one tf.function called from Python (Keras `fit` ran the same step 8 % slower
-on these CPUs). Everything a resumed run needs is in the checkpoint: both networks, both
+The step runs as one tf.function called from Python, not through Keras `fit`, which ran the same
+step slower here (README, Trainer). Everything a resumed run needs is in the checkpoint: both networks, both
 optimizers, the step counter and the random generator's state.
 """
 from __future__ import annotations
@@ -27,6 +27,10 @@ from trainer_module.dcgan import DCGAN
 if TYPE_CHECKING:  # the probe pulls in the evaluator's metrics; only run_fn needs them
     from trainer_module.quality_probe import QualityProbe
 
+# What the Trainer leaves in its model_run folder (read back by reporting/run_report.py).
+TENSORBOARD_DIR = "tensorboard"
+SAMPLES_DIR = "samples"  # the grids after every epoch, and:
+PROGRESS_GIF = "progress.gif"
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
 # TensorBoard tags of the quality probe: quality/<metric>, quality/probe_seconds, and the
 # real-vs-real ceiling quality_real_vs_real/<metric> at step 0 (read back by the run report).
@@ -46,9 +50,9 @@ class LoopSettings:
     steps_per_epoch: int
     checkpoint_dir: str
     checkpoint_every: int
-    log_dir: Optional[str] = None  # TensorBoard; None = no event files
-    log_every: int = 10
-    eval_every: int = 0  # quality probe (QualityScores) every N steps and at the last; 0 = off
+    log_dir: Optional[str]  # TensorBoard; None = no event files
+    log_every: int
+    eval_every: int  # quality probe (QualityScores) every N steps and at the last; 0 = off
 
 
 class SideJob:
@@ -82,12 +86,11 @@ class SampleGrids(SideJob):
     live G's statistics are not touched.
     """
 
-    def __init__(self, view: ExportView, out_dir: str, grid_size: int = 8, seed: int = 2024):
+    def __init__(self, view: ExportView, out_dir: str, grid_size: int, seed: int = 2024):
         self.view = view
         self.out_dir = out_dir
         self.grid_size = grid_size
-        self.z = np.random.default_rng(seed).standard_normal(
-            (grid_size * grid_size, view.z_dim)).astype(np.float32)
+        self.z = images.latent_points(grid_size * grid_size, view.z_dim, seed)
         self.frames = []
         self.steps_per_epoch = 0
 
@@ -112,7 +115,7 @@ class SampleGrids(SideJob):
     def save_gif(self) -> Optional[str]:
         if not self.frames:
             return None
-        path = os.path.join(self.out_dir, "progress.gif")
+        path = os.path.join(self.out_dir, PROGRESS_GIF)
         images.save_gif(self.frames, path)
         return path
 

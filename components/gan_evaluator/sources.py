@@ -17,7 +17,7 @@ import tf_keras
 from tfx.utils import path_utils
 
 from components.gan_evaluator import storage
-from trainer_module import export, networks, pixels
+from trainer_module import export, images, networks, pixels
 from trainer_module.preprocessing import IMAGE_KEY
 
 UNTRAINED_SEED = 0
@@ -53,7 +53,8 @@ def real_source_key(split_uri: str, split: str, max_images: int) -> dict:
 
 
 def latent_points(num_samples: int, z_dim: int, seed: int = SAMPLE_SEED) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((num_samples, z_dim)).astype(np.float32)
+    """The evaluator's fixed z (float32)."""
+    return images.latent_points(num_samples, z_dim, seed)
 
 
 def generated_batches(generate: Generator, z: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
