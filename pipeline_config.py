@@ -16,6 +16,7 @@ from trainer_module.settings import TrainerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     # --- Pipeline and storage -------------------------------------------------------------
