@@ -63,6 +63,10 @@ class PipelineConfig:
     g_learning_rate: float = 2e-4  # Adam's, for G
     d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
     beta_1: float = 0.5
+    # The exported G is the moving average of G's weights with this decay (ramped up from the
+    # start, trainer_module/weight_average.py): better FD, precision and recall from the same
+    # training (docs/quality.md, "Averaging G's weights"); 0: G's last weights, as the seed's.
+    generator_ema_decay: float = 0.999
     loss: str = "bce"  # "bce" (the seed's) or "least_squares" (LSGAN; D without its sigmoid)
     real_label: float = 1.0  # D's target for real images (< 1: one-sided label smoothing)
     real_label_noise: float = 0.0  # real labels ~ real_label + this * U(-1, 1); the seed: 0.5

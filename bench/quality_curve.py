@@ -109,7 +109,7 @@ def run(args):
     set_precision(config.precision)
     dataset = training_batches(config, transformed, graph)
     gan = build_dcgan(config.trainer_settings())
-    view = ExportView(gan.generator, config.z_dim)
+    view = ExportView(gan.generator, config.z_dim, gan.generator_average)
     quality = QualityScores(probe, view)  # the Trainer's own side job; TensorBoard is a no-op here
     grid_z = images.latent_points(GRID_FACES, config.z_dim, seed=2024)
     started = time.perf_counter()

@@ -28,15 +28,20 @@ class GeneratorError(BadInput):
 
 
 def find_export_dir(path: str) -> str:
-    """The folder holding the generator's saved_model.pb, for any of the accepted layouts."""
+    """The folder holding the generator's saved_model.pb, for any of the accepted layouts.
+
+    Of a Pusher's numbered versions, the newest complete one: Pusher copies saved_model.pb
+    last, so a version without it is a push still running or killed part-way, which TF Serving
+    would not load either.
+    """
     if not os.path.exists(path):
         raise GeneratorError(f"{path}: no such directory")
     if not os.path.isdir(path):
         raise GeneratorError(f"{path} is a file; give the generator's directory")
-    versions = sorted((name for name in os.listdir(path) if name.isdigit()), key=int)
-    candidates = [path, path_utils.serving_model_path(path)]
-    if versions:
-        candidates.append(os.path.join(path, versions[-1]))
+    versions = sorted((name for name in os.listdir(path) if name.isdigit()), key=int,
+                      reverse=True)
+    candidates = [path, path_utils.serving_model_path(path),
+                  *(os.path.join(path, version) for version in versions)]
     for candidate in candidates:
         if os.path.isfile(os.path.join(candidate, SAVED_MODEL_FILE)):
             return candidate

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from pipeline import console  # noqa: E402  (stdlib only: TensorFlow is not loaded yet)
+from pipeline import console, run_lock  # noqa: E402  (stdlib only: TensorFlow not loaded yet)
 
 if TYPE_CHECKING:
     from pipeline_config import PipelineConfig
@@ -112,10 +112,14 @@ def main(argv=None) -> int:
     config = config_from_args(args)
     started = time.perf_counter()
     try:
-        prepare_data(config)
-        with console.component_lines(args.verbose):
-            run(config)
-        print_summary(config, time.perf_counter() - started)
+        with run_lock.exclusive_run(config.metadata_path):
+            prepare_data(config)
+            with console.component_lines(args.verbose):
+                run(config)
+            print_summary(config, time.perf_counter() - started)
+    except run_lock.RunInProgress as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except Exception as err:  # one line for the user; --verbose has the traceback in the logs
         if args.verbose:
             logging.exception("pipeline failed")

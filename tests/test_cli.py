@@ -114,6 +114,17 @@ def test_a_pusher_destination_means_its_newest_version(model_dir, tmp_path, caps
     assert status == 0 and f"Generator: {tmp_path / 'trainer_model' / 'Format-Serving'}" in out
 
 
+def test_a_push_killed_before_its_saved_model_pb_is_passed_over(model_dir, tmp_path, capsys):
+    """Pusher copies saved_model.pb last: a newer version without it is not complete."""
+    shutil.copytree(model_dir, tmp_path / "pushed" / "1000")
+    shutil.copytree(model_dir, tmp_path / "pushed" / "2000",
+                    ignore=shutil.ignore_patterns("saved_model.pb"))
+    assert generator.find_export_dir(str(tmp_path / "pushed")) == str(tmp_path / "pushed" / "1000")
+    out = tmp_path / "grid.png"
+    status, _, _ = run_cli(capsys, "sample", tmp_path / "pushed", "--grid", out, "-n", "4")
+    assert status == 0 and out.stat().st_size > 0
+
+
 def test_a_model_exported_without_a_config_says_so(tmp_path, capsys):
     export.export_generator(networks.build_generator(Z_DIM), str(tmp_path / "bare"), Z_DIM)
     status, out, _ = run_cli(capsys, "info", tmp_path / "bare", "--metadata", tmp_path / "x")

@@ -47,9 +47,20 @@ def test_embedding_reads_uint8_and_unit_range_floats_alike(embedding):
     np.testing.assert_allclose(embedding(pixels), embedding(scaled), rtol=1e-5, atol=1e-5)
 
 
-def test_embedding_rejects_wrong_image_size(embedding):
-    with pytest.raises(ValueError, match="64, 64, 3"):
-        embedding(np.zeros((2, 32, 32, 3), np.uint8))
+@pytest.mark.parametrize("shape, message", [
+    ((2, 8, 8, 3), "square RGB images of at least 16 px"),
+    ((2, 64, 32, 3), "square RGB images of at least 16 px"),
+    ((2, 64, 64, 1), r"expected images \[N, H, W, 3\]")])
+def test_embedding_rejects_images_it_cannot_embed(embedding, shape, message):
+    with pytest.raises(ValueError, match=message):
+        embedding(np.zeros(shape, np.uint8))
+
+
+def test_embedding_takes_128_px_images_into_the_same_512_features(embedding):
+    pixels = np.random.default_rng(14).integers(0, 256, (3, 128, 128, 3), dtype=np.uint8)
+    features = embedding(pixels)
+    assert features.shape == (3, 512) and np.isfinite(features).all()
+    assert not np.allclose(features, embedding(pixels[:, ::2, ::2]))  # not resized to 64
 
 
 def test_embedding_fid_separates_distributions(embedding):

@@ -1,5 +1,6 @@
 """The seed's generator and discriminator: shapes and parameter counts, layer by layer."""
 import numpy as np
+import pytest
 
 from trainer_module.networks import build_discriminator, build_generator
 
@@ -55,3 +56,24 @@ def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():
 def test_seed_variant_uses_leaky_relu_in_g():
     kinds = [layer.__class__.__name__ for layer in build_generator(100).layers]
     assert kinds.count("LeakyReLU") == 3 and "ReLU" not in kinds
+
+
+def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
+    g = build_generator(100, image_size=128)
+    assert g.output_shape == (None, 128, 128, 3)
+    filters = [layer.filters for layer in g.layers if layer.__class__.__name__ == "Conv2DTranspose"]
+    assert filters == [512, 256, 128, 64, 3]
+    assert g.count_params() == (build_generator(100).count_params() - conv_params(4, 128, 3)
+                                + conv_params(4, 128, 64) + batchnorm_params(64)
+                                + conv_params(4, 64, 3))
+    d = build_discriminator(128)
+    convs = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [layer.filters for layer in convs] == [64, 128, 256, 512, 1]
+    assert convs[-1].output_shape == (None, 4, 4, 1)
+    assert d(np.zeros((2, 128, 128, 3), np.float32)).shape == (2, 1)
+
+
+@pytest.mark.parametrize("size", [48, 16, 100])
+def test_an_image_size_that_is_not_a_power_of_two_from_32_is_refused(size):
+    with pytest.raises(ValueError, match="power of two from 32"):
+        build_generator(100, image_size=size)

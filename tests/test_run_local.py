@@ -1,4 +1,9 @@
-"""The local runner's command line: config overrides and the one-line failure."""
+"""The local runner's command line: config overrides, the one-line failure, one run at a time."""
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 
@@ -21,3 +26,36 @@ def test_failure_exits_non_zero_with_one_line(tmp_path, capsys):
     assert run_local.main(["--data-root", str(missing), "--output-root", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: pipeline failed:") and str(missing) in err[0]
+
+
+def hold_the_run_lock(output_root):
+    """Another process in the middle of a run: it holds the lock until killed."""
+    code = ("import sys, time; from pipeline import run_lock; from pipeline_config import "
+            "PipelineConfig\n"
+            f"with run_lock.exclusive_run(PipelineConfig(output_root={str(output_root)!r})"
+            ".metadata_path):\n    print('holding', flush=True); time.sleep(600)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              cwd=str(Path(__file__).resolve().parent.parent))
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_second_run_on_the_same_outputs_refuses_with_one_line_until_the_first_dies(
+        tmp_path, capsys):
+    missing = tmp_path / "no-such-folder"  # past the lock, the run fails at once on it
+    argv = ["--data-root", str(missing), "--output-root", str(tmp_path / "out")]
+    holder = hold_the_run_lock(tmp_path / "out")
+    try:
+        assert run_local.main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: another run (process {holder.pid})")
+        assert "another --output-root" in err[0]
+        # Another output root is not held up.
+        assert run_local.main(["--data-root", str(missing), "--output-root",
+                               str(tmp_path / "other")]) == 1
+        assert "pipeline failed" in capsys.readouterr().err
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=60)
+    assert run_local.main(argv) == 1  # kill -9 left no stale lock: the run gets past it
+    assert capsys.readouterr().err.startswith("error: pipeline failed:")

@@ -16,7 +16,8 @@ from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.quality_probe import QualityProbe
-from trainer_module.training_loop import (Checkpoints, DivergenceStop, LoopSettings,
+from trainer_module.training_loop import (Checkpoints, CheckpointsUnreadable, DivergenceStop,
+                                          LoopSettings,
                                           ProgressBar, QualityScores, SampleGrids, SideJob,
                                           StepHook, TensorBoardScalars, TrainingDiverged,
                                           standard_jobs, train)
@@ -88,6 +89,39 @@ def test_same_seed_gives_identical_losses_and_weights(tmp_path):
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def tear(checkpoint_prefix: str) -> None:
+    """Cuts a checkpoint's data file in half, as a write interrupted by a reclaimed node."""
+    (data,) = tf.io.gfile.glob(checkpoint_prefix + ".data-*")
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+
+
+def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path, capsys):
+    whole = build_dcgan(PipelineConfig().trainer_settings())
+    expected = train(whole, fixed_batches(), tiny_settings(tmp_path / "whole", 6))
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 4))  # checkpoints at steps 2 and 4
+    tear(str(tmp_path / "ckpt" / "ckpt-4"))
+    capsys.readouterr()
+    resumed = build_dcgan(PipelineConfig().trainer_settings())
+    logs = train(resumed, fixed_batches(), tiny_settings(tmp_path, 6))
+    out = capsys.readouterr().out
+    assert "ckpt-4 cannot be read" in out and "ckpt-2 at step 2" in out
+    assert int(resumed.g_optimizer.iterations) == 6  # steps 3 to 6 on top of the restored 2
+    assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
+
+
+def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp_path):
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
+    for step in (2, 4):
+        tear(str(tmp_path / "ckpt" / f"ckpt-{step}"))
+    with pytest.raises(CheckpointsUnreadable, match="no checkpoint in .* can be read .*ckpt-4.*"
+                                                    "ckpt-2.*delete the folder"):
+        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
+              tiny_settings(tmp_path, 6))
 
 
 def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):

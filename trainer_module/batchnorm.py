@@ -7,10 +7,13 @@ weights gives the exported generator the statistics it was trained with.
 """
 from __future__ import annotations
 
-
+from typing import TYPE_CHECKING, Optional
 
 import tensorflow as tf
 import tf_keras as keras
+
+if TYPE_CHECKING:
+    from trainer_module.weight_average import WeightAverage
 
 
 def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: int = 16,
@@ -36,14 +39,17 @@ class ExportView:
     """A copy of G that draws what an export at this moment would draw.
 
     Mid-training the live G's moving averages still hold much of their initial values and it
-    would draw flat grey; `refresh()` copies the current weights into the copy and re-estimates
+    would draw flat grey; `refresh()` copies the current weights into the copy (the moving
+    average of G's weights, when the Trainer keeps one: that is what it exports) and re-estimates
     its BatchNorm statistics, leaving the live G's untouched. Sample grids and the quality probe
     look through it.
     """
 
-    def __init__(self, generator: keras.Model, z_dim: int, batches: int = 4,
+    def __init__(self, generator: keras.Model, z_dim: int,
+                 average: Optional[WeightAverage] = None, batches: int = 4,
                  batch_size: int = 64):
         self.generator = generator
+        self.average = average
         self.copy = keras.models.clone_model(generator)
         self.z_dim = z_dim
         self.batches = batches
@@ -51,6 +57,8 @@ class ExportView:
 
     def refresh(self) -> keras.Model:
         self.copy.set_weights(self.generator.get_weights())
+        if self.average is not None:
+            self.average.copy_to(self.copy)
         refresh_batchnorm_statistics(self.copy, self.z_dim, batches=self.batches,
                                      batch_size=self.batch_size)
         return self.copy

@@ -1,10 +1,10 @@
 """The DCGAN as one tf_keras Model whose train_step reads like the seed's algorithm."""
 from __future__ import annotations
 
-
-
 import tensorflow as tf
 import tf_keras as keras
+
+from trainer_module.weight_average import WeightAverage
 
 
 # Each loss and the discriminator output it is computed on (networks.build_discriminator).
@@ -24,6 +24,9 @@ class DCGAN(keras.Model):
     "least_squares" (LSGAN, Mao et al. 2017: squared distance of D's unbounded score to the
     label; its gradients do not vanish when D is sure, as the sigmoid's do).
 
+    `generator_ema_decay` > 0 keeps `generator_average`, a moving average of G's weights updated
+    after every G step (trainer_module/weight_average.py); 0 keeps none.
+
     Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
     """
@@ -31,7 +34,8 @@ class DCGAN(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
                  real_label: float = 1.0, real_label_noise: float = 0.5,
                  fake_label_noise: float = 0.25,
-                 label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0):
+                 label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0,
+                 generator_ema_decay: float = 0.0):
         super().__init__()
         discriminator_output(loss)  # checks the name
         self.generator = generator
@@ -43,6 +47,8 @@ class DCGAN(keras.Model):
         self.label_flip_probability = label_flip_probability
         self.loss_name = loss
         self.rng = tf.random.Generator.from_seed(seed)
+        self.generator_average = (WeightAverage(generator, generator_ema_decay)
+                                  if generator_ema_decay else None)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
                 d_optimizer: keras.optimizers.Optimizer):
@@ -88,6 +94,8 @@ class DCGAN(keras.Model):
         # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).
         self.d_optimizer.minimize(d_loss, self.discriminator.trainable_weights, tape=d_tape)
         self.g_optimizer.minimize(g_loss, self.generator.trainable_weights, tape=g_tape)
+        if self.generator_average is not None:
+            self.generator_average.update()
         return {"d_loss": d_loss, "g_loss": g_loss,
                 "d_real": tf.nn.compute_average_loss(tf.reshape(real_scores, [-1])),
                 "d_fake": tf.nn.compute_average_loss(tf.reshape(fake_scores, [-1]))}

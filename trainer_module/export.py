@@ -1,8 +1,8 @@
 """The generator as a SavedModel: what Pusher ships and the evaluator scores.
 
 Signatures:
-  serving_default: z float32 [N, z_dim] -> {"images": uint8 [N, 64, 64, 3]}
-  sample:          count int32 [], seed int64 [] -> {"images": uint8 [N, 64, 64, 3]}
+  serving_default: z float32 [N, z_dim] -> {"images": uint8 [N, image_size, image_size, 3]}
+  sample:          count int32 [], seed int64 [] -> {"images": uint8 [N, image_size, image_size, 3]}
 
 The Trainer's config travels with the model in `assets.extra/training_config.json` (TF Serving's
 place for extra files), so whoever holds a pushed generator can see how it was trained.

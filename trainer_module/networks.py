@@ -5,14 +5,16 @@ G: z(100) -> Dense(4*4*1024) -> Reshape -> 3 x [ConvT(k4, s2) -> BN -> act]
 D: 64x64x3 -> Conv(64, k4, s2) -> LeakyReLU(0.2) -> 2 x [Conv(k4, s2) -> BN -> LeakyReLU(0.2)]
    with 128, 256 filters -> Conv(1, k4, s2) -> Flatten -> Dense(1, sigmoid)
 
+Other image sizes (powers of two from 32) change the depth only, as the common 128-px DCGAN
+does: every doubling adds one block to each network, G's next with half the filters
+(128: 512, 256, 128, 64), D's next with twice (128: 128, 256, 512); 64 gives the seed's networks.
+
 Variants:
   seed  - as the article: LeakyReLU(0.2) in G too (with ReLU its generator did not learn),
           Keras' default initialisers.
   paper - as Radford et al. 2015: ReLU in G, weights ~ N(0, 0.02), BN gamma ~ N(1, 0.02).
 """
 from __future__ import annotations
-
-
 
 import tf_keras as keras
 from tf_keras import layers
@@ -40,7 +42,16 @@ def _check(variant: str) -> None:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
 
 
-def build_generator(z_dim: int = 100, variant: str = "seed") -> keras.Sequential:
+def blocks(image_size: int) -> int:
+    """Stride-2 BN blocks of G (4 px up to image_size / 2); D has one fewer: 3 and 2 at 64."""
+    if image_size < 32 or image_size & (image_size - 1):
+        raise ValueError(f"image_size must be a power of two from 32 (64: the seed's networks), "
+                         f"not {image_size}")
+    return image_size.bit_length() - 4  # log2(image_size / 4) - 1
+
+
+def build_generator(z_dim: int = 100, variant: str = "seed",
+                    image_size: int = 64) -> keras.Sequential:
     _check(variant)
 
     def upsample(filters: int) -> list:
@@ -52,9 +63,7 @@ def build_generator(z_dim: int = 100, variant: str = "seed") -> keras.Sequential
         keras.Input((z_dim,)),
         layers.Dense(4 * 4 * 1024, **_init(variant)),
         layers.Reshape((4, 4, 1024)),
-        *upsample(512),
-        *upsample(256),
-        *upsample(128),
+        *[layer for block in range(blocks(image_size)) for layer in upsample(512 >> block)],
         # float32 output whatever the mixed-precision policy, so exports and losses are exact.
         layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
         layers.Activation("tanh", dtype="float32"),
@@ -77,8 +86,7 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
         keras.Input((image_size, image_size, 3)),
         layers.Conv2D(64, 4, strides=2, padding="same", **_init(variant)),
         layers.LeakyReLU(0.2),
-        *downsample(128),
-        *downsample(256),
+        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(128 << block)],
         layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
         layers.Flatten(),
         layers.Dense(1, **_init(variant)),

@@ -81,7 +81,7 @@ def count_examples(file_patterns: list) -> int:
 def build_dcgan(settings: TrainerSettings) -> DCGAN:
     """Networks, label settings and Adam optimizers, as the settings say."""
     keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
-    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant),
+    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size),
                 networks.build_discriminator(settings.image_size, settings.variant,
                                              discriminator_output(settings.loss)),
                 z_dim=settings.z_dim,
@@ -90,7 +90,8 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 fake_label_noise=settings.fake_label_noise,
                 label_flip_probability=settings.label_flip_probability,
                 loss=settings.loss,
-                seed=settings.train_seed)
+                seed=settings.train_seed,
+                generator_ema_decay=settings.generator_ema_decay)
 
     def adam(learning_rate: float):
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)
@@ -190,7 +191,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         log_dir=os.path.join(fn_args.model_run_dir, TENSORBOARD_DIR),
         log_every=settings.log_every_steps,
         eval_every=settings.eval_every_steps)
-    view = ExportView(gan.generator, settings.z_dim)  # what an export would draw now
+    view = ExportView(gan.generator, settings.z_dim, gan.generator_average)  # an export now
     samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, SAMPLES_DIR),
                           grid_size=settings.sample_grid_size)
     quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
@@ -199,6 +200,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     if quality:
         print(quality.cost_line(time.perf_counter() - started))
     samples.save_gif()
+    if gan.generator_average is not None:  # training is over: G becomes what it exports
+        gan.generator_average.copy_to(gan.generator)
     refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch)
     export.export_generator(
         gan.generator, fn_args.serving_model_dir, settings.z_dim,

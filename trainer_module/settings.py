@@ -19,6 +19,7 @@ class TrainerSettings:
     g_learning_rate: float
     d_learning_rate: float
     beta_1: float
+    generator_ema_decay: float
     loss: str
     real_label: float
     real_label_noise: float

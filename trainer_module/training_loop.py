@@ -178,11 +178,18 @@ def metric_values(probe_values: dict) -> dict:
     return {key.split("/")[0]: float(value) for key, value in probe_values.items()}
 
 
+class CheckpointsUnreadable(RuntimeError):
+    """Checkpoints exist but none can be read: starting again from step 0 is the user's call."""
+
+
 class Checkpoints(SideJob):
     """Full-state checkpoints every `checkpoint_every` steps and at the last, the newest two kept.
 
-    `restore()` (train() calls it before anything else) loads the newest one, if any, and returns
-    its step. `latest` is the newest checkpoint's path, None before the first.
+    `restore()` (train() calls it before anything else) loads the newest readable one, if any,
+    and returns its step. A torn or corrupt newest checkpoint (a node reclaimed mid-write, a bad
+    disk) is passed over, with one line saying so, for the one before it; when checkpoints exist
+    and none can be read it raises CheckpointsUnreadable rather than silently start from step 0.
+    `latest` is the newest checkpoint's path, None before the first.
     """
 
     def __init__(self, gan: DCGAN, directory: str):
@@ -196,10 +203,24 @@ class Checkpoints(SideJob):
         return self.manager.latest_checkpoint
 
     def restore(self) -> int:
-        if self.latest:
-            self.checkpoint.restore(self.latest)
-            print(f"Resuming from {self.latest} at step {int(self.step)}")
-        return int(self.step)
+        unreadable = []
+        for path in reversed(self.manager.checkpoints):  # the newest first
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            # A truncated data file raises IndexError ("Read less bytes than requested"), a
+            # damaged index an OpError, a checkpoint missing objects an AssertionError.
+            except (tf.errors.OpError, IndexError, ValueError, AssertionError) as error:
+                reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+                print(f"Checkpoint {path} cannot be read ({reason}); trying the one before it")
+                unreadable.append(path)
+                continue
+            print(f"Resuming from {path} at step {int(self.step)}")
+            return int(self.step)
+        if unreadable:
+            raise CheckpointsUnreadable(
+                f"no checkpoint in {self.manager.directory} can be read ({', '.join(unreadable)}); "
+                "delete the folder to train again from step 0")
+        return 0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.checkpoint_every, settings.steps
@@ -288,9 +309,10 @@ def standard_jobs(gan: DCGAN, settings: LoopSettings, samples: Optional[SampleGr
 
 
 def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
+    average = {"generator_average": gan.generator_average} if gan.generator_average else {}
     return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
                                g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-                               rng=gan.rng, step=step)
+                               rng=gan.rng, step=step, **average)
 
 
 def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:

@@ -73,7 +73,8 @@ class Executor(base_executor.BaseExecutor):
                               settings.eval_batch_size, settings.eval_max_real_images), timer)
         candidate = sources.exported_generator(model.uri)
         results, warnings = evaluation.score(
-            candidate, sources.untrained_generator(settings.z_dim, settings.variant),
+            candidate, sources.untrained_generator(settings.z_dim, settings.variant,
+                                                 settings.image_size),
             sources.exported_generator(baseline.uri) if baseline else None)
 
         blessed, reasons = decision(results, settings)

@@ -100,11 +100,12 @@ class RandomEmbedding(FeatureExtractor):
 
     Four 4x4 stride-2 convolutions (3 -> 32 -> 64 -> 128 -> 256 channels, LeakyReLU 0.2) take
     64x64 down to 4x4; global average pooling concatenated with global max pooling gives 512
-    features.
+    features. Being convolutional and pooled, the same network embeds square images of other
+    sizes (128 px ends at 8x8); figures compare only between images of one size.
     """
 
     name = "random_embedding"
-    image_size = 64
+    min_image_size = 16  # four stride-2 convolutions leave 1 x 1
     channels = (32, 64, 128, 256)
     kernel_size = 4
     leaky_slope = 0.2
@@ -123,9 +124,8 @@ class RandomEmbedding(FeatureExtractor):
             in_channels = out_channels
         self._digest = storage.fingerprint_arrays(*kernels)
         self._kernels = [tf.constant(kernel) for kernel in kernels]
-        size = self.image_size
         self._embed = tf.function(self._forward, input_signature=[
-            tf.TensorSpec([None, size, size, 3], tf.float32)])
+            tf.TensorSpec([None, None, None, 3], tf.float32)])
 
     def _forward(self, pixels):
         x = pixels / 127.5 - 1.0
@@ -135,9 +135,10 @@ class RandomEmbedding(FeatureExtractor):
         return tf.concat([tf.reduce_mean(x, axis=[1, 2]), tf.reduce_max(x, axis=[1, 2])], axis=1)
 
     def _features(self, pixels):
-        if tuple(pixels.shape[1:]) != (self.image_size, self.image_size, 3):
-            raise ValueError(f"expected images [N, {self.image_size}, {self.image_size}, 3], "
-                             f"got {pixels.shape}")
+        _, height, width, channels = pixels.shape
+        if height != width or channels != 3 or height < self.min_image_size:
+            raise ValueError(f"expected square RGB images of at least {self.min_image_size} px, "
+                             f"[N, size, size, 3], got {pixels.shape}")
         return self._embed(pixels)
 
     def fingerprint(self) -> str:

@@ -55,6 +55,7 @@ def split_metric_key(key: str) -> tuple[str, str]:
 class EvaluatorSettings:
     z_dim: int
     variant: str  # the architecture of the untrained generator, the floor
+    image_size: int  # and the size it draws
     eval_split: str
     eval_num_samples: int
     eval_max_real_images: int

@@ -23,7 +23,7 @@ from trainer_module.preprocessing import IMAGE_KEY
 UNTRAINED_SEED = 0
 SAMPLE_SEED = 1234
 
-Generator = Callable[[np.ndarray], np.ndarray]  # z float32 [n, z_dim] -> uint8 [n, 64, 64, 3]
+Generator = Callable[[np.ndarray], np.ndarray]  # z float32 [n, z_dim] -> uint8 [n, size, size, 3]
 GeneratorSource = Tuple[Generator, str]  # and the fingerprint of its weights
 
 
@@ -75,14 +75,15 @@ def exported_generator(model_uri: str) -> GeneratorSource:
             storage.fingerprint_directory(export_dir))
 
 
-def untrained_generator(z_dim: int, variant: str = "seed") -> GeneratorSource:
+def untrained_generator(z_dim: int, variant: str = "seed",
+                        image_size: int = 64) -> GeneratorSource:
     """A freshly initialised generator of the Trainer's architecture: the floor to beat.
 
     Seeded as the Trainer seeds its networks (tf.random.set_seed alone leaves Keras'
     initialisers unseeded), so its statistics are the same every run and can be cached.
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
-    generator = networks.build_generator(z_dim, variant)
+    generator = networks.build_generator(z_dim, variant, image_size)
     generate = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
     return (lambda z: generate(tf.constant(z)).numpy(),

@@ -1,0 +1,69 @@
+"""Trains the DCGAN under MirroredStrategy on two logical CPU devices; prints one JSON line.
+
+Run as a subprocess: logical devices must be configured before TensorFlow initialises its
+runtime, which the test process has long done.
+
+    python mirrored_worker.py CHECKPOINT_DIR STEPS {mirrored,default}
+"""
+import dataclasses
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import legacy_keras  # noqa: E402, F401
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+GLOBAL_BATCH = 16
+
+
+def main(checkpoint_dir: str, steps: int, mode: str) -> None:
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+    from pipeline_config import PipelineConfig
+    from trainer_module.run import build_dcgan
+    from trainer_module.training_loop import LoopSettings, standard_jobs, train
+
+    # MirroredStrategy() alone takes the GPUs, or one CPU: the two CPU devices are named here.
+    strategy = (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if mode == "mirrored"
+                else tf.distribute.get_strategy())
+    settings = dataclasses.replace(PipelineConfig().trainer_settings(), batch_size=GLOBAL_BATCH,
+                                   generator_ema_decay=0.999)
+    with strategy.scope():
+        gan = build_dcgan(settings)
+    real = tf.random.stateless_uniform([GLOBAL_BATCH, 64, 64, 3], [3, 0], -1, 1)
+    dataset = tf.data.Dataset.from_tensors(real).repeat()
+    loop = LoopSettings(steps=steps, global_batch_size=GLOBAL_BATCH, steps_per_epoch=100,
+                        checkpoint_dir=checkpoint_dir, checkpoint_every=2, log_dir=None,
+                        log_every=1, eval_every=0)
+    logs = train(gan, dataset, loop, strategy, standard_jobs(gan, loop))
+
+    def per_replica(variable):
+        values = getattr(variable, "values", (variable,))
+        return [np.asarray(value.numpy()) for value in values]
+
+    z = strategy.run(lambda: gan.sample_z(4))
+    z_values = [np.asarray(v) for v in strategy.experimental_local_results(z)]
+    average = gan.generator_average
+    print(json.dumps({
+        "replicas": strategy.num_replicas_in_sync,
+        "logs": logs,
+        "g_steps": int(gan.g_optimizer.iterations.numpy()),
+        "weights_equal_across_replicas": all(
+            all(np.array_equal(values[0], other) for other in values[1:])
+            for values in map(per_replica, gan.generator.trainable_weights
+                              + gan.discriminator.trainable_weights)),
+        "average_equal_across_replicas": all(
+            all(np.array_equal(values[0], other) for other in values[1:])
+            for values in map(per_replica, average.averages)),
+        "average_updates": int(average.updates.numpy()),
+        "z_differ_across_replicas": len(z_values) > 1 and not np.allclose(z_values[0], z_values[1]),
+        "average_sum": float(sum(np.abs(per_replica(a)[0]).sum() for a in average.averages)),
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -1,0 +1,59 @@
+"""The Trainer under MirroredStrategy with two replicas (two logical CPU devices): the GPU
+code path of a multi-GPU machine, exercised on one CPU. Each run is a subprocess
+(tests/mirrored_worker.py), since logical devices must be set before TensorFlow starts."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # five training processes: about 3 minutes on 2 cores
+
+WORKER = Path(__file__).with_name("mirrored_worker.py")
+
+
+def run_worker(checkpoint_dir, steps, mode="mirrored") -> dict:
+    done = subprocess.run([sys.executable, str(WORKER), str(checkpoint_dir), str(steps), mode],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mirrored")
+    return {"one_device": run_worker(root / "one", 1, "default"),
+            "two_replicas": run_worker(root / "two", 1),
+            "whole": run_worker(root / "whole", 4),
+            "stopped": run_worker(root / "resumed", 2),
+            "resumed": run_worker(root / "resumed", 4)}
+
+
+def test_two_replicas_give_the_losses_of_one_device_for_the_same_global_batch(runs):
+    """Each replica averages its losses over the global batch and the loop sums them: a wrong
+    scaling would show as twice (or half) the one-device loss. The first step's losses are
+    not identical: the replicas draw other z than the one device, and BatchNorm normalises
+    each replica's half batch (measured: 7 % apart in d_loss)."""
+    one, two = runs["one_device"], runs["two_replicas"]
+    assert one["replicas"] == 1 and two["replicas"] == 2
+    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert two["logs"][name] == pytest.approx(one["logs"][name], rel=0.25), name
+
+
+def test_replicas_draw_different_z_and_keep_identical_weights_and_averages(runs):
+    """Trainable weights and G's average are mirrored; BatchNorm's moving statistics are
+    Keras' sync-on-read variables (each replica keeps its own, read as their mean), so they
+    are not compared."""
+    whole = runs["whole"]
+    assert whole["z_differ_across_replicas"]
+    assert whole["weights_equal_across_replicas"] and whole["average_equal_across_replicas"]
+    assert whole["g_steps"] == whole["average_updates"] == 4
+
+
+def test_a_run_stopped_under_the_strategy_resumes_where_it_stopped(runs):
+    stopped, resumed, whole = runs["stopped"], runs["resumed"], runs["whole"]
+    assert stopped["g_steps"] == 2 and resumed["g_steps"] == 4 == resumed["average_updates"]
+    assert resumed["average_sum"] == pytest.approx(whole["average_sum"], rel=1e-4)
+    for name in ("d_loss", "g_loss"):
+        assert resumed["logs"][name] == pytest.approx(whole["logs"][name], rel=1e-3), name
