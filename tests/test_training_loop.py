@@ -110,6 +110,11 @@ def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path,
     out = capsys.readouterr().out
     assert "ckpt-4 cannot be read" in out and "ckpt-2 at step 2" in out
     assert int(resumed.g_optimizer.iterations) == 6  # steps 3 to 6 on top of the restored 2
+    poisoned = fixed_batches().map(lambda x: x * np.nan)
+    fresh = build_dcgan(PipelineConfig().trainer_settings())
+    tear(str(tmp_path / "ckpt" / "ckpt-6"))  # resume at 4; the NaN stop names 4, not torn 6
+    with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
+        train(fresh, poisoned, tiny_settings(tmp_path, 8))
     assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
 
 

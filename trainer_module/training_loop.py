@@ -189,7 +189,8 @@ class Checkpoints(SideJob):
     and returns its step. A torn or corrupt newest checkpoint (a node reclaimed mid-write, a bad
     disk) is passed over, with one line saying so, for the one before it; when checkpoints exist
     and none can be read it raises CheckpointsUnreadable rather than silently start from step 0.
-    `latest` is the newest checkpoint's path, None before the first.
+    `latest` is the newest good checkpoint's path (restored or saved in this run), None before
+    the first: after a fallback it names the one resumed from, not the torn one.
     """
 
     def __init__(self, gan: DCGAN, directory: str):
@@ -197,10 +198,7 @@ class Checkpoints(SideJob):
         self.checkpoint = _checkpoint(gan, self.step)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=2)
         self.every = self.last_step = 0
-
-    @property
-    def latest(self) -> Optional[str]:
-        return self.manager.latest_checkpoint
+        self.latest: Optional[str] = None
 
     def restore(self) -> int:
         unreadable = []
@@ -215,6 +213,7 @@ class Checkpoints(SideJob):
                 unreadable.append(path)
                 continue
             print(f"Resuming from {path} at step {int(self.step)}")
+            self.latest = path
             return int(self.step)
         if unreadable:
             raise CheckpointsUnreadable(
@@ -228,7 +227,7 @@ class Checkpoints(SideJob):
     def after_step(self, step: int, logs: dict) -> None:
         self.step.assign(step)
         if step % self.every == 0 or step == self.last_step:
-            self.manager.save(checkpoint_number=step)
+            self.latest = self.manager.save(checkpoint_number=step)
 
 
 class DivergenceStop(SideJob):
