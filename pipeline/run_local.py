@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from pipeline import console, run_lock  # noqa: E402  (stdlib only: TensorFlow not loaded yet)
+from pipeline import console, disk_full, run_lock  # noqa: E402  (stdlib only: TensorFlow not loaded yet)
 
 if TYPE_CHECKING:
     from pipeline_config import PipelineConfig
@@ -109,24 +109,39 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     console.set_up(args.verbose)
-    config = config_from_args(args)
+    return run_and_report(config_from_args(args), args.verbose)
+
+
+def run_and_report(config: PipelineConfig, verbose: bool) -> int:
+    """One run at a time on an output root: data, pipeline, summary. Returns the exit code;
+    a failure is one line on stderr (a full disk says which path, and that a rerun resumes)."""
     started = time.perf_counter()
     try:
         with run_lock.exclusive_run(config.metadata_path):
             prepare_data(config)
-            with console.component_lines(args.verbose):
+            with console.component_lines(verbose):
                 run(config)
             print_summary(config, time.perf_counter() - started)
     except run_lock.RunInProgress as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except Exception as err:  # one line for the user; --verbose has the traceback in the logs
-        if args.verbose:
+        if verbose:
             logging.exception("pipeline failed")
-        print(f"error: pipeline failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
-              file=sys.stderr)
+        print(f"error: {failure_line(err, config)}", file=sys.stderr)
         return 1
     return 0
+
+
+def failure_line(err: BaseException, config: PipelineConfig) -> str:
+    full = disk_full.full_disk_path(err, config.metadata_path)
+    if full is not None:
+        return (f"disk full: no space left on the device writing {full or config.output_root}; "
+                "free space there and "
+                "run the same command again (finished components are reused, the Trainer "
+                "resumes from its last checkpoint)")
+    return (f"pipeline failed: {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}")
 
 
 if __name__ == "__main__":

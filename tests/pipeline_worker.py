@@ -1,5 +1,6 @@
 """Runs the tiny pipeline (tests/tiny_pipeline.py) under ROOT as `make run` runs the default:
-the run lock, the built-in data, one console line per component. For tests that kill it.
+the runner's own path (run lock, built-in data, one console line per component, the summary,
+a one-line error and exit 1 on failure). For tests that kill it or fill its disk.
 
     python pipeline_worker.py ROOT
 """
@@ -9,19 +10,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from pipeline import console, run_lock, run_local  # noqa: E402
+from pipeline import console, run_local  # noqa: E402
 from tiny_pipeline import tiny_config  # noqa: E402
 
-
-def main(root: str) -> None:
-    console.set_up(verbose=False)
-    config = tiny_config(Path(root))
-    with run_lock.exclusive_run(config.metadata_path):
-        run_local.prepare_data(config)
-        with console.component_lines(verbose=False):
-            run_local.run(config)
-    print("RUN COMPLETE", flush=True)
-
-
 if __name__ == "__main__":
-    main(sys.argv[1])
+    console.set_up(verbose=False)
+    sys.exit(run_local.run_and_report(tiny_config(Path(sys.argv[1])), verbose=False))

@@ -27,7 +27,7 @@ KILLED_IN = ("CelebAExampleGen", "Transform", "Trainer", "GanEvaluator", "Pusher
 def run_to_end(root) -> str:
     done = subprocess.run([sys.executable, str(WORKER), str(root)], capture_output=True,
                           text=True, timeout=900)
-    assert done.returncode == 0 and "RUN COMPLETE" in done.stdout, done.stderr[-3000:]
+    assert done.returncode == 0 and "Run report:" in done.stdout, done.stderr[-3000:]
     return done.stdout
 
 

@@ -1,4 +1,6 @@
 """The training loop: resume after SIGKILL, divergence stop, determinism, what it writes."""
+import dataclasses
+import glob
 import math
 import os
 import signal
@@ -12,11 +14,13 @@ import pytest
 import tensorflow as tf
 
 from gan_evaluator_testing import blob_pixels
+from pipeline import disk_full
 from pipeline_config import PipelineConfig
 from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.quality_probe import QualityProbe
-from trainer_module.training_loop import (Checkpoints, CheckpointsUnreadable, DivergenceStop,
+from trainer_module.training_loop import (CheckpointNotWritten, Checkpoints,
+                                          CheckpointsUnreadable, DivergenceStop,
                                           LoopSettings,
                                           ProgressBar, QualityScores, SampleGrids, SideJob,
                                           StepHook, TensorBoardScalars, TrainingDiverged,
@@ -24,13 +28,15 @@ from trainer_module.training_loop import (Checkpoints, CheckpointsUnreadable, Di
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
+STEPS = 12
 PROBE_SAMPLES = 20  # tiny: the probe's values are only checked for shape and range here
 QUALITY_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
-def start_worker(checkpoint_dir, steps, weights_out):
+def start_worker(checkpoint_dir, steps, weights_out, kill_during_save=""):
     return subprocess.Popen([sys.executable, str(WORKER), str(checkpoint_dir), str(steps),
-                             str(weights_out)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             str(weights_out)] + ([kill_during_save] if kill_during_save else []),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
 
 
@@ -39,13 +45,30 @@ def load_weights(path):
         return [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
 
 
-@pytest.mark.slow
-def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path):
-    steps = 12
-    reference = start_worker(tmp_path / "uninterrupted", steps, tmp_path / "reference.npz")
+@pytest.fixture(scope="module")
+def uninterrupted_weights(tmp_path_factory):
+    """The weights after STEPS steps of train_worker.py, never interrupted."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    reference = start_worker(folder / "ckpt", STEPS, folder / "reference.npz")
     assert reference.wait(timeout=300) == 0
+    return load_weights(folder / "reference.npz")
 
-    worker = start_worker(tmp_path / "ckpt", steps, tmp_path / "never.npz")
+
+def run_worker_to_end(checkpoint_dir, weights_out) -> str:
+    worker = start_worker(checkpoint_dir, STEPS, weights_out)
+    out, _ = worker.communicate(timeout=300)
+    assert worker.returncode == 0
+    return out
+
+
+def assert_same_weights(path, expected):
+    for resumed, reference in zip(load_weights(path), expected):
+        np.testing.assert_allclose(resumed, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, uninterrupted_weights):
+    worker = start_worker(tmp_path / "ckpt", STEPS, tmp_path / "never.npz")
     last_step = 0
     deadline = time.time() + 300
     for line in worker.stdout:  # kill part-way, just after step 7 (checkpoint at 6)
@@ -56,16 +79,33 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path):
     worker.wait(timeout=60)
     assert worker.returncode == -signal.SIGKILL and not (tmp_path / "never.npz").exists()
 
-    restarted = start_worker(tmp_path / "ckpt", steps, tmp_path / "resumed.npz")
-    out, _ = restarted.communicate(timeout=300)
-    assert restarted.returncode == 0
+    out = run_worker_to_end(tmp_path / "ckpt", tmp_path / "resumed.npz")
     resumed_at = int(out.split("at step ")[1].split()[0])
     assert last_step - CHECKPOINT_EVERY <= resumed_at <= last_step  # at most one interval lost
     steps_run = [int(line.split()[1]) for line in out.splitlines() if line.startswith("step ")]
-    assert steps_run == list(range(resumed_at + 1, steps + 1))  # the count continues
-    for resumed, expected in zip(load_weights(tmp_path / "resumed.npz"),
-                                 load_weights(tmp_path / "reference.npz")):
-        np.testing.assert_allclose(resumed, expected, rtol=1e-5, atol=1e-6)
+    assert steps_run == list(range(resumed_at + 1, STEPS + 1))  # the count continues
+    assert_same_weights(tmp_path / "resumed.npz", uninterrupted_weights)
+
+
+@pytest.mark.slow
+@pytest.mark.fault(fault="kill -9 during a checkpoint write", component="Trainer")
+def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
+        tmp_path, uninterrupted_weights):
+    """Killed while the step-6 data file is half written, then (resumed at 3) after the step-9
+    files are whole but before the index names them: each rerun resumes from the newest
+    checkpoint the index names, and the end equals an uninterrupted run."""
+    ckpt = tmp_path / "ckpt"
+    for stage, expected in (("data:0.5", "killed with the data file at"),
+                            ("state", "killed after the checkpoint's files were written")):
+        worker = start_worker(ckpt, STEPS, tmp_path / "never.npz", stage)
+        out, _ = worker.communicate(timeout=300)
+        assert worker.returncode == -signal.SIGKILL and expected in out, out[-500:]
+        if stage.startswith("data"):
+            assert [p.name for p in ckpt.glob("*_temp")] == ["ckpt-6_temp"]  # the cut write
+    out = run_worker_to_end(ckpt, tmp_path / "resumed.npz")
+    assert f"Resuming from {ckpt / 'ckpt-6'} at step 6" in out  # 9's files, never indexed
+    assert not list(ckpt.glob("*_temp"))  # the cut write's leftovers are gone
+    assert_same_weights(tmp_path / "resumed.npz", uninterrupted_weights)
 
 
 def tiny_settings(tmp_path, steps, **kw):
@@ -98,6 +138,7 @@ def tear(checkpoint_prefix: str) -> None:
         f.truncate(os.path.getsize(data) // 2)
 
 
+@pytest.mark.fault(fault="torn newest checkpoint", component="Trainer")
 def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path, capsys):
     whole = build_dcgan(PipelineConfig().trainer_settings())
     expected = train(whole, fixed_batches(), tiny_settings(tmp_path / "whole", 6))
@@ -116,6 +157,30 @@ def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path,
     with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
         train(fresh, poisoned, tiny_settings(tmp_path, 8))
     assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
+
+
+@pytest.mark.fault(fault="disk full", component="Trainer")
+def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_resumes(
+        tmp_path, small_disk, capsys):
+    expected = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
+                     tiny_settings(tmp_path / "whole", 6))
+    on_small_disk = dataclasses.replace(tiny_settings(tmp_path, 6),
+                                        checkpoint_dir=os.path.join(small_disk.path, "ckpt"))
+    train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
+          dataclasses.replace(on_small_disk, steps=2))  # ckpt-2
+    small_disk.fill()
+    with pytest.raises(CheckpointNotWritten, match=r"step 4 could not be written in .*No space "
+                                                   r"left on device.*last good one is .*ckpt-2,"
+                       ) as stopped:
+        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
+    # The runner's one line names the file being written, on the full disk.
+    assert disk_full.full_disk_path(stopped.value).startswith(on_small_disk.checkpoint_dir)
+    assert not glob.glob(os.path.join(on_small_disk.checkpoint_dir, "*_temp"))  # no leftovers
+    small_disk.free()
+    capsys.readouterr()
+    logs = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
+    assert "ckpt-2 at step 2" in capsys.readouterr().out
+    assert logs == pytest.approx(expected, rel=1e-4)
 
 
 def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp_path):

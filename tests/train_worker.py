@@ -1,10 +1,18 @@
 """A training process for the resume tests: the real DCGAN and loop on a fixed tiny batch.
 
-    python tests/train_worker.py CHECKPOINT_DIR STEPS WEIGHTS_OUT
+    python tests/train_worker.py CHECKPOINT_DIR STEPS WEIGHTS_OUT [KILL_DURING_SAVE]
 Prints "step N" after every step (flushed) and saves the final weights of both networks.
+KILL_DURING_SAVE kills the process with SIGKILL inside its second checkpoint write, at one of
+the write's stages:
+  data:F   while the data file is being written, once it holds F (0-1) of a whole one's bytes
+  state    after the checkpoint's files are complete, before the `checkpoint` index names it
 """
+import glob
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -13,6 +21,7 @@ import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
@@ -22,7 +31,43 @@ BATCH = 4
 CHECKPOINT_EVERY = 3
 
 
-def main(checkpoint_dir: str, steps: int, weights_out: str) -> None:
+def die(why: str) -> None:
+    print(f"killed {why}", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_during_second_save(checkpoint_dir: str, stage: str) -> None:
+    """Wraps CheckpointManager.save so that its second call is cut short at `stage`."""
+    save, saves = tf.train.CheckpointManager.save, []
+
+    def data_file_watch(fraction: float, whole_bytes: int) -> None:
+        pattern = os.path.join(checkpoint_dir, "*_temp", "*.data-*")
+        while True:
+            for path in glob.glob(pattern):
+                size = os.path.getsize(path) if os.path.exists(path) else 0
+                if size >= fraction * whole_bytes:
+                    die(f"with the data file at {size} of {whole_bytes} bytes")
+            time.sleep(0.0005)
+
+    def record_state_then_die(*args, **kwargs):
+        die("after the checkpoint's files were written, before the index named it")
+
+    def wrapped(manager, *args, **kwargs):
+        saves.append(1)
+        if len(saves) == 2 and stage.startswith("data:"):
+            (whole,) = glob.glob(os.path.join(checkpoint_dir, "ckpt-*.data-*"))
+            threading.Thread(target=data_file_watch, daemon=True,
+                             args=(float(stage[5:]), os.path.getsize(whole))).start()
+        if len(saves) == 2 and stage == "state":
+            checkpoint_management.update_checkpoint_state_internal = record_state_then_die
+        return save(manager, *args, **kwargs)
+
+    tf.train.CheckpointManager.save = wrapped
+
+
+def main(checkpoint_dir: str, steps: int, weights_out: str, kill_stage: str = "") -> None:
+    if kill_stage:
+        kill_during_second_save(checkpoint_dir, kill_stage)
     gan = build_dcgan(PipelineConfig().trainer_settings())
     batch = np.random.default_rng(0).uniform(-1, 1, (BATCH, 64, 64, 3)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
@@ -36,4 +81,4 @@ def main(checkpoint_dir: str, steps: int, weights_out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], *sys.argv[4:])

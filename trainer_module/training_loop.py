@@ -182,6 +182,10 @@ class CheckpointsUnreadable(RuntimeError):
     """Checkpoints exist but none can be read: starting again from step 0 is the user's call."""
 
 
+class CheckpointNotWritten(OSError):
+    """A checkpoint could not be written (a full disk, most often); the one before it stands."""
+
+
 class Checkpoints(SideJob):
     """Full-state checkpoints every `checkpoint_every` steps and at the last, the newest two kept.
 
@@ -191,6 +195,11 @@ class Checkpoints(SideJob):
     and none can be read it raises CheckpointsUnreadable rather than silently start from step 0.
     `latest` is the newest good checkpoint's path (restored or saved in this run), None before
     the first: after a fallback it names the one resumed from, not the torn one.
+
+    TensorFlow writes a checkpoint into `<prefix>-<step>_temp` and renames it when whole, so a
+    write cut short never replaces a good checkpoint; what it leaves is removed (at restore
+    after a kill, at once after a failed write, where it would hold on to the disk space that
+    ran out). Only one run writes a checkpoint folder: the run lock sees to that locally.
     """
 
     def __init__(self, gan: DCGAN, directory: str):
@@ -201,6 +210,7 @@ class Checkpoints(SideJob):
         self.latest: Optional[str] = None
 
     def restore(self) -> int:
+        self._remove_partial_writes()
         unreadable = []
         for path in reversed(self.manager.checkpoints):  # the newest first
             try:
@@ -227,7 +237,22 @@ class Checkpoints(SideJob):
     def after_step(self, step: int, logs: dict) -> None:
         self.step.assign(step)
         if step % self.every == 0 or step == self.last_step:
-            self.latest = self.manager.save(checkpoint_number=step)
+            self.latest = self._save(step)
+
+    def _save(self, step: int) -> str:
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:
+            self._remove_partial_writes()
+            reason = str(error).strip().splitlines()[0]
+            raise CheckpointNotWritten(
+                f"the checkpoint at step {step} could not be written in {self.manager.directory} "
+                f"({type(error).__name__}: {reason}); the last good one is "
+                f"{self.latest or 'none yet'}, and a rerun resumes from it") from error
+
+    def _remove_partial_writes(self) -> None:
+        for partial in tf.io.gfile.glob(os.path.join(self.manager.directory, "*_temp")):
+            tf.io.gfile.rmtree(partial)
 
 
 class DivergenceStop(SideJob):
