@@ -29,11 +29,18 @@ class SmallDisk:
         return stat.f_bavail * stat.f_frsize
 
     def fill(self, leave_mb: float = 0) -> None:
-        """Takes all free space but `leave_mb` (0: every last byte, down to ENOSPC)."""
+        """Takes all free space but `leave_mb` (0: every last byte, down to ENOSPC). A run
+        writing at the same time can take some first: then a little less is taken."""
+        keep = int(leave_mb * (1 << 20))
         with open(os.path.join(self.path, FILLER), "ab", buffering=0) as f:
-            keep = int(leave_mb * (1 << 20))
-            if self.free_bytes - keep > (1 << 20):
-                os.posix_fallocate(f.fileno(), f.tell(), self.free_bytes - keep - (1 << 20))
+            size = self.free_bytes - keep - (1 << 20)
+            while size > 0:
+                try:
+                    os.posix_fallocate(f.fileno(), f.tell(), size)
+                    break
+                except OSError as error:
+                    assert error.errno == errno.ENOSPC, error
+                    size -= 4 << 20
             if keep == 0:
                 try:
                     while True:

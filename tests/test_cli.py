@@ -114,6 +114,7 @@ def test_a_pusher_destination_means_its_newest_version(model_dir, tmp_path, caps
     assert status == 0 and f"Generator: {tmp_path / 'trainer_model' / 'Format-Serving'}" in out
 
 
+@pytest.mark.fault("push cut short (no saved_model.pb)", "Pusher")
 def test_a_push_killed_before_its_saved_model_pb_is_passed_over(model_dir, tmp_path, capsys):
     """Pusher copies saved_model.pb last: a newer version without it is not complete."""
     shutil.copytree(model_dir, tmp_path / "pushed" / "1000")

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 
@@ -40,6 +42,7 @@ def hold_the_run_lock(output_root):
     return holder
 
 
+@pytest.mark.fault("a second run on the same output root", "whole run")
 def test_a_second_run_on_the_same_outputs_refuses_with_one_line_until_the_first_dies(
         tmp_path, capsys):
     missing = tmp_path / "no-such-folder"  # past the lock, the run fails at once on it
@@ -59,3 +62,14 @@ def test_a_second_run_on_the_same_outputs_refuses_with_one_line_until_the_first_
         holder.wait(timeout=60)
     assert run_local.main(argv) == 1  # kill -9 left no stale lock: the run gets past it
     assert capsys.readouterr().err.startswith("error: pipeline failed:")
+
+
+def test_a_full_disk_is_one_line_naming_the_path_and_the_way_on(tmp_path):
+    config = PipelineConfig(output_root=str(tmp_path))
+    beam_text = RuntimeError("OSError: [Errno 28] No space left on device [while running 'Write']")
+    line = run_local.failure_line(beam_text, config)
+    assert line.startswith(f"disk full: no space left on the device writing {tmp_path}; free "
+                           "space there and run the same command again")
+    assert "\n" not in line
+    assert run_local.failure_line(ValueError("bad\nthing"), config) == \
+        "pipeline failed: ValueError: bad"

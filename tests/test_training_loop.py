@@ -67,6 +67,7 @@ def assert_same_weights(path, expected):
 
 
 @pytest.mark.slow
+@pytest.mark.fault("kill -9 at a random moment", "Trainer")
 def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, uninterrupted_weights):
     worker = start_worker(tmp_path / "ckpt", STEPS, tmp_path / "never.npz")
     last_step = 0
@@ -88,7 +89,7 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, unint
 
 
 @pytest.mark.slow
-@pytest.mark.fault(fault="kill -9 during a checkpoint write", component="Trainer")
+@pytest.mark.fault("kill -9 inside a checkpoint write", "Trainer")
 def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
         tmp_path, uninterrupted_weights):
     """Killed while the step-6 data file is half written, then (resumed at 3) after the step-9
@@ -138,7 +139,7 @@ def tear(checkpoint_prefix: str) -> None:
         f.truncate(os.path.getsize(data) // 2)
 
 
-@pytest.mark.fault(fault="torn newest checkpoint", component="Trainer")
+@pytest.mark.fault("newest checkpoint torn", "Trainer")
 def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path, capsys):
     whole = build_dcgan(PipelineConfig().trainer_settings())
     expected = train(whole, fixed_batches(), tiny_settings(tmp_path / "whole", 6))
@@ -159,7 +160,7 @@ def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path,
     assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
 
 
-@pytest.mark.fault(fault="disk full", component="Trainer")
+@pytest.mark.fault("disk full", "Trainer")
 def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_resumes(
         tmp_path, small_disk, capsys):
     expected = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
@@ -183,6 +184,7 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
     assert logs == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.fault("newest checkpoint torn", "Trainer")
 def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp_path):
     gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
