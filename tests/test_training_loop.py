@@ -196,12 +196,24 @@ def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp
               tiny_settings(tmp_path, 6))
 
 
-def test_nan_loss_stops_within_one_step_and_keeps_the_last_checkpoint(tmp_path):
+def test_losses_are_read_back_every_log_every_steps_at_checkpoints_and_at_the_last(tmp_path):
+    calls = []
+    settings = tiny_settings(tmp_path, 7, log_every=3, steps_per_epoch=1000)  # checkpoints: 2s
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(gan, fixed_batches(), settings, jobs=[*standard_jobs(gan, settings),
+                                                Recorder("r", calls)])
+    read_back = [call[1] for call in calls if isinstance(call[1], int) and call[2] is not None]
+    assert read_back == [2, 3, 4, 6, 7]  # 3, 6: log_every; 2, 4, 6: checkpoints; 7: the last
+
+
+def test_nan_loss_stops_at_the_next_read_back_and_keeps_the_last_checkpoint(tmp_path):
+    """Losses NaN from step 3 on; with log_every 5 and checkpoints every 2 steps the next read-
+    back is step 4's, before its checkpoint: the stop names step 4 and keeps ckpt-2."""
     gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))  # checkpoint at step 2
     poisoned = fixed_batches().map(lambda x: x * np.nan)
-    with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2"):
-        train(gan, poisoned, tiny_settings(tmp_path, 4))
+    with pytest.raises(TrainingDiverged, match=r"at step 4; .*ckpt-2"):
+        train(gan, poisoned, tiny_settings(tmp_path, 6))
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
 
 
@@ -230,7 +242,7 @@ class Recorder(SideJob):
         self.calls.append((self.name, "begin", start_step, settings.steps))
 
     def after_step(self, step, logs):
-        self.calls.append((self.name, step, sorted(logs)))
+        self.calls.append((self.name, step, None if logs is None else sorted(logs)))
 
     def end(self, last_step):
         self.calls.append((self.name, "end", last_step))

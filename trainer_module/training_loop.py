@@ -62,12 +62,20 @@ class SideJob:
     LoopSettings, from which a job reads its schedule, as Keras callbacks read their params),
     `after_step` after every completed step, in the order of the job list, and `end` after the
     last step. Each does nothing unless a job overrides it.
+
+    `logs` holds the step's losses as floats on the steps where the loop reads them back from
+    the device: every `log_every` steps, the last step, and any step a job asks for with
+    `needs_logs`. On the other steps it is None: reading back every step would make the host
+    wait for the device at every step, which idles a GPU.
     """
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         pass
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def needs_logs(self, step: int) -> bool:
+        return False
+
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         pass
 
     def end(self, last_step: int) -> None:
@@ -97,7 +105,7 @@ class SampleGrids(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.steps_per_epoch = settings.steps_per_epoch
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         if step % self.steps_per_epoch == 0:
             self.record(f"epoch_{step // self.steps_per_epoch:03d}")
 
@@ -145,7 +153,7 @@ class QualityScores(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.eval_every, settings.steps
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         if _due(step, self.every, self.last_step):
             self.record(step)
 
@@ -234,10 +242,16 @@ class Checkpoints(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.checkpoint_every, settings.steps
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def needs_logs(self, step: int) -> bool:
+        return self._due(step)  # so that the divergence stop checks the step before it is saved
+
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         self.step.assign(step)
-        if step % self.every == 0 or step == self.last_step:
+        if self._due(step):
             self.latest = self._save(step)
+
+    def _due(self, step: int) -> bool:
+        return step % self.every == 0 or step == self.last_step
 
     def _save(self, step: int) -> str:
         try:
@@ -258,18 +272,22 @@ class Checkpoints(SideJob):
 class DivergenceStop(SideJob):
     """Raises TrainingDiverged on a NaN or Inf loss, naming the step and `checkpoints.latest`.
 
-    It runs before the checkpoint job, so the bad step is never saved.
+    It looks at every step whose losses are read back, so it stops within `log_every` steps
+    of a divergence. It runs before the checkpoint job, and the losses are read back at every
+    checkpoint step, so a diverged state is never saved.
     """
 
     def __init__(self, checkpoints: Checkpoints):
         self.checkpoints = checkpoints
 
-    def after_step(self, step: int, logs: dict) -> None:
-        _stop_if_diverged(logs, step, self.checkpoints.latest)
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
+        if logs is not None:
+            _stop_if_diverged(logs, step, self.checkpoints.latest)
 
 
 class ProgressBar(SideJob):
-    """The Keras progress bar: losses and images/s (kept in `images_per_second` for others)."""
+    """The Keras progress bar: losses and images/s (kept in `images_per_second` for others),
+    moved on at the steps whose losses are read back."""
 
     def __init__(self):
         self.bar = self.throughput = None
@@ -279,10 +297,12 @@ class ProgressBar(SideJob):
         self.bar = keras.utils.Progbar(settings.steps,
                                        stateful_metrics=["d_loss", "g_loss", "img/s"])
         self.throughput = _Throughput(settings.global_batch_size)
-        self.throughput.tick()
+        self.throughput.tick(start_step)
 
-    def after_step(self, step: int, logs: dict) -> None:
-        self.images_per_second = self.throughput.tick()
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
+        if logs is None:
+            return
+        self.images_per_second = self.throughput.tick(step)
         self.bar.update(step, values=[("d_loss", logs["d_loss"]), ("g_loss", logs["g_loss"]),
                                       ("img/s", self.images_per_second)])
 
@@ -298,9 +318,9 @@ class TensorBoardScalars(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.log_every, settings.steps
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         tf.summary.experimental.set_step(step)
-        if step % self.every == 0 or step == self.last_step:
+        if logs is not None and (step % self.every == 0 or step == self.last_step):
             for name in SCALARS:
                 tf.summary.scalar(name, logs[name])
             tf.summary.scalar("images_per_second", self.progress.images_per_second)
@@ -312,7 +332,7 @@ class StepHook(SideJob):
     def __init__(self, on_step: Callable[[int], None]):
         self.on_step = on_step
 
-    def after_step(self, step: int, logs: dict) -> None:
+    def after_step(self, step: int, logs: Optional[dict]) -> None:
         self.on_step(step)
 
 
@@ -352,17 +372,19 @@ def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:
 
 
 class _Throughput:
-    """Images/s over the last few steps (the first step's tracing would skew a running mean)."""
+    """Images/s over the last few read-backs (the first step's tracing would skew a running
+    mean); between read-backs the host does not wait for the device, so only they time it."""
 
     def __init__(self, batch_size: int, window: int = 10):
         self.batch_size = batch_size
-        self.times = collections.deque(maxlen=window + 1)
+        self.ticks = collections.deque(maxlen=window + 1)  # (seconds, step)
 
-    def tick(self) -> float:
-        self.times.append(time.perf_counter())
-        if len(self.times) < 2:
+    def tick(self, step: int) -> float:
+        self.ticks.append((time.perf_counter(), step))
+        if len(self.ticks) < 2:
             return 0.0
-        return (len(self.times) - 1) * self.batch_size / (self.times[-1] - self.times[0])
+        (first, first_step), (last, last_step) = self.ticks[0], self.ticks[-1]
+        return (last_step - first_step) * self.batch_size / (last - first)
 
 
 def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
@@ -372,7 +394,7 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
     `jobs` (default: standard_jobs(gan, settings)) after every step, in their order.
 
     Returns the last step's logs as floats. A job's exception stops training: DivergenceStop's
-    TrainingDiverged on a non-finite loss, before that step is saved.
+    TrainingDiverged on a non-finite loss, within `log_every` steps and before any checkpoint.
     """
     strategy = strategy or tf.distribute.get_strategy()
     jobs = standard_jobs(gan, settings) if jobs is None else list(jobs)
@@ -386,7 +408,9 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
         for job in jobs:
             job.begin(start, settings)
         for step in range(start + 1, settings.steps + 1):
-            logs = {name: float(value) for name, value in run_step(next(batches)).items()}
+            losses = run_step(next(batches))  # tensors: the host need not wait for them
+            logs = ({name: float(value) for name, value in losses.items()}
+                    if _reads_back(step, settings, jobs) else None)
             for job in jobs:
                 job.after_step(step, logs)
         for job in jobs:
@@ -399,6 +423,12 @@ def _restore(jobs: Sequence[SideJob]) -> int:
     """The step to continue from: what the Checkpoints job restored, or 0 without one."""
     checkpoints = [job for job in jobs if isinstance(job, Checkpoints)]
     return checkpoints[0].restore() if checkpoints else 0
+
+
+def _reads_back(step: int, settings: LoopSettings, jobs: Sequence[SideJob]) -> bool:
+    """Whether this step's losses are read back: see SideJob."""
+    return (step == settings.steps or _due(step, settings.log_every, settings.steps)
+            or any(job.needs_logs(step) for job in jobs))
 
 
 def _due(step: int, every: int, last_step: int) -> bool:
