@@ -37,10 +37,11 @@ KILL, DISK_FULL = "kill -9 at a random moment", "disk full"  # the fault matrix'
 # Where the disk fills: the console line that starts it, and the MB left free (0: the
 # component's first write fails). The Trainer keeps room for its logs but not for a checkpoint
 # (about 100 MB), so the full disk meets a checkpoint write. Pusher copies its 49 MB within a
-# second of starting, so the disk fills as the evaluator ends, with room for metadata only.
+# fraction of a second of starting, before a fill could land, so its disk fills as the
+# evaluator starts, with room for what the evaluator writes (8 MB) but not for the model.
 DISK_FILLS = {"CelebAExampleGen": ("CelebAExampleGen ...", 0), "Transform": ("Transform ...", 0),
               "Trainer": ("Trainer ...", 20), "GanEvaluator": ("GanEvaluator ...", 0),
-              "Pusher": ("GanEvaluator done", 10)}
+              "Pusher": ("GanEvaluator ...", 25)}
 FINISHED = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 
 

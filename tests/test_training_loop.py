@@ -3,6 +3,7 @@ import dataclasses
 import glob
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,6 +41,11 @@ def start_worker(checkpoint_dir, steps, weights_out, kill_during_save=""):
                             text=True)
 
 
+def steps_in(output: str) -> list:
+    """The worker's "step N" lines (the progress bar may share a line with one: no newline)."""
+    return [int(step) for step in re.findall(r"(?<!at )step (\d+)$", output, re.MULTILINE)]
+
+
 def load_weights(path):
     with np.load(path) as data:
         return [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
@@ -73,7 +79,7 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, unint
     last_step = 0
     deadline = time.time() + 300
     for line in worker.stdout:  # kill part-way, just after step 7 (checkpoint at 6)
-        last_step = int(line.split()[1]) if line.startswith("step ") else last_step
+        last_step = (steps_in(line) or [last_step])[-1]
         if last_step >= 7 or time.time() > deadline:
             worker.send_signal(signal.SIGKILL)
             break
@@ -83,7 +89,7 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, unint
     out = run_worker_to_end(tmp_path / "ckpt", tmp_path / "resumed.npz")
     resumed_at = int(out.split("at step ")[1].split()[0])
     assert last_step - CHECKPOINT_EVERY <= resumed_at <= last_step  # at most one interval lost
-    steps_run = [int(line.split()[1]) for line in out.splitlines() if line.startswith("step ")]
+    steps_run = steps_in(out)
     assert steps_run == list(range(resumed_at + 1, STEPS + 1))  # the count continues
     assert_same_weights(tmp_path / "resumed.npz", uninterrupted_weights)
 
@@ -271,6 +277,19 @@ def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_ord
     assert calls == [("a", "begin", 3, 5), ("b", "begin", 3, 5),
                      ("a", 4, logs), ("b", 4, logs), ("a", 5, logs), ("b", 5, logs),
                      ("a", "end", 5), ("b", "end", 5)]
+
+
+def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
+    """Killed after the last checkpoint but before the Trainer finished: the rerun has no step
+    to run, and its jobs' ends (the final grid and its summary) still work."""
+    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every=1)
+    train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), settings)
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
+    assert train(gan, fixed_batches(), settings,
+                 jobs=standard_jobs(gan, settings, samples=samples)) == {}
+    assert os.listdir(tmp_path / "samples") == ["final.png"]
+    assert int(gan.g_optimizer.iterations) == 2
 
 
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):

@@ -405,6 +405,9 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
               else tf.summary.create_noop_writer())
     logs = {}
     with writer.as_default():  # where every job's summaries go
+        # A run resumed at its last step runs only the jobs' `end`: their summaries (the final
+        # sample grid) go at that step. After each step TensorBoardScalars sets it.
+        tf.summary.experimental.set_step(start)
         for job in jobs:
             job.begin(start, settings)
         for step in range(start + 1, settings.steps + 1):
