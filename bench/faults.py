@@ -53,7 +53,8 @@ class FaultCells:
 
 
 def print_matrix(matrix: dict) -> None:
-    faults = list(dict.fromkeys(fault for fault, _ in matrix))
+    cells_per_fault = collections.Counter(fault for fault, _ in matrix)
+    faults = sorted(cells_per_fault, key=lambda fault: (-cells_per_fault[fault], fault))
     print("\n| fault | " + " | ".join(COLUMNS) + " |")
     print("| --- |" + " --- |" * len(COLUMNS))
     for fault in faults:
