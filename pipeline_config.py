@@ -12,6 +12,7 @@ from pathlib import Path
 
 from components.celeba_example_gen.policy import IngestionPolicy
 from components.gan_evaluator.settings import EvaluatorSettings
+from data import celeba_files
 from trainer_module.settings import TrainerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -55,6 +56,15 @@ class PipelineConfig:
     # Transform's own pre- and post-transform statistics: the raw data's are StatisticsGen's
     # already and the transformed feature is PNG bytes, so they only cost time (README, Transform).
     transform_statistics: bool = False
+
+    # --- Attributes -------------------------------------------------------------------------
+    # CelebA attributes (names as in list_attr_celeba.txt) that Transform passes on, each as
+    # attr_<Name>: 1 present, 0 absent, -1 unknown (no row for the image, or no file). The
+    # default is what the built-in set draws, the attributes whose labels are true there.
+    attributes: tuple[str, ...] = (
+        "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee", "Gray_Hair",
+        "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Pale_Skin", "Smiling",
+        "Wearing_Hat", "Wearing_Lipstick")
 
     # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
     batch_size: int = 32  # the fastest to faces per CPU-second of 32/64/128 (docs/quality.md)
@@ -134,6 +144,12 @@ class PipelineConfig:
     # a resolver runs as its own node every run, so a re-run is never served wholly from the cache.
     eval_compare_with_baseline: bool = False
     sample_grid_size: int = 8  # the grid PNG is N x N samples
+    # Attributes of the generated faces (components/gan_evaluator/attributes.py), for the
+    # `attributes` above; none configured: not measured. The ruler is trained on up to
+    # attribute_max_real_images of the train split and scored on the test split.
+    attribute_max_real_images: int = 20000
+    attribute_samples: int = 1000  # z for the directions, and as many for the edits
+    attribute_edit_strength: float = 3.0  # how far z moves along a unit direction (z ~ N(0, I))
 
     # --- Derived locations --------------------------------------------------------------------
     @property
@@ -167,7 +183,13 @@ class PipelineConfig:
             if self.eval_cache_statistics else ""))
 
     def transform_custom_config(self) -> dict:
-        return {"crop_mode": self.crop_mode, "image_size": self.image_size}
+        """What preprocessing_fn reads; an unknown attribute name stops the pipeline's build."""
+        unknown = sorted(set(self.attributes) - set(celeba_files.CELEBA_ATTRIBUTES))
+        if unknown:
+            raise ValueError(f"attributes: {', '.join(unknown)} not among CelebA's 40 "
+                             f"({', '.join(celeba_files.CELEBA_ATTRIBUTES)})")
+        return {"crop_mode": self.crop_mode, "image_size": self.image_size,
+                "attributes": list(self.attributes)}
 
     def with_overrides(self, **overrides) -> "PipelineConfig":
         return dataclasses.replace(self, **overrides)

@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
-from components.gan_evaluator.results import METRICS_FILE
+from components.gan_evaluator.results import ATTRIBUTE_COLUMNS, METRICS_FILE, attribute_rows
 from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
@@ -217,6 +217,7 @@ def _metric_rows(metrics: dict) -> list:
         return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
 
     keys = sorted((key for key, value in metrics.items() if "/" in key
+                   and not key.startswith("attributes/")  # their own table
                    and isinstance(value, (int, float)) and not key.endswith(SUFFIXES)),
                   key=lambda key: (key != primary, key))
     return [(f"<b>{_esc(key)}</b> (primary)" if key == primary else _esc(key), cell(key),
@@ -236,6 +237,22 @@ def _real_vs_real_note(metrics: dict) -> str:
             "The gate asks for a fraction of its precision and recall.</p>")
 
 
+def _attribute_section(metrics: dict) -> str:
+    """The per-attribute table (components/gan_evaluator/results.py); nothing when no
+    attributes were measured."""
+    rows = attribute_rows(metrics)
+    if not rows:
+        return ""
+    return ("<h3>Attributes</h3><p>The ruler is a classifier trained on the real train split; "
+            "its accuracy is on the real test split, next to the floor of always answering the "
+            "commoner value. Edits move z along the attribute's unit direction in z (mean z of "
+            "samples with it minus those without): the share of faces without it that have it "
+            "after, and the share of other attributes that change.</p>" + _table(
+                ["attribute"] + [title for _, title in ATTRIBUTE_COLUMNS],
+                [[_esc(name)] + [f"{value:.3f}" if math.isfinite(value) else "—"
+                                 for value in values] for name, values in rows]))
+
+
 def _evaluation_section(report: RunReport) -> str:
     parts = ["<h2>Evaluation</h2>"]
     metrics = report.metrics
@@ -250,6 +267,7 @@ def _evaluation_section(report: RunReport) -> str:
               _table(["metric", "this model", "untrained generator", "baseline",
                       "real vs real"], _metric_rows(metrics)),
               _real_vs_real_note(metrics),
+              _attribute_section(metrics),
               *(f"<p>warning: {_esc(warning)}</p>" for warning in metrics.get("warnings", [])),
               f"<p>Metrics: <code>{_esc(os.path.join(report.evaluation_dir, METRICS_FILE))}"
               "</code></p>",

@@ -80,7 +80,8 @@ def evaluator_settings(root, **overrides) -> EvaluatorSettings:
         eval_metrics=("fid", "kid", "prdc", "swd", "ms_ssim"), eval_feature_subset_size=40,
         eval_image_subset_size=24, eval_kid_subsets=5, eval_kid_subset_size=20,
         eval_swd_patches_per_image=8, eval_ms_ssim_pairs=10, max_fd_ratio_to_untrained=2.0,
-        eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.0, sample_grid_size=3)
+        eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.0, sample_grid_size=3,
+        attributes=())  # blob images have none; tests/test_pipeline_e2e.py measures them
     return dataclasses.replace(config.evaluator_settings(),
                                **{"eval_cache_dir": str(root / "cache"), **overrides})
 
@@ -174,6 +175,12 @@ def test_thresholds_on_any_metric_gate_the_blessing(inputs):
     assert metrics["not_blessed_reasons"] == [
         f"precision/random_embedding = {metrics['precision/random_embedding']:.4g} < 1.5"]
     assert "kid/random_embedding" not in metrics and "swd/laplacian_mean" not in metrics
+
+
+def test_attributes_the_examples_lack_stop_the_evaluator_naming_them(inputs):
+    with pytest.raises(ValueError, match="the transformed examples have no attr_Smiling: the "
+                                         "Transform ran with other attributes"):
+        evaluate(inputs, "no_attributes", attributes=("Smiling",))
 
 
 def test_a_primary_metric_outside_the_configured_ones_is_rejected_early(inputs):

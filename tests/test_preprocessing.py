@@ -45,7 +45,43 @@ def transform(images, overrides=None) -> np.ndarray:
 
 
 def transform_config(overrides=None) -> dict:
-    return {**PipelineConfig().transform_custom_config(), **(overrides or {})}
+    """The default config's; no attributes unless asked (the image tests feed images only)."""
+    return {**PipelineConfig().transform_custom_config(), "attributes": [], **(overrides or {})}
+
+
+def sparse_attribute(values_by_row: dict, batch: int) -> tf.SparseTensor:
+    """As Transform hands CelebAExampleGen's attr_<Name>: a value only where the row had one."""
+    rows = sorted(values_by_row)
+    return tf.SparseTensor([[row, 0] for row in rows] or tf.zeros([0, 2], tf.int64),
+                           tf.constant([values_by_row[row] for row in rows], tf.int64),
+                           [batch, 1 if rows else 0])
+
+
+def test_attributes_pass_through_under_their_names_with_unknown_as_minus_one():
+    faces = tf.constant([[_jpeg(np.full((80, 80, 3), 100, np.uint8))]] * 3)
+    inputs = {"image": faces, "attr_Smiling": sparse_attribute({0: 1, 1: 0}, 3),
+              "attr_Male": sparse_attribute({0: 0, 1: 1}, 3),
+              "attr_Bangs": sparse_attribute({}, 3)}  # no image of the batch has the value
+    out = preprocessing_fn(inputs, transform_config({"attributes": ["Smiling", "Male", "Bangs"]}))
+    assert sorted(out) == ["attr_Bangs", "attr_Male", "attr_Smiling", "image"]
+    assert out["attr_Smiling"].numpy().tolist() == [1, 0, -1]  # the third has no row
+    assert out["attr_Male"].numpy().tolist() == [0, 1, -1]
+    assert out["attr_Bangs"].numpy().tolist() == [-1, -1, -1]
+    assert out["attr_Smiling"].dtype == tf.int64
+
+
+def test_an_attribute_the_examples_lack_or_celeba_does_not_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="attribute 'Smiling': the examples have no feature "
+                                         "attr_Smiling"):
+        preprocessing_fn({"image": tf.constant([[b""]])}, transform_config(
+            {"attributes": ["Smiling"]}))
+    with pytest.raises(ValueError, match="attributes: Wings not among CelebA's 40"):
+        PipelineConfig(attributes=("Smiling", "Wings")).transform_custom_config()
+
+
+def test_the_default_attributes_are_the_ones_the_built_in_set_draws():
+    from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+    assert PipelineConfig().attributes == CONTROLLED_ATTRIBUTES
 
 
 @pytest.fixture(scope="module")

@@ -156,6 +156,8 @@ def test_key_numbers_appear_in_the_text(two_runs, pages):
     assert "none: every split matches the schema." in first_text
     assert f"Blessed, pushed to {first.pushed_model}." in first_text
     assert f"Pushed model: {first.pushed_model}" in first_text
+    smiling = first.metrics["attributes/classifier_accuracy/Smiling"]  # the attribute table
+    assert f"Smiling\t{smiling:.3f}\t" in first_text
 
     assert f"{second.metrics[primary]:.4f}" in second_text
     assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text

@@ -37,6 +37,7 @@ OTHER_VALUES = {
     "eval_metrics": ("fid",),
     "eval_primary_metric": "kid/random_embedding",
     "eval_thresholds": (("precision/random_embedding", "min", 0.1),),
+    "attributes": ("Smiling", "Eyeglasses"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Transform's preprocessing_fn: decode, centre-crop, resize the face images to 64x64 PNGs.
+"""Transform's preprocessing_fn: decode, centre-crop, resize the face images to 64x64 PNGs, and
+pass the configured attributes on.
 
 The same graph (through TFTransformOutput) feeds the Trainer and the evaluator, so both see real
 images exactly as training did. The scaling to [-1, 1] happens as the Trainer reads them
@@ -7,13 +8,13 @@ No analyzers: every step is fixed, none depends on the data.
 """
 from __future__ import annotations
 
-
-
 import tensorflow as tf
 
 from trainer_module import pixels
 
 IMAGE_KEY = "image"
+ATTRIBUTE_PREFIX = "attr_"  # as CelebAExampleGen names the attribute features
+UNKNOWN_ATTRIBUTE = -1
 
 # Crop before resizing, by the convention of the work whose numbers one compares with:
 #   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)
@@ -66,11 +67,37 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
     return tf.reshape(image, [image_size, image_size, 3])
 
 
-def preprocessing_fn(inputs, custom_config):
-    """tf.Examples from CelebAExampleGen -> {'image': PNG bytes [batch] of uint8 64x64x3 faces}.
+def attribute_features(inputs: dict, names) -> dict:
+    """attr_<Name> int64 [batch] for each name: 1 present, 0 absent, -1 unknown.
 
-    custom_config: PipelineConfig.transform_custom_config(), {"crop_mode", "image_size"}.
+    CelebAExampleGen writes an attribute only where list_attr_celeba.txt has the image's row,
+    so Transform hands each as a SparseTensor [batch, 0 or 1]; a missing value becomes -1 here
+    rather than a guess. Passed through under their own names, the attributes are named in the
+    transform output's schema, and every reader stacks them in the order of the config's list.
     """
+    features = {}
+    for name in names:
+        key = ATTRIBUTE_PREFIX + name
+        if key not in inputs:
+            raise ValueError(f"attribute {name!r}: the examples have no feature {key} (the "
+                             "attribute names of list_attr_celeba.txt, e.g. Smiling)")
+        value = inputs[key]
+        if isinstance(value, tf.SparseTensor):
+            one_column = tf.SparseTensor(value.indices, value.values,
+                                         tf.stack([value.dense_shape[0], 1]))
+            value = tf.sparse.to_dense(one_column, default_value=UNKNOWN_ATTRIBUTE)
+        features[key] = tf.reshape(tf.cast(value, tf.int64), [-1])
+    return features
+
+
+def preprocessing_fn(inputs, custom_config):
+    """tf.Examples from CelebAExampleGen -> {'image': PNG bytes [batch] of uint8 64x64x3 faces,
+    'attr_<Name>': int64 [batch] for each configured attribute}.
+
+    custom_config: PipelineConfig.transform_custom_config(), {"crop_mode", "image_size",
+    "attributes"}.
+    """
+    attributes = attribute_features(inputs, custom_config["attributes"])  # names checked first
     crop_mode, image_size = custom_config["crop_mode"], int(custom_config["image_size"])
     pngs = tf.map_fn(
         lambda encoded: tf.io.encode_png(
@@ -78,4 +105,4 @@ def preprocessing_fn(inputs, custom_config):
             compression=PNG_COMPRESSION),
         _as_vector(inputs[IMAGE_KEY]),
         fn_output_signature=tf.string)
-    return {IMAGE_KEY: pngs}
+    return {IMAGE_KEY: pngs, **attributes}

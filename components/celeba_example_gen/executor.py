@@ -31,6 +31,7 @@ from components.celeba_example_gen.image_check import CheckedImage, check_image
 from components.celeba_example_gen.inventory import take_inventory
 from components.celeba_example_gen.policy import IngestionPolicy
 from data import celeba_files
+from trainer_module.preprocessing import ATTRIBUTE_PREFIX
 
 SPLIT_NAMES = tuple(celeba_files.PARTITION_NAMES.values())
 OUTCOMES_DIR = ".ingestion_outcomes"  # the readers' records, removed once the report is written
@@ -38,7 +39,7 @@ OUTCOMES = "outcomes"
 
 
 def attribute_feature_name(attribute: str) -> str:
-    return f"attr_{attribute}"
+    return ATTRIBUTE_PREFIX + attribute
 
 
 def _int_feature(value: int) -> tf.train.Feature:

@@ -11,16 +11,17 @@ import logging
 import os
 from typing import Any, Dict, List, Optional
 
+import numpy as np
 import tensorflow_transform as tft
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from components.gan_evaluator import sources
+from components.gan_evaluator import attributes, sources
 from components.gan_evaluator.evaluation import Evaluation
 from components.gan_evaluator.results import (
-    METRICS_FILE, SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
+    ATTRIBUTE_DIRECTIONS_FILE, METRICS_FILE, SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.timing import PhaseTimer
 from trainer_module import images
@@ -51,6 +52,20 @@ def write_blessing(blessing: types.Artifact, model: types.Artifact,
         blessing.set_int_custom_property("baseline_model_id", baseline.id)
 
 
+def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, feature_spec: dict,
+                       generate) -> attributes.AttributeReport:
+    """The ruler trained on the train split and scored on the test split, then the generator's
+    attribute rates and directions (components/gan_evaluator/attributes.py)."""
+    def read(split: str) -> tuple:
+        return attributes.real_images_and_attributes(
+            artifact_utils.get_split_uri([examples], split), feature_spec, settings.attributes,
+            settings.attribute_max_real_images)
+
+    return attributes.evaluate_attributes(
+        read("train"), read("test"), settings.attributes, generate, settings.z_dim,
+        settings.attribute_samples, settings.attribute_edit_strength, settings.eval_batch_size)
+
+
 class Executor(base_executor.BaseExecutor):
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
@@ -76,6 +91,12 @@ class Executor(base_executor.BaseExecutor):
             candidate, sources.untrained_generator(settings.z_dim, settings.variant,
                                                  settings.image_size),
             sources.exported_generator(baseline.uri) if baseline else None)
+
+        if settings.attributes:
+            with timer.phase("attributes"):
+                found = measure_attributes(settings, examples, feature_spec, candidate[0])
+            results.update(found.metrics)
+            np.save(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), found.directions)
 
         blessed, reasons = decision(results, settings)
         primary = settings.eval_primary_metric

@@ -14,6 +14,7 @@ from components.gan_evaluator.settings import EvaluatorSettings
 METRICS_FILE = "metrics.json"
 SUMMARY_FILE = "summary.txt"
 SAMPLE_GRID_FILE = "samples.png"
+ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npy"  # [attributes, z_dim], `attributes` order
 
 # Real images scored against other real images: each metric's value under <key>_real_vs_real
 # (kid/E_std's under kid/E_real_vs_real_std).
@@ -46,12 +47,44 @@ def summary_text(results: dict, primary: str) -> str:
                      f"{results[calibration_key(primary)]:.4f} "
                      f"({results.get('num_real_vs_real_images', '?')} per side)")
     lines += [_metric_line(key, results) for key, value in sorted(results.items())
-              if "/" in key and key.split("/")[0] != "fd" and not key.startswith(primary)
+              if "/" in key and key.split("/")[0] not in ("fd", "attributes")
+              and not key.startswith(primary)
               and CALIBRATION_SUFFIX not in key and isinstance(value, float)]
+    lines += attribute_table(results)
     lines += [f"warning: {warning}" for warning in results.get("warnings", [])]
     lines.append("BLESSED" if results["blessed"] else
                  "NOT BLESSED: " + "; ".join(results["not_blessed_reasons"]))
     return "\n".join(lines) + "\n"
+
+
+# The attribute measures (components/gan_evaluator/attributes.py), as table columns.
+ATTRIBUTE_COLUMNS = (("classifier_accuracy", "ruler accuracy"), ("classifier_floor", "floor"),
+                     ("real_rate", "real rate"), ("generated_rate", "generated rate"),
+                     ("edit_flip_rate", "edit flips"), ("edit_others_changed", "others changed"))
+
+
+def attribute_rows(results: dict) -> list:
+    """[(attribute, [value per ATTRIBUTE_COLUMNS])] in the measured order; [] when none."""
+    prefix = f"attributes/{ATTRIBUTE_COLUMNS[0][0]}/"
+    names = [key[len(prefix):] for key in results if key.startswith(prefix)]
+    return [(name, [results.get(f"attributes/{measure}/{name}", float("nan"))
+                    for measure, _ in ATTRIBUTE_COLUMNS]) for name in names]
+
+
+def attribute_table(results: dict) -> list:
+    """Text lines: the ruler's accuracy on real test images (and the floor of answering the
+    commoner value), how often real and generated faces have each attribute, and how well the
+    generator's direction for it edits. Empty when no attributes were measured."""
+    rows = attribute_rows(results)
+    if not rows:
+        return []
+    width = max(len(name) for name, _ in rows)
+    header = "  ".join(f"{title:>14}" for _, title in ATTRIBUTE_COLUMNS)
+    return ["Attributes (ruler: a classifier trained on the real train split, scored on the "
+            "real test split; edits: z + strength x the attribute's unit direction):",
+            f"  {'attribute':<{width}}  {header}"] + [
+            f"  {name:<{width}}  " + "  ".join(f"{value:>14.3f}" for value in values)
+            for name, values in rows]
 
 
 def calibrated_thresholds(settings: EvaluatorSettings,

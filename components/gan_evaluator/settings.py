@@ -79,10 +79,14 @@ class EvaluatorSettings:
     eval_min_recall_fraction: float
     baseline_fd_tolerance: float
     sample_grid_size: int
+    attributes: tuple
+    attribute_max_real_images: int
+    attribute_samples: int
+    attribute_edit_strength: float
 
     def __post_init__(self):
         # JSON brings lists back: the settings compare equal to the ones that were stored.
-        for name in ("eval_extractors", "eval_metrics"):
+        for name in ("eval_extractors", "eval_metrics", "attributes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "eval_thresholds", tuple(
             (key, bound, float(limit)) for key, bound, limit in self.eval_thresholds))

@@ -1,0 +1,127 @@
+"""Attributes of generated faces, measured with the attribute classifier (the ruler):
+
+- the ruler itself: trained on the real training split, its accuracy per attribute on the real
+  test split next to the floor of always answering the commoner value;
+- how often the generator draws each attribute, next to how often real faces have it;
+- one direction per attribute in z, for any generator (the unconditional one too): the mean z
+  of samples the ruler says have it minus the mean z of those it says lack it (the DCGAN paper
+  averaged three hand-picked samples per concept; here every sample counts), and how well it
+  edits: of fresh samples without the attribute, the fraction that have it after z moves
+  `strength` along the unit direction, and the fraction of other (sample, attribute) decisions
+  that change on the way.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from components.gan_evaluator.attribute_classifier import (
+    AttributeClassifier, ClassifierSettings, agreement, majority_rate, train_classifier)
+from components.gan_evaluator.sources import split_files
+from trainer_module import images, pixels
+from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
+
+PREFIX = "attributes/"
+DIRECTION_SEED, EDIT_SEED = 4321, 8765  # the z of the directions and of the edits
+MIN_GROUP = 10  # samples on each side of an attribute for a direction; fewer: NaN
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributeReport:
+    metrics: dict  # attributes/<measure>/<Name> and attributes/<measure>_mean: floats
+    directions: np.ndarray  # [attributes, z_dim] unit vectors; NaN rows for too rare ones
+
+
+def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequence[str],
+                               max_images: int) -> tuple:
+    """uint8 [N, H, W, 3] and int64 [N, attributes] (1/0/-1) of one transformed split."""
+    keys = [ATTRIBUTE_PREFIX + name for name in names]
+    missing = [key for key in keys if key not in feature_spec]
+    if missing:
+        raise ValueError(f"the transformed examples have no {', '.join(missing)}: the Transform "
+                         "ran with other attributes than the evaluator's")
+    spec = {key: feature_spec[key] for key in [IMAGE_KEY] + keys}
+    image_batches, label_batches = [], []
+    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+               .take(max_images).batch(256).map(lambda records: tf.io.parse_example(records, spec)))
+    for batch in dataset:
+        image_batches.append(pixels.decode_png(batch[IMAGE_KEY]).numpy())
+        label_batches.append(np.stack([batch[key].numpy() for key in keys], axis=1))
+    return np.concatenate(image_batches), np.concatenate(label_batches)
+
+
+def present_rate(decisions: np.ndarray) -> np.ndarray:
+    """Per attribute, the fraction of known decisions that say present."""
+    known = decisions >= 0
+    return ((decisions == 1) & known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+
+
+def mean_difference_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """[attributes, z_dim]: per attribute, mean z where present minus mean z where absent, as a
+    unit vector; NaN where either side has fewer than MIN_GROUP samples."""
+    directions = np.full((decisions.shape[1], z.shape[1]), np.nan)
+    for k in range(decisions.shape[1]):
+        present, absent = z[decisions[:, k] == 1], z[decisions[:, k] == 0]
+        if min(len(present), len(absent)) >= MIN_GROUP:
+            difference = present.mean(axis=0) - absent.mean(axis=0)
+            directions[k] = difference / np.linalg.norm(difference)
+    return directions
+
+
+def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int) -> tuple:
+    """(flip rate, others changed) of one edit: of the samples without `attribute` before, the
+    fraction with it after; of every sample's other attributes, the fraction whose decision
+    changed. NaN flip rate when no sample lacked it."""
+    lacked = before[:, attribute] == 0
+    flip = float((after[lacked, attribute] == 1).mean()) if lacked.any() else float("nan")
+    others = np.delete(np.arange(before.shape[1]), attribute)
+    changed = float((before[:, others] != after[:, others]).mean()) if len(others) else 0.0
+    return flip, changed
+
+
+def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_labels: np.ndarray,
+            real_labels: np.ndarray, generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
+            num_samples: int, strength: float, batch_size: int) -> AttributeReport:
+    """Every measure of the module docstring, for one trained classifier and one generator."""
+    def decide(z: np.ndarray) -> np.ndarray:
+        return np.concatenate([classifier.predict(generate(z[i:i + batch_size]))
+                               for i in range(0, len(z), batch_size)])
+
+    z = images.latent_points(num_samples, z_dim, DIRECTION_SEED)
+    decisions = decide(z)
+    directions = mean_difference_directions(z, decisions)
+    fresh = images.latent_points(num_samples, z_dim, EDIT_SEED)
+    before = decide(fresh)
+    edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k)
+             if np.isfinite(direction).all() else (float("nan"), float("nan"))
+             for k, direction in enumerate(directions)]
+    per_attribute = {
+        "classifier_accuracy": agreement(classifier.predict(test_images), test_labels),
+        "classifier_floor": majority_rate(test_labels),
+        "real_rate": present_rate(real_labels),
+        "generated_rate": present_rate(decisions),
+        "edit_flip_rate": np.array([flip for flip, _ in edits]),
+        "edit_others_changed": np.array([changed for _, changed in edits]),
+    }
+    metrics = {}
+    for measure_name, values in per_attribute.items():
+        metrics.update({f"{PREFIX}{measure_name}/{name}": float(value)
+                        for name, value in zip(classifier.names, values)})
+        finite = values[np.isfinite(values)]
+        metrics[f"{PREFIX}{measure_name}_mean"] = float(finite.mean()) if finite.size else \
+            float("nan")
+    return AttributeReport(metrics, directions)
+
+
+def evaluate_attributes(train: tuple, test: tuple, names: Sequence[str],
+                        generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
+                        num_samples: int, strength: float, batch_size: int,
+                        classifier_settings: ClassifierSettings = ClassifierSettings()
+                        ) -> AttributeReport:
+    """Trains the ruler on `train` (images, labels), then measure()s with `test`."""
+    classifier = train_classifier(*train, names, classifier_settings)
+    return measure(classifier, *test, np.concatenate([train[1], test[1]]), generate, z_dim,
+                   num_samples, strength, batch_size)

@@ -1,0 +1,65 @@
+"""The attribute measures, each on inputs whose answer is known: a generator whose brightness
+follows z[0] and a ruler that calls bright faces 'present' must give z[0] as the direction and
+an edit along it that flips nearly every dark face and nothing else."""
+import numpy as np
+import pytest
+import tf_keras as keras
+
+from components.gan_evaluator import attributes
+from components.gan_evaluator.attribute_classifier import AttributeClassifier
+
+Z_DIM = 8
+
+
+def brightness_of_z0(z: np.ndarray) -> np.ndarray:
+    """uint8 [N, 16, 16, 3], every pixel 128 + 40 * z[0] (clipped)."""
+    level = np.clip(128 + 40 * z[:, 0], 0, 255).astype(np.uint8)
+    return np.broadcast_to(level[:, None, None, None], (len(z), 16, 16, 3)).copy()
+
+
+def bright_and_always_ruler() -> AttributeClassifier:
+    """A Keras model with set weights: 'Bright' when the mean level is over 128; 'Always'
+    whatever the image."""
+    inputs = keras.Input((16, 16, 3))
+    mean = keras.layers.GlobalAveragePooling2D()(inputs)
+    logits = keras.layers.Dense(2)(mean)
+    model = keras.Model(inputs, logits)
+    model.layers[-1].set_weights([np.array([[1.0, 0.0]] * 3) / 3, np.array([-128.0, 10.0])])
+    return AttributeClassifier(model, ["Bright", "Always"])
+
+
+def test_the_direction_of_an_attribute_that_follows_z0_is_z0():
+    z = np.random.default_rng(0).normal(size=(2000, Z_DIM))
+    decisions = np.stack([(z[:, 0] > 0), np.ones(2000, bool)], axis=1).astype(np.int64)
+    directions = attributes.mean_difference_directions(z, decisions)
+    assert directions[0] @ np.eye(Z_DIM)[0] > 0.99 and np.linalg.norm(directions[0]) == \
+        pytest.approx(1.0)
+    assert np.isnan(directions[1]).all()  # never absent: no direction
+
+
+def test_edit_scores_count_flips_among_those_without_and_changes_among_the_others():
+    before = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 1], [0, 1, 1]])
+    after = np.array([[1, 1, 0], [0, 0, 1], [1, 1, 1], [1, 1, 1]])
+    flip, changed = attributes.edit_scores(before, after, attribute=0)
+    assert flip == pytest.approx(2 / 3)  # rows 0, 1, 3 lacked it; 0 and 3 have it after
+    assert changed == pytest.approx(1 / 8)  # one of the 8 other decisions (row 1, column 2)
+    assert np.isnan(attributes.edit_scores(np.ones((2, 2)), np.ones((2, 2)), 0)[0])
+
+
+def test_measure_finds_the_direction_and_an_edit_along_it_flips_only_that_attribute():
+    ruler = bright_and_always_ruler()
+    test_images = brightness_of_z0(np.array([[1.0] + [0] * 7, [-1.0] + [0] * 7]))
+    test_labels = np.array([[1, 1], [0, -1]])
+    report = attributes.measure(ruler, test_images, test_labels, test_labels, brightness_of_z0,
+                                Z_DIM, num_samples=500, strength=3.0, batch_size=100)
+    m = report.metrics
+    assert report.directions[0] @ np.eye(Z_DIM)[0] > 0.95
+    assert m["attributes/edit_flip_rate/Bright"] > 0.97  # z0 < 0 and z0 + 3 > 0: nearly all
+    assert m["attributes/edit_others_changed/Bright"] == 0.0
+    assert m["attributes/generated_rate/Bright"] == pytest.approx(0.5, abs=0.07)
+    assert m["attributes/generated_rate/Always"] == 1.0
+    assert np.isnan(m["attributes/edit_flip_rate/Always"])  # no direction: not measured
+    assert m["attributes/classifier_accuracy/Bright"] == 1.0
+    assert m["attributes/classifier_accuracy/Always"] == 1.0  # the unknown label left out
+    assert m["attributes/real_rate/Bright"] == 0.5
+    assert m["attributes/edit_flip_rate_mean"] == m["attributes/edit_flip_rate/Bright"]
