@@ -3,6 +3,8 @@
     dcgan-faces sample MODEL --grid faces.png [-n 64] [--seed 0]     one grid PNG
     dcgan-faces sample MODEL --out-dir faces/ [-n 16] [--seed 0]     one PNG per face
     dcgan-faces interpolate MODEL --out walk.gif [--points 4] [--steps 16] [--method linear]
+    dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] rows: faces, columns:
+                                                                     more of the attribute
     dcgan-faces info MODEL [--metadata FILE]                         signatures, config, metrics
     dcgan-faces report [--output-root DIR] [--run RUN_ID] [--out FILE]
 
@@ -102,6 +104,24 @@ def cmd_interpolate(args) -> None:
           f"({args.method}{', looped' if args.loop else ''}, seed {args.seed}) from {model.path}")
 
 
+def cmd_edit(args) -> None:
+    import numpy as np
+
+    from dcgan_faces import directions, generator, latent
+    from trainer_module import images
+
+    _needs_suffix(args.grid, ".png", "--grid")
+    model = generator.load(args.model)
+    found = directions.find_directions(model.path, args.metadata or _default_metadata())
+    direction = directions.direction_of(found, args.add)
+    strengths = np.linspace(0.0, args.strength, args.columns)
+    z = directions.edit_grid(latent.latent_points(args.rows, model.z_dim, args.seed), direction,
+                             strengths)
+    images.save_image_grid(model.images(z), args.grid, columns=args.columns)
+    print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added at "
+          f"strength {', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")
+
+
 def _metrics_lines(export_dir: str, metadata_path: str) -> list:
     """The evaluator's summary for this model, found in the pipeline's metadata by fingerprint."""
     from components.gan_evaluator import results as evaluator_results
@@ -193,6 +213,23 @@ def build_parser() -> argparse.ArgumentParser:
     walk.add_argument("--scale", type=_whole(1, MAX_SCALE), default=2,
                       help="enlarge each 64x64 frame this many times (default 2)")
     walk.set_defaults(command=cmd_interpolate)
+
+    edit = commands.add_parser("edit", help="faces moved along an attribute's direction in z")
+    edit.add_argument("model", metavar="MODEL", help=model_help)
+    edit.add_argument("--add", required=True, metavar="ATTRIBUTE",
+                      help="a CelebA attribute the evaluator found a direction for, e.g. Smiling")
+    edit.add_argument("--strength", type=float, default=3.0,
+                      help="how far z moves at the last column, in units of z's standard "
+                           "deviation (default 3, as the evaluator measures; negative removes)")
+    edit.add_argument("--grid", required=True, metavar="FILE.png", help="the grid PNG to write")
+    edit.add_argument("--rows", type=_whole(1, 64), default=6, help="faces (default 6)")
+    edit.add_argument("--columns", type=_whole(2, 16), default=5,
+                      help="strengths from 0 to --strength (default 5)")
+    edit.add_argument("--seed", type=_whole(0), default=0, help="seed of the faces' z")
+    edit.add_argument("--metadata", metavar="FILE",
+                      help="the pipeline's metadata, where the directions are found (default: "
+                           "the local runner's)")
+    edit.set_defaults(command=cmd_edit)
 
     info = commands.add_parser("info", help="signatures, training config and metrics")
     info.add_argument("model", metavar="MODEL", help=model_help)

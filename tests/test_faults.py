@@ -211,7 +211,11 @@ def assert_equals_uninterrupted(root, uninterrupted_root):
     for key in ("files_seen", "examples", "examples_per_split", "rejected", "rejected_files"):
         assert ingestion_report(outputs)[key] == ingestion_report(reference)[key], key
     for key, value in reference.metrics.items():
-        if isinstance(value, float):
+        if isinstance(value, float) and key.startswith("attributes/"):
+            # Shares of 1/0 decisions: a model a level apart (see below) may tip a face or two
+            # of the 1,000 across a decision; the classifier itself trains deterministically.
+            assert outputs.metrics[key] == pytest.approx(value, abs=0.02, nan_ok=True), key
+        elif isinstance(value, float):
             assert outputs.metrics[key] == pytest.approx(value, rel=1e-3, abs=1e-6), key
         elif key not in ("statistics_cache_hits",):
             assert outputs.metrics[key] == value, key

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from dcgan_faces import cli
+from dcgan_faces import cli, directions
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 from reporting import report_html, run_report
@@ -209,6 +209,29 @@ def test_info_finds_each_models_config_and_metrics(two_runs, capsys):
     out = capsys.readouterr().out
     assert "train_steps: 3" in out and f"{primary}: {second.metrics[primary]:.4f}" in out
     assert "NOT BLESSED: " in out
+
+
+@slow
+def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(two_runs, tmp_path,
+                                                                          capsys):
+    config, (first, _), _ = two_runs
+    found = directions.find_directions(first.pushed_model, config.metadata_path)
+    name, direction = next(iter(found.items()))
+    assert direction.shape == (100,) and np.linalg.norm(direction) == pytest.approx(1.0)
+    grid = tmp_path / "edit.png"
+    argv = ["edit", first.pushed_model, "--add", name, "--grid", str(grid), "--rows", "2",
+            "--columns", "3", "--metadata", config.metadata_path]
+    assert cli.main(argv) == 0
+    assert f"2 faces (rows, seed 0) with {name} added at strength 0, 1.5, 3" in \
+        capsys.readouterr().out
+    with Image.open(grid) as image:
+        assert image.size == (3 * 64 + 2 * 2, 2 * 64 + 2)  # 2-pixel gaps, as the sample grids
+        cells = np.asarray(image)
+    assert not np.array_equal(cells[:64, :64], cells[:64, -64:])  # the strength changes faces
+    assert cli.main(argv[:3] + ["Wings"] + argv[4:]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no direction for attribute 'Wings'; this "
+                                               f"model has directions for {name}")
 
 
 @slow

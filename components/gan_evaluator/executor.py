@@ -96,7 +96,8 @@ class Executor(base_executor.BaseExecutor):
             with timer.phase("attributes"):
                 found = measure_attributes(settings, examples, feature_spec, candidate[0])
             results.update(found.metrics)
-            np.save(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), found.directions)
+            with open(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), "wb") as f:
+                np.savez(f, names=np.array(settings.attributes), directions=found.directions)
 
         blessed, reasons = decision(results, settings)
         primary = settings.eval_primary_metric

@@ -14,7 +14,8 @@ from components.gan_evaluator.settings import EvaluatorSettings
 METRICS_FILE = "metrics.json"
 SUMMARY_FILE = "summary.txt"
 SAMPLE_GRID_FILE = "samples.png"
-ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npy"  # [attributes, z_dim], `attributes` order
+# names [attributes] and directions [attributes, z_dim] (NaN rows: too rare to find one).
+ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npz"
 
 # Real images scored against other real images: each metric's value under <key>_real_vs_real
 # (kid/E_std's under kid/E_real_vs_real_std).

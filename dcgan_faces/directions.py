@@ -1,0 +1,46 @@
+"""Attribute directions in z for a generator, as its evaluation found them
+(components/gan_evaluator/attributes.py), and the latent points of an edit grid."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from dcgan_faces.errors import BadInput
+
+
+def find_directions(export_dir: str, metadata_path: str) -> dict:
+    """{attribute: unit direction [z_dim]} from the latest evaluation of this model recorded in
+    the pipeline's metadata (found by the SavedModel's fingerprint); attributes too rare in the
+    model's samples to have a direction are left out."""
+    from components.gan_evaluator.results import ATTRIBUTE_DIRECTIONS_FILE
+    from reporting import run_outputs
+
+    if not os.path.isfile(metadata_path):
+        raise BadInput(f"no pipeline metadata at {metadata_path} to find the model's attribute "
+                       "directions in (--metadata)")
+    store = run_outputs.open_store(metadata_path)
+    model = run_outputs.model_of_export(store, export_dir)
+    evaluation = (run_outputs.evaluation_of_model(store, model.id).get("evaluation")
+                  if model else None)
+    path = os.path.join(evaluation.uri, ATTRIBUTE_DIRECTIONS_FILE) if evaluation else None
+    if path is None or not os.path.isfile(path):
+        raise BadInput(f"no attribute directions for {export_dir} in {metadata_path} (the "
+                       "evaluator finds them when PipelineConfig.attributes is not empty)")
+    with np.load(path) as found:
+        return {str(name): direction for name, direction in zip(found["names"],
+                                                                 found["directions"])
+                if np.isfinite(direction).all()}
+
+
+def direction_of(directions: dict, name: str) -> np.ndarray:
+    if name not in directions:
+        raise BadInput(f"no direction for attribute {name!r}; this model has directions for "
+                       f"{', '.join(directions) or 'none'}")
+    return directions[name]
+
+
+def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
+    """[rows * columns, z_dim]: row r is z[r] moved by each strength along `direction`."""
+    return (z[:, None, :] + strengths[None, :, None] * direction[None, None, :]).reshape(
+        -1, z.shape[1])
