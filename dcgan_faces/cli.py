@@ -129,10 +129,8 @@ def _metrics_lines(export_dir: str, metadata_path: str) -> list:
 
     if not os.path.isfile(metadata_path):
         return [f"Metrics: no metrics found (no pipeline metadata at {metadata_path})"]
-    store = run_outputs.open_store(metadata_path)
-    model = run_outputs.model_of_export(store, export_dir)
-    evaluation = (run_outputs.evaluation_of_model(store, model.id).get("evaluation")
-                  if model else None)
+    model, evaluation = run_outputs.evaluation_of_export(run_outputs.open_store(metadata_path),
+                                                         export_dir)
     if evaluation is None:
         return [f"Metrics: no metrics found for this model in {metadata_path}"]
     metrics = run_outputs.read_metrics(evaluation)

@@ -19,10 +19,8 @@ def find_directions(export_dir: str, metadata_path: str) -> dict:
     if not os.path.isfile(metadata_path):
         raise BadInput(f"no pipeline metadata at {metadata_path} to find the model's attribute "
                        "directions in (--metadata)")
-    store = run_outputs.open_store(metadata_path)
-    model = run_outputs.model_of_export(store, export_dir)
-    evaluation = (run_outputs.evaluation_of_model(store, model.id).get("evaluation")
-                  if model else None)
+    _, evaluation = run_outputs.evaluation_of_export(run_outputs.open_store(metadata_path),
+                                                     export_dir)
     path = os.path.join(evaluation.uri, ATTRIBUTE_DIRECTIONS_FILE) if evaluation else None
     if path is None or not os.path.isfile(path):
         raise BadInput(f"no attribute directions for {export_dir} in {metadata_path} (the "

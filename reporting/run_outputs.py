@@ -167,6 +167,14 @@ def model_of_export(store: mlmd.MetadataStore,
     return max(matches, key=lambda model: model.id) if matches else None
 
 
+def evaluation_of_export(store: mlmd.MetadataStore, export_dir: str) -> tuple:
+    """(the Trainer's Model artifact of this SavedModel, its latest GanEvaluator `evaluation`
+    artifact); either None when not found."""
+    model = model_of_export(store, export_dir)
+    evaluation = evaluation_of_model(store, model.id).get("evaluation") if model else None
+    return model, evaluation
+
+
 def evaluation_of_model(store: mlmd.MetadataStore, model_id: int) -> dict:
     """The latest GanEvaluator outputs (key -> Artifact: evaluation, blessing) that scored the
     model with this id as its candidate; {} when it was never evaluated."""

@@ -251,7 +251,7 @@ class Checkpoints(SideJob):
             self.latest = self._save(step)
 
     def _due(self, step: int) -> bool:
-        return step % self.every == 0 or step == self.last_step
+        return _due(step, self.every, self.last_step)
 
     def _save(self, step: int) -> str:
         try:
@@ -320,7 +320,7 @@ class TensorBoardScalars(SideJob):
 
     def after_step(self, step: int, logs: Optional[dict]) -> None:
         tf.summary.experimental.set_step(step)
-        if logs is not None and (step % self.every == 0 or step == self.last_step):
+        if logs is not None and _due(step, self.every, self.last_step):
             for name in SCALARS:
                 tf.summary.scalar(name, logs[name])
             tf.summary.scalar("images_per_second", self.progress.images_per_second)

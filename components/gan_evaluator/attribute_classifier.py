@@ -104,8 +104,13 @@ def agreement(decisions: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.where(counts > 0, matches / np.maximum(counts, 1), np.nan)
 
 
+def present_rate(labels: np.ndarray) -> np.ndarray:
+    """Per attribute, the fraction of known labels (or decisions) that say present."""
+    known = labels != UNKNOWN
+    return ((labels == 1) & known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+
+
 def majority_rate(labels: np.ndarray) -> np.ndarray:
     """Per attribute, the accuracy of always answering the commoner value: the floor."""
-    known = labels != UNKNOWN
-    present = ((labels == 1) & known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+    present = present_rate(labels)
     return np.maximum(present, 1 - present)

@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from components.gan_evaluator.attribute_classifier import (
-    AttributeClassifier, ClassifierSettings, agreement, majority_rate, train_classifier)
+    AttributeClassifier, ClassifierSettings, agreement, majority_rate, present_rate,
+    train_classifier)
 from components.gan_evaluator.sources import split_files
 from trainer_module import images, pixels
 from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
@@ -51,12 +52,6 @@ def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequen
         image_batches.append(pixels.decode_png(batch[IMAGE_KEY]).numpy())
         label_batches.append(np.stack([batch[key].numpy() for key in keys], axis=1))
     return np.concatenate(image_batches), np.concatenate(label_batches)
-
-
-def present_rate(decisions: np.ndarray) -> np.ndarray:
-    """Per attribute, the fraction of known decisions that say present."""
-    known = decisions >= 0
-    return ((decisions == 1) & known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
 
 
 def mean_difference_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarray:
