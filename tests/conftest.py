@@ -18,3 +18,43 @@ def small_disk(tmp_path):
     disk = SmallDisk(tmp_path / "disk", size_mb=1024)
     yield disk
     disk.unmount()
+
+
+@pytest.fixture(scope="session")
+def tiny_command_run(tmp_path_factory):
+    """(root, Attempt): one uninterrupted run of the tiny pipeline as `make run` runs it, in a
+    process of its own. Shared, as the most expensive set-up of the suite: the console test
+    reads its output, the fault tests compare against it and time their kills by it, the
+    end-to-end tests read its artifacts."""
+    from pipeline_attempts import run_to_end
+    root = tmp_path_factory.mktemp("tiny_run")
+    return root, run_to_end(root, "run")
+
+
+@pytest.fixture(scope="session")
+def gated_runs(tmp_path_factory):
+    """(config, (outputs, summary) of run 1, (outputs, summary) of run 2): two tiny runs on one
+    output root with the baseline resolver on and scalars every step. Run 1 is blessed and
+    pushed; run 2 trains one step more and must beat run 1 outright (no tolerance), so it is
+    held back. The summary is the runner's closing text, which writes the run's report page.
+    Shared by the gate and the report tests."""
+    import contextlib
+    import io
+
+    from pipeline import run_local
+    from reporting.run_outputs import read_run_outputs
+    from tiny_pipeline import tiny_config
+
+    def run_and_summarize(config):
+        run_local.run(config)
+        summary = io.StringIO()
+        with contextlib.redirect_stdout(summary):
+            run_local.print_summary(config, seconds=0.0)
+        return read_run_outputs(config.metadata_path), summary.getvalue()
+
+    config = tiny_config(tmp_path_factory.mktemp("gated"), log_every_steps=1,
+                         eval_compare_with_baseline=True)
+    run_local.prepare_data(config)
+    first = run_and_summarize(config)
+    second = run_and_summarize(config.with_overrides(train_steps=3, baseline_fd_tolerance=-1.0))
+    return config, first, second

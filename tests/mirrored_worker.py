@@ -25,7 +25,14 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
     from pipeline_config import PipelineConfig
     from trainer_module.run import build_dcgan
-    from trainer_module.training_loop import LoopSettings, standard_jobs, train
+    from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train
+
+    class FirstStepLosses(SideJob):
+        """Keeps the losses of the run's first step (log_every=1: read back every step)."""
+        logs = None
+
+        def after_step(self, step, logs):
+            self.logs = self.logs or logs
 
     # MirroredStrategy() alone takes the GPUs, or one CPU: the two CPU devices are named here.
     strategy = (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if mode == "mirrored"
@@ -39,7 +46,8 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     loop = LoopSettings(steps=steps, global_batch_size=GLOBAL_BATCH, steps_per_epoch=100,
                         checkpoint_dir=checkpoint_dir, checkpoint_every=2, log_dir=None,
                         log_every=1, eval_every=0)
-    logs = train(gan, dataset, loop, strategy, standard_jobs(gan, loop))
+    first_step = FirstStepLosses()
+    logs = train(gan, dataset, loop, strategy, standard_jobs(gan, loop) + [first_step])
 
     def per_replica(variable):
         values = getattr(variable, "values", (variable,))
@@ -51,6 +59,7 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     print(json.dumps({
         "replicas": strategy.num_replicas_in_sync,
         "logs": logs,
+        "first_step_logs": first_step.logs,
         "g_steps": int(gan.g_optimizer.iterations.numpy()),
         "weights_equal_across_replicas": all(
             all(np.array_equal(values[0], other) for other in values[1:])

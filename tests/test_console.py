@@ -2,16 +2,11 @@
 chatter only with --verbose."""
 import io
 import logging
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from data.synthetic_celeba import ensure_dataset
 from pipeline import console
 
-REPO = Path(__file__).resolve().parent.parent
 NOISE = ("cuFFT", "cuDNN", "property_predicate", "payload_format", "FutureWarning",
          "DeprecationWarning", "WARNING:tensorflow", "is deprecated")
 
@@ -48,15 +43,11 @@ def test_only_the_known_harmless_warnings_are_dropped():
 
 
 @pytest.mark.slow
-def test_a_run_prints_component_lines_and_its_summary_and_no_library_noise(tmp_path):
-    """A tiny run from the command line, as a user starts it (about a minute and a half)."""
-    ensure_dataset(tmp_path / "data", 64)
-    done = subprocess.run(
-        [sys.executable, str(REPO / "pipeline" / "run_local.py"), "--data-root",
-         str(tmp_path / "data"), "--train-steps", "2", "--output-root", str(tmp_path / "out")],
-        capture_output=True, text=True, cwd=REPO, timeout=600)
-    text = done.stdout + done.stderr
-    assert done.returncode == 0, text[-3000:]
+def test_a_run_prints_component_lines_and_its_summary_and_no_library_noise(tiny_command_run):
+    """The shared tiny run, started as `make run` starts the pipeline (the runner's
+    run_and_report, console set up without --verbose)."""
+    root, attempt = tiny_command_run
+    text = "\n".join(line for _, line in attempt.lines) + "\n" + attempt.stderr_path.read_text()
     above_summary = text.split("\nRun ")[0].splitlines()
     for component in ("CelebAExampleGen", "Transform", "Trainer", "GanEvaluator", "Pusher"):
         assert any(line.startswith(f"{component} done in ") for line in above_summary), component

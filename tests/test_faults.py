@@ -13,11 +13,7 @@ only when it succeeds, and a rerun starts that component afresh.
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import ml_metadata as mlmd
 import numpy as np
@@ -26,12 +22,12 @@ from ml_metadata.proto import metadata_store_pb2
 
 from dcgan_faces import generator
 from reporting.run_outputs import read_run_outputs
+from pipeline_attempts import Attempt, run_to_end
 from small_disk import SmallDisk
 from tiny_pipeline import tiny_config
 
 pytestmark = pytest.mark.slow
 
-WORKER = Path(__file__).with_name("pipeline_worker.py")
 COMPONENTS = ("CelebAExampleGen", "Transform", "Trainer", "GanEvaluator", "Pusher")
 KILL, DISK_FULL = "kill -9 at a random moment", "disk full"  # the fault matrix's rows
 # Where the disk fills: the console line that starts it, and the MB left free (0: the
@@ -43,58 +39,6 @@ DISK_FILLS = {"CelebAExampleGen": ("CelebAExampleGen ...", 0), "Transform": ("Tr
               "Trainer": ("Trainer ...", 20), "GanEvaluator": ("GanEvaluator ...", 0),
               "Pusher": ("GanEvaluator ...", 25)}
 FINISHED = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
-
-
-class Attempt:
-    """One run of the worker: its stdout lines with the seconds since start, its stderr."""
-
-    def __init__(self, root, log_name: str):
-        self.stderr_path = Path(root, f"{log_name}.stderr")
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), str(root)], stdout=subprocess.PIPE,
-            stderr=self.stderr_path.open("w"), text=True)
-        self.lines = []
-
-    def read_until(self, prefix: str) -> bool:
-        """Reads lines up to one starting with `prefix`; False if the run ended first."""
-        for line in self.process.stdout:
-            self.lines.append((time.perf_counter() - self.started, line.rstrip("\n")))
-            if line.startswith(prefix):
-                return True
-        return False
-
-    def finish(self, timeout: int = 900) -> int:
-        self.read_until("\0")  # to the end
-        return self.process.wait(timeout=timeout)
-
-    def kill(self) -> bool:
-        """kill -9; True when it hit a live process."""
-        alive = self.process.poll() is None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=60)
-        return alive and self.process.returncode == -signal.SIGKILL
-
-    def completed(self, component: str) -> bool:
-        return any(line.startswith(f"{component} done in") for _, line in self.lines)
-
-    def seconds_in(self, component: str) -> float:
-        times = {line: t for t, line in self.lines}
-        start = times[f"{component} ..."]
-        end = next(t for t, line in self.lines if line.startswith(f"{component} done in"))
-        return end - start
-
-    @property
-    def error_lines(self) -> list:
-        return [line for line in self.stderr_path.read_text().splitlines()
-                if line.startswith("error:")]
-
-
-def run_to_end(root, log_name: str) -> Attempt:
-    attempt = Attempt(root, log_name)
-    assert attempt.finish() == 0, attempt.stderr_path.read_text()[-3000:]
-    assert any("Run report:" in line for _, line in attempt.lines)
-    return attempt
 
 
 def metadata_store(root):
@@ -128,9 +72,8 @@ def ingestion_report(outputs) -> dict:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    root = tmp_path_factory.mktemp("uninterrupted")
-    return root, run_to_end(root, "run")
+def uninterrupted(tiny_command_run):
+    return tiny_command_run
 
 
 @pytest.fixture(scope="module")

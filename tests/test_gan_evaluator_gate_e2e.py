@@ -6,28 +6,14 @@ import ml_metadata as mlmd
 import pytest
 from tfx.orchestration import metadata
 
-from pipeline import run_local
-from reporting.run_outputs import read_run_outputs
-from tiny_pipeline import tiny_config
-
 pytestmark = pytest.mark.slow
 
 
-def run(config):
-    """One pipeline run, read back from ML Metadata."""
-    run_local.run(config)
-    return read_run_outputs(config.metadata_path)
-
-
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gate")
-    # The tiny run, blessing a 2-step model, with the baseline resolver on.
-    config = tiny_config(root, eval_compare_with_baseline=True)
-    run_local.prepare_data(config)
-    first = run(config)
-    # A new model (one more step) that must beat the baseline outright: -1 leaves no tolerance.
-    second = run(config.with_overrides(train_steps=3, baseline_fd_tolerance=-1.0))
+def two_runs(gated_runs):
+    """Run 1 blessing a 2-step model; run 2, one step more, worse than that baseline (see
+    conftest.gated_runs), and the metadata store."""
+    config, (first, _), (second, _) = gated_runs
     store = mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(config.metadata_path))
     return config, first, second, store
 

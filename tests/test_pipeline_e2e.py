@@ -20,11 +20,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
+def tiny_run(tiny_command_run):
+    """The shared tiny run (as `make run` starts it), then the same pipeline again in this
+    process, which must be served from the cache."""
+    root, _ = tiny_command_run
     config = tiny_config(root)
-    run_local.prepare_data(config)
-    run_local.run(config)
     first = read_run_outputs(config.metadata_path)
     run_local.run(config)
     second = read_run_outputs(config.metadata_path)

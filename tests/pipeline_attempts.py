@@ -1,0 +1,62 @@
+"""Runs of the tiny pipeline as a user starts them, in a subprocess (tests/pipeline_worker.py):
+each stdout line kept with the seconds since the start, stderr in a file, and the process at hand
+to kill."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORKER = Path(__file__).with_name("pipeline_worker.py")
+
+
+class Attempt:
+    """One run of the worker: its stdout lines with the seconds since start, its stderr."""
+
+    def __init__(self, root, log_name: str):
+        self.stderr_path = Path(root, f"{log_name}.stderr")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(root)], stdout=subprocess.PIPE,
+            stderr=self.stderr_path.open("w"), text=True)
+        self.lines = []
+
+    def read_until(self, prefix: str) -> bool:
+        """Reads lines up to one starting with `prefix`; False if the run ended first."""
+        for line in self.process.stdout:
+            self.lines.append((time.perf_counter() - self.started, line.rstrip("\n")))
+            if line.startswith(prefix):
+                return True
+        return False
+
+    def finish(self, timeout: int = 900) -> int:
+        self.read_until("\0")  # to the end
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> bool:
+        """kill -9; True when it hit a live process."""
+        alive = self.process.poll() is None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=60)
+        return alive and self.process.returncode == -signal.SIGKILL
+
+    def completed(self, component: str) -> bool:
+        return any(line.startswith(f"{component} done in") for _, line in self.lines)
+
+    def seconds_in(self, component: str) -> float:
+        times = {line: t for t, line in self.lines}
+        start = times[f"{component} ..."]
+        end = next(t for t, line in self.lines if line.startswith(f"{component} done in"))
+        return end - start
+
+    @property
+    def error_lines(self) -> list:
+        return [line for line in self.stderr_path.read_text().splitlines()
+                if line.startswith("error:")]
+
+
+def run_to_end(root, log_name: str) -> Attempt:
+    attempt = Attempt(root, log_name)
+    assert attempt.finish() == 0, attempt.stderr_path.read_text()[-3000:]
+    assert any("Run report:" in line for _, line in attempt.lines)
+    return attempt
