@@ -108,3 +108,24 @@ def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path
     partition_file.write_text(partition_file.read_text().replace(" 0\n", " 1\n", 1))
     os.utime(partition_file, (1, 1))  # a different mtime, whatever the clock's resolution
     assert fingerprint() != before
+
+
+def test_the_file_list_reaches_beam_as_text_files_a_runner_can_split(tmp_path, monkeypatch):
+    """Not one Create holding every name (CelebA's list would outgrow Dataflow's graph limit):
+    JSON lines in shards, read back by Beam as the same entries."""
+    import json
+
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from components.celeba_example_gen import executor
+
+    monkeypatch.setattr(executor, "MANIFEST_SHARD_SIZE", 10)
+    entries = [(f"{i:06d}.jpg", SPLITS[i % 3], [i % 2, 1 - i % 2]) for i in range(25)]
+    pattern = executor.write_manifest(entries, str(tmp_path / "manifest"))
+    assert len(tf.io.gfile.glob(pattern)) == 3
+    with beam.Pipeline() as pipeline:
+        read = (pipeline | beam.io.ReadFromText(pattern) | beam.Map(json.loads)
+                | beam.Map(lambda entry: (entry[0], entry[1], tuple(entry[2]))))
+        assert_that(read, equal_to([(name, split, tuple(values))
+                                    for name, split, values in entries]))

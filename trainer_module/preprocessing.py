@@ -67,6 +67,13 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
     return tf.reshape(image, [image_size, image_size, 3])
 
 
+def face_png(encoded: tf.Tensor, crop_mode: str, image_size: int) -> tf.Tensor:
+    """One stored face: the image decoded, cropped, resized, rounded to uint8 and encoded as a
+    lossless PNG at zlib level PNG_COMPRESSION."""
+    return tf.io.encode_png(pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),
+                            compression=PNG_COMPRESSION)
+
+
 def attribute_features(inputs: dict, names) -> dict:
     """attr_<Name> int64 [batch] for each name: 1 present, 0 absent, -1 unknown.
 
@@ -99,10 +106,6 @@ def preprocessing_fn(inputs, custom_config):
     """
     attributes = attribute_features(inputs, custom_config["attributes"])  # names checked first
     crop_mode, image_size = custom_config["crop_mode"], int(custom_config["image_size"])
-    pngs = tf.map_fn(
-        lambda encoded: tf.io.encode_png(
-            pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),
-            compression=PNG_COMPRESSION),
-        _as_vector(inputs[IMAGE_KEY]),
-        fn_output_signature=tf.string)
+    pngs = tf.map_fn(lambda encoded: face_png(encoded, crop_mode, image_size),
+                     _as_vector(inputs[IMAGE_KEY]), fn_output_signature=tf.string)
     return {IMAGE_KEY: pngs, **attributes}

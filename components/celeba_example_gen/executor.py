@@ -36,6 +36,8 @@ from trainer_module.preprocessing import ATTRIBUTE_PREFIX
 SPLIT_NAMES = tuple(celeba_files.PARTITION_NAMES.values())
 OUTCOMES_DIR = ".ingestion_outcomes"  # the readers' records, removed once the report is written
 OUTCOMES = "outcomes"
+MANIFEST_DIR = ".ingestion_manifest"  # the files to read, removed once they are read
+MANIFEST_SHARD_SIZE = 10_000  # entries per manifest file
 
 
 def attribute_feature_name(attribute: str) -> str:
@@ -104,6 +106,22 @@ class _ReadImage(beam.DoFn):
         yield split, image_example(filename, image, attributes).SerializeToString()
 
 
+def write_manifest(to_read: List[Tuple[str, str, Optional[List[int]]]], manifest_dir: str) -> str:
+    """Writes the files to read as JSON lines, MANIFEST_SHARD_SIZE per file; returns their glob.
+
+    Why not `beam.Create(to_read)`: Create embeds its elements in the job's graph, which
+    every runner ships to its workers and Dataflow limits to 10 MB, while CelebA's 202,599
+    entries with their 40 attributes pickle to about 20 MB. A text source is read by the
+    workers themselves, and any runner splits it across them.
+    """
+    fileio.makedirs(manifest_dir)
+    for shard, start in enumerate(range(0, max(len(to_read), 1), MANIFEST_SHARD_SIZE)):
+        with fileio.open(os.path.join(manifest_dir, f"part-{shard:05d}.jsonl"), "w") as f:
+            f.write("".join(json.dumps(entry) + "\n"
+                            for entry in to_read[start:start + MANIFEST_SHARD_SIZE]))
+    return os.path.join(manifest_dir, "part-*.jsonl")
+
+
 def split_plan(exec_properties: Dict[str, Any]) -> Tuple[str, Optional[Dict[str, int]]]:
     """(the image pattern, hash buckets by split name), the buckets None for CelebA's partition.
 
@@ -135,7 +153,9 @@ class Executor(BaseExampleGenExecutor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         examples = artifact_utils.get_single_instance(output_dict["examples"])
         self._outcomes_dir = os.path.join(examples.uri, OUTCOMES_DIR)
+        self._manifest_dir = os.path.join(examples.uri, MANIFEST_DIR)
         super().Do(input_dict, output_dict, exec_properties)
+        fileio.rmtree(self._manifest_dir)
 
         outcomes = _read_outcomes(self._outcomes_dir)
         fileio.rmtree(self._outcomes_dir)
@@ -164,7 +184,9 @@ class Executor(BaseExampleGenExecutor):
                                          *split_plan(exec_properties))
         split_names = self._inventory.split_names
         read = (pipeline
-                | "ListImages" >> beam.Create(self._inventory.to_read)
+                | "ListImages" >> beam.io.ReadFromText(
+                    write_manifest(self._inventory.to_read, self._manifest_dir))
+                | "ParseListEntries" >> beam.Map(json.loads)
                 | "ReadImages" >> beam.ParDo(_ReadImage(
                     self._inventory.image_dir, self._inventory.attribute_names, policy))
                 .with_outputs(OUTCOMES, main="examples"))
