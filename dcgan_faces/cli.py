@@ -107,6 +107,7 @@ def cmd_interpolate(args) -> None:
 def cmd_edit(args) -> None:
     import numpy as np
 
+    from components.gan_evaluator.attributes import edit_grid
     from dcgan_faces import directions, generator, latent
     from trainer_module import images
 
@@ -115,8 +116,7 @@ def cmd_edit(args) -> None:
     found = directions.find_directions(model.path, args.metadata or _default_metadata())
     direction = directions.direction_of(found, args.add)
     strengths = np.linspace(0.0, args.strength, args.columns)
-    z = directions.edit_grid(latent.latent_points(args.rows, model.z_dim, args.seed), direction,
-                             strengths)
+    z = edit_grid(latent.latent_points(args.rows, model.z_dim, args.seed), direction, strengths)
     images.save_image_grid(model.images(z), args.grid, columns=args.columns)
     print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added at "
           f"strength {', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")

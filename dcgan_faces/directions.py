@@ -1,5 +1,5 @@
 """Attribute directions in z for a generator, as its evaluation found them
-(components/gan_evaluator/attributes.py), and the latent points of an edit grid."""
+(components/gan_evaluator/attributes.py)."""
 from __future__ import annotations
 
 import os
@@ -37,8 +37,3 @@ def direction_of(directions: dict, name: str) -> np.ndarray:
                        f"{', '.join(directions) or 'none'}")
     return directions[name]
 
-
-def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
-    """[rows * columns, z_dim]: row r is z[r] moved by each strength along `direction`."""
-    return (z[:, None, :] + strengths[None, :, None] * direction[None, None, :]).reshape(
-        -1, z.shape[1])

@@ -15,7 +15,8 @@ from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
-from components.gan_evaluator.results import ATTRIBUTE_COLUMNS, METRICS_FILE, attribute_rows
+from components.gan_evaluator.results import (ATTRIBUTE_COLUMNS, EDIT_GRID_KEY, METRICS_FILE,
+                                              attribute_rows)
 from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
@@ -237,12 +238,21 @@ def _real_vs_real_note(metrics: dict) -> str:
             "The gate asks for a fraction of its precision and recall.</p>")
 
 
-def _attribute_section(metrics: dict) -> str:
-    """The per-attribute table (components/gan_evaluator/results.py); nothing when no
-    attributes were measured."""
+def _attribute_section(report: RunReport) -> str:
+    """The per-attribute table (components/gan_evaluator/results.py) and the evaluator's edit
+    grid; nothing when no attributes were measured."""
+    metrics = report.metrics
     rows = attribute_rows(metrics)
     if not rows:
         return ""
+    grid = ""
+    if report.evaluator_edit_grid:
+        name = _esc(metrics.get(EDIT_GRID_KEY, "?"))
+        grid = (f'<figure class="sample-grid edit-grid">'
+                f"{_file_img(report.evaluator_edit_grid, f'{name} added')}<figcaption>{name} "
+                "added along its direction, more to the right (strength 0 to the edits'); one "
+                "face per row. The attribute whose edit flips the most faces net of the other "
+                "attributes it changes.</figcaption></figure>")
     return ("<h3>Attributes</h3><p>The ruler is a classifier trained on the real train split; "
             "its accuracy is on the real test split, next to the floor of always answering the "
             "commoner value. Edits move z along the attribute's unit direction in z (mean z of "
@@ -250,7 +260,7 @@ def _attribute_section(metrics: dict) -> str:
             "after, and the share of other attributes that change.</p>" + _table(
                 ["attribute"] + [title for _, title in ATTRIBUTE_COLUMNS],
                 [[_esc(name)] + [f"{value:.3f}" if math.isfinite(value) else "—"
-                                 for value in values] for name, values in rows]))
+                                 for value in values] for name, values in rows]) + grid)
 
 
 def _evaluation_section(report: RunReport) -> str:
@@ -267,7 +277,7 @@ def _evaluation_section(report: RunReport) -> str:
               _table(["metric", "this model", "untrained generator", "baseline",
                       "real vs real"], _metric_rows(metrics)),
               _real_vs_real_note(metrics),
-              _attribute_section(metrics),
+              _attribute_section(report),
               *(f"<p>warning: {_esc(warning)}</p>" for warning in metrics.get("warnings", [])),
               f"<p>Metrics: <code>{_esc(os.path.join(report.evaluation_dir, METRICS_FILE))}"
               "</code></p>",

@@ -81,6 +81,13 @@ class RunReport:
         return (os.path.join(self.evaluation_dir, evaluator_results.SAMPLE_GRID_FILE)
                 if self.evaluation_dir else None)
 
+    @property
+    def evaluator_edit_grid(self) -> Optional[str]:
+        """The evaluator's edit grid, when it drew one (a run with attribute directions)."""
+        path = (os.path.join(self.evaluation_dir, evaluator_results.EDIT_GRID_FILE)
+                if self.evaluation_dir else None)
+        return path if path and os.path.isfile(path) else None
+
 
 def read_scalars(log_dir: str) -> dict:
     """TensorBoard scalars, name -> [(step, value)] by step; a resumed run's later file wins."""

@@ -37,6 +37,34 @@ def test_the_direction_of_an_attribute_that_follows_z0_is_z0():
     assert np.isnan(directions[1]).all()  # never absent: no direction
 
 
+def test_a_boundary_direction_is_the_normal_of_the_separating_plane_even_when_z_is_skewed():
+    """Samples spread far along z[1] on one side only: the mean difference tilts towards z[1],
+    the boundary's normal does not (the decision is z[0] > 0 alone)."""
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(2000, Z_DIM))
+    present = z[:, 0] > 0
+    z[present, 1] += 2.0  # present samples also sit higher on z[1]
+    decisions = present[:, None].astype(np.int64)
+    boundary = attributes.boundary_directions(z, decisions)[0]
+    mean_difference = attributes.mean_difference_directions(z, decisions)[0]
+    assert boundary @ np.eye(Z_DIM)[0] > 0.95 > mean_difference @ np.eye(Z_DIM)[0]
+    assert np.linalg.norm(boundary) == pytest.approx(1.0)
+
+
+def test_a_conditional_direction_is_orthogonal_to_the_others_and_keeps_its_own_part():
+    rng = np.random.default_rng(2)
+    directions = rng.normal(size=(4, Z_DIM))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    directions[3] = np.nan  # an attribute without a direction is left out, and stays NaN
+    conditional = attributes.conditional_directions(directions)
+    for k in range(3):
+        others = [j for j in range(3) if j != k]
+        assert np.abs(directions[others] @ conditional[k]).max() < 1e-9
+        assert conditional[k] @ directions[k] > 0 and np.linalg.norm(conditional[k]) == \
+            pytest.approx(1.0)
+    assert np.isnan(conditional[3]).all()
+
+
 def test_edit_scores_count_flips_among_those_without_and_changes_among_the_others():
     before = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 1], [0, 1, 1]])
     after = np.array([[1, 1, 0], [0, 0, 1], [1, 1, 1], [1, 1, 1]])
@@ -63,3 +91,18 @@ def test_measure_finds_the_direction_and_an_edit_along_it_flips_only_that_attrib
     assert m["attributes/classifier_accuracy/Always"] == 1.0  # the unknown label left out
     assert m["attributes/real_rate/Bright"] == 0.5
     assert m["attributes/edit_flip_rate_mean"] == m["attributes/edit_flip_rate/Bright"]
+
+
+def test_an_edit_grid_moves_each_row_along_the_direction_by_each_strength():
+    z = np.array([[0.0, 0.0], [1.0, 1.0]])
+    grid = attributes.edit_grid(z, np.array([1.0, 0.0]), np.array([0.0, 1.5, 3.0]))
+    assert grid.tolist() == [[0, 0], [1.5, 0], [3, 0], [1, 1], [2.5, 1], [4, 1]]
+
+
+def test_the_report_shows_the_edit_that_flips_most_net_of_what_else_it_changes():
+    metrics = {"attributes/edit_flip_rate/A": 0.9, "attributes/edit_others_changed/A": 0.3,
+               "attributes/edit_flip_rate/B": 0.8, "attributes/edit_others_changed/B": 0.05,
+               "attributes/edit_flip_rate/C": float("nan"),
+               "attributes/edit_others_changed/C": float("nan")}
+    assert attributes.best_edit(metrics, ["A", "B", "C"]) == "B"
+    assert attributes.best_edit(metrics, ["C"]) is None

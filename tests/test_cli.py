@@ -183,10 +183,3 @@ def test_the_installed_console_script_reports_bad_input(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"error: {tmp_path / 'nowhere'}: no such directory\n"
 
-
-def test_an_edit_grid_moves_each_row_along_the_direction_by_each_strength():
-    import numpy as np
-    from dcgan_faces.directions import edit_grid
-    z = np.array([[0.0, 0.0], [1.0, 1.0]])
-    grid = edit_grid(z, np.array([1.0, 0.0]), np.array([0.0, 1.5, 3.0]))
-    assert grid.tolist() == [[0, 0], [1.5, 0], [3, 0], [1, 1], [2.5, 1], [4, 1]]

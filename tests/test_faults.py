@@ -156,11 +156,12 @@ def assert_equals_uninterrupted(root, uninterrupted_root):
     for key, value in reference.metrics.items():
         if isinstance(value, float) and key.startswith("attributes/"):
             # Shares of 1/0 decisions: a model a level apart (see below) may tip a face or two
-            # of the 1,000 across a decision; the classifier itself trains deterministically.
+            # of the 200 across a decision; the classifier itself trains deterministically.
             assert outputs.metrics[key] == pytest.approx(value, abs=0.02, nan_ok=True), key
         elif isinstance(value, float):
             assert outputs.metrics[key] == pytest.approx(value, rel=1e-3, abs=1e-6), key
-        elif key not in ("statistics_cache_hits",):
+        # The edit grid's attribute is the best edit by those shares: a tipped face may change it.
+        elif key not in ("statistics_cache_hits", "attributes/edit_grid"):
             assert outputs.metrics[key] == value, key
     drawn, expected = (generator.load(model).sample(16, seed=5)
                        for model in (outputs.pushed_model, reference.pushed_model))

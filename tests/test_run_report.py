@@ -118,7 +118,8 @@ def test_plots_and_sample_grids_are_not_blank(pages):
     page, _, _ = pages[0]
     plots = [page.locator(f"#plot-{name}") for name, *_ in report_html.PLOTS]
     grids = page.locator("figure.sample-grid img").all()
-    assert len(grids) >= 2  # the Trainer's final grid and the evaluator's
+    assert len(grids) >= 3  # the Trainer's final grid, the evaluator's samples and its edit grid
+    assert page.locator("figure.edit-grid img").count() == 1
     for element in plots + grids:
         assert pixel_std(element) > MIN_PIXEL_STD
 
@@ -139,6 +140,8 @@ def test_key_numbers_appear_in_the_text(two_runs, pages):
     assert f"Pushed model: {first.pushed_model}" in first_text
     smiling = first.metrics["attributes/classifier_accuracy/Smiling"]  # the attribute table
     assert f"Smiling\t{smiling:.3f}\t" in first_text
+    edited = first.metrics["attributes/edit_grid"]  # and its one edit grid
+    assert f"{edited} added along its direction" in first_text
 
     assert f"{second.metrics[primary]:.4f}" in second_text
     assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text

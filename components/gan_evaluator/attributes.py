@@ -66,6 +66,36 @@ def mean_difference_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarr
     return directions
 
 
+def boundary_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """[attributes, z_dim]: per attribute, the unit normal of a logistic-regression boundary in
+    z between samples with and without it (InterFaceGAN, Shen et al. 2020, used a linear SVM),
+    pointing to the side with it; NaN where either side has fewer than MIN_GROUP samples."""
+    from sklearn.linear_model import LogisticRegression
+
+    directions = np.full((decisions.shape[1], z.shape[1]), np.nan)
+    for k in range(decisions.shape[1]):
+        known = decisions[:, k] >= 0
+        labels = decisions[known, k]
+        if min((labels == 1).sum(), (labels == 0).sum()) >= MIN_GROUP:
+            normal = LogisticRegression(max_iter=1000).fit(z[known], labels).coef_[0]
+            directions[k] = normal / np.linalg.norm(normal)
+    return directions
+
+
+def conditional_directions(directions: np.ndarray) -> np.ndarray:
+    """Each direction without its components along the other attributes' directions (their
+    span projected out, then normalised): InterFaceGAN's conditional manipulation, which moves
+    one attribute while the others' directions see no movement. NaN rows stay NaN."""
+    result = np.full_like(directions, np.nan)
+    found = np.flatnonzero(np.isfinite(directions).all(axis=1))
+    for k in found:
+        others = directions[found[found != k]]
+        basis, _ = np.linalg.qr(others.T)  # orthonormal columns spanning the others
+        kept = directions[k] - basis @ (basis.T @ directions[k])
+        result[k] = kept / np.linalg.norm(kept)
+    return result
+
+
 def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int) -> tuple:
     """(flip rate, others changed) of one edit: of the samples without `attribute` before, the
     fraction with it after; of every sample's other attributes, the fraction whose decision
@@ -75,6 +105,21 @@ def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int) -> tuple:
     others = np.delete(np.arange(before.shape[1]), attribute)
     changed = float((before[:, others] != after[:, others]).mean()) if len(others) else 0.0
     return flip, changed
+
+
+def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
+    """[rows * columns, z_dim]: row r is z[r] moved by each strength along `direction`."""
+    return (z[:, None, :] + strengths[None, :, None] * direction[None, None, :]).reshape(
+        -1, z.shape[1])
+
+
+def best_edit(metrics: dict, names: Sequence[str]):
+    """The attribute whose edit flips the most faces net of the other attributes it changes
+    (flip rate minus others changed), for the report's one edit grid; None without any."""
+    scores = {name: metrics[f"{PREFIX}edit_flip_rate/{name}"]
+              - metrics[f"{PREFIX}edit_others_changed/{name}"] for name in names}
+    scores = {name: score for name, score in scores.items() if np.isfinite(score)}
+    return max(scores, key=scores.get) if scores else None
 
 
 def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_labels: np.ndarray,

@@ -21,10 +21,13 @@ from tfx.utils import io_utils
 from components.gan_evaluator import attributes, sources
 from components.gan_evaluator.evaluation import Evaluation
 from components.gan_evaluator.results import (
-    ATTRIBUTE_DIRECTIONS_FILE, METRICS_FILE, SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
+    ATTRIBUTE_DIRECTIONS_FILE, EDIT_GRID_FILE, EDIT_GRID_KEY, METRICS_FILE, SAMPLE_GRID_FILE,
+    SUMMARY_FILE, decision, summary_text)
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.timing import PhaseTimer
 from trainer_module import images
+
+EDIT_GRID_ROWS, EDIT_GRID_COLUMNS = 4, 5
 
 
 def write_evaluation(directory: str, results: dict, primary: str, samples, grid_size: int) -> str:
@@ -35,6 +38,23 @@ def write_evaluation(directory: str, results: dict, primary: str, samples, grid_
     summary = summary_text(results, primary)
     io_utils.write_string_file(os.path.join(directory, SUMMARY_FILE), summary)
     return summary
+
+
+def write_edit_grid(directory: str, report: attributes.AttributeReport, names: list, generate,
+                    settings: EvaluatorSettings) -> None:
+    """edit_grid.png: the faces of EDIT_GRID_ROWS seeds (rows) moved along the best edit's
+    direction (attributes.best_edit), from strength 0 to the edits' own (columns); the
+    attribute's name goes to metrics.json under EDIT_GRID_KEY. Nothing when no attribute has
+    a direction."""
+    name = attributes.best_edit(report.metrics, names)
+    if name is None:
+        return
+    strengths = np.linspace(0.0, settings.attribute_edit_strength, EDIT_GRID_COLUMNS)
+    z = attributes.edit_grid(images.latent_points(EDIT_GRID_ROWS, settings.z_dim, 0),
+                             report.directions[names.index(name)], strengths)
+    images.save_image_grid(generate(z.astype(np.float32)),
+                           os.path.join(directory, EDIT_GRID_FILE), columns=EDIT_GRID_COLUMNS)
+    report.metrics[EDIT_GRID_KEY] = name
 
 
 def write_blessing(blessing: types.Artifact, model: types.Artifact,
@@ -95,6 +115,8 @@ class Executor(base_executor.BaseExecutor):
         if settings.attributes:
             with timer.phase("attributes"):
                 found = measure_attributes(settings, examples, feature_spec, candidate[0])
+                write_edit_grid(evaluation_dir, found, list(settings.attributes), candidate[0],
+                                settings)
             results.update(found.metrics)
             with open(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), "wb") as f:
                 np.savez(f, names=np.array(settings.attributes), directions=found.directions)

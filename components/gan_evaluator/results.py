@@ -16,6 +16,9 @@ SUMMARY_FILE = "summary.txt"
 SAMPLE_GRID_FILE = "samples.png"
 # names [attributes] and directions [attributes, z_dim] (NaN rows: too rare to find one).
 ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npz"
+# Faces moved along one attribute's direction; the attribute's name is under EDIT_GRID_KEY.
+EDIT_GRID_FILE = "edit_grid.png"
+EDIT_GRID_KEY = "attributes/edit_grid"
 
 # Real images scored against other real images: each metric's value under <key>_real_vs_real
 # (kid/E_std's under kid/E_real_vs_real_std).
