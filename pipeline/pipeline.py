@@ -31,8 +31,9 @@ def create_components(config: PipelineConfig) -> list:
     example_gen = CelebAExampleGen(data_root=config.data_root,
                                    hash_buckets=config.hash_split_buckets,
                                    policy=config.ingestion_policy())
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_file)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"],
+                                                  schema=schema_gen.outputs["schema"])
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomaly_gate = AnomalyGate(anomalies=example_validator.outputs["anomalies"],
