@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import numpy as np  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own dependency)
 import tensorflow_transform as tft  # noqa: E402
 from tfx.types import artifact_utils  # noqa: E402
 
@@ -35,6 +36,20 @@ from reporting import run_outputs  # noqa: E402
 from trainer_module import images  # noqa: E402
 
 FLIP_TARGET, OTHERS_TARGET = 0.8, 0.1
+
+
+def boundary_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """[attributes, z_dim]: per attribute, the unit normal of a logistic-regression boundary in
+    z between samples with and without it (InterFaceGAN, Shen et al. 2020, used a linear SVM),
+    pointing to the side with it; NaN where either side has fewer than MIN_GROUP samples."""
+    directions = np.full((decisions.shape[1], z.shape[1]), np.nan)
+    for k in range(decisions.shape[1]):
+        known = decisions[:, k] >= 0
+        labels = decisions[known, k]
+        if min((labels == 1).sum(), (labels == 0).sum()) >= attributes.MIN_GROUP:
+            normal = LogisticRegression(max_iter=1000).fit(z[known], labels).coef_[0]
+            directions[k] = normal / np.linalg.norm(normal)
+    return directions
 
 
 def latest_output(store, component: str, key: str):
@@ -88,7 +103,7 @@ def main():
     fresh = images.latent_points(samples, settings.z_dim, attributes.EDIT_SEED)
     before = decide(fresh)
     found = {"mean_difference": attributes.mean_difference_directions(z, decisions),
-             "boundary": attributes.boundary_directions(z, decisions)}
+             "boundary": boundary_directions(z, decisions)}
     for name in list(found):
         found[name + "+conditional"] = attributes.conditional_directions(found[name])
     rows = []

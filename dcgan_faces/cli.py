@@ -3,8 +3,9 @@
     dcgan-faces sample MODEL --grid faces.png [-n 64] [--seed 0]     one grid PNG
     dcgan-faces sample MODEL --out-dir faces/ [-n 16] [--seed 0]     one PNG per face
     dcgan-faces interpolate MODEL --out walk.gif [--points 4] [--steps 16] [--method linear]
-    dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] rows: faces, columns:
-                                                                     more of the attribute
+    dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] [--keep Male,...]
+                                                                     rows: faces, columns: more
+                                                                     of the attribute
     dcgan-faces info MODEL [--metadata FILE]                         signatures, config, metrics
     dcgan-faces report [--output-root DIR] [--run RUN_ID] [--out FILE]
 
@@ -107,19 +108,24 @@ def cmd_interpolate(args) -> None:
 def cmd_edit(args) -> None:
     import numpy as np
 
-    from components.gan_evaluator.attributes import edit_grid
+    from components.gan_evaluator.attributes import conditional_direction, edit_grid
     from dcgan_faces import directions, generator, latent
     from trainer_module import images
 
     _needs_suffix(args.grid, ".png", "--grid")
     model = generator.load(args.model)
     found = directions.find_directions(model.path, args.metadata or _default_metadata())
-    direction = directions.direction_of(found, args.add)
+    kept = [name for name in (args.keep or "").split(",") if name]
+    if args.add in kept:
+        raise BadInput(f"--keep names {args.add}, the attribute --add changes")
+    direction = conditional_direction(directions.direction_of(found, args.add),
+                                      [directions.direction_of(found, name) for name in kept])
     strengths = np.linspace(0.0, args.strength, args.columns)
     z = edit_grid(latent.latent_points(args.rows, model.z_dim, args.seed), direction, strengths)
     images.save_image_grid(model.images(z), args.grid, columns=args.columns)
-    print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added at "
-          f"strength {', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")
+    print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added"
+          f"{' keeping ' + ', '.join(kept) if kept else ''} at strength "
+          f"{', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")
 
 
 def _metrics_lines(export_dir: str, metadata_path: str) -> list:
@@ -219,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--strength", type=float, default=3.0,
                       help="how far z moves at the last column, in units of z's standard "
                            "deviation (default 3, as the evaluator measures; negative removes)")
+    edit.add_argument("--keep", metavar="A,B,...",
+                      help="attributes whose directions z must not move along (InterFaceGAN's "
+                           "conditional manipulation): fewer side effects, smaller flips")
     edit.add_argument("--grid", required=True, metavar="FILE.png", help="the grid PNG to write")
     edit.add_argument("--rows", type=_whole(1, 64), default=6, help="faces (default 6)")
     edit.add_argument("--columns", type=_whole(2, 16), default=5,

@@ -212,6 +212,18 @@ def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(two_r
         assert image.size == (3 * 64 + 2 * 2, 2 * 64 + 2)  # 2-pixel gaps, as the sample grids
         cells = np.asarray(image)
     assert not np.array_equal(cells[:64, :64], cells[:64, -64:])  # the strength changes faces
+    kept_name = next(other for other in found if other != name)
+    kept_grid = tmp_path / "kept.png"
+    assert cli.main(argv[:5] + [str(kept_grid), "--keep", kept_name] + argv[6:]) == 0
+    assert f"with {name} added keeping {kept_name} at strength 0, 1.5, 3" in \
+        capsys.readouterr().out
+    with Image.open(kept_grid) as image:
+        kept = np.asarray(image)
+    assert np.array_equal(kept[:, :64], cells[:, :64])  # strength 0: the same faces
+    assert not np.array_equal(kept[:, -64:], cells[:, -64:])  # another direction
+    assert cli.main(argv + ["--keep", name]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --keep names {name}, the attribute " \
+        "--add changes"
     assert cli.main(argv[:3] + ["Wings"] + argv[4:]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no direction for attribute 'Wings'; this "

@@ -66,33 +66,23 @@ def mean_difference_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarr
     return directions
 
 
-def boundary_directions(z: np.ndarray, decisions: np.ndarray) -> np.ndarray:
-    """[attributes, z_dim]: per attribute, the unit normal of a logistic-regression boundary in
-    z between samples with and without it (InterFaceGAN, Shen et al. 2020, used a linear SVM),
-    pointing to the side with it; NaN where either side has fewer than MIN_GROUP samples."""
-    from sklearn.linear_model import LogisticRegression
-
-    directions = np.full((decisions.shape[1], z.shape[1]), np.nan)
-    for k in range(decisions.shape[1]):
-        known = decisions[:, k] >= 0
-        labels = decisions[known, k]
-        if min((labels == 1).sum(), (labels == 0).sum()) >= MIN_GROUP:
-            normal = LogisticRegression(max_iter=1000).fit(z[known], labels).coef_[0]
-            directions[k] = normal / np.linalg.norm(normal)
-    return directions
+def conditional_direction(direction: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """`direction` without its components along the directions of attributes to keep (their
+    span projected out, then normalised): InterFaceGAN's conditional manipulation (Shen et al.
+    2020), which moves one attribute while z does not move along the kept ones' directions."""
+    if not len(kept):
+        return direction
+    basis, _ = np.linalg.qr(np.asarray(kept).T)  # orthonormal columns spanning the kept ones
+    rest = direction - basis @ (basis.T @ direction)
+    return rest / np.linalg.norm(rest)
 
 
 def conditional_directions(directions: np.ndarray) -> np.ndarray:
-    """Each direction without its components along the other attributes' directions (their
-    span projected out, then normalised): InterFaceGAN's conditional manipulation, which moves
-    one attribute while the others' directions see no movement. NaN rows stay NaN."""
+    """Each direction made conditional on every other attribute's; NaN rows stay NaN."""
     result = np.full_like(directions, np.nan)
     found = np.flatnonzero(np.isfinite(directions).all(axis=1))
     for k in found:
-        others = directions[found[found != k]]
-        basis, _ = np.linalg.qr(others.T)  # orthonormal columns spanning the others
-        kept = directions[k] - basis @ (basis.T @ directions[k])
-        result[k] = kept / np.linalg.norm(kept)
+        result[k] = conditional_direction(directions[k], directions[found[found != k]])
     return result
 
 
