@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Each component's input channels and the task producing them: the DAG's edges.
 INPUT_PRODUCERS = {
     "CelebAExampleGen": {},
-    "StatisticsGen": {"examples": "CelebAExampleGen"},
+    "StatisticsGen": {"examples": "CelebAExampleGen", "schema": "ImportSchemaGen"},
     "ImportSchemaGen": {},
     "ExampleValidator": {"statistics": "StatisticsGen", "schema": "ImportSchemaGen"},
     "AnomalyGate": {"anomalies": "ExampleValidator", "schema": "ImportSchemaGen"},
