@@ -6,6 +6,9 @@
     dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] [--keep Male,...]
                                                                      rows: faces, columns: more
                                                                      of the attribute
+    dcgan-faces arithmetic MODEL "Smiling,Male=0 - Male=0 + Male" --grid out.png
+                                                                     the DCGAN paper's vector
+                                                                     arithmetic on faces
     dcgan-faces info MODEL [--metadata FILE]                         signatures, config, metrics
     dcgan-faces report [--output-root DIR] [--run RUN_ID] [--out FILE]
 
@@ -128,6 +131,40 @@ def cmd_edit(args) -> None:
           f"{', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")
 
 
+def cmd_arithmetic(args) -> None:
+    import numpy as np
+
+    from components.gan_evaluator import face_arithmetic
+    from dcgan_faces import directions, generator
+    from trainer_module import images
+
+    _needs_suffix(args.grid, ".png", "--grid")
+    model = generator.load(args.model)
+    found = directions.attribute_samples(model.path, args.metadata or _default_metadata())
+    if "z" not in found:
+        raise BadInput(f"{model.path} was evaluated before the evaluator kept its labelled "
+                       "samples; evaluate it again to draw arithmetic")
+    names = [str(name) for name in found["names"]]
+    try:
+        terms = face_arithmetic.parse_expression(args.expression, names)
+        result, members = face_arithmetic.arithmetic(found["z"], found["decisions"], names,
+                                                     terms)
+    except ValueError as err:
+        raise BadInput(str(err)) from None
+    exemplars = face_arithmetic.MIN_CONCEPT  # every concept has at least as many
+    z = np.concatenate([np.concatenate([found["z"][indices[:exemplars]],
+                                        found["z"][indices].mean(axis=0, keepdims=True)])
+                        for indices in members]  # a concept's first faces, then its mean
+                       + [face_arithmetic.variations(result, exemplars + 1, args.seed)])
+    images.save_image_grid(model.images(z.astype(np.float32)), args.grid, columns=exemplars + 1)
+    described = " ".join(("+ " if term.sign > 0 else "- ") + term.label() for term in terms)
+    print(f"{args.grid}: {described.removeprefix('+ ')} = the last row (the result, then "
+          f"variations with noise of {face_arithmetic.VARIATION_SCALE:g}); a row per concept "
+          f"above it: {exemplars} of its faces and its mean "
+          f"({', '.join(str(len(m)) for m in members)} of {len(found['z'])} labelled samples) "
+          f"from {model.path}")
+
+
 def _metrics_lines(export_dir: str, metadata_path: str) -> list:
     """The evaluator's summary for this model, found in the pipeline's metadata by fingerprint."""
     from components.gan_evaluator import results as evaluator_results
@@ -237,6 +274,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the pipeline's metadata, where the directions are found (default: "
                            "the local runner's)")
     edit.set_defaults(command=cmd_edit)
+
+    arithmetic = commands.add_parser(
+        "arithmetic", help="vector arithmetic on faces, e.g. smiling woman - woman + man")
+    arithmetic.add_argument("model", metavar="MODEL", help=model_help)
+    arithmetic.add_argument("expression", metavar="EXPRESSION",
+                            help="concepts joined by + and -, each attributes present (NAME) or "
+                                 "absent (NAME=0), e.g. 'Smiling,Male=0 - Male=0 + Male'")
+    arithmetic.add_argument("--grid", required=True, metavar="FILE.png",
+                            help="the grid PNG to write")
+    arithmetic.add_argument("--seed", type=_whole(0), default=0,
+                            help="seed of the result's variations")
+    arithmetic.add_argument("--metadata", metavar="FILE",
+                            help="the pipeline's metadata, where the labelled samples are found "
+                                 "(default: the local runner's)")
+    arithmetic.set_defaults(command=cmd_arithmetic)
 
     info = commands.add_parser("info", help="signatures, training config and metrics")
     info.add_argument("model", metavar="MODEL", help=model_help)

@@ -9,10 +9,10 @@ import numpy as np
 from dcgan_faces.errors import BadInput
 
 
-def find_directions(export_dir: str, metadata_path: str) -> dict:
-    """{attribute: unit direction [z_dim]} from the latest evaluation of this model recorded in
-    the pipeline's metadata (found by the SavedModel's fingerprint); attributes too rare in the
-    model's samples to have a direction are left out."""
+def attribute_samples(export_dir: str, metadata_path: str) -> dict:
+    """names, directions, z and decisions (results.ATTRIBUTE_DIRECTIONS_FILE) from the latest
+    evaluation of this model recorded in the pipeline's metadata (found by the SavedModel's
+    fingerprint)."""
     from components.gan_evaluator.results import ATTRIBUTE_DIRECTIONS_FILE
     from reporting import run_outputs
 
@@ -26,9 +26,15 @@ def find_directions(export_dir: str, metadata_path: str) -> dict:
         raise BadInput(f"no attribute directions for {export_dir} in {metadata_path} (the "
                        "evaluator finds them when PipelineConfig.attributes is not empty)")
     with np.load(path) as found:
-        return {str(name): direction for name, direction in zip(found["names"],
-                                                                 found["directions"])
-                if np.isfinite(direction).all()}
+        return {key: found[key] for key in found.files}
+
+
+def find_directions(export_dir: str, metadata_path: str) -> dict:
+    """{attribute: unit direction [z_dim]} of this model (attribute_samples); attributes too
+    rare in the model's samples to have a direction are left out."""
+    found = attribute_samples(export_dir, metadata_path)
+    return {str(name): direction for name, direction in zip(found["names"], found["directions"])
+            if np.isfinite(direction).all()}
 
 
 def direction_of(directions: dict, name: str) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 from matplotlib.figure import Figure
 
 from components.gan_evaluator.results import (ATTRIBUTE_COLUMNS, EDIT_GRID_KEY, METRICS_FILE,
-                                              attribute_rows)
+                                              arithmetic_line, attribute_rows)
 from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
@@ -260,7 +260,9 @@ def _attribute_section(report: RunReport) -> str:
             "after, and the share of other attributes that change.</p>" + _table(
                 ["attribute"] + [title for _, title in ATTRIBUTE_COLUMNS],
                 [[_esc(name)] + [f"{value:.3f}" if math.isfinite(value) else "—"
-                                 for value in values] for name, values in rows]) + grid)
+                                 for value in values] for name, values in rows])
+            + (f"<p>{_esc(arithmetic_line(metrics))}</p>" if arithmetic_line(metrics) else "")
+            + grid)
 
 
 def _evaluation_section(report: RunReport) -> str:

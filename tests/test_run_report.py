@@ -142,6 +142,7 @@ def test_key_numbers_appear_in_the_text(two_runs, pages):
     assert f"Smiling\t{smiling:.3f}\t" in first_text
     edited = first.metrics["attributes/edit_grid"]  # and its one edit grid
     assert f"{edited} added along its direction" in first_text
+    assert "Face arithmetic, smiling woman - neutral woman + neutral man: " in first_text
 
     assert f"{second.metrics[primary]:.4f}" in second_text
     assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text
@@ -228,6 +229,25 @@ def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(two_r
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no direction for attribute 'Wings'; this "
                                                f"model has directions for {name}")
+
+
+@slow
+def test_arithmetic_draws_concepts_and_their_sum_from_the_evaluators_labelled_samples(
+        two_runs, tmp_path, capsys):
+    config, (first, _), _ = two_runs
+    name = next(iter(directions.find_directions(first.pushed_model, config.metadata_path)))
+    grid = tmp_path / "sum.png"
+    argv = ["arithmetic", first.pushed_model, f"{name} - {name}=0 + {name}", "--grid", str(grid),
+            "--metadata", config.metadata_path]
+    assert cli.main(argv) == 0
+    assert f"{name} - {name}=0 + {name} = the last row" in capsys.readouterr().out
+    with Image.open(grid) as image:  # a row per concept, then the result's; 3 faces and a mean
+        assert image.size == (4 * 64 + 3 * 2, 4 * 64 + 3 * 2)
+    assert cli.main(argv[:2] + ["Wings"] + argv[3:]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: unknown attribute 'Wings'")
+    floor = first.metrics["attributes/arithmetic/smiling_man_floor"]  # the paper's example
+    assert 0.0 <= floor <= 1.0 and "attributes/arithmetic/smiling_man" in first.metrics
 
 
 @slow

@@ -8,7 +8,8 @@
   averaged three hand-picked samples per concept; here every sample counts), and how well it
   edits: of fresh samples without the attribute, the fraction that have it after z moves
   `strength` along the unit direction, and the fraction of other (sample, attribute) decisions
-  that change on the way.
+  that change on the way;
+- the DCGAN paper's vector arithmetic, scored (face_arithmetic.py).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import tensorflow as tf
 from components.gan_evaluator.attribute_classifier import (
     AttributeClassifier, ClassifierSettings, agreement, majority_rate, present_rate,
     train_classifier)
+from components.gan_evaluator import face_arithmetic
 from components.gan_evaluator.sources import split_files
 from trainer_module import images, pixels
 from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
@@ -34,6 +36,8 @@ MIN_GROUP = 10  # samples on each side of an attribute for a direction; fewer: N
 class AttributeReport:
     metrics: dict  # attributes/<measure>/<Name> and attributes/<measure>_mean: floats
     directions: np.ndarray  # [attributes, z_dim] unit vectors; NaN rows for too rare ones
+    z: np.ndarray  # [samples, z_dim]: the labelled samples the directions come from
+    decisions: np.ndarray  # [samples, attributes]: the ruler's 1/0 on G(z)
 
 
 def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequence[str],
@@ -143,7 +147,9 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         finite = values[np.isfinite(values)]
         metrics[f"{PREFIX}{measure_name}_mean"] = float(finite.mean()) if finite.size else \
             float("nan")
-    return AttributeReport(metrics, directions)
+    metrics.update({PREFIX + key: value for key, value in
+                    face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide).items()})
+    return AttributeReport(metrics, directions, z, decisions)
 
 
 def evaluate_attributes(train: tuple, test: tuple, names: Sequence[str],

@@ -119,7 +119,8 @@ class Executor(base_executor.BaseExecutor):
                                 settings)
             results.update(found.metrics)
             with open(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), "wb") as f:
-                np.savez(f, names=np.array(settings.attributes), directions=found.directions)
+                np.savez(f, names=np.array(settings.attributes), directions=found.directions,
+                         z=found.z.astype(np.float32), decisions=found.decisions.astype(np.int8))
 
         blessed, reasons = decision(results, settings)
         primary = settings.eval_primary_metric

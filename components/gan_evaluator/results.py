@@ -14,7 +14,9 @@ from components.gan_evaluator.settings import EvaluatorSettings
 METRICS_FILE = "metrics.json"
 SUMMARY_FILE = "summary.txt"
 SAMPLE_GRID_FILE = "samples.png"
-# names [attributes] and directions [attributes, z_dim] (NaN rows: too rare to find one).
+# names [attributes] and directions [attributes, z_dim] (NaN rows: too rare to find one), and
+# the labelled samples they come from: z [samples, z_dim] and the ruler's decisions on G(z)
+# [samples, attributes] (face arithmetic draws its concepts from them).
 ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npz"
 # Faces moved along one attribute's direction; the attribute's name is under EDIT_GRID_KEY.
 EDIT_GRID_FILE = "edit_grid.png"
@@ -75,6 +77,18 @@ def attribute_rows(results: dict) -> list:
                     for measure, _ in ATTRIBUTE_COLUMNS]) for name in names]
 
 
+def arithmetic_line(results: dict) -> str:
+    """The paper's face arithmetic, scored (face_arithmetic.py); '' when not measured."""
+    key = "attributes/arithmetic/smiling_man"
+    if key not in results:
+        return ""
+    score = results[key]
+    found = (f"{score:.2f} of the result's variations" if math.isfinite(score)
+             else "not scored (a concept had too few samples)")
+    return (f"Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a "
+            f"smiling man in {found}; in {results[key + '_floor']:.2f} of random faces.")
+
+
 def attribute_table(results: dict) -> list:
     """Text lines: the ruler's accuracy on real test images (and the floor of answering the
     commoner value), how often real and generated faces have each attribute, and how well the
@@ -88,7 +102,8 @@ def attribute_table(results: dict) -> list:
             "real test split; edits: z + strength x the attribute's unit direction):",
             f"  {'attribute':<{width}}  {header}"] + [
             f"  {name:<{width}}  " + "  ".join(f"{value:>14.3f}" for value in values)
-            for name, values in rows]
+            for name, values in rows] + ([arithmetic_line(results)] if arithmetic_line(results)
+                                         else [])
 
 
 def calibrated_thresholds(settings: EvaluatorSettings,
