@@ -251,8 +251,8 @@ def _attribute_section(report: RunReport) -> str:
         grid = (f'<figure class="sample-grid edit-grid">'
                 f"{_file_img(report.evaluator_edit_grid, f'{name} added')}<figcaption>{name} "
                 "added along its direction, more to the right (strength 0 to the edits'); one "
-                "face per row. The attribute whose edit flips the most faces net of the other "
-                "attributes it changes.</figcaption></figure>")
+                "face the ruler says lacks it per row. The attribute whose edit flips the most "
+                "faces net of the other attributes it changes.</figcaption></figure>")
     return ("<h3>Attributes</h3><p>The ruler is a classifier trained on the real train split; "
             "its accuracy is on the real test split, next to the floor of always answering the "
             "commoner value. Edits move z along the attribute's unit direction in z (mean z of "

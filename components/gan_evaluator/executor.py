@@ -42,16 +42,17 @@ def write_evaluation(directory: str, results: dict, primary: str, samples, grid_
 
 def write_edit_grid(directory: str, report: attributes.AttributeReport, names: list, generate,
                     settings: EvaluatorSettings) -> None:
-    """edit_grid.png: the faces of EDIT_GRID_ROWS seeds (rows) moved along the best edit's
-    direction (attributes.best_edit), from strength 0 to the edits' own (columns); the
-    attribute's name goes to metrics.json under EDIT_GRID_KEY. Nothing when no attribute has
-    a direction."""
+    """edit_grid.png: EDIT_GRID_ROWS labelled samples the ruler says lack the best edit's
+    attribute (attributes.best_edit; faces that have it would show little), one per row, moved
+    along its direction from strength 0 to the edits' own (columns); the attribute's name goes
+    to metrics.json under EDIT_GRID_KEY. Nothing when no attribute has a direction."""
     name = attributes.best_edit(report.metrics, names)
     if name is None:
         return
+    k = names.index(name)
+    lacking = report.z[report.decisions[:, k] == 0][:EDIT_GRID_ROWS]  # a direction has >= 10
     strengths = np.linspace(0.0, settings.attribute_edit_strength, EDIT_GRID_COLUMNS)
-    z = attributes.edit_grid(images.latent_points(EDIT_GRID_ROWS, settings.z_dim, 0),
-                             report.directions[names.index(name)], strengths)
+    z = attributes.edit_grid(lacking, report.directions[k], strengths)
     images.save_image_grid(generate(z.astype(np.float32)),
                            os.path.join(directory, EDIT_GRID_FILE), columns=EDIT_GRID_COLUMNS)
     report.metrics[EDIT_GRID_KEY] = name
