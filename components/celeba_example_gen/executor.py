@@ -182,8 +182,8 @@ class Executor(BaseExampleGenExecutor):
         A Reshuffle is a group-by-key: Beam's DirectRunner holds all its input in one process,
         which at CelebA's size is every image (5.9 GB at 202,599, measured). The order is
         shuffled on the file list instead (see GenerateExamplesByBeam), so the images stream
-        from reading to writing. As the base executor, one GZIP TFRecord file set per split, and the payload
-        format recorded on the artifact.
+        from reading to writing. As the base executor: one GZIP TFRecord file set per split,
+        and the payload format recorded on the artifact.
         """
         with self._make_beam_pipeline() as pipeline:
             splits = self.GenerateExamplesByBeam(pipeline, exec_properties)
