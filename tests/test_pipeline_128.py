@@ -6,18 +6,16 @@ import math
 import os
 import threading
 
-import ml_metadata as mlmd
 import numpy as np
 import psutil
 import pytest
 import tensorflow as tf
 from PIL import Image
-from tfx.orchestration import metadata
 
 from dcgan_faces import cli
 from pipeline import run_local
 from reporting.run_outputs import read_run_outputs
-from tiny_pipeline import tiny_config
+from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
 from trainer_module import networks, pixels
 
 pytestmark = pytest.mark.slow
@@ -56,12 +54,8 @@ class BeamWorkers:
 def example_gen_records(config, split) -> list:
     """CelebAExampleGen's examples of one split as protos, ordered by file name (the order of
     records across shards is the runner's)."""
-    store = mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(config.metadata_path))
-    (examples,) = [a for a in store.get_artifacts_by_type("Examples")
-                   if "/CelebAExampleGen/" in a.uri]
-    files = tf.io.gfile.glob(os.path.join(examples.uri, f"Split-{split}", "*"))
-    records = tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator()
-    return sorted((tf.train.Example.FromString(r) for r in records),
+    examples = produced_by(metadata_store(config), "Examples", "CelebAExampleGen")
+    return sorted((tf.train.Example.FromString(r) for r in split_records(examples.uri, split)),
                   key=lambda e: e.features.feature["filename"].bytes_list.value[0])
 
 

@@ -2,18 +2,16 @@
 import math
 import os
 
-import ml_metadata as mlmd
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
-from tfx.orchestration import metadata
 from google.protobuf import text_format
 
 from data import celeba_files
 from pipeline import run_local
 from reporting.run_outputs import read_run_outputs
-from tiny_pipeline import tiny_config
+from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
 from trainer_module import pixels
 
 pytestmark = pytest.mark.slow
@@ -28,23 +26,12 @@ def tiny_run(tiny_command_run):
     first = read_run_outputs(config.metadata_path)
     run_local.run(config)
     second = read_run_outputs(config.metadata_path)
-    store = mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(config.metadata_path))
+    store = metadata_store(config)
     return config, first, second, store
 
 
 def latest(store, type_name):
     return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
-
-
-def produced_by(store, type_name, component):
-    """The artifact of a type that one component wrote (Transform also writes Schemas)."""
-    (artifact,) = [a for a in store.get_artifacts_by_type(type_name) if f"/{component}/" in a.uri]
-    return artifact
-
-
-def split_records(uri, split):
-    files = tf.io.gfile.glob(os.path.join(uri, f"Split-{split}", "*"))
-    return list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
 
 
 def test_examples_per_split_equal_the_partition_file(tiny_run):

@@ -1,4 +1,11 @@
-"""The tiny configuration the end-to-end runs share: 64 built-in images, a 2-step Trainer."""
+"""The tiny configuration the end-to-end runs share (64 built-in images, a 2-step Trainer), and
+how their tests find what a component wrote."""
+import os
+
+import ml_metadata as mlmd
+import tensorflow as tf
+from tfx.orchestration import metadata
+
 from pipeline_config import PipelineConfig
 
 
@@ -13,3 +20,19 @@ def tiny_config(root, **overrides) -> PipelineConfig:
         attribute_samples=200,
         max_fd_ratio_to_untrained=100.0, eval_min_precision_fraction=0.0,
         eval_min_recall_fraction=0.0).with_overrides(**overrides)
+
+
+def metadata_store(config: PipelineConfig) -> mlmd.MetadataStore:
+    return mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(config.metadata_path))
+
+
+def produced_by(store, type_name, component):
+    """The artifact of a type that one component wrote (Transform also writes Schemas)."""
+    (artifact,) = [a for a in store.get_artifacts_by_type(type_name) if f"/{component}/" in a.uri]
+    return artifact
+
+
+def split_records(uri, split) -> list:
+    """The serialized records of one split of an Examples artifact, in file order."""
+    files = tf.io.gfile.glob(os.path.join(uri, f"Split-{split}", "*"))
+    return list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
