@@ -83,6 +83,10 @@ class PipelineConfig:
     fake_label_noise: float = 0.0  # fake labels ~ this * U(0, 1); the seed: 0.25
     label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    # G(z, a) and D(x, a), conditioned on the `attributes` above (docs/attributes.md): faces on
+    # request. D takes a by "projection" (Miyato & Koyama 2018) or "concat" (extra channels).
+    conditional: bool = False
+    conditioning: str = "projection"
     train_seed: int = 0  # initial weights, z and label noise
     shuffle_buffer: int = 4096
     checkpoint_every_steps: int = 100  # full-state checkpoints for resuming a crashed Trainer

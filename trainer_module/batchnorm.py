@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
+
+from trainer_module import conditions
 
 if TYPE_CHECKING:
     from trainer_module.weight_average import WeightAverage
 
 
 def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: int = 16,
-                                 batch_size: int = 128, seed: int = 0) -> None:
-    """Sets every BN layer's moving mean/variance to the mean of `batches` batch statistics."""
+                                 batch_size: int = 128, seed: int = 0,
+                                 attribute_table: Optional[np.ndarray] = None) -> None:
+    """Sets every BN layer's moving mean/variance to the mean of `batches` batch statistics.
+
+    A conditional generator's batches ask for real attribute rows of `attribute_table`
+    (trainer_module/conditions.py), as its training batches did."""
     bn_layers = [layer for layer in generator.layers
                  if isinstance(layer, keras.layers.BatchNormalization)]
     if not bn_layers:
@@ -29,7 +36,11 @@ def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: in
         for index in range(1, batches + 1):
             for layer in bn_layers:  # cumulative average: new = old * (1 - 1/i) + batch / i
                 layer.momentum = 1.0 - 1.0 / index
-            generator(rng.normal([batch_size, z_dim]), training=True)
+            inputs = rng.normal([batch_size, z_dim])
+            if attribute_table is not None:
+                rows = conditions.random_rows(tf.constant(attribute_table), batch_size, rng)
+                inputs = tf.concat([inputs, rows], axis=1)
+            generator(inputs, training=True)
     finally:
         for layer, momentum in zip(bn_layers, saved_momentum):
             layer.momentum = momentum
@@ -47,18 +58,24 @@ class ExportView:
 
     def __init__(self, generator: keras.Model, z_dim: int,
                  average: Optional[WeightAverage] = None, batches: int = 4,
-                 batch_size: int = 64):
+                 batch_size: int = 64, attribute_table: Optional[np.ndarray] = None):
         self.generator = generator
         self.average = average
         self.copy = keras.models.clone_model(generator)
         self.z_dim = z_dim
         self.batches = batches
         self.batch_size = batch_size
+        self.attribute_table = attribute_table  # a conditional G's real attribute rows
+
+    def inputs(self, count: int, seed: int) -> np.ndarray:
+        """Fixed inputs for the viewed G: z, and real attribute rows when it is conditional."""
+        return conditions.generator_inputs(count, self.z_dim, seed, self.attribute_table)
 
     def refresh(self) -> keras.Model:
         self.copy.set_weights(self.generator.get_weights())
         if self.average is not None:
             self.average.copy_to(self.copy)
         refresh_batchnorm_statistics(self.copy, self.z_dim, batches=self.batches,
-                                     batch_size=self.batch_size)
+                                     batch_size=self.batch_size,
+                                     attribute_table=self.attribute_table)
         return self.copy

@@ -27,6 +27,10 @@ class DCGAN(keras.Model):
     `generator_ema_decay` > 0 keeps `generator_average`, a moving average of G's weights updated
     after every G step (trainer_module/weight_average.py); 0 keeps none.
 
+    `conditional`: G(z, a) and D(x, a) (networks.py): each batch is (images, attribute codes),
+    and the fakes are asked for the real batch's attributes, so they follow the data's
+    combinations of them.
+
     Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
     """
@@ -35,7 +39,7 @@ class DCGAN(keras.Model):
                  real_label: float = 1.0, real_label_noise: float = 0.5,
                  fake_label_noise: float = 0.25,
                  label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0,
-                 generator_ema_decay: float = 0.0):
+                 generator_ema_decay: float = 0.0, conditional: bool = False):
         super().__init__()
         discriminator_output(loss)  # checks the name
         self.generator = generator
@@ -46,6 +50,7 @@ class DCGAN(keras.Model):
         self.fake_label_noise = fake_label_noise
         self.label_flip_probability = label_flip_probability
         self.loss_name = loss
+        self.conditional = conditional
         self.rng = tf.random.Generator.from_seed(seed)
         self.generator_average = (WeightAverage(generator, generator_ema_decay)
                                   if generator_ema_decay else None)
@@ -79,15 +84,24 @@ class DCGAN(keras.Model):
     def average_loss(self, labels, scores) -> tf.Tensor:
         return tf.nn.compute_average_loss(self.per_example_loss(labels, scores))
 
-    def train_step(self, real_images):
+    def generator_input(self, z, attributes):
+        """G's input: z, followed by the codes of the attributes the faces are asked to have."""
+        return z if attributes is None else tf.concat([z, attributes], axis=1)
+
+    def discriminate(self, images, attributes):
+        return self.discriminator(images if attributes is None else [images, attributes],
+                                  training=True)
+
+    def train_step(self, batch):
+        real_images, attributes = batch if self.conditional else (batch, None)
         batch_size = tf.shape(real_images)[0]
         z = self.sample_z(batch_size)
         real_labels, fake_labels = self.noisy_labels(batch_size)
 
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake_images = self.generator(z, training=True)
-            real_scores = self.discriminator(real_images, training=True)
-            fake_scores = self.discriminator(fake_images, training=True)
+            fake_images = self.generator(self.generator_input(z, attributes), training=True)
+            real_scores = self.discriminate(real_images, attributes)
+            fake_scores = self.discriminate(fake_images, attributes)
             d_loss = self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
             g_loss = self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
 

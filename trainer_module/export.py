@@ -4,6 +4,14 @@ Signatures:
   serving_default: z float32 [N, z_dim] -> {"images": uint8 [N, image_size, image_size, 3]}
   sample:          count int32 [], seed int64 [] -> {"images": uint8 [N, image_size, image_size, 3]}
 
+A conditional generator's take the attributes too (trainer_module/conditions.py for the codes,
++1 present, -1 absent, 0 open; the names, in order, are the training config's `attributes`):
+  serving_default: z float32 [N, z_dim], attributes float32 [N, A] -> {"images": ...}
+  sample:          count, seed, attributes float32 [A] -> {"images": ...}; the attributes the
+                   request leaves open (0) come from real faces that have the requested ones
+                   (conditions.matching_rows, on the table of real rows the model carries as
+                   `attribute_table`).
+
 The Trainer's config travels with the model in `assets.extra/training_config.json` (TF Serving's
 place for extra files), so whoever holds a pushed generator can see how it was trained.
 """
@@ -14,13 +22,20 @@ import os
 from typing import Optional
 
 
+import numpy as np
 import tensorflow as tf
 
-from trainer_module import pixels
+from trainer_module import conditions, pixels
 
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"
 TRAINING_CONFIG_FILE = os.path.join("assets.extra", "training_config.json")
+ATTRIBUTES_INPUT = "attributes"
+
+
+def _latent(count, seed, z_dim: int):
+    return tf.random.stateless_normal([count, z_dim],
+                                      seed=tf.stack([seed, tf.constant(0, tf.int64)]))
 
 
 class GeneratorModule(tf.Module):
@@ -37,13 +52,39 @@ class GeneratorModule(tf.Module):
         return {"images": pixels.to_uint8(self.generator(z, training=False))}
 
     def _sample(self, count, seed):
-        z = tf.random.stateless_normal([count, self.z_dim], seed=tf.stack([seed, tf.constant(0, tf.int64)]))
-        return self._serve(z)
+        return self._serve(_latent(count, seed, self.z_dim))
+
+
+class ConditionalGeneratorModule(tf.Module):
+    def __init__(self, generator, z_dim: int, table: np.ndarray):
+        super().__init__()
+        self.generator = generator
+        self.z_dim = z_dim
+        self.attribute_table = tf.Variable(table.astype(np.float32), trainable=False)
+        width = table.shape[1]
+        self.serve = tf.function(self._serve, input_signature=[
+            tf.TensorSpec([None, z_dim], tf.float32, name="z"),
+            tf.TensorSpec([None, width], tf.float32, name=ATTRIBUTES_INPUT)])
+        self.sample = tf.function(self._sample, input_signature=[
+            tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed"),
+            tf.TensorSpec([width], tf.float32, name=ATTRIBUTES_INPUT)])
+
+    def _serve(self, z, attributes):
+        inputs = tf.concat([z, attributes], axis=1)
+        return {"images": pixels.to_uint8(self.generator(inputs, training=False))}
+
+    def _sample(self, count, seed, attributes):
+        rows = conditions.matching_rows(self.attribute_table, attributes, count,
+                                        tf.stack([seed, tf.constant(1, tf.int64)]))
+        return self._serve(_latent(count, seed, self.z_dim), rows)
 
 
 def export_generator(generator, export_dir: str, z_dim: int,
-                     training_config: Optional[dict] = None) -> None:
-    module = GeneratorModule(generator, z_dim)
+                     training_config: Optional[dict] = None,
+                     attribute_table: Optional[np.ndarray] = None) -> None:
+    """`attribute_table`: a conditional generator's real attribute rows (conditions.py)."""
+    module = (GeneratorModule(generator, z_dim) if attribute_table is None
+              else ConditionalGeneratorModule(generator, z_dim, attribute_table))
     tf.saved_model.save(module, export_dir, signatures={
         SERVING_SIGNATURE: module.serve, SAMPLE_SIGNATURE: module.sample})
     if training_config is not None:
@@ -63,5 +104,6 @@ def read_training_config(export_dir: str) -> Optional[dict]:
 
 
 def load_serving_fn(export_dir: str):
-    """The `serving_default` function of an exported generator: z -> {"images": uint8}."""
+    """The `serving_default` function of an exported generator: z [, attributes] ->
+    {"images": uint8}."""
     return tf.saved_model.load(export_dir).signatures[SERVING_SIGNATURE]

@@ -21,6 +21,7 @@ from tf_keras import layers
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
+CONDITIONINGS = ("projection", "concat")
 
 
 def _init(variant: str) -> dict:
@@ -50,8 +51,11 @@ def blocks(image_size: int) -> int:
     return image_size.bit_length() - 4  # log2(image_size / 4) - 1
 
 
-def build_generator(z_dim: int = 100, variant: str = "seed",
-                    image_size: int = 64) -> keras.Sequential:
+def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 64,
+                    attributes: int = 0) -> keras.Sequential:
+    """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
+    (trainer_module/conditions.py), concatenated before the first layer as in the conditional
+    GAN of Mirza & Osindero; the rest of the network is the same."""
     _check(variant)
 
     def upsample(filters: int) -> list:
@@ -60,7 +64,7 @@ def build_generator(z_dim: int = 100, variant: str = "seed",
                 _bn(variant), activation]
 
     return keras.Sequential([
-        keras.Input((z_dim,)),
+        keras.Input((z_dim + attributes,)),
         layers.Dense(4 * 4 * 1024, **_init(variant)),
         layers.Reshape((4, 4, 1024)),
         *[layer for block in range(blocks(image_size)) for layer in upsample(512 >> block)],
@@ -71,24 +75,58 @@ def build_generator(z_dim: int = 100, variant: str = "seed",
 
 
 def build_discriminator(image_size: int = 64, variant: str = "seed",
-                        output: str = "probability") -> keras.Sequential:
+                        output: str = "probability", attributes: int = 0,
+                        conditioning: str = "projection") -> keras.Model:
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
-    network without the sigmoid, for the least-squares loss, which needs unbounded scores)."""
+    network without the sigmoid, for the least-squares loss, which needs unbounded scores).
+
+    `attributes` > 0: a conditional D(x, a), called on [images, attribute codes], by
+    `conditioning`:
+      projection - the seed's D plus the inner product of a learned embedding of a with D's
+                   last feature maps averaged over space (Miyato & Koyama 2018; a multi-hot a
+                   sums one embedding per attribute, signed by its code);
+      concat     - a tiled over the image as extra input channels (the conditional DCGAN of
+                   Mirza & Osindero, IcGAN).
+    """
     _check(variant)
     if output not in DISCRIMINATOR_OUTPUTS:
         raise ValueError(f"output must be one of {DISCRIMINATOR_OUTPUTS}, not {output!r}")
+    if attributes and conditioning not in CONDITIONINGS:
+        raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not {conditioning!r}")
 
     def downsample(filters: int) -> list:
         return [layers.Conv2D(filters, 4, strides=2, padding="same", **_init(variant)),
                 _bn(variant), layers.LeakyReLU(0.2)]
 
-    return keras.Sequential([
-        keras.Input((image_size, image_size, 3)),
+    features = [  # the seed's D up to its last feature maps
         layers.Conv2D(64, 4, strides=2, padding="same", **_init(variant)),
         layers.LeakyReLU(0.2),
-        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(128 << block)],
-        layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
-        layers.Flatten(),
-        layers.Dense(1, **_init(variant)),
-        layers.Activation("sigmoid" if output == "probability" else "linear", dtype="float32"),
-    ], name="discriminator")
+        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(128 << block)]]
+    score = [layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
+             layers.Flatten(),
+             layers.Dense(1, **_init(variant))]
+    squash = layers.Activation("sigmoid" if output == "probability" else "linear",
+                               dtype="float32")
+    if not attributes:
+        return keras.Sequential([keras.Input((image_size, image_size, 3)), *features, *score,
+                                 squash], name="discriminator")
+
+    image, codes = keras.Input((image_size, image_size, 3)), keras.Input((attributes,))
+    if conditioning == "concat":
+        planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
+        hidden = layers.Concatenate()([image, planes])
+        for layer in features + score:
+            hidden = layer(hidden)
+        return keras.Model([image, codes], squash(hidden), name="discriminator")
+    hidden = image
+    for layer in features:
+        hidden = layer(hidden)
+    unconditional = hidden
+    for layer in score:
+        unconditional = layer(unconditional)
+    pooled = layers.GlobalAveragePooling2D()(hidden)
+    embedded = layers.Dense(pooled.shape[-1], use_bias=False, name="attribute_embedding",
+                            **_init(variant))(codes)
+    projection = layers.Dot(axes=1)([embedded, pooled])
+    return keras.Model([image, codes], squash(layers.Add()([unconditional, projection])),
+                       name="discriminator")

@@ -8,7 +8,7 @@ different steps and runs compare.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 
 import numpy as np
@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from components.gan_evaluator import extractors, fid, kid, prdc
 from components.gan_evaluator.sample_sets import summarize
-from trainer_module import images, pixels
+from trainer_module import conditions, pixels
 from trainer_module.batchnorm import ExportView
 
 PROBE_LATENT_SEED = 4321
@@ -33,7 +33,7 @@ class QualityProbe:
 
     def __init__(self, real_batches: Iterable[np.ndarray], num_samples: int, z_dim: int,
                  extractor: str = "random_embedding", embedding_seed: int = 0,
-                 batch_size: int = 250):
+                 batch_size: int = 250, attribute_table: Optional[np.ndarray] = None):
         self.num_samples = num_samples
         self.batch_size = batch_size
         self.extractor = extractors.build_extractor(extractor, seed=embedding_seed)
@@ -42,7 +42,9 @@ class QualityProbe:
         if self.real_count < num_samples:
             raise ValueError(f"the quality probe needs {num_samples} real images, "
                              f"the source holds {self.real_count}")
-        self.z = images.latent_points(num_samples, z_dim, PROBE_LATENT_SEED)
+        # A conditional G is asked for real attribute rows (trainer_module/conditions.py).
+        self.z = conditions.generator_inputs(num_samples, z_dim, PROBE_LATENT_SEED,
+                                             attribute_table)
         self._draw_functions = {}  # one traced function per generator: no retracing per call
 
     def generate(self, generator) -> np.ndarray:

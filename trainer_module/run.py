@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 
 import numpy as np
@@ -20,10 +20,10 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from components.gan_evaluator import prdc, sources
-from trainer_module import export, networks, pixels
+from trainer_module import conditions, export, networks, pixels
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.dcgan import DCGAN, discriminator_output
-from trainer_module.preprocessing import IMAGE_KEY
+from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.settings import TrainerSettings
 from trainer_module.training_loop import (
@@ -33,6 +33,7 @@ PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
 MIN_PROBE_IMAGES = prdc.DENSITY_COVERAGE_K + 1
 PROBE_READ_BATCH = 250
+ATTRIBUTE_TABLE_ROWS = 10000  # real attribute rows a conditional model carries
 
 
 def set_precision(policy: str) -> None:
@@ -53,9 +54,11 @@ def choose_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransformOutput,
-                  batch_size: int, image_size: int, seed: int,
-                  shuffle_buffer: int) -> tf.data.Dataset:
-    """Endless, shuffled batches of transformed images, float32 [batch, size, size, 3] in [-1, 1].
+                  batch_size: int, image_size: int, seed: int, shuffle_buffer: int,
+                  attributes: Sequence[str] = ()) -> tf.data.Dataset:
+    """Endless, shuffled batches of transformed images, float32 [batch, size, size, 3] in [-1, 1];
+    with `attributes` named (a conditional model), (images, codes float32 [batch, attributes])
+    pairs, the codes in the order of the names (trainer_module/conditions.py).
 
     Transform stores uint8 PNGs; they are decoded and scaled here, in parallel with the step.
     """
@@ -66,10 +69,19 @@ def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransform
                                        drop_final_batch=True, num_epochs=None),
         transform_output.transformed_metadata.schema)
     shape = [batch_size, image_size, image_size, 3]
-    return dataset.map(
-        lambda features: tf.ensure_shape(
-            pixels.to_model_range(pixels.decode_png(features[IMAGE_KEY])), shape),
-        num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def images(features):
+        return tf.ensure_shape(pixels.to_model_range(pixels.decode_png(features[IMAGE_KEY])),
+                               shape)
+
+    def images_and_codes(features):
+        codes = [conditions.attribute_codes(features[ATTRIBUTE_PREFIX + name])
+                 for name in attributes]
+        return images(features), tf.ensure_shape(tf.stack(codes, axis=1),
+                                                 [batch_size, len(attributes)])
+
+    return dataset.map(images_and_codes if attributes else images,
+                       num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def count_examples(file_patterns: list) -> int:
@@ -81,9 +93,12 @@ def count_examples(file_patterns: list) -> int:
 def build_dcgan(settings: TrainerSettings) -> DCGAN:
     """Networks, label settings and Adam optimizers, as the settings say."""
     keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
-    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size),
+    attributes = len(settings.attributes) if settings.conditional else 0
+    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size,
+                                         attributes),
                 networks.build_discriminator(settings.image_size, settings.variant,
-                                             discriminator_output(settings.loss)),
+                                             discriminator_output(settings.loss), attributes,
+                                             settings.conditioning),
                 z_dim=settings.z_dim,
                 real_label=settings.real_label,
                 real_label_noise=settings.real_label_noise,
@@ -91,7 +106,8 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 label_flip_probability=settings.label_flip_probability,
                 loss=settings.loss,
                 seed=settings.train_seed,
-                generator_ema_decay=settings.generator_ema_decay)
+                generator_ema_decay=settings.generator_ema_decay,
+                conditional=settings.conditional)
 
     def adam(learning_rate: float):
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)
@@ -144,6 +160,21 @@ def probe_size(wanted: int, available: int) -> int:
     return min(wanted, available)
 
 
+def attribute_table(settings: TrainerSettings, train_files: list,
+                    transform_output: tft.TFTransformOutput) -> Optional[np.ndarray]:
+    """A conditional model's table of real attribute rows (trainer_module/conditions.py): the
+    train split's first ATTRIBUTE_TABLE_ROWS, in file order; None for an unconditional one."""
+    if not settings.conditional:
+        return None
+    spec = transform_output.transformed_feature_spec()
+    table = np.concatenate([sources.real_attribute_codes(os.path.dirname(pattern), spec,
+                                                         settings.attributes, ATTRIBUTE_TABLE_ROWS)
+                            for pattern in train_files])[:ATTRIBUTE_TABLE_ROWS]
+    print(f"Conditional on {len(settings.attributes)} attributes; {len(table)} real attribute "
+          "rows for the sample grids, the probe and the export")
+    return table
+
+
 def build_quality_scores(settings: TrainerSettings, train_files: list,
                          transform_output: tft.TFTransformOutput,
                          view: ExportView) -> Optional[QualityScores]:
@@ -158,7 +189,8 @@ def build_quality_scores(settings: TrainerSettings, train_files: list,
     wanted = settings.probe_samples
     images = train_images(train_files, transform_output, 2 * wanted)
     size = probe_size(wanted, len(images))
-    probe = QualityProbe([images[:size]], size, settings.z_dim)
+    probe = QualityProbe([images[:size]], size, settings.z_dim,
+                         attribute_table=view.attribute_table)
     others = images[size:2 * size]
     real_vs_real = probe.score_images(others) if len(others) == size else None
     fewer = f" (the train split holds only {len(images)})" if size < wanted else ""
@@ -177,7 +209,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     dataset = image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
                             global_batch, settings.image_size, settings.train_seed,
-                            settings.shuffle_buffer)
+                            settings.shuffle_buffer,
+                            settings.attributes if settings.conditional else ())
     steps_per_epoch = settings.steps_per_epoch or max(
         1, count_examples(fn_args.train_files) // global_batch)
     with strategy.scope():
@@ -191,7 +224,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         log_dir=os.path.join(fn_args.model_run_dir, TENSORBOARD_DIR),
         log_every=settings.log_every_steps,
         eval_every=settings.eval_every_steps)
-    view = ExportView(gan.generator, settings.z_dim, gan.generator_average)  # an export now
+    table = attribute_table(settings, fn_args.train_files, transform_output)
+    view = ExportView(gan.generator, settings.z_dim, gan.generator_average,  # an export now
+                      attribute_table=table)
     samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, SAMPLES_DIR),
                           grid_size=settings.sample_grid_size)
     quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
@@ -202,8 +237,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     samples.save_gif()
     if gan.generator_average is not None:  # training is over: G becomes what it exports
         gan.generator_average.copy_to(gan.generator)
-    refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch)
+    refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch,
+                                 attribute_table=table)
     export.export_generator(
         gan.generator, fn_args.serving_model_dir, settings.z_dim,
-        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps})
+        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps},
+        attribute_table=table)
     gan.discriminator.save(os.path.join(fn_args.model_run_dir, "discriminator"))

@@ -26,6 +26,9 @@ class TrainerSettings:
     fake_label_noise: float
     label_flip_probability: float
     variant: str
+    conditional: bool
+    conditioning: str
+    attributes: tuple  # the conditions' order, for a conditional model
     train_seed: int
     shuffle_buffer: int
     checkpoint_every_steps: int
@@ -37,6 +40,11 @@ class TrainerSettings:
     distribute_strategy: str
     precision: str
     sample_grid_size: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
+        if self.conditional and not self.attributes:
+            raise ValueError("a conditional model needs attributes to be conditioned on")
 
     def to_custom_config(self) -> dict:
         return dataclasses.asdict(self)

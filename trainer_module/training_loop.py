@@ -98,7 +98,7 @@ class SampleGrids(SideJob):
         self.view = view
         self.out_dir = out_dir
         self.grid_size = grid_size
-        self.z = images.latent_points(grid_size * grid_size, view.z_dim, seed)
+        self.z = view.inputs(grid_size * grid_size, seed)
         self.frames = []
         self.steps_per_epoch = 0
 

@@ -9,12 +9,17 @@
   edits: of fresh samples without the attribute, the fraction that have it after z moves
   `strength` along the unit direction, and the fraction of other (sample, attribute) decisions
   that change on the way;
-- the DCGAN paper's vector arithmetic, scored (face_arithmetic.py).
+- the DCGAN paper's vector arithmetic, scored (face_arithmetic.py);
+- for a conditional generator, fidelity: with each attribute forced present, then absent (the
+  others as real faces have them), how often the ruler agrees with the request.
+
+A conditional generator's "z" here is its whole input, z followed by the attribute codes
+(trainer_module/conditions.py): its directions and edits move the codes too.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -24,7 +29,7 @@ from components.gan_evaluator.attribute_classifier import (
     train_classifier)
 from components.gan_evaluator import face_arithmetic
 from components.gan_evaluator.sources import split_files
-from trainer_module import images, pixels
+from trainer_module import conditions, pixels
 from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
 
 PREFIX = "attributes/"
@@ -116,18 +121,34 @@ def best_edit(metrics: dict, names: Sequence[str]):
     return max(scores, key=scores.get) if scores else None
 
 
+def fidelity(decide: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, z_dim: int,
+             attribute_count: int) -> tuple:
+    """(on, off) [attributes]: per attribute, the fraction of a conditional generator's faces
+    the ruler calls present when the inputs ask for it (code +1), and absent when they ask for
+    its absence (-1); the other attributes as `inputs` have them (real rows)."""
+    on, off = np.zeros(attribute_count), np.zeros(attribute_count)
+    for k in range(attribute_count):
+        for code, agreed in ((conditions.PRESENT, on), (conditions.ABSENT, off)):
+            asked = inputs.copy()
+            asked[:, z_dim + k] = code
+            agreed[k] = (decide(asked)[:, k] == (1 if code == conditions.PRESENT else 0)).mean()
+    return on, off
+
+
 def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_labels: np.ndarray,
             real_labels: np.ndarray, generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
-            num_samples: int, strength: float, batch_size: int) -> AttributeReport:
-    """Every measure of the module docstring, for one trained classifier and one generator."""
+            num_samples: int, strength: float, batch_size: int,
+            attribute_table: Optional[np.ndarray] = None) -> AttributeReport:
+    """Every measure of the module docstring, for one trained classifier and one generator;
+    `attribute_table`: a conditional generator's real attribute rows, None otherwise."""
     def decide(z: np.ndarray) -> np.ndarray:
         return np.concatenate([classifier.predict(generate(z[i:i + batch_size]))
                                for i in range(0, len(z), batch_size)])
 
-    z = images.latent_points(num_samples, z_dim, DIRECTION_SEED)
+    z = conditions.generator_inputs(num_samples, z_dim, DIRECTION_SEED, attribute_table)
     decisions = decide(z)
     directions = mean_difference_directions(z, decisions)
-    fresh = images.latent_points(num_samples, z_dim, EDIT_SEED)
+    fresh = conditions.generator_inputs(num_samples, z_dim, EDIT_SEED, attribute_table)
     before = decide(fresh)
     edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k)
              if np.isfinite(direction).all() else (float("nan"), float("nan"))
@@ -140,6 +161,9 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         "edit_flip_rate": np.array([flip for flip, _ in edits]),
         "edit_others_changed": np.array([changed for _, changed in edits]),
     }
+    if attribute_table is not None:
+        on, off = fidelity(decide, fresh, z_dim, len(classifier.names))
+        per_attribute.update(fidelity_on=on, fidelity_off=off, fidelity=(on + off) / 2)
     metrics = {}
     for measure_name, values in per_attribute.items():
         metrics.update({f"{PREFIX}{measure_name}/{name}": float(value)
@@ -147,6 +171,9 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         finite = values[np.isfinite(values)]
         metrics[f"{PREFIX}{measure_name}_mean"] = float(finite.mean()) if finite.size else \
             float("nan")
+    if attribute_table is not None:  # the target: >= 0.9 of the ruler's own accuracy
+        metrics[f"{PREFIX}fidelity_to_accuracy"] = (metrics[f"{PREFIX}fidelity_mean"]
+                                                   / metrics[f"{PREFIX}classifier_accuracy_mean"])
     metrics.update({PREFIX + key: value for key, value in
                     face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide).items()})
     return AttributeReport(metrics, directions, z, decisions)
@@ -155,9 +182,9 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
 def evaluate_attributes(train: tuple, test: tuple, names: Sequence[str],
                         generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
                         num_samples: int, strength: float, batch_size: int,
-                        classifier_settings: ClassifierSettings = ClassifierSettings()
-                        ) -> AttributeReport:
+                        classifier_settings: ClassifierSettings = ClassifierSettings(),
+                        attribute_table: Optional[np.ndarray] = None) -> AttributeReport:
     """Trains the ruler on `train` (images, labels), then measure()s with `test`."""
     classifier = train_classifier(*train, names, classifier_settings)
     return measure(classifier, *test, np.concatenate([train[1], test[1]]), generate, z_dim,
-                   num_samples, strength, batch_size)
+                   num_samples, strength, batch_size, attribute_table)

@@ -15,13 +15,14 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from components.gan_evaluator import calibration, scoring, sources
+from components.gan_evaluator import calibration, scoring, sources, storage
 from components.gan_evaluator import extractors as extractors_lib
 from components.gan_evaluator.sample_sets import FeatureSummary, SampleSet
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.sources import GeneratorSource
 from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
 from components.gan_evaluator.timing import PhaseTimer
+from trainer_module import conditions
 
 def build_extractors(settings: EvaluatorSettings) -> list:
     return [extractors_lib.build_extractor(
@@ -36,13 +37,19 @@ class Evaluation:
 
     def __init__(self, settings: EvaluatorSettings, real_key: dict,
                  real_batches: Callable[[], Iterable[np.ndarray]],
-                 timer: Optional[PhaseTimer] = None):
+                 timer: Optional[PhaseTimer] = None,
+                 attribute_table: Optional[np.ndarray] = None):
+        """`attribute_table`: a conditional candidate's real attribute rows, which its inputs
+        ask for after z (trainer_module/conditions.py); None for an unconditional one."""
         self.settings = settings
         self.timer = timer or PhaseTimer()
         self.cache = StatisticsCache(settings.eval_cache_dir)
         self.extractors = build_extractors(settings)
         self.metrics = settings.metric_settings()
-        self.z = sources.latent_points(settings.eval_num_samples, settings.z_dim)
+        self.z = conditions.generator_inputs(settings.eval_num_samples, settings.z_dim,
+                                             sources.SAMPLE_SEED, attribute_table)
+        self.inputs_fingerprint = ("" if attribute_table is None
+                                   else storage.fingerprint_arrays(attribute_table))
         self.cache_hits = {}
         # Twice the subset: one half is every candidate's reference, the other the calibration's.
         kept = self._sample_set("real", real_key, real_batches, self.extractors, keep_images=True,
@@ -93,7 +100,7 @@ class Evaluation:
     def _generated(self, role: str, generator: GeneratorSource, extractors, keep_images=False):
         generate, fingerprint = generator
         key = sources.generator_source_key(fingerprint, self.settings.eval_num_samples,
-                                           self.settings.z_dim)
+                                           self.settings.z_dim, self.inputs_fingerprint)
         batches = functools.partial(sources.generated_batches, generate, self.z,
                                     self.settings.eval_batch_size)
         return self._sample_set(role, key, batches, extractors, keep_images)

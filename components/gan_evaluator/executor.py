@@ -74,7 +74,8 @@ def write_blessing(blessing: types.Artifact, model: types.Artifact,
 
 
 def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, feature_spec: dict,
-                       generate) -> attributes.AttributeReport:
+                       generate, attribute_table: Optional[np.ndarray]
+                       ) -> attributes.AttributeReport:
     """The ruler trained on the train split and scored on the test split, then the generator's
     attribute rates and directions (components/gan_evaluator/attributes.py)."""
     def read(split: str) -> tuple:
@@ -84,7 +85,8 @@ def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, fe
 
     return attributes.evaluate_attributes(
         read("train"), read("test"), settings.attributes, generate, settings.z_dim,
-        settings.attribute_samples, settings.attribute_edit_strength, settings.eval_batch_size)
+        settings.attribute_samples, settings.attribute_edit_strength, settings.eval_batch_size,
+        attribute_table=attribute_table)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -102,20 +104,24 @@ class Executor(base_executor.BaseExecutor):
         split_uri = artifact_utils.get_split_uri([examples], settings.eval_split)
         feature_spec = tft.TFTransformOutput(transform_graph.uri).transformed_feature_spec()
         timer = PhaseTimer()
+        # A conditional candidate is asked for the attribute rows it carries.
+        table = sources.attribute_table(model.uri) if settings.conditional else None
         evaluation = Evaluation(
             settings, sources.real_source_key(split_uri, settings.eval_split,
                                               settings.eval_max_real_images),
             functools.partial(sources.real_image_batches, split_uri, feature_spec,
-                              settings.eval_batch_size, settings.eval_max_real_images), timer)
+                              settings.eval_batch_size, settings.eval_max_real_images), timer,
+            attribute_table=table)
         candidate = sources.exported_generator(model.uri)
         results, warnings = evaluation.score(
-            candidate, sources.untrained_generator(settings.z_dim, settings.variant,
-                                                 settings.image_size),
+            candidate, sources.untrained_generator(
+                settings.z_dim, settings.variant, settings.image_size,
+                len(settings.attributes) if settings.conditional else 0),
             sources.exported_generator(baseline.uri) if baseline else None)
 
         if settings.attributes:
             with timer.phase("attributes"):
-                found = measure_attributes(settings, examples, feature_spec, candidate[0])
+                found = measure_attributes(settings, examples, feature_spec, candidate[0], table)
                 write_edit_grid(evaluation_dir, found, list(settings.attributes), candidate[0],
                                 settings)
             results.update(found.metrics)

@@ -56,6 +56,7 @@ class EvaluatorSettings:
     z_dim: int
     variant: str  # the architecture of the untrained generator, the floor
     image_size: int  # and the size it draws
+    conditional: bool  # G(z, a) with the `attributes` below (trainer_module/conditions.py)
     eval_split: str
     eval_num_samples: int
     eval_max_real_images: int

@@ -17,13 +17,15 @@ import tf_keras
 from tfx.utils import path_utils
 
 from components.gan_evaluator import storage
-from trainer_module import export, images, networks, pixels
-from trainer_module.preprocessing import IMAGE_KEY
+from trainer_module import conditions, export, images, networks, pixels
+from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
 
 UNTRAINED_SEED = 0
 SAMPLE_SEED = 1234
 
-Generator = Callable[[np.ndarray], np.ndarray]  # z float32 [n, z_dim] -> uint8 [n, size, size, 3]
+# Generator inputs float32 [n, z_dim (+ attributes)] -> uint8 [n, size, size, 3]; a conditional
+# generator's inputs are z followed by the attribute codes (trainer_module/conditions.py).
+Generator = Callable[[np.ndarray], np.ndarray]
 GeneratorSource = Tuple[Generator, str]  # and the fingerprint of its weights
 
 
@@ -46,6 +48,24 @@ def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
         yield images.numpy()
 
 
+def real_attribute_codes(split_uri: str, feature_spec: dict, names, max_rows: int) -> np.ndarray:
+    """float32 [rows, attributes]: the first `max_rows` examples' attributes of one split, in
+    the order of `names`, as a conditional generator's codes (+1 present, -1 absent, 0 unknown)."""
+    keys = [ATTRIBUTE_PREFIX + name for name in names]
+    missing = [key for key in keys if key not in feature_spec]
+    if missing:
+        raise ValueError(f"the transformed examples have no {', '.join(missing)}: Transform "
+                         "passed on other attributes than the ones asked for")
+    spec = {key: feature_spec[key] for key in keys}
+    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+               .take(max_rows).batch(1024)
+               .map(lambda records: tf.stack(
+                   [conditions.attribute_codes(parsed) for parsed in
+                    (tf.io.parse_example(records, spec)[key] for key in keys)], axis=1)))
+    rows = [batch.numpy() for batch in dataset]
+    return np.concatenate(rows) if rows else np.zeros((0, len(keys)), np.float32)
+
+
 def real_source_key(split_uri: str, split: str, max_images: int) -> dict:
     """Transform's output bytes determine the images: the raw data and the transform together."""
     return {"kind": "transformed_examples", "split": split, "max_images": max_images,
@@ -62,28 +82,48 @@ def generated_batches(generate: Generator, z: np.ndarray, batch_size: int) -> It
         yield generate(z[start:start + batch_size])
 
 
-def generator_source_key(weights_fingerprint: str, num_samples: int, z_dim: int) -> dict:
-    return {"kind": "generator", "weights": weights_fingerprint, "num_samples": num_samples,
-            "z_dim": z_dim, "latent_seed": SAMPLE_SEED}
+def generator_source_key(weights_fingerprint: str, num_samples: int, z_dim: int,
+                         inputs_fingerprint: str = "") -> dict:
+    """What determines a generator's images: its weights and its inputs (the latent seed, and a
+    conditional generator's attribute rows: `inputs_fingerprint`)."""
+    key = {"kind": "generator", "weights": weights_fingerprint, "num_samples": num_samples,
+           "z_dim": z_dim, "latent_seed": SAMPLE_SEED}
+    return {**key, "inputs": inputs_fingerprint} if inputs_fingerprint else key
 
 
 def exported_generator(model_uri: str) -> GeneratorSource:
-    """The Trainer's SavedModel (serving_default: z -> uint8 images) and its files' fingerprint."""
+    """The Trainer's SavedModel (serving_default: z [, attributes] -> uint8 images) and its
+    files' fingerprint; a conditional one's inputs are split into z and attributes here."""
     export_dir = path_utils.serving_model_path(model_uri)
     serve = export.load_serving_fn(export_dir)
-    return (lambda z: serve(z=tf.constant(z))["images"].numpy(),
-            storage.fingerprint_directory(export_dir))
+    fingerprint = storage.fingerprint_directory(export_dir)
+    _, signature = serve.structured_input_signature
+    if export.ATTRIBUTES_INPUT not in signature:
+        return lambda z: serve(z=tf.constant(z))["images"].numpy(), fingerprint
+    z_dim = signature["z"].shape[1]
+    return (lambda inputs: serve(z=tf.constant(inputs[:, :z_dim]),
+                                 attributes=tf.constant(inputs[:, z_dim:]))["images"].numpy(),
+            fingerprint)
 
 
-def untrained_generator(z_dim: int, variant: str = "seed",
-                        image_size: int = 64) -> GeneratorSource:
+def attribute_table(model_uri: str) -> np.ndarray:
+    """The real attribute rows a conditional generator carries (trainer_module/export.py)."""
+    loaded = tf.saved_model.load(path_utils.serving_model_path(model_uri))
+    if not hasattr(loaded, "attribute_table"):
+        raise ValueError(f"{model_uri}: the evaluator is configured for a conditional generator "
+                         "but the model carries no attribute table (trained unconditionally?)")
+    return loaded.attribute_table.numpy()
+
+
+def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
+                        attributes: int = 0) -> GeneratorSource:
     """A freshly initialised generator of the Trainer's architecture: the floor to beat.
 
     Seeded as the Trainer seeds its networks (tf.random.set_seed alone leaves Keras'
     initialisers unseeded), so its statistics are the same every run and can be cached.
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
-    generator = networks.build_generator(z_dim, variant, image_size)
+    generator = networks.build_generator(z_dim, variant, image_size, attributes)
     generate = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
     return (lambda z: generate(tf.constant(z)).numpy(),
