@@ -1,6 +1,9 @@
 """dcgan-faces: faces from a trained generator, and a pipeline run's report page.
 
     dcgan-faces sample MODEL --grid faces.png [-n 64] [--seed 0]     one grid PNG
+    dcgan-faces sample MODEL --grid f.png --attributes Eyeglasses=1,Smiling=1
+                                                                     faces on request (a
+                                                                     conditional generator)
     dcgan-faces sample MODEL --out-dir faces/ [-n 16] [--seed 0]     one PNG per face
     dcgan-faces interpolate MODEL --out walk.gif [--points 4] [--steps 16] [--method linear]
     dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] [--keep Male,...]
@@ -76,17 +79,18 @@ def cmd_sample(args) -> None:
     elif os.path.isfile(args.out_dir):
         raise UsageError(f"--out-dir {args.out_dir} is a file, not a directory")
     model = generator.load(args.model)
-    faces = model.sample(args.count, args.seed)
+    faces = model.sample(args.count, args.seed, args.attributes or "")
+    asked = f" asked for {args.attributes}" if args.attributes else ""
     if args.grid:
         columns = args.columns or math.ceil(math.sqrt(args.count))
         images.save_image_grid(faces, args.grid, columns=columns)
-        print(f"{args.grid}: {args.count} faces in {columns} columns (seed {args.seed}) "
+        print(f"{args.grid}: {args.count} faces{asked} in {columns} columns (seed {args.seed}) "
               f"from {model.path}")
         return
     os.makedirs(args.out_dir, exist_ok=True)
     for index, face in enumerate(faces):
         Image.fromarray(face).save(os.path.join(args.out_dir, f"face_{args.seed}_{index:04d}.png"))
-    print(f"{args.out_dir}: {args.count} faces (seed {args.seed}) from {model.path}")
+    print(f"{args.out_dir}: {args.count} faces{asked} (seed {args.seed}) from {model.path}")
 
 
 def cmd_interpolate(args) -> None:
@@ -97,8 +101,8 @@ def cmd_interpolate(args) -> None:
 
     _needs_suffix(args.out, ".gif", "--out")
     model = generator.load(args.model)
-    path = latent.walk(latent.latent_points(args.points, model.z_dim, args.seed), args.steps,
-                       args.method, loop=args.loop)
+    path = latent.walk(model.inputs(args.points, args.seed), args.steps, args.method,
+                       loop=args.loop)
     frames = [Image.fromarray(face) for face in model.images(path)]
     if args.scale > 1:  # nearest neighbour: bigger, with no detail the model did not draw
         frames = [frame.resize((frame.width * args.scale, frame.height * args.scale),
@@ -112,7 +116,7 @@ def cmd_edit(args) -> None:
     import numpy as np
 
     from components.gan_evaluator.attributes import conditional_direction, edit_grid
-    from dcgan_faces import directions, generator, latent
+    from dcgan_faces import directions, generator
     from trainer_module import images
 
     _needs_suffix(args.grid, ".png", "--grid")
@@ -124,7 +128,7 @@ def cmd_edit(args) -> None:
     direction = conditional_direction(directions.direction_of(found, args.add),
                                       [directions.direction_of(found, name) for name in kept])
     strengths = np.linspace(0.0, args.strength, args.columns)
-    z = edit_grid(latent.latent_points(args.rows, model.z_dim, args.seed), direction, strengths)
+    z = edit_grid(model.inputs(args.rows, args.seed), direction, strengths)
     images.save_image_grid(model.images(z), args.grid, columns=args.columns)
     print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added"
           f"{' keeping ' + ', '.join(kept) if kept else ''} at strength "
@@ -188,7 +192,10 @@ def cmd_info(args) -> None:
 
     model = generator.load(args.model)
     config = model.training_config()
-    lines = [f"Generator: {model.path}", f"  latent size: {model.z_dim}", "Signatures:",
+    conditioned = (f"  conditioned on: {', '.join(model.attribute_names)}"
+                   if model.conditional else "  unconditional")
+    lines = [f"Generator: {model.path}", f"  latent size: {model.z_dim}", conditioned,
+             "Signatures:",
              *(f"  {name}: {description}" for name, description in model.signatures.items())]
     if config is None:
         lines.append("Training config: none recorded in the model")
@@ -236,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the same seed gives the same faces (default 0)")
     sample.add_argument("--columns", type=_whole(1, MAX_IMAGES),
                         help="grid columns (default: a square grid)")
+    sample.add_argument("--attributes", metavar="A=1,B=0,...",
+                        help="a conditional generator's request: each attribute 1 (present) "
+                             "or 0 (absent); the others follow real faces that match")
     sample.set_defaults(command=cmd_sample)
 
     walk = commands.add_parser("interpolate", help="an animated GIF walking through latent space")

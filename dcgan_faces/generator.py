@@ -15,9 +15,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tfx.utils import path_utils  # noqa: E402
 
-from dcgan_faces import latent  # noqa: E402
 from dcgan_faces.errors import BadInput  # noqa: E402
-from trainer_module import export  # noqa: E402
+from trainer_module import conditions, export  # noqa: E402
 
 SAVED_MODEL_FILE = "saved_model.pb"
 BATCH_SIZE = 64  # z vectors per call: bounds memory for long walks
@@ -56,12 +55,33 @@ def _describe(structure) -> str:
 
 
 def _is_generator(signature) -> bool:
-    """serving_default maps z float32 [N, d] to images uint8 [N, H, W, C]."""
+    """serving_default maps z float32 [N, d] (and, conditional, attributes float32 [N, A]) to
+    images uint8 [N, H, W, C]."""
     _, inputs = signature.structured_input_signature
-    z, images = inputs.get("z"), signature.structured_outputs.get("images")
-    return (set(inputs) == {"z"} and z.dtype == tf.float32 and z.shape.rank == 2
-            and z.shape[1] is not None and images is not None and images.dtype == tf.uint8
-            and images.shape.rank == 4)
+    images = signature.structured_outputs.get("images")
+    if set(inputs) not in ({"z"}, {"z", export.ATTRIBUTES_INPUT}):
+        return False
+    return (all(spec.dtype == tf.float32 and spec.shape.rank == 2 and spec.shape[1] is not None
+                for spec in inputs.values())
+            and images is not None and images.dtype == tf.uint8 and images.shape.rank == 4)
+
+
+def parse_request(text: str, names) -> np.ndarray:
+    """'Eyeglasses=1,Smiling,Male=0' -> the codes a conditional generator takes, in `names`'
+    order: +1 asked present (NAME or NAME=1), -1 asked absent (NAME=0), 0 left open."""
+    request = np.zeros(len(names), np.float32)
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip() or "1"
+        if name not in names:
+            raise GeneratorError(f"unknown attribute {name!r}; this generator is conditioned on "
+                                 f"{', '.join(names)}")
+        if value not in ("0", "1"):
+            raise GeneratorError(f"{name}={value}: an attribute is 1 (present) or 0 (absent)")
+        request[list(names).index(name)] = conditions.PRESENT if value == "1" else conditions.ABSENT
+    return request
 
 
 @dataclasses.dataclass
@@ -72,20 +92,52 @@ class Generator:
     _serve: object
     _sample: Optional[object]
     _loaded: object  # keeps the signatures' variables alive
+    # A conditional generator's attribute names, in its inputs' order; () for an unconditional one.
+    attribute_names: tuple = ()
 
-    def images(self, z) -> np.ndarray:
-        """uint8 [N, H, W, 3] for latent points z [N, z_dim]."""
-        z = np.asarray(z, np.float32)
-        return np.concatenate([self._serve(z=tf.constant(z[start:start + BATCH_SIZE]))["images"]
-                               .numpy() for start in range(0, len(z), BATCH_SIZE)])
+    @property
+    def conditional(self) -> bool:
+        return bool(self.attribute_names)
 
-    def sample(self, count: int, seed: int) -> np.ndarray:
+    def inputs(self, count: int, seed: int) -> np.ndarray:
+        """Fixed inputs for a seed: z, followed by real attribute rows (the table the model
+        carries) for a conditional generator (trainer_module/conditions.py)."""
+        table = self._loaded.attribute_table.numpy() if self.conditional else None
+        return conditions.generator_inputs(count, self.z_dim, seed, table)
+
+    def images(self, inputs) -> np.ndarray:
+        """uint8 [N, H, W, 3] for inputs [N, z_dim] (a conditional generator's: [N, z_dim +
+        attributes], z then the attribute codes)."""
+        inputs = np.asarray(inputs, np.float32)
+        expected = self.z_dim + len(self.attribute_names)
+        if inputs.ndim != 2 or inputs.shape[1] != expected:
+            raise GeneratorError(f"{self.path} takes inputs of width {expected}, got "
+                                 f"{list(inputs.shape)}")
+
+        def draw(part):
+            if not self.conditional:
+                return self._serve(z=tf.constant(part))
+            return self._serve(z=tf.constant(part[:, :self.z_dim]),
+                               attributes=tf.constant(part[:, self.z_dim:]))
+
+        return np.concatenate([draw(inputs[start:start + BATCH_SIZE])["images"].numpy()
+                               for start in range(0, len(inputs), BATCH_SIZE)])
+
+    def sample(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
         """`count` images for a seed: the model's own `sample` signature when it has one, so a
-        served model gives the same faces for the same seed."""
-        if self._sample is not None:
-            return self._sample(count=tf.constant(count, tf.int32),
-                                seed=tf.constant(seed, tf.int64))["images"].numpy()
-        return self.images(latent.latent_points(count, self.z_dim, seed))
+        served model gives the same faces for the same seed. `attributes` ('Smiling=1,Male=0'):
+        a conditional generator's request (parse_request); the rest follow real faces."""
+        if attributes and not self.conditional:
+            raise GeneratorError(f"{self.path} is an unconditional generator: it cannot be asked "
+                                 "for attributes (train with conditional=True, or move its faces "
+                                 "with `edit --add`)")
+        if self._sample is None:
+            return self.images(self.inputs(count, seed))
+        arguments = {"count": tf.constant(count, tf.int32), "seed": tf.constant(seed, tf.int64)}
+        if self.conditional:
+            arguments[export.ATTRIBUTES_INPUT] = tf.constant(
+                parse_request(attributes, self.attribute_names))
+        return self._sample(**arguments)["images"].numpy()
 
     def training_config(self) -> Optional[dict]:
         return export.read_training_config(self.path)
@@ -107,8 +159,17 @@ def load(path: str) -> Generator:
             f"{export_dir} is a SavedModel but not a generator: it needs a "
             f"{export.SERVING_SIGNATURE} signature z float32 [N, d] -> images uint8 [N, H, W, 3] "
             f"(signatures found: {found})")
+    inputs = serve.structured_input_signature[1]
+    names = ()
+    if export.ATTRIBUTES_INPUT in inputs:
+        config = export.read_training_config(export_dir) or {}
+        names = tuple(config.get("attributes", ()))
+        if len(names) != inputs[export.ATTRIBUTES_INPUT].shape[1]:
+            raise GeneratorError(f"{export_dir} is a conditional generator whose training config "
+                                 f"does not name its {inputs[export.ATTRIBUTES_INPUT].shape[1]} "
+                                 "attributes")
     return Generator(
-        path=export_dir, z_dim=int(serve.structured_input_signature[1]["z"].shape[1]),
+        path=export_dir, z_dim=int(inputs["z"].shape[1]), attribute_names=names,
         signatures={name: f"{_describe(fn.structured_input_signature)} -> "
                           f"{_describe(fn.structured_outputs)}"
                     for name, fn in sorted(signatures.items())},

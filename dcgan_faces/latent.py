@@ -1,4 +1,4 @@
-"""Latent points and walks between them, in float64 numpy.
+"""Walks between latent points, in float64 numpy.
 
 Spherical interpolation is the default walk: z ~ N(0, I) in 100 dimensions lies close to the
 sphere of radius sqrt(100), and a straight line between two such points dips well inside it
@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer_module import images
-
 METHODS = ("slerp", "linear")
 _PARALLEL = 1e-7  # |sin(angle)| below this: the great circle is undefined, walk straight
-
-
-def latent_points(count: int, z_dim: int, seed: int) -> np.ndarray:
-    """`count` points z ~ N(0, I), float64 [count, z_dim], the same for the same seed."""
-    return images.latent_points(count, z_dim, seed, dtype=np.float64)
 
 
 def lerp(a, b, t) -> np.ndarray:

@@ -15,8 +15,8 @@ from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
 
-from components.gan_evaluator.results import (ATTRIBUTE_COLUMNS, EDIT_GRID_KEY, METRICS_FILE,
-                                              arithmetic_line, attribute_rows)
+from components.gan_evaluator.results import (EDIT_GRID_KEY, METRICS_FILE, arithmetic_line,
+                                              attribute_columns, attribute_rows, fidelity_line)
 from reporting.run_report import PROBE_SECONDS, RunReport, default_path, gather
 
 # The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
@@ -253,15 +253,23 @@ def _attribute_section(report: RunReport) -> str:
                 "added along its direction, more to the right (strength 0 to the edits'); one "
                 "face the ruler says lacks it per row. The attribute whose edit flips the most "
                 "faces net of the other attributes it changes.</figcaption></figure>")
+    if report.evaluator_request_grid:
+        names = ", ".join(_esc(name) for name, _ in rows)
+        grid += (f'<figure class="sample-grid request-grid">'
+                 f"{_file_img(report.evaluator_request_grid, 'faces on request')}<figcaption>"
+                 f"Faces on request, a row per attribute ({names}): four faces asked without "
+                 "it, then the same four (same z, same other attributes) asked with it."
+                 "</figcaption></figure>")
     return ("<h3>Attributes</h3><p>The ruler is a classifier trained on the real train split; "
             "its accuracy is on the real test split, next to the floor of always answering the "
             "commoner value. Edits move z along the attribute's unit direction in z (mean z of "
             "samples with it minus those without): the share of faces without it that have it "
             "after, and the share of other attributes that change.</p>" + _table(
-                ["attribute"] + [title for _, title in ATTRIBUTE_COLUMNS],
+                ["attribute"] + [title for _, title in attribute_columns(metrics)],
                 [[_esc(name)] + [f"{value:.3f}" if math.isfinite(value) else "—"
                                  for value in values] for name, values in rows])
-            + (f"<p>{_esc(arithmetic_line(metrics))}</p>" if arithmetic_line(metrics) else "")
+            + "".join(f"<p>{_esc(line)}</p>" for line in (fidelity_line(metrics),
+                                                          arithmetic_line(metrics)) if line)
             + grid)
 
 

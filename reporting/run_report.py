@@ -84,8 +84,15 @@ class RunReport:
     @property
     def evaluator_edit_grid(self) -> Optional[str]:
         """The evaluator's edit grid, when it drew one (a run with attribute directions)."""
-        path = (os.path.join(self.evaluation_dir, evaluator_results.EDIT_GRID_FILE)
-                if self.evaluation_dir else None)
+        return self._evaluator_file(evaluator_results.EDIT_GRID_FILE)
+
+    @property
+    def evaluator_request_grid(self) -> Optional[str]:
+        """The evaluator's faces on request, when it drew them (a conditional model)."""
+        return self._evaluator_file(evaluator_results.REQUEST_GRID_FILE)
+
+    def _evaluator_file(self, name: str) -> Optional[str]:
+        path = os.path.join(self.evaluation_dir, name) if self.evaluation_dir else None
         return path if path and os.path.isfile(path) else None
 
 

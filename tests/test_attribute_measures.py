@@ -93,3 +93,31 @@ def test_the_report_shows_the_edit_that_flips_most_net_of_what_else_it_changes()
                "attributes/edit_others_changed/C": float("nan")}
     assert attributes.best_edit(metrics, ["A", "B", "C"]) == "B"
     assert attributes.best_edit(metrics, ["C"]) is None
+
+
+def brightness_of_bright_code(inputs: np.ndarray) -> np.ndarray:
+    """A conditional generator that obeys: brightness 128 + 40 * the 'Bright' code (the input
+    after z), slightly varied by z[0]."""
+    return brightness_of_z0(np.concatenate([inputs[:, Z_DIM:Z_DIM + 1] + 0.1 * inputs[:, :1],
+                                            inputs[:, 1:Z_DIM]], axis=1))
+
+
+@pytest.mark.parametrize("generate, expected", [
+    (brightness_of_bright_code, {"on": 1.0, "off": 1.0}),  # obeys the request
+    (brightness_of_z0, {"on": 0.5, "off": 0.5}),  # ignores it: z alone decides
+])
+def test_fidelity_is_how_often_the_ruler_sees_what_was_asked(generate, expected):
+    ruler = bright_and_always_ruler()
+    table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)  # real rows: Bright or not
+    test_images = brightness_of_z0(np.array([[1.0] + [0] * 7, [-1.0] + [0] * 7]))
+    labels = np.array([[1, 1], [0, 1]])
+    report = attributes.measure(ruler, test_images, labels, labels, generate, Z_DIM,
+                                num_samples=400, strength=3.0, batch_size=100,
+                                attribute_table=table)
+    m = report.metrics
+    assert report.z.shape == (400, Z_DIM + 2)  # the labelled samples' whole inputs
+    for side in ("on", "off"):
+        assert m[f"attributes/fidelity_{side}/Bright"] == pytest.approx(expected[side], abs=0.08)
+    assert m["attributes/fidelity_on/Always"] == 1.0 and m["attributes/fidelity_off/Always"] == 0.0
+    assert m["attributes/fidelity_to_accuracy"] == pytest.approx(
+        m["attributes/fidelity_mean"] / m["attributes/classifier_accuracy_mean"])

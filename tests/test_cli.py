@@ -142,6 +142,8 @@ def test_a_model_exported_without_a_config_says_so(tmp_path, capsys):
     (["sample", "{model}", "--grid", "{tmp}/a.png", "-n", "many"], "'many' is not a whole number"),
     (["sample", "{model}", "--grid", "{tmp}/a.jpg"], "--grid must name a .png file"),
     (["sample", "{model}"], "one of the arguments --grid --out-dir is required"),
+    (["sample", "{model}", "--grid", "{tmp}/a.png", "--attributes", "Smiling=1"],
+     "is an unconditional generator: it cannot be asked for attributes"),
     (["interpolate", "{model}", "--out", "{tmp}/a.mp4"], "--out must name a .gif file"),
     (["interpolate", "{model}", "--out", "{tmp}/a.gif", "--points", "1"],
      "--points: 1 is out of range"),

@@ -68,6 +68,64 @@ def test_exported_generator_signatures(gan, tmp_path):
     assert not np.array_equal(first, other)
 
 
+@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
+    """G's weights on the attribute inputs and D's (the projection's embedding, or the first
+    convolution's attribute channels) learn from the step, and D's score depends on them."""
+    names = ("Smiling", "Male", "Eyeglasses")
+    gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, conditioning=conditioning,
+                                          attributes=names))
+    g_attribute_rows = lambda: gan.generator.layers[0].kernel.numpy()[100:]  # after z's rows
+    d_reads = ([w for w in gan.discriminator.weights if "attribute_embedding" in w.name][0]
+               if conditioning == "projection"
+               else [l for l in gan.discriminator.layers if l.__class__.__name__ == "Conv2D"][0].kernel)
+    d_attribute_part = lambda: (d_reads.numpy() if conditioning == "projection"
+                                else d_reads.numpy()[:, :, 3:, :])
+    before_g, before_d = g_attribute_rows(), d_attribute_part()
+    assert before_g.shape == (3, 4 * 4 * 1024)
+    real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
+    codes = tf.constant(np.random.default_rng(0).choice([-1.0, 1.0], (8, 3)), tf.float32)
+    logs = {k: float(v) for k, v in tf.function(gan.train_step)((real, codes)).items()}
+    assert all(np.isfinite(v) for v in logs.values()), logs
+    assert not np.array_equal(before_g, g_attribute_rows())
+    assert not np.array_equal(before_d, d_attribute_part())
+    scores = gan.discriminator([real, codes], training=False).numpy()
+    assert not np.allclose(scores, gan.discriminator([real, -codes], training=False).numpy())
+
+
+def test_a_conditional_export_takes_attributes_and_honours_a_request(tmp_path):
+    names = ("Smiling", "Male", "Eyeglasses")
+    gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, attributes=names))
+    table = np.array([[1, -1, -1], [-1, 1, 1], [1, 1, -1]], np.float32)
+    export.export_generator(gan.generator, str(tmp_path), z_dim=100,
+                            training_config={"attributes": list(names)}, attribute_table=table)
+    loaded = tf.saved_model.load(str(tmp_path))
+    np.testing.assert_array_equal(loaded.attribute_table.numpy(), table)
+    serve = loaded.signatures["serving_default"]
+    inputs = serve.structured_input_signature[1]
+    assert inputs["z"].shape.as_list() == [None, 100]
+    assert inputs["attributes"].shape.as_list() == [None, 3]
+    z = np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32)
+    images = serve(z=tf.constant(z), attributes=tf.constant(table[:2]))["images"].numpy()
+    expected = pixels.to_uint8(gan.generator(np.concatenate([z, table[:2]], 1), training=False))
+    np.testing.assert_array_equal(images, expected.numpy())
+
+    sample = loaded.signatures["sample"]
+    assert set(sample.structured_input_signature[1]) == {"count", "seed", "attributes"}
+
+    def draw(request, seed=7):
+        return sample(count=tf.constant(4), seed=tf.constant(seed, tf.int64),
+                      attributes=tf.constant(request, tf.float32))["images"].numpy()
+
+    eyeglasses = draw([0, 0, 1])  # only the row "Male with eyeglasses" has them
+    stored_z = tf.random.stateless_normal([4, 100], seed=[7, 0]).numpy()
+    row = np.tile(table[1], (4, 1))
+    np.testing.assert_array_equal(eyeglasses, pixels.to_uint8(
+        gan.generator(np.concatenate([stored_z, row], 1), training=False)).numpy())
+    np.testing.assert_array_equal(eyeglasses, draw([0, 0, 1]))
+    assert not np.array_equal(eyeglasses, draw([0, 0, -1]))
+
+
 def test_to_uint8_rule():
     out = pixels.to_uint8(tf.constant([-1.5, -1.0, 0.0, 1.0, 2.0])).numpy()
     assert out.tolist() == [0, 0, 128, 255, 255]

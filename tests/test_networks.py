@@ -77,3 +77,28 @@ def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
 def test_an_image_size_that_is_not_a_power_of_two_from_32_is_refused(size):
     with pytest.raises(ValueError, match="power of two from 32"):
         build_generator(100, image_size=size)
+
+
+def test_a_conditional_generator_takes_the_attribute_codes_after_z():
+    g = build_generator(100, attributes=15)
+    assert g.input_shape == (None, 115) and g.output_shape == (None, 64, 64, 3)
+    assert g.count_params() == build_generator(100).count_params() + 15 * 4 * 4 * 1024
+
+
+@pytest.mark.parametrize("conditioning, extra", [
+    ("projection", 15 * 256),  # one 256-d embedding per attribute, D's last feature maps' depth
+    ("concat", 4 * 4 * 15 * 64),  # the first convolution's kernels for 15 more input planes
+])
+def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditioning, extra):
+    d = build_discriminator(64, attributes=15, conditioning=conditioning)
+    assert d.count_params() == build_discriminator(64).count_params() + extra
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
+    codes = np.random.default_rng(1).choice([-1.0, 1.0], (4, 15)).astype(np.float32)
+    out = d([images, codes]).numpy()
+    assert out.shape == (4, 1) and ((out > 0) & (out < 1)).all()
+    assert not np.allclose(out, d([images, -codes]).numpy())  # the score reads the codes
+
+
+def test_an_unknown_conditioning_is_refused():
+    with pytest.raises(ValueError, match="conditioning must be one of"):
+        build_discriminator(64, attributes=3, conditioning="auxiliary")

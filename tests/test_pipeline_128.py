@@ -1,6 +1,10 @@
 """image_size=128 end to end: Transform, Trainer, evaluator, export, Pusher and the CLI, with
 Beam's DirectRunner in multi_processing mode (2 worker processes), as a Kubeflow pod without
-Dataflow runs it: every DoFn pickled to another process, nothing shared with the launcher."""
+Dataflow runs it: every DoFn pickled to another process, nothing shared with the launcher.
+
+The model is conditional (G(z, a), the default conditioning), so the same run covers faces on
+request end to end: the export's signatures, the evaluator's fidelity and `sample --attributes`.
+"""
 import contextlib
 import math
 import os
@@ -14,6 +18,7 @@ from PIL import Image
 
 from dcgan_faces import cli
 from pipeline import run_local
+from reporting import report_html
 from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
 from trainer_module import networks, pixels
@@ -62,7 +67,8 @@ def example_gen_records(config, split) -> list:
 @pytest.fixture(scope="module")
 def run_128(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e128")
-    config = tiny_config(root, image_size=128, beam_pipeline_args=MULTI_PROCESSING)
+    config = tiny_config(root, image_size=128, beam_pipeline_args=MULTI_PROCESSING,
+                         conditional=True)
     run_local.prepare_data(config)
     # The workers import our modules to unpickle the DoFns: on PYTHONPATH, as in the image.
     with pytest.MonkeyPatch.context() as patch, BeamWorkers() as workers:
@@ -82,21 +88,28 @@ def test_beam_ran_in_worker_processes_and_wrote_what_the_in_process_run_wrote(ru
         assert example_gen_records(config, split) == example_gen_records(reference, split) != []
 
 
-def test_the_pushed_generator_draws_128_px_faces_from_the_deeper_network(run_128):
-    _, outputs, _ = run_128
+def test_the_pushed_generator_draws_128_px_faces_on_request_from_the_deeper_network(run_128):
+    config, outputs, _ = run_128
     assert outputs.pushed_model
-    serve = tf.saved_model.load(outputs.pushed_model).signatures["serving_default"]
-    images = serve(z=tf.random.normal([3, 100]))["images"]
+    loaded = tf.saved_model.load(outputs.pushed_model)
+    serve = loaded.signatures["serving_default"]
+    attributes = len(config.attributes)
+    assert serve.structured_input_signature[1]["attributes"].shape.as_list() == [None, attributes]
+    images = serve(z=tf.random.normal([3, 100]), attributes=tf.ones([3, attributes]))["images"]
     assert images.dtype == tf.uint8 and images.shape == (3, 128, 128, 3)
-    weights = tf.saved_model.load(outputs.pushed_model).generator.variables
-    assert sum(int(np.prod(w.shape)) for w in weights) == \
-        networks.build_generator(100, image_size=128).count_params()
+    assert sum(int(np.prod(w.shape)) for w in loaded.generator.variables) == \
+        networks.build_generator(100, image_size=128, attributes=attributes).count_params()
+    # The attribute rows it carries are the train split's, as codes.
+    table = loaded.attribute_table.numpy()
+    assert table.shape[1] == attributes and set(np.unique(table)) == {-1.0, 1.0}
 
 
 def test_the_evaluator_scores_128_px_images_against_128_px_references(run_128):
     _, outputs, _ = run_128
     for key in ("fid/random_embedding", "fid/random_embedding_untrained",
-                "precision/random_embedding", "ms_ssim/generated"):
+                "precision/random_embedding", "ms_ssim/generated", "attributes/fidelity_mean",
+                "attributes/fidelity_to_accuracy", "attributes/fidelity_on/Smiling",
+                "attributes/fidelity_off/Smiling"):
         assert math.isfinite(outputs.metrics[key]), key
     with Image.open(outputs.sample_grid) as grid:  # 4 x 4 samples of 128 px
         assert grid.width >= 4 * 128
@@ -110,6 +123,24 @@ def test_the_cli_draws_a_grid_of_128_px_faces(run_128, tmp_path, capsys):
         assert grid.width >= 2 * 128 and grid.height >= 2 * 128
 
 
+def test_the_cli_draws_faces_on_request_and_refuses_an_unknown_attribute(run_128, tmp_path,
+                                                                          capsys):
+    _, outputs, _ = run_128
+    asked = ["sample", outputs.pushed_model, "-n", "4", "--attributes"]
+    glasses, plain = tmp_path / "glasses", tmp_path / "plain"
+    assert cli.main(asked + ["Eyeglasses=1,Smiling=1", "--out-dir", str(glasses)]) == 0
+    assert cli.main(asked + ["Eyeglasses=0,Smiling=1", "--out-dir", str(plain)]) == 0
+    assert "asked for Eyeglasses=1,Smiling=1" in capsys.readouterr().out
+    faces = [sorted(folder.iterdir()) for folder in (glasses, plain)]
+    assert len(faces[0]) == len(faces[1]) == 4
+    pixels_of = lambda path: np.asarray(Image.open(path))
+    assert not np.array_equal(pixels_of(faces[0][0]), pixels_of(faces[1][0]))  # same z
+    assert cli.main(asked + ["Eyeglases=1", "--grid", str(tmp_path / "x.png")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: unknown attribute 'Eyeglases'") and error.count("\n") == 1
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_transform_stored_128_px_pngs(run_128):
     config, _, _ = run_128
     pattern = f"{config.pipeline_root}/Transform/transformed_examples/*/Split-train/*"
@@ -117,3 +148,16 @@ def test_transform_stored_128_px_pngs(run_128):
     first = tf.io.parse_single_example(next(iter(records)),
                                        {"image": tf.io.FixedLenFeature([], tf.string)})
     assert pixels.decode_png(first["image"][None]).shape[1:] == (128, 128, 3)
+
+
+def test_the_report_page_shows_faces_on_request_a_row_per_attribute(run_128, tmp_path):
+    config, outputs, _ = run_128
+    path = os.path.join(os.path.dirname(outputs.sample_grid), "request_grid.png")
+    with Image.open(path) as grid:  # 8 faces of 128 px per row, 2 px apart
+        assert (grid.width, grid.height) == (8 * 128 + 7 * 2,
+                                             len(config.attributes) * (128 + 2) - 2)
+    page = report_html.write_report(config.metadata_path, config.output_root,
+                                    out=str(tmp_path / "report.html"))
+    html = open(page, encoding="utf-8").read()
+    assert 'class="sample-grid request-grid"' in html
+    assert "Faces on request: the ruler agrees with the asked-for attribute" in html

@@ -112,3 +112,26 @@ def test_the_trainer_reads_float_batches_in_the_model_range(two_runs):
     # Exactly the stored uint8 levels: (level / 127.5 - 1) for integer levels.
     levels = (batch + 1.0) * 127.5
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)
+
+
+def test_a_conditional_trainer_reads_each_image_with_its_attributes_in_the_asked_order(
+        two_runs):
+    """image_dataset for a conditional model: (images, codes), the codes in the order of the
+    names asked for (not the schema's), +1/-1 for the stored 1/0, for each image's own example
+    (matched by its pixels)."""
+    examples, (transformed, _), graph = two_runs
+    names = ("Smiling", "Bangs", "Male", "Eyeglasses")
+    fn_args = trainer_fn_args(transformed, graph, PipelineConfig(batch_size=8).trainer_settings())
+    dataset = run.image_dataset(fn_args.train_files, fn_args.data_accessor,
+                                tft.TFTransformOutput(graph.uri), batch_size=8, image_size=64,
+                                seed=0, shuffle_buffer=16, attributes=names)
+    spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
+    stored = tf.io.parse_example(records(transformed, "train"), spec)
+    by_image = {bytes(image): [2.0 * int(stored[f"attr_{n}"][i]) - 1.0 for n in names]
+                for i, image in enumerate(pixels.decode_png(stored["image"]).numpy())}
+    images, codes = next(iter(dataset))
+    assert codes.shape == (8, 4) and codes.dtype == tf.float32
+    levels = np.round((images.numpy() + 1.0) * 127.5).astype(np.uint8)
+    for image, row in zip(levels, codes.numpy()):
+        assert row.tolist() == by_image[bytes(image)]
+    assert len({tuple(row) for row in codes.numpy()}) > 1  # not one row repeated

@@ -43,8 +43,13 @@ class TrainerSettings:
 
     def __post_init__(self):
         object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
-        if self.conditional and not self.attributes:
-            raise ValueError("a conditional model needs attributes to be conditioned on")
+        if self.conditional:  # checked when the pipeline is built, not minutes into a run
+            from trainer_module.networks import CONDITIONINGS
+            if not self.attributes:
+                raise ValueError("a conditional model needs attributes to be conditioned on")
+            if self.conditioning not in CONDITIONINGS:
+                raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not "
+                                 f"{self.conditioning!r}")
 
     def to_custom_config(self) -> dict:
         return dataclasses.asdict(self)

@@ -112,6 +112,18 @@ def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np
         -1, z.shape[1])
 
 
+def request_grid(inputs: np.ndarray, z_dim: int, attribute_count: int) -> np.ndarray:
+    """[attributes * 2 * n, width]: per attribute a row of the n `inputs` asked without it,
+    then the same n asked with it (a conditional generator's inputs, conditions.py)."""
+    rows = []
+    for k in range(attribute_count):
+        for code in (conditions.ABSENT, conditions.PRESENT):
+            asked = inputs.copy()
+            asked[:, z_dim + k] = code
+            rows.append(asked)
+    return np.concatenate(rows)
+
+
 def best_edit(metrics: dict, names: Sequence[str]):
     """The attribute whose edit flips the most faces net of the other attributes it changes
     (flip rate minus others changed), for the report's one edit grid; None without any."""
@@ -126,12 +138,10 @@ def fidelity(decide: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, z_d
     """(on, off) [attributes]: per attribute, the fraction of a conditional generator's faces
     the ruler calls present when the inputs ask for it (code +1), and absent when they ask for
     its absence (-1); the other attributes as `inputs` have them (real rows)."""
-    on, off = np.zeros(attribute_count), np.zeros(attribute_count)
-    for k in range(attribute_count):
-        for code, agreed in ((conditions.PRESENT, on), (conditions.ABSENT, off)):
-            asked = inputs.copy()
-            asked[:, z_dim + k] = code
-            agreed[k] = (decide(asked)[:, k] == (1 if code == conditions.PRESENT else 0)).mean()
+    decisions = decide(request_grid(inputs, z_dim, attribute_count)).reshape(
+        attribute_count, 2, len(inputs), -1)  # [attribute, (absent, present), face, ruler]
+    on = np.array([(decisions[k, 1, :, k] == 1).mean() for k in range(attribute_count)])
+    off = np.array([(decisions[k, 0, :, k] == 0).mean() for k in range(attribute_count)])
     return on, off
 
 

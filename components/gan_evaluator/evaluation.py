@@ -105,9 +105,10 @@ class Evaluation:
                                     self.settings.eval_batch_size)
         return self._sample_set(role, key, batches, extractors, keep_images)
 
-    def _primary_extractor(self):
+    def primary_extractor(self):
+        """The extractor of the primary metric: images -> features."""
         _, name = scoring.split_metric_key(self.settings.eval_primary_metric)
-        return [e for e in self.extractors if e.name == name]
+        return next(e for e in self.extractors if e.name == name)
 
     def _primary(self, fake) -> float:
         metric, _ = scoring.split_metric_key(self.settings.eval_primary_metric)
@@ -116,7 +117,7 @@ class Evaluation:
                                          self.metrics)
 
     def primary_value(self, role: str, generator: GeneratorSource) -> float:
-        return self._primary(self._generated(role, generator, self._primary_extractor()))
+        return self._primary(self._generated(role, generator, [self.primary_extractor()]))
 
     def _primary_name(self) -> str:
         return scoring.split_metric_key(self.settings.eval_primary_metric)[1]

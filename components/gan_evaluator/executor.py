@@ -1,4 +1,4 @@
-"""GanEvaluator executor: TFX artifacts in, metrics, sample grid and a ModelBlessing out.
+"""GanEvaluator executor: TFX artifacts in, metrics, sample grids and a ModelBlessing out.
 
 The scoring itself lives in evaluation.py; this module reads the artifacts and exec properties,
 and writes metrics.json, summary.txt, samples.png and the blessing.
@@ -18,16 +18,18 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from components.gan_evaluator import attributes, sources
+from components.gan_evaluator import attributes, condition_quality, sources
 from components.gan_evaluator.evaluation import Evaluation
 from components.gan_evaluator.results import (
-    ATTRIBUTE_DIRECTIONS_FILE, EDIT_GRID_FILE, EDIT_GRID_KEY, METRICS_FILE, SAMPLE_GRID_FILE,
-    SUMMARY_FILE, decision, summary_text)
+    ATTRIBUTE_DIRECTIONS_FILE, EDIT_GRID_FILE, EDIT_GRID_KEY, METRICS_FILE, REQUEST_GRID_FILE,
+    SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.timing import PhaseTimer
-from trainer_module import images
+from trainer_module import conditions, images
 
 EDIT_GRID_ROWS, EDIT_GRID_COLUMNS = 4, 5
+REQUEST_GRID_FACES, REQUEST_GRID_SEED = 4, 2468
+CONDITION_FD_SEED = 1357
 
 
 def write_evaluation(directory: str, results: dict, primary: str, samples, grid_size: int) -> str:
@@ -58,6 +60,17 @@ def write_edit_grid(directory: str, report: attributes.AttributeReport, names: l
     report.metrics[EDIT_GRID_KEY] = name
 
 
+def write_request_grid(directory: str, table: np.ndarray, generate,
+                       settings: EvaluatorSettings) -> None:
+    """request_grid.png for a conditional generator: per attribute a row of REQUEST_GRID_FACES
+    faces asked without it, then the same faces (same z, same other attributes) asked with it."""
+    inputs = conditions.generator_inputs(REQUEST_GRID_FACES, settings.z_dim, REQUEST_GRID_SEED,
+                                         table)
+    asked = attributes.request_grid(inputs, settings.z_dim, len(settings.attributes))
+    images.save_image_grid(generate(asked), os.path.join(directory, REQUEST_GRID_FILE),
+                           columns=2 * REQUEST_GRID_FACES)
+
+
 def write_blessing(blessing: types.Artifact, model: types.Artifact,
                    baseline: Optional[types.Artifact], blessed: bool) -> None:
     """As TFX's Evaluator writes it (a BLESSED or NOT_BLESSED file, and the `blessed`,
@@ -74,19 +87,28 @@ def write_blessing(blessing: types.Artifact, model: types.Artifact,
 
 
 def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, feature_spec: dict,
-                       generate, attribute_table: Optional[np.ndarray]
+                       generate, attribute_table: Optional[np.ndarray], embed
                        ) -> attributes.AttributeReport:
     """The ruler trained on the train split and scored on the test split, then the generator's
-    attribute rates and directions (components/gan_evaluator/attributes.py)."""
+    attribute rates and directions (components/gan_evaluator/attributes.py); for a conditional
+    generator also its quality per condition (condition_quality.py), with `embed`."""
     def read(split: str) -> tuple:
         return attributes.real_images_and_attributes(
             artifact_utils.get_split_uri([examples], split), feature_spec, settings.attributes,
             settings.attribute_max_real_images)
 
-    return attributes.evaluate_attributes(
-        read("train"), read("test"), settings.attributes, generate, settings.z_dim,
+    train = read("train")
+    report = attributes.evaluate_attributes(
+        train, read("test"), settings.attributes, generate, settings.z_dim,
         settings.attribute_samples, settings.attribute_edit_strength, settings.eval_batch_size,
         attribute_table=attribute_table)
+    if attribute_table is not None:
+        inputs = conditions.generator_inputs(settings.attribute_samples, settings.z_dim,
+                                             CONDITION_FD_SEED, attribute_table)
+        report.metrics.update(condition_quality.condition_fd(
+            embed, generate, inputs, settings.z_dim, *train, settings.attributes,
+            settings.eval_batch_size))
+    return report
 
 
 class Executor(base_executor.BaseExecutor):
@@ -121,9 +143,12 @@ class Executor(base_executor.BaseExecutor):
 
         if settings.attributes:
             with timer.phase("attributes"):
-                found = measure_attributes(settings, examples, feature_spec, candidate[0], table)
+                found = measure_attributes(settings, examples, feature_spec, candidate[0], table,
+                                           evaluation.primary_extractor())
                 write_edit_grid(evaluation_dir, found, list(settings.attributes), candidate[0],
                                 settings)
+                if table is not None:
+                    write_request_grid(evaluation_dir, table, candidate[0], settings)
             results.update(found.metrics)
             with open(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), "wb") as f:
                 np.savez(f, names=np.array(settings.attributes), directions=found.directions,

@@ -21,6 +21,9 @@ ATTRIBUTE_DIRECTIONS_FILE = "attribute_directions.npz"
 # Faces moved along one attribute's direction; the attribute's name is under EDIT_GRID_KEY.
 EDIT_GRID_FILE = "edit_grid.png"
 EDIT_GRID_KEY = "attributes/edit_grid"
+# A conditional generator's faces on request: a row per attribute, the same z asked without it
+# (left half) and with it (right half).
+REQUEST_GRID_FILE = "request_grid.png"
 
 # Real images scored against other real images: each metric's value under <key>_real_vs_real
 # (kid/E_std's under kid/E_real_vs_real_std).
@@ -67,14 +70,38 @@ def summary_text(results: dict, primary: str) -> str:
 ATTRIBUTE_COLUMNS = (("classifier_accuracy", "ruler accuracy"), ("classifier_floor", "floor"),
                      ("real_rate", "real rate"), ("generated_rate", "generated rate"),
                      ("edit_flip_rate", "edit flips"), ("edit_others_changed", "others changed"))
+# A conditional generator's, after those: the ruler agreeing with the request, and the FD of
+# faces asked with / without the attribute to the real group, over the unasked faces' at the
+# same sizes (condition_quality.py).
+FIDELITY_COLUMNS = (("fidelity_on", "asked present"), ("fidelity_off", "asked absent"),
+                    ("fidelity", "fidelity"), ("fd_present_ratio", "FD ratio (on)"),
+                    ("fd_absent_ratio", "FD ratio (off)"))
+
+
+def attribute_columns(results: dict) -> tuple:
+    """The (measure, title) columns measured: the fidelity ones for a conditional model only."""
+    conditional = "attributes/fidelity_mean" in results
+    return ATTRIBUTE_COLUMNS + (FIDELITY_COLUMNS if conditional else ())
 
 
 def attribute_rows(results: dict) -> list:
-    """[(attribute, [value per ATTRIBUTE_COLUMNS])] in the measured order; [] when none."""
+    """[(attribute, [value per attribute_columns])] in the measured order; [] when none."""
     prefix = f"attributes/{ATTRIBUTE_COLUMNS[0][0]}/"
     names = [key[len(prefix):] for key in results if key.startswith(prefix)]
     return [(name, [results.get(f"attributes/{measure}/{name}", float("nan"))
-                    for measure, _ in ATTRIBUTE_COLUMNS]) for name in names]
+                    for measure, _ in attribute_columns(results)]) for name in names]
+
+
+def fidelity_line(results: dict) -> str:
+    """A conditional generator's mean fidelity against the ruler's accuracy; '' otherwise."""
+    if "attributes/fidelity_mean" not in results:
+        return ""
+    return (f"Faces on request: the ruler agrees with the asked-for attribute in "
+            f"{results['attributes/fidelity_mean']:.3f} of faces (mean of asked present and "
+            f"asked absent), {results['attributes/fidelity_to_accuracy']:.3f} of its own accuracy "
+            f"on real faces ({results['attributes/classifier_accuracy_mean']:.3f}); the faces "
+            f"asked for a condition are {results.get('attributes/fd_ratio_mean', float('nan')):.2f}"
+            f" times as far (FD) from the real faces in it as unasked faces from real faces.")
 
 
 def arithmetic_line(results: dict) -> str:
@@ -97,13 +124,13 @@ def attribute_table(results: dict) -> list:
     if not rows:
         return []
     width = max(len(name) for name, _ in rows)
-    header = "  ".join(f"{title:>14}" for _, title in ATTRIBUTE_COLUMNS)
+    header = "  ".join(f"{title:>14}" for _, title in attribute_columns(results))
     return ["Attributes (ruler: a classifier trained on the real train split, scored on the "
             "real test split; edits: z + strength x the attribute's unit direction):",
             f"  {'attribute':<{width}}  {header}"] + [
             f"  {name:<{width}}  " + "  ".join(f"{value:>14.3f}" for value in values)
-            for name, values in rows] + ([arithmetic_line(results)] if arithmetic_line(results)
-                                         else [])
+            for name, values in rows] + [line for line in (fidelity_line(results),
+                                                           arithmetic_line(results)) if line]
 
 
 def calibrated_thresholds(settings: EvaluatorSettings,
