@@ -83,8 +83,9 @@ class PipelineConfig:
     fake_label_noise: float = 0.0  # fake labels ~ this * U(0, 1); the seed: 0.25
     label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
-    # G(z, a) and D(x, a), conditioned on the `attributes` above (docs/attributes.md): faces on
-    # request. D takes a by "projection" (Miyato & Koyama 2018) or "concat" (extra channels).
+    # G(z, a), conditioned on the `attributes` above (docs/attributes.md): faces on request. D
+    # takes a by "projection" (Miyato & Koyama 2018) or "concat" (extra input channels), or
+    # learns to tell it, "auxiliary" (AC-GAN's classifier head).
     conditional: bool = False
     conditioning: str = "projection"
     train_seed: int = 0  # initial weights, z and label noise

@@ -68,19 +68,24 @@ def test_exported_generator_signatures(gan, tmp_path):
     assert not np.array_equal(first, other)
 
 
-@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+def attribute_weights(discriminator, conditioning):
+    """What in D reads (or, auxiliary, tells) the attributes."""
+    if conditioning == "concat":  # the first convolution's kernels on the attribute planes
+        first = [l for l in discriminator.layers if l.__class__.__name__ == "Conv2D"][0]
+        return first.kernel.numpy()[:, :, 3:, :]
+    name = {"projection": "attribute_embedding", "auxiliary": "attribute_logits"}[conditioning]
+    return [w for w in discriminator.weights if name in w.name][0].numpy()
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "concat", "auxiliary"])
 def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
-    """G's weights on the attribute inputs and D's (the projection's embedding, or the first
-    convolution's attribute channels) learn from the step, and D's score depends on them."""
+    """G's weights on the attribute inputs and D's attribute part learn from the step, and
+    D's output depends on the attributes (auxiliary: its loss does)."""
     names = ("Smiling", "Male", "Eyeglasses")
     gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, conditioning=conditioning,
                                           attributes=names))
     g_attribute_rows = lambda: gan.generator.layers[0].kernel.numpy()[100:]  # after z's rows
-    d_reads = ([w for w in gan.discriminator.weights if "attribute_embedding" in w.name][0]
-               if conditioning == "projection"
-               else [l for l in gan.discriminator.layers if l.__class__.__name__ == "Conv2D"][0].kernel)
-    d_attribute_part = lambda: (d_reads.numpy() if conditioning == "projection"
-                                else d_reads.numpy()[:, :, 3:, :])
+    d_attribute_part = lambda: attribute_weights(gan.discriminator, conditioning)
     before_g, before_d = g_attribute_rows(), d_attribute_part()
     assert before_g.shape == (3, 4 * 4 * 1024)
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
@@ -89,8 +94,15 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert not np.array_equal(before_g, g_attribute_rows())
     assert not np.array_equal(before_d, d_attribute_part())
-    scores = gan.discriminator([real, codes], training=False).numpy()
-    assert not np.allclose(scores, gan.discriminator([real, -codes], training=False).numpy())
+    if conditioning == "auxiliary":  # D's logits are scored against the codes asked for
+        _, logits = gan.discriminator(real, training=False)
+        assert logits.shape == (8, 3)
+        assert float(gan.attribute_loss(codes, logits)) != float(gan.attribute_loss(-codes, logits))
+        unknown = tf.zeros_like(codes)  # 0: unknown, counts for nothing
+        assert float(gan.attribute_loss(unknown, logits)) == 0.0
+    else:
+        scores = gan.discriminator([real, codes], training=False).numpy()
+        assert not np.allclose(scores, gan.discriminator([real, -codes], training=False).numpy())
 
 
 def test_a_conditional_export_takes_attributes_and_honours_a_request(tmp_path):

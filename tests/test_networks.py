@@ -99,6 +99,13 @@ def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditi
     assert not np.allclose(out, d([images, -codes]).numpy())  # the score reads the codes
 
 
+def test_an_auxiliary_discriminator_tells_the_attributes_from_the_image_alone():
+    d = build_discriminator(64, attributes=15, conditioning="auxiliary")
+    assert d.count_params() == build_discriminator(64).count_params() + 256 * 15 + 15
+    scores, logits = d(np.zeros((2, 64, 64, 3), np.float32))
+    assert scores.shape == (2, 1) and logits.shape == (2, 15)
+
+
 def test_an_unknown_conditioning_is_refused():
     with pytest.raises(ValueError, match="conditioning must be one of"):
-        build_discriminator(64, attributes=3, conditioning="auxiliary")
+        build_discriminator(64, attributes=3, conditioning="hypernetwork")

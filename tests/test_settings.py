@@ -105,10 +105,10 @@ def test_trainer_settings_travel_as_json_and_come_back_whole():
 
 @pytest.mark.parametrize("overrides, message", [
     ({"conditional": True, "attributes": ()}, "needs attributes to be conditioned on"),
-    ({"conditional": True, "conditioning": "auxiliary"}, "conditioning must be one of"),
+    ({"conditional": True, "conditioning": "hypernetwork"}, "conditioning must be one of"),
 ])
 def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_the_build(
         overrides, message):
     with pytest.raises(ValueError, match=message):
         PipelineConfig(**overrides).trainer_settings()
-    PipelineConfig(conditioning="auxiliary").trainer_settings()  # unconditional: not read
+    PipelineConfig(conditioning="hypernetwork").trainer_settings()  # unconditional: not read

@@ -27,9 +27,11 @@ class DCGAN(keras.Model):
     `generator_ema_decay` > 0 keeps `generator_average`, a moving average of G's weights updated
     after every G step (trainer_module/weight_average.py); 0 keeps none.
 
-    `conditional`: G(z, a) and D(x, a) (networks.py): each batch is (images, attribute codes),
-    and the fakes are asked for the real batch's attributes, so they follow the data's
-    combinations of them.
+    `conditioning` (networks.CONDITIONINGS; "" for none): G(z, a), and D conditioned by that
+    method (networks.py). Each batch is (images, attribute codes), and the fakes are asked for
+    the real batch's attributes, so they follow the data's combinations of them. With the
+    "auxiliary" D (AC-GAN), D also learns to tell real faces' attributes and G to draw the asked
+    ones, through `attribute_loss`.
 
     Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
@@ -39,7 +41,7 @@ class DCGAN(keras.Model):
                  real_label: float = 1.0, real_label_noise: float = 0.5,
                  fake_label_noise: float = 0.25,
                  label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0,
-                 generator_ema_decay: float = 0.0, conditional: bool = False):
+                 generator_ema_decay: float = 0.0, conditioning: str = ""):
         super().__init__()
         discriminator_output(loss)  # checks the name
         self.generator = generator
@@ -50,7 +52,7 @@ class DCGAN(keras.Model):
         self.fake_label_noise = fake_label_noise
         self.label_flip_probability = label_flip_probability
         self.loss_name = loss
-        self.conditional = conditional
+        self.conditioning = conditioning
         self.rng = tf.random.Generator.from_seed(seed)
         self.generator_average = (WeightAverage(generator, generator_ema_decay)
                                   if generator_ema_decay else None)
@@ -89,21 +91,40 @@ class DCGAN(keras.Model):
         return z if attributes is None else tf.concat([z, attributes], axis=1)
 
     def discriminate(self, images, attributes):
-        return self.discriminator(images if attributes is None else [images, attributes],
-                                  training=True)
+        """D's scores, and its attribute logits when it has the auxiliary head (else None)."""
+        if self.conditioning == "auxiliary":
+            scores, logits = self.discriminator(images, training=True)
+            return scores, logits
+        inputs = [images, attributes] if self.conditioning else images
+        return self.discriminator(inputs, training=True), None
+
+    def attribute_loss(self, attributes, logits):
+        """AC-GAN's: binary cross-entropy of attribute logits against the codes (+1 present,
+        -1 absent; 0, unknown, counts for nothing), per example the mean over its known
+        attributes, averaged over the global batch; 0 without the auxiliary head."""
+        if logits is None:
+            return 0.0
+        known = tf.cast(tf.not_equal(attributes, 0.0), tf.float32)
+        per_attribute = tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.cast(attributes > 0.0, tf.float32), logits=logits)
+        per_example = (tf.reduce_sum(per_attribute * known, axis=1)
+                       / tf.maximum(tf.reduce_sum(known, axis=1), 1.0))
+        return tf.nn.compute_average_loss(per_example)
 
     def train_step(self, batch):
-        real_images, attributes = batch if self.conditional else (batch, None)
+        real_images, attributes = batch if self.conditioning else (batch, None)
         batch_size = tf.shape(real_images)[0]
         z = self.sample_z(batch_size)
         real_labels, fake_labels = self.noisy_labels(batch_size)
 
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake_images = self.generator(self.generator_input(z, attributes), training=True)
-            real_scores = self.discriminate(real_images, attributes)
-            fake_scores = self.discriminate(fake_images, attributes)
-            d_loss = self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
-            g_loss = self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
+            real_scores, real_logits = self.discriminate(real_images, attributes)
+            fake_scores, fake_logits = self.discriminate(fake_images, attributes)
+            d_loss = (self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
+                      + self.attribute_loss(attributes, real_logits))  # AC-GAN: real faces' attributes
+            g_loss = (self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
+                      + self.attribute_loss(attributes, fake_logits))  # AC-GAN: and the asked ones
 
         # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).
         self.d_optimizer.minimize(d_loss, self.discriminator.trainable_weights, tape=d_tape)

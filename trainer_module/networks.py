@@ -21,7 +21,7 @@ from tf_keras import layers
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
-CONDITIONINGS = ("projection", "concat")
+CONDITIONINGS = ("projection", "concat", "auxiliary")
 
 
 def _init(variant: str) -> dict:
@@ -80,13 +80,16 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
-    `attributes` > 0: a conditional D(x, a), called on [images, attribute codes], by
-    `conditioning`:
-      projection - the seed's D plus the inner product of a learned embedding of a with D's
-                   last feature maps averaged over space (Miyato & Koyama 2018; a multi-hot a
-                   sums one embedding per attribute, signed by its code);
-      concat     - a tiled over the image as extra input channels (the conditional DCGAN of
-                   Mirza & Osindero, IcGAN).
+    `attributes` > 0: a conditional D, by `conditioning`:
+      projection - D(x, a), called on [images, attribute codes]: the seed's D plus the inner
+                   product of a learned embedding of a with D's last feature maps averaged over
+                   space (Miyato & Koyama 2018; a multi-hot a sums one embedding per attribute,
+                   signed by its code);
+      concat     - D(x, a): a tiled over the image as extra input channels (the conditional
+                   DCGAN of Mirza & Osindero, IcGAN);
+      auxiliary  - D(x) -> [score, attribute logits]: the seed's D and a second head, one logit
+                   per attribute from the same pooled feature maps (AC-GAN, Odena et al. 2017);
+                   the attributes reach it through the loss (dcgan.py), not as an input.
     """
     _check(variant)
     if output not in DISCRIMINATOR_OUTPUTS:
@@ -112,6 +115,16 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
                                  squash], name="discriminator")
 
     image, codes = keras.Input((image_size, image_size, 3)), keras.Input((attributes,))
+    if conditioning == "auxiliary":
+        hidden = image
+        for layer in features:
+            hidden = layer(hidden)
+        scores = hidden
+        for layer in score:
+            scores = layer(scores)
+        logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
+                              **_init(variant))(layers.GlobalAveragePooling2D()(hidden))
+        return keras.Model(image, [squash(scores), logits], name="discriminator")
     if conditioning == "concat":
         planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
         hidden = layers.Concatenate()([image, planes])

@@ -107,7 +107,7 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 loss=settings.loss,
                 seed=settings.train_seed,
                 generator_ema_decay=settings.generator_ema_decay,
-                conditional=settings.conditional)
+                conditioning=settings.conditioning if settings.conditional else "")
 
     def adam(learning_rate: float):
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)

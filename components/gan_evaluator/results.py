@@ -93,15 +93,19 @@ def attribute_rows(results: dict) -> list:
 
 
 def fidelity_line(results: dict) -> str:
-    """A conditional generator's mean fidelity against the ruler's accuracy; '' otherwise."""
+    """A conditional generator's mean fidelity against the ruler's accuracy, and what asking
+    costs in FD (condition_quality.py); '' for an unconditional generator."""
     if "attributes/fidelity_mean" not in results:
         return ""
+    ratio = results.get("attributes/fd_ratio_mean", float("nan"))
+    cost = (f"faces asked for a condition are {ratio:.2f} times as far (FD) from the real faces "
+            "in it as unasked faces from real faces" if math.isfinite(ratio) else
+            "the FD per condition is not measured (no condition has more real faces than "
+            "feature dimensions)")
     return (f"Faces on request: the ruler agrees with the asked-for attribute in "
             f"{results['attributes/fidelity_mean']:.3f} of faces (mean of asked present and "
             f"asked absent), {results['attributes/fidelity_to_accuracy']:.3f} of its own accuracy "
-            f"on real faces ({results['attributes/classifier_accuracy_mean']:.3f}); the faces "
-            f"asked for a condition are {results.get('attributes/fd_ratio_mean', float('nan')):.2f}"
-            f" times as far (FD) from the real faces in it as unasked faces from real faces.")
+            f"on real faces ({results['attributes/classifier_accuracy_mean']:.3f}); {cost}.")
 
 
 def arithmetic_line(results: dict) -> str:
