@@ -2,7 +2,7 @@
 per model, with the same data, steps, seed and evaluator.
 
     .venv/bin/python bench/conditional.py [--output-root outputs/conditional]
-        [--models unconditional projection concat] [--train-steps 1000]
+        [--models unconditional projection concat auxiliary] [--train-steps 1000]
 
 Every run shares one pipeline root, so CelebAExampleGen, StatisticsGen and Transform run once
 and come from TFX's cache afterwards; each model's Trainer, GanEvaluator and Pusher run anew.
@@ -27,7 +27,7 @@ sys.path[:0] = [str(HERE.parent)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-MODELS = ("unconditional", "projection", "concat")
+MODELS = ("unconditional", "projection", "concat", "auxiliary")
 FD = "fid/random_embedding"
 PREFIX = "attributes/"
 
