@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from trainer_module.networks import build_discriminator, build_generator
+from trainer_module.networks import MinibatchStddev, build_discriminator, build_generator
 
 
 def conv_params(kernel, c_in, c_out):
@@ -79,6 +79,19 @@ def test_an_image_size_that_is_not_a_power_of_two_from_32_is_refused(size):
         build_generator(100, image_size=size)
 
 
+SPREAD_KERNEL = 4 * 4 * 1  # the score convolution's kernel on the batch-spread plane
+
+
+def test_the_spread_plane_is_the_batch_standard_deviation_averaged():
+    maps = np.random.default_rng(3).normal(size=(5, 4, 4, 2)).astype(np.float32)
+    out = MinibatchStddev()(maps).numpy()
+    assert out.shape == (5, 4, 4, 3)
+    np.testing.assert_array_equal(out[..., :2], maps)
+    np.testing.assert_allclose(out[..., 2], maps.std(axis=0).mean(), rtol=1e-5)
+    same = np.repeat(maps[:1], 5, axis=0)  # a batch of one face repeated: no spread
+    assert MinibatchStddev()(same).numpy()[..., 2].max() < 1e-3
+
+
 def test_a_conditional_generator_takes_the_attribute_codes_after_z():
     g = build_generator(100, attributes=15)
     assert g.input_shape == (None, 115) and g.output_shape == (None, 64, 64, 3)
@@ -91,7 +104,7 @@ def test_a_conditional_generator_takes_the_attribute_codes_after_z():
 ])
 def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditioning, extra):
     d = build_discriminator(64, attributes=15, conditioning=conditioning)
-    assert d.count_params() == build_discriminator(64).count_params() + extra
+    assert d.count_params() == build_discriminator(64).count_params() + extra + SPREAD_KERNEL
     images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
     codes = np.random.default_rng(1).choice([-1.0, 1.0], (4, 15)).astype(np.float32)
     out = d([images, codes]).numpy()
@@ -101,7 +114,8 @@ def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditi
 
 def test_an_auxiliary_discriminator_tells_the_attributes_from_the_image_alone():
     d = build_discriminator(64, attributes=15, conditioning="auxiliary")
-    assert d.count_params() == build_discriminator(64).count_params() + 256 * 15 + 15
+    assert d.count_params() == (build_discriminator(64).count_params() + 256 * 15 + 15
+                                + SPREAD_KERNEL)
     scores, logits = d(np.zeros((2, 64, 64, 3), np.float32))
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
 

@@ -16,6 +16,7 @@ Variants:
 """
 from __future__ import annotations
 
+import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
@@ -74,13 +75,29 @@ def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 6
     ], name="generator")
 
 
+class MinibatchStddev(layers.Layer):
+    """The feature maps plus one plane holding their standard deviation over the batch,
+    averaged (ProGAN, Karras et al. 2018): it lets D see how varied a batch is.
+
+    A conditional D needs it: its batches hold a different attribute combination in nearly every
+    example, so without it a G that draws one face per combination and ignores z is never
+    caught (docs/attributes.md, measured)."""
+
+    def call(self, maps):
+        spread = tf.reduce_mean(tf.sqrt(tf.math.reduce_variance(
+            tf.cast(maps, tf.float32), axis=0) + 1e-8))
+        plane = tf.fill(tf.concat([tf.shape(maps)[:-1], [1]], axis=0), spread)
+        return tf.concat([maps, tf.cast(plane, maps.dtype)], axis=-1)
+
+
 def build_discriminator(image_size: int = 64, variant: str = "seed",
                         output: str = "probability", attributes: int = 0,
                         conditioning: str = "projection") -> keras.Model:
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
-    `attributes` > 0: a conditional D, by `conditioning`:
+    `attributes` > 0: a conditional D, which sees the batch's spread before its score
+    (MinibatchStddev), by `conditioning`:
       projection - D(x, a), called on [images, attribute codes]: the seed's D plus the inner
                    product of a learned embedding of a with D's last feature maps averaged over
                    space (Miyato & Koyama 2018; a multi-hot a sums one embedding per attribute,
@@ -105,7 +122,8 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
         layers.Conv2D(64, 4, strides=2, padding="same", **_init(variant)),
         layers.LeakyReLU(0.2),
         *[layer for block in range(blocks(image_size) - 1) for layer in downsample(128 << block)]]
-    score = [layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
+    score = [*([MinibatchStddev()] if attributes else []),
+             layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
              layers.Flatten(),
              layers.Dense(1, **_init(variant))]
     squash = layers.Activation("sigmoid" if output == "probability" else "linear",
