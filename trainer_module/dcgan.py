@@ -29,7 +29,8 @@ class DCGAN(keras.Model):
 
     `conditioning` (networks.CONDITIONINGS; "" for none): G(z, a), and D conditioned by that
     method (networks.py). Each batch is (images, attribute codes), and the fakes are asked for
-    the real batch's attributes, so they follow the data's combinations of them. With the
+    the first half of the real batch's attributes twice, so they follow the data's combinations,
+    and each pair asked alike is pushed apart by `mode_seeking_loss`. With the
     "auxiliary" D (AC-GAN), D also learns to tell real faces' attributes and G to draw the asked
     ones, through `attribute_loss`.
 
@@ -111,20 +112,41 @@ class DCGAN(keras.Model):
                        / tf.maximum(tf.reduce_sum(known, axis=1), 1.0))
         return tf.nn.compute_average_loss(per_example)
 
+    def mode_seeking_loss(self, z, fake_images):
+        """MSGAN's (Mao et al. 2019), for a conditional G, which otherwise learns to ignore z (the
+        attributes alone make plausible faces): each pair of fakes asked for the same attributes
+        (`asked_twice`) is pushed apart, by the reciprocal of their mean pixel distance over the
+        distance of their z. 0 for an unconditional G."""
+        if not self.conditioning:
+            return 0.0
+        half = tf.shape(z)[0] // 2
+        images = tf.reduce_mean(tf.abs(fake_images[:half] - fake_images[half:2 * half]), [1, 2, 3])
+        latents = tf.reduce_mean(tf.abs(z[:half] - z[half:2 * half]), axis=1)
+        return tf.nn.compute_average_loss(1.0 / (images / latents + 1e-5))
+
+    @staticmethod
+    def asked_twice(attributes):
+        """The batch's first half of attribute rows twice (and an odd batch's last row): the
+        attributes the fakes are asked for, so each pair of fakes shares them."""
+        half = tf.shape(attributes)[0] // 2
+        return tf.concat([attributes[:half], attributes[:half], attributes[2 * half:]], axis=0)
+
     def train_step(self, batch):
         real_images, attributes = batch if self.conditioning else (batch, None)
         batch_size = tf.shape(real_images)[0]
         z = self.sample_z(batch_size)
         real_labels, fake_labels = self.noisy_labels(batch_size)
+        asked = self.asked_twice(attributes) if self.conditioning else None
 
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake_images = self.generator(self.generator_input(z, attributes), training=True)
+            fake_images = self.generator(self.generator_input(z, asked), training=True)
             real_scores, real_logits = self.discriminate(real_images, attributes)
-            fake_scores, fake_logits = self.discriminate(fake_images, attributes)
+            fake_scores, fake_logits = self.discriminate(fake_images, asked)
             d_loss = (self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
                       + self.attribute_loss(attributes, real_logits))  # AC-GAN: real faces' attributes
             g_loss = (self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
-                      + self.attribute_loss(attributes, fake_logits))  # AC-GAN: and the asked ones
+                      + self.attribute_loss(asked, fake_logits)  # AC-GAN: and the asked ones
+                      + self.mode_seeking_loss(z, fake_images))  # conditional: and z matters
 
         # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).
         self.d_optimizer.minimize(d_loss, self.discriminator.trainable_weights, tape=d_tape)
