@@ -8,6 +8,7 @@ import tf_keras
 
 from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
+from trainer_module.dcgan import DCGAN
 from trainer_module.run import build_dcgan, set_precision
 
 SETTINGS = PipelineConfig().trainer_settings()
@@ -103,6 +104,21 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
     else:
         scores = gan.discriminator([real, codes], training=False).numpy()
         assert not np.allclose(scores, gan.discriminator([real, -codes], training=False).numpy())
+
+
+def test_fakes_are_asked_for_the_first_half_of_the_attributes_twice():
+    rows = tf.constant([[1.0], [2.0], [3.0], [4.0], [5.0]])
+    assert DCGAN.asked_twice(rows).numpy().ravel().tolist() == [1.0, 2.0, 1.0, 2.0, 5.0]
+
+
+def test_the_mode_seeking_loss_grows_as_pairs_asked_alike_look_alike():
+    gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, attributes=("Smiling",)))
+    z = tf.random.stateless_normal([8, 100], seed=[1, 2])
+    faces = tf.random.stateless_uniform([4, 64, 64, 3], seed=[3, 4], minval=-1, maxval=1)
+    apart = float(gan.mode_seeking_loss(z, tf.concat([faces, -faces], axis=0)))
+    alike = float(gan.mode_seeking_loss(z, tf.concat([faces, faces + 0.01], axis=0)))
+    assert alike > 50 * apart > 0
+    assert build_dcgan(SETTINGS).mode_seeking_loss(z, faces) == 0.0  # unconditional: none
 
 
 def test_a_conditional_export_takes_attributes_and_honours_a_request(tmp_path):

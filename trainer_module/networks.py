@@ -79,9 +79,9 @@ class MinibatchStddev(layers.Layer):
     """The feature maps plus one plane holding their standard deviation over the batch,
     averaged (ProGAN, Karras et al. 2018): it lets D see how varied a batch is.
 
-    A conditional D needs it: its batches hold a different attribute combination in nearly every
-    example, so without it a G that draws one face per combination and ignores z is never
-    caught (docs/attributes.md, measured)."""
+    For a conditional D: its batches hold a different attribute combination in nearly every
+    example, so from single faces it cannot catch a G that draws one face per combination and
+    ignores z; the spread of a batch shows it (docs/attributes.md has what was measured)."""
 
     def call(self, maps):
         spread = tf.reduce_mean(tf.sqrt(tf.math.reduce_variance(
@@ -133,31 +133,26 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
                                  squash], name="discriminator")
 
     image, codes = keras.Input((image_size, image_size, 3)), keras.Input((attributes,))
-    if conditioning == "auxiliary":
-        hidden = image
-        for layer in features:
-            hidden = layer(hidden)
-        scores = hidden
-        for layer in score:
-            scores = layer(scores)
-        logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
-                              **_init(variant))(layers.GlobalAveragePooling2D()(hidden))
-        return keras.Model(image, [squash(scores), logits], name="discriminator")
     if conditioning == "concat":
         planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
-        hidden = layers.Concatenate()([image, planes])
-        for layer in features + score:
-            hidden = layer(hidden)
-        return keras.Model([image, codes], squash(hidden), name="discriminator")
-    hidden = image
-    for layer in features:
-        hidden = layer(hidden)
-    unconditional = hidden
-    for layer in score:
-        unconditional = layer(unconditional)
+        scores = _apply(features + score, layers.Concatenate()([image, planes]))
+        return keras.Model([image, codes], squash(scores), name="discriminator")
+    hidden = _apply(features, image)
+    scores = _apply(score, hidden)
     pooled = layers.GlobalAveragePooling2D()(hidden)
+    if conditioning == "auxiliary":
+        logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
+                              **_init(variant))(pooled)
+        return keras.Model(image, [squash(scores), logits], name="discriminator")
     embedded = layers.Dense(pooled.shape[-1], use_bias=False, name="attribute_embedding",
                             **_init(variant))(codes)
     projection = layers.Dot(axes=1)([embedded, pooled])
-    return keras.Model([image, codes], squash(layers.Add()([unconditional, projection])),
+    return keras.Model([image, codes], squash(layers.Add()([scores, projection])),
                        name="discriminator")
+
+
+def _apply(layer_list: list, tensor):
+    """The layers applied in order, as a Sequential model would (for functional models)."""
+    for layer in layer_list:
+        tensor = layer(tensor)
+    return tensor
