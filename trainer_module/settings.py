@@ -52,7 +52,8 @@ class TrainerSettings:
                                  f"{self.conditioning!r}")
 
     def to_custom_config(self) -> dict:
-        return dataclasses.asdict(self)
+        """As TFX stores it (JSON): the attribute names as a list."""
+        return {**dataclasses.asdict(self), "attributes": list(self.attributes)}
 
     @classmethod
     def from_custom_config(cls, custom_config: dict) -> "TrainerSettings":
