@@ -85,15 +85,19 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
     names = ("Smiling", "Male", "Eyeglasses")
     gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, conditioning=conditioning,
                                           attributes=names))
-    g_attribute_rows = lambda: gan.generator.layers[0].kernel.numpy()[100:]  # after z's rows
+    first_dense = [l for l in gan.generator.layers if l.__class__.__name__ == "Dense"][0]
+    g_attribute_rows = lambda: first_dense.kernel.numpy()[100:]  # after z's rows
+    g_modulation = lambda: np.concatenate([w.numpy().ravel() for w in gan.generator.weights
+                                           if "attribute_modulation" in w.name])
     d_attribute_part = lambda: attribute_weights(gan.discriminator, conditioning)
-    before_g, before_d = g_attribute_rows(), d_attribute_part()
+    before_g, before_d, before_m = g_attribute_rows(), d_attribute_part(), g_modulation()
     assert before_g.shape == (3, 4 * 4 * 1024)
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
     codes = tf.constant(np.random.default_rng(0).choice([-1.0, 1.0], (8, 3)), tf.float32)
     logs = {k: float(v) for k, v in tf.function(gan.train_step)((real, codes)).items()}
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert not np.array_equal(before_g, g_attribute_rows())
+    assert not np.array_equal(before_m, g_modulation())  # every block's modulation learns too
     assert not np.array_equal(before_d, d_attribute_part())
     if conditioning == "auxiliary":  # D's logits are scored against the codes asked for
         _, logits = gan.discriminator(real, training=False)

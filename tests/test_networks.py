@@ -1,8 +1,9 @@
 """The seed's generator and discriminator: shapes and parameter counts, layer by layer."""
 import numpy as np
 import pytest
-
-from trainer_module.networks import MinibatchStddev, build_discriminator, build_generator
+import tf_keras
+from trainer_module.networks import (AttributeModulation, MinibatchStddev, build_discriminator,
+                                     build_generator)
 
 
 def conv_params(kernel, c_in, c_out):
@@ -95,7 +96,34 @@ def test_the_spread_plane_is_the_batch_standard_deviation_averaged():
 def test_a_conditional_generator_takes_the_attribute_codes_after_z():
     g = build_generator(100, attributes=15)
     assert g.input_shape == (None, 115) and g.output_shape == (None, 64, 64, 3)
-    assert g.count_params() == build_generator(100).count_params() + 15 * 4 * 4 * 1024
+    modulation = 2 * 15 * (512 + 256 + 128)  # a scale and a shift per attribute and channel
+    assert g.count_params() == build_generator(100).count_params() + 15 * 4 * 4 * 1024 + modulation
+
+
+def test_a_new_conditional_generator_draws_what_the_unconditional_one_would():
+    """The attribute modulation starts at zero: with the first layer's attribute rows zeroed
+    too, the codes change nothing until training teaches G what they mean."""
+    tf_keras.utils.set_random_seed(4)
+    g = build_generator(100, attributes=3)
+    dense = [layer for layer in g.layers if isinstance(layer, tf_keras.layers.Dense)][0]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.concatenate([kernel[:100], np.zeros_like(kernel[100:])]), bias])
+    z = np.random.default_rng(0).normal(size=(4, 100)).astype(np.float32)
+    asked = [g(np.concatenate([z, np.full((4, 3), code, np.float32)], axis=1)).numpy()
+             for code in (-1.0, 1.0)]
+    np.testing.assert_allclose(asked[0], asked[1], atol=1e-6)
+
+
+def test_every_block_of_a_conditional_generator_hears_the_request():
+    g = build_generator(100, attributes=3)
+    modulations = [layer for layer in g.layers if isinstance(layer, AttributeModulation)]
+    assert [layer.scale.shape[-1] for layer in modulations] == [512, 256, 128]
+    for layer in modulations:  # a trained one: scale and shift away from zero
+        layer.set_weights([np.full(w.shape, 0.3, np.float32) for w in layer.get_weights()])
+    z = np.random.default_rng(0).normal(size=(2, 100)).astype(np.float32)
+    on, off = (g(np.concatenate([z, np.full((2, 3), code, np.float32)], axis=1)).numpy()
+               for code in (1.0, -1.0))
+    assert np.abs(on - off).mean() > 0.01
 
 
 @pytest.mark.parametrize("conditioning, extra", [

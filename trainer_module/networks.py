@@ -53,10 +53,12 @@ def blocks(image_size: int) -> int:
 
 
 def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 64,
-                    attributes: int = 0) -> keras.Sequential:
+                    attributes: int = 0) -> keras.Model:
     """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
-    (trainer_module/conditions.py), concatenated before the first layer as in the conditional
-    GAN of Mirza & Osindero; the rest of the network is the same."""
+    (trainer_module/conditions.py). The codes reach the first layer with z, as in the
+    conditional GAN of Mirza & Osindero, and every upsampling block through its batch
+    normalisation (AttributeModulation): with the first layer alone, G learned to ignore most
+    requests (docs/attributes.md)."""
     _check(variant)
 
     def upsample(filters: int) -> list:
@@ -64,15 +66,44 @@ def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 6
         return [layers.Conv2DTranspose(filters, 4, strides=2, padding="same", **_init(variant)),
                 _bn(variant), activation]
 
-    return keras.Sequential([
-        keras.Input((z_dim + attributes,)),
-        layers.Dense(4 * 4 * 1024, **_init(variant)),
-        layers.Reshape((4, 4, 1024)),
-        *[layer for block in range(blocks(image_size)) for layer in upsample(512 >> block)],
-        # float32 output whatever the mixed-precision policy, so exports and losses are exact.
-        layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
-        layers.Activation("tanh", dtype="float32"),
-    ], name="generator")
+    start = [layers.Dense(4 * 4 * 1024, **_init(variant)), layers.Reshape((4, 4, 1024))]
+    # float32 output whatever the mixed-precision policy, so exports and losses are exact.
+    end = [layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
+           layers.Activation("tanh", dtype="float32")]
+    if not attributes:
+        return keras.Sequential([
+            keras.Input((z_dim,)), *start,
+            *[layer for block in range(blocks(image_size)) for layer in upsample(512 >> block)],
+            *end], name="generator")
+
+    inputs = keras.Input((z_dim + attributes,))
+    codes = inputs[:, z_dim:]
+    maps = _apply(start, inputs)
+    for block in range(blocks(image_size)):
+        convolution, normalisation, activation = upsample(512 >> block)
+        maps = activation(AttributeModulation()([normalisation(convolution(maps)), codes]))
+    return keras.Model(inputs, _apply(end, maps), name="generator")
+
+
+class AttributeModulation(layers.Layer):
+    """The attribute part of conditional batch normalisation (de Vries et al. 2017; the
+    generator of the projection discriminator's paper, Miyato & Koyama 2018): after a block's
+    BatchNormalization, each channel is scaled by 1 + gamma(a) and shifted by beta(a), both
+    linear in the attribute codes a. Both start at zero, so a new conditional G draws what the
+    unconditional one would, and learns from there how each attribute shapes each block."""
+
+    def build(self, input_shape):
+        maps_shape, codes_shape = input_shape
+        channels, attributes = int(maps_shape[-1]), int(codes_shape[-1])
+        self.scale = self.add_weight("scale", (attributes, channels), initializer="zeros")
+        self.shift = self.add_weight("shift", (attributes, channels), initializer="zeros")
+
+    def call(self, inputs):
+        maps, codes = inputs
+        codes = tf.cast(codes, maps.dtype)
+        gamma = tf.matmul(codes, tf.cast(self.scale, maps.dtype))[:, None, None, :]
+        beta = tf.matmul(codes, tf.cast(self.shift, maps.dtype))[:, None, None, :]
+        return maps * (1.0 + gamma) + beta
 
 
 class MinibatchStddev(layers.Layer):
