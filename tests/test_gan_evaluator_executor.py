@@ -178,8 +178,8 @@ def test_thresholds_on_any_metric_gate_the_blessing(inputs):
 
 
 def test_attributes_the_examples_lack_stop_the_evaluator_naming_them(inputs):
-    with pytest.raises(ValueError, match="the transformed examples have no attr_Smiling: the "
-                                         "Transform ran with other attributes"):
+    with pytest.raises(ValueError, match="the transformed examples have no attr_Smiling: "
+                                         "Transform passed on other attributes"):
         evaluate(inputs, "no_attributes", attributes=("Smiling",))
 
 

@@ -4,6 +4,7 @@ import glob
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import tensorflow as tf
 from gan_evaluator_testing import blob_pixels
 from pipeline import disk_full
 from pipeline_config import PipelineConfig
+import trainer_module
+from trainer_module import run
 from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.quality_probe import QualityProbe
@@ -113,6 +116,20 @@ def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
     assert f"Resuming from {ckpt / 'ckpt-6'} at step 6" in out  # 9's files, never indexed
     assert not list(ckpt.glob("*_temp"))  # the cut write's leftovers are gone
     assert_same_weights(tmp_path / "resumed.npz", uninterrupted_weights)
+
+
+def test_a_rerun_after_the_training_code_changed_does_not_resume_old_checkpoints(tmp_path):
+    """The resume folder is keyed by the training code too: the same settings and data with a
+    changed network module give another folder, the same code the same one."""
+    settings = PipelineConfig().trainer_settings()
+    resume_dir = lambda code: run.resume_dir(settings, "/transform", ["/train/*"], code)
+    code = tmp_path / "trainer_module"
+    shutil.copytree(os.path.dirname(trainer_module.__file__), code)
+    assert resume_dir(str(code)) == resume_dir(run.TRAINING_CODE)
+    with open(code / "networks.py", "a") as f:
+        f.write("\n# a changed line\n")
+    assert resume_dir(str(code)) != resume_dir(run.TRAINING_CODE)
+    assert os.path.dirname(resume_dir(str(code))) == settings.checkpoint_root
 
 
 def tiny_settings(tmp_path, steps, **kw):

@@ -102,8 +102,3 @@ def read_training_config(export_dir: str) -> Optional[dict]:
     with tf.io.gfile.GFile(path) as f:
         return json.loads(f.read())
 
-
-def load_serving_fn(export_dir: str):
-    """The `serving_default` function of an exported generator: z [, attributes] ->
-    {"images": uint8}."""
-    return tf.saved_model.load(export_dir).signatures[SERVING_SIGNATURE]

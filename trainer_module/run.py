@@ -120,14 +120,33 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
     return gan
 
 
-def resume_dir(settings: TrainerSettings, transform_output: str, train_files) -> str:
+TRAINING_CODE = os.path.dirname(os.path.abspath(__file__))
+
+
+def code_fingerprint(directory: str = TRAINING_CODE) -> str:
+    """A hash of the training code (the .py files of `directory`, this package by default).
+
+    Part of the resume key: checkpoints written by other training code are not resumed from, so
+    a rerun after an upgrade starts afresh instead of loading old weights into changed networks
+    (TFX's own cache keys do not cover a module's code either)."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".py"):
+            with open(os.path.join(directory, name), "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read())
+    return digest.hexdigest()[:16]
+
+
+def resume_dir(settings: TrainerSettings, transform_output: str, train_files,
+               code: str = TRAINING_CODE) -> str:
     """A checkpoint folder that a re-executed Trainer with the same inputs and config finds again.
 
     TFX gives every execution a fresh model_run_dir, so a crashed Trainer's checkpoints must
-    live elsewhere to be resumed from: here, keyed by what determines the training.
+    live elsewhere to be resumed from: here, keyed by what determines the training (settings,
+    data and the training code).
     """
-    key = json.dumps([settings.to_custom_config(), transform_output, sorted(train_files)],
-                     sort_keys=True, default=str)
+    key = json.dumps([settings.to_custom_config(), transform_output, sorted(train_files),
+                      code_fingerprint(code)], sort_keys=True, default=str)
     return os.path.join(settings.checkpoint_root, hashlib.sha256(key.encode()).hexdigest()[:16])
 
 

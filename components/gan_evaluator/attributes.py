@@ -28,9 +28,9 @@ from components.gan_evaluator.attribute_classifier import (
     AttributeClassifier, ClassifierSettings, agreement, majority_rate, present_rate,
     train_classifier)
 from components.gan_evaluator import face_arithmetic
-from components.gan_evaluator.sources import split_files
+from components.gan_evaluator.sources import attribute_keys, split_files
 from trainer_module import conditions, pixels
-from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
+from trainer_module.preprocessing import IMAGE_KEY
 
 PREFIX = "attributes/"
 DIRECTION_SEED, EDIT_SEED = 4321, 8765  # the z of the directions and of the edits
@@ -48,11 +48,7 @@ class AttributeReport:
 def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequence[str],
                                max_images: int) -> tuple:
     """uint8 [N, H, W, 3] and int64 [N, attributes] (1/0/-1) of one transformed split."""
-    keys = [ATTRIBUTE_PREFIX + name for name in names]
-    missing = [key for key in keys if key not in feature_spec]
-    if missing:
-        raise ValueError(f"the transformed examples have no {', '.join(missing)}: the Transform "
-                         "ran with other attributes than the evaluator's")
+    keys = attribute_keys(feature_spec, names)
     spec = {key: feature_spec[key] for key in [IMAGE_KEY] + keys}
     image_batches, label_batches = [], []
     dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")

@@ -7,6 +7,7 @@ determines its images.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Callable, Iterator, Tuple
 
@@ -48,14 +49,21 @@ def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
         yield images.numpy()
 
 
-def real_attribute_codes(split_uri: str, feature_spec: dict, names, max_rows: int) -> np.ndarray:
-    """float32 [rows, attributes]: the first `max_rows` examples' attributes of one split, in
-    the order of `names`, as a conditional generator's codes (+1 present, -1 absent, 0 unknown)."""
+def attribute_keys(feature_spec: dict, names) -> list:
+    """The transformed examples' feature keys of the attributes `names`, in that order; a
+    clear error when Transform passed on other attributes than the ones asked for."""
     keys = [ATTRIBUTE_PREFIX + name for name in names]
     missing = [key for key in keys if key not in feature_spec]
     if missing:
         raise ValueError(f"the transformed examples have no {', '.join(missing)}: Transform "
                          "passed on other attributes than the ones asked for")
+    return keys
+
+
+def real_attribute_codes(split_uri: str, feature_spec: dict, names, max_rows: int) -> np.ndarray:
+    """float32 [rows, attributes]: the first `max_rows` examples' attributes of one split, in
+    the order of `names`, as a conditional generator's codes (+1 present, -1 absent, 0 unknown)."""
+    keys = attribute_keys(feature_spec, names)
     spec = {key: feature_spec[key] for key in keys}
     dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
                .take(max_rows).batch(1024)
@@ -95,7 +103,7 @@ def exported_generator(model_uri: str) -> GeneratorSource:
     """The Trainer's SavedModel (serving_default: z [, attributes] -> uint8 images) and its
     files' fingerprint; a conditional one's inputs are split into z and attributes here."""
     export_dir = path_utils.serving_model_path(model_uri)
-    serve = export.load_serving_fn(export_dir)
+    serve = _saved_model(export_dir).signatures[export.SERVING_SIGNATURE]
     fingerprint = storage.fingerprint_directory(export_dir)
     _, signature = serve.structured_input_signature
     if export.ATTRIBUTES_INPUT not in signature:
@@ -106,9 +114,16 @@ def exported_generator(model_uri: str) -> GeneratorSource:
             fingerprint)
 
 
+@functools.lru_cache(maxsize=1)
+def _saved_model(export_dir: str):
+    """The last SavedModel loaded: the evaluator reads a conditional candidate's attribute table
+    and then its serving function, and loads it once for both."""
+    return tf.saved_model.load(export_dir)
+
+
 def attribute_table(model_uri: str) -> np.ndarray:
     """The real attribute rows a conditional generator carries (trainer_module/export.py)."""
-    loaded = tf.saved_model.load(path_utils.serving_model_path(model_uri))
+    loaded = _saved_model(path_utils.serving_model_path(model_uri))
     if not hasattr(loaded, "attribute_table"):
         raise ValueError(f"{model_uri}: the evaluator is configured for a conditional generator "
                          "but the model carries no attribute table (trained unconditionally?)")
