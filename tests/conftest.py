@@ -1,5 +1,6 @@
 """Shared test set-up: Keras 2 before TensorFlow, quiet TF logs, the repository on sys.path."""
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +19,24 @@ def small_disk(tmp_path):
     disk = SmallDisk(tmp_path / "disk", size_mb=1024)
     yield disk
     disk.unmount()
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory, request):
+    """mktemp(name) for a test module's shared set-ups. The folders are removed once the
+    module's tests are done, unless one failed: tmp_path_retention_policy = "failed" does the
+    same for each test's tmp_path (pyproject.toml), and the shared pipeline runs, checkpoints
+    and full-disk images of every module together would not fit on a small CI disk."""
+    made, failed_before = [], request.session.testsfailed
+
+    def mktemp(name: str) -> Path:
+        made.append(tmp_path_factory.mktemp(name))
+        return made[-1]
+
+    yield mktemp
+    if request.session.testsfailed == failed_before:
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,8 @@ SPLITS = ("train", "eval", "test")
 
 
 @pytest.fixture(scope="module")
-def celeba_root(tmp_path_factory):
-    return str(generate_dataset(tmp_path_factory.mktemp("celeba"), NUM_IMAGES, seed=3))
+def celeba_root(module_tmp):
+    return str(generate_dataset(module_tmp("celeba"), NUM_IMAGES, seed=3))
 
 
 def read_split(examples, split):

@@ -22,24 +22,24 @@ TRAINING_CONFIG = {"batch_size": 16, "train_steps": 3, "z_dim": Z_DIM, "variant"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
+def model_dir(module_tmp):
     """The project's generator network, untrained, exported as the Trainer exports it (BN
     statistics re-estimated, so the faces differ visibly from one z to another)."""
     tf_keras.utils.set_random_seed(0)
     network = networks.build_generator(Z_DIM)
     refresh_batchnorm_statistics(network, Z_DIM, batches=2, batch_size=16)
-    path = str(tmp_path_factory.mktemp("model") / "generator")
+    path = str(module_tmp("model") / "generator")
     export.export_generator(network, path, Z_DIM, training_config=TRAINING_CONFIG)
     return path
 
 
 @pytest.fixture(scope="module")
-def not_a_generator(tmp_path_factory):
+def not_a_generator(module_tmp):
     """A SavedModel whose serving_default maps x to y, as any other model might."""
     module = tf.Module()
     module.double = tf.function(lambda x: {"y": 2 * x},
                                 input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
-    path = str(tmp_path_factory.mktemp("other") / "model")
+    path = str(module_tmp("other") / "model")
     tf.saved_model.save(module, path, signatures={"serving_default": module.double})
     return path
 

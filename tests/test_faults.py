@@ -77,11 +77,11 @@ def uninterrupted(tiny_command_run):
 
 
 @pytest.fixture(scope="module")
-def kills(tmp_path_factory, uninterrupted):
+def kills(module_tmp, uninterrupted):
     """{component: (the kill hit a live process, the next run got past the component)}, and
     the root of the killed runs."""
     _, reference = uninterrupted
-    root = tmp_path_factory.mktemp("killed")
+    root = module_tmp("killed")
     rng = random.Random(0)
     attempts, landed = [], {}
     for component in COMPONENTS:
@@ -96,10 +96,10 @@ def kills(tmp_path_factory, uninterrupted):
 
 
 @pytest.fixture(scope="module")
-def full_disks(tmp_path_factory):
+def full_disks(module_tmp):
     """{component: (exit code, error lines, outputs of unfinished executions, finished
     executions of the component)} of the run whose disk filled, and the root."""
-    root = tmp_path_factory.mktemp("full_disk")
+    root = module_tmp("full_disk")
     disk = SmallDisk(root / "out", size_mb=1024)
     try:
         found = {}

@@ -65,8 +65,8 @@ def export_tiny_generator(uri, model_id, seed):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("evaluator")
+def inputs(module_tmp):
+    root = module_tmp("evaluator")
     examples, graph = write_transformed_examples(root)
     return {"root": root, "examples": examples, "graph": graph,
             "model": export_tiny_generator(root / "model", 7, seed=1),

@@ -84,8 +84,8 @@ def few_step_generator(real: np.ndarray, tmp):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gate")
+def inputs(module_tmp):
+    root = module_tmp("gate")
     real = faces(range(NUM_REAL))
     examples, graph = write_transformed_examples(root, images=real)
     return {"root": root, "examples": examples, "graph": graph,

@@ -126,8 +126,8 @@ def write_corpus(base):
 
 
 @pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("corpus")
+def corpus_run(module_tmp):
+    base = module_tmp("corpus")
     root, outside = write_corpus(base)
     examples = run_example_gen(root, base / "out", CORPUS_POLICY)
     return root, outside, examples, read_report(base / "out")
@@ -202,9 +202,9 @@ def test_an_image_folder_or_list_file_outside_the_root_stops_the_run(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def one_bad_in_21(tmp_path_factory):
+def one_bad_in_21(module_tmp):
     """A flat folder: 20 good faces and one empty file, 4.8% rejected."""
-    root = tmp_path_factory.mktemp("one_bad")
+    root = module_tmp("one_bad")
     for i in range(20):
         (root / f"{i:06d}.jpg").write_bytes(encode(face(i)))
     (root / "broken.jpg").write_bytes(b"")

@@ -57,8 +57,8 @@ def cluster_config(tmp_path) -> KubeflowConfig:
 
 
 @pytest.fixture(scope="module")
-def kubeflow(tmp_path_factory):
-    return cluster_config(tmp_path_factory.mktemp("kubeflow"))
+def kubeflow(module_tmp):
+    return cluster_config(module_tmp("kubeflow"))
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ def run_worker(checkpoint_dir, steps, mode="mirrored") -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mirrored")
+def runs(module_tmp):
+    root = module_tmp("mirrored")
     return {"one_device": run_worker(root / "one", 1, "default"),
             "whole": run_worker(root / "whole", 4),
             "stopped": run_worker(root / "resumed", 2),

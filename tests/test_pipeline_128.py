@@ -65,8 +65,8 @@ def example_gen_records(config, split) -> list:
 
 
 @pytest.fixture(scope="module")
-def run_128(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e128")
+def run_128(module_tmp):
+    root = module_tmp("e2e128")
     config = tiny_config(root, image_size=128, beam_pipeline_args=MULTI_PROCESSING,
                          conditional=True)
     run_local.prepare_data(config)

@@ -65,10 +65,10 @@ def open_page(browser, path, user_data_dir):
 
 
 @pytest.fixture(scope="module")
-def pages(two_runs, browser, tmp_path_factory):
+def pages(two_runs, browser, module_tmp):
     """(page, text, errors) of the first and the second run's reports, open in Chromium."""
     _, (_, first_summary), (_, second_summary) = two_runs
-    opened = [open_page(browser, report_path(summary), tmp_path_factory.mktemp("profile"))
+    opened = [open_page(browser, report_path(summary), module_tmp("profile"))
               for summary in (first_summary, second_summary)]
     yield [(page, page.inner_text("body"), errors) for _, page, errors in opened]
     for context, _, _ in opened:

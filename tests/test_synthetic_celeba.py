@@ -37,8 +37,8 @@ NAMES = [f"{i:06d}.jpg" for i in range(1, N + 1)]
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    return generate_dataset(tmp_path_factory.mktemp("celeba"), N, SEED)
+def dataset(module_tmp):
+    return generate_dataset(module_tmp("celeba"), N, SEED)
 
 
 @pytest.fixture(scope="module")

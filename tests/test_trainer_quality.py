@@ -37,8 +37,8 @@ def transformed_examples(root, count):
 
 
 @pytest.fixture(scope="module")
-def transformed(tmp_path_factory):
-    return transformed_examples(tmp_path_factory.mktemp("transformed"), TRAIN_IMAGES)
+def transformed(module_tmp):
+    return transformed_examples(module_tmp("transformed"), TRAIN_IMAGES)
 
 
 @pytest.fixture(scope="module")

@@ -55,9 +55,9 @@ def load_weights(path):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted_weights(tmp_path_factory):
+def uninterrupted_weights(module_tmp):
     """The weights after STEPS steps of train_worker.py, never interrupted."""
-    folder = tmp_path_factory.mktemp("uninterrupted")
+    folder = module_tmp("uninterrupted")
     reference = start_worker(folder / "ckpt", STEPS, folder / "reference.npz")
     assert reference.wait(timeout=300) == 0
     return load_weights(folder / "reference.npz")

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("transform")
+def two_runs(module_tmp):
+    root = module_tmp("transform")
     ensure_dataset(str(root / "data"), 48, seed=3)
     examples = run_example_gen(str(root / "data"), str(root / "examples"))
     os.makedirs(root / "schema")
