@@ -13,6 +13,11 @@ models the mean fidelity (the ruler agreeing with the request, forced on and off
 to the ruler's accuracy (the target: >= 0.9). Then the per-attribute fidelity of each
 conditional model. About 15 minutes per model on 2 cores (the first also prepares the data):
 run it in the background, alone on the machine.
+
+`--evaluate-latest` re-runs only the evaluator, without the cache, on the model the last run
+trained (name it as the one --models entry; `--reference` gives the unconditional model's
+metrics.json for the ratio): for a change in the evaluator's code, which TFX's cache keys do
+not cover.
 """
 import argparse
 import glob
@@ -60,12 +65,29 @@ def line(model: str, metrics: dict, reference_fd: float, seconds: float) -> str:
     return " ".join(parts)
 
 
+def evaluate_latest(config) -> None:
+    """The evaluator alone, anew: a partial run that takes its inputs from the latest run."""
+    from tfx import v1 as tfx
+    from tfx.orchestration.pipeline import RunOptions
+
+    from pipeline.pipeline import create_pipeline
+
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    tfx.orchestration.LocalDagRunner().run(
+        create_pipeline(config.with_overrides(enable_cache=False), connection),
+        run_options=RunOptions(from_nodes=["GanEvaluator"], to_nodes=["GanEvaluator"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--train-steps", type=int, default=None)
+    parser.add_argument("--evaluate-latest", action="store_true")
+    parser.add_argument("--reference", help="the unconditional model's metrics.json")
     args = parser.parse_args()
+    if args.evaluate_latest and len(args.models) != 1:
+        parser.error("--evaluate-latest re-evaluates one model: the last one trained")
 
     from pipeline.run_local import prepare_data, run
     from pipeline_config import PipelineConfig
@@ -78,11 +100,15 @@ def main() -> None:
     for model in args.models:
         config = base.with_overrides(**overrides(model))
         started = time.perf_counter()
-        run(config)
+        (evaluate_latest if args.evaluate_latest else run)(config)
         results[model] = (newest_metrics(config), time.perf_counter() - started)
         print(f"conditional model={model} metrics={results[model][0]['path']}", flush=True)
 
-    reference = results.get("unconditional", next(iter(results.values())))[0][FD]
+    if args.reference:
+        with open(args.reference) as f:
+            reference = json.load(f)[FD]
+    else:
+        reference = results.get("unconditional", next(iter(results.values())))[0][FD]
     for model, (metrics, seconds) in results.items():
         print(line(model, metrics, reference, seconds), flush=True)
     names = base.attributes

@@ -121,3 +121,29 @@ def test_fidelity_is_how_often_the_ruler_sees_what_was_asked(generate, expected)
     assert m["attributes/fidelity_on/Always"] == 1.0 and m["attributes/fidelity_off/Always"] == 0.0
     assert m["attributes/fidelity_to_accuracy"] == pytest.approx(
         m["attributes/fidelity_mean"] / m["attributes/classifier_accuracy_mean"])
+
+
+def bright_unless_the_second_code_is_present(inputs: np.ndarray) -> np.ndarray:
+    """A conditional generator that learned the data's combinations: in its data 'Bright' never
+    comes with the second attribute, so asked for both it draws a dark face."""
+    bright = np.where(inputs[:, Z_DIM + 1] > 0, -1.0, inputs[:, Z_DIM])
+    return brightness_of_z0(np.concatenate([bright[:, None] + 0.1 * inputs[:, :1],
+                                            inputs[:, 1:Z_DIM]], axis=1))
+
+
+def test_fidelity_asks_only_for_combinations_the_real_rows_have():
+    """The real rows have 'Bright' or the second attribute, never both (as a face has one hair
+    colour): asked for Bright, the other attributes come from rows that have it, so a generator
+    that follows the data obeys every request (forcing Bright onto any real row would ask for
+    both in half the faces)."""
+    table = np.array([[1.0, -1.0], [-1.0, 1.0]], np.float32)
+    z = np.random.default_rng(2).normal(size=(300, Z_DIM)).astype(np.float32)
+    asked = attributes.request_grid(z, table).reshape(2, 2, 300, Z_DIM + 2)
+    np.testing.assert_array_equal(asked[0, 1, :, Z_DIM:], np.tile([1.0, -1.0], (300, 1)))
+    np.testing.assert_array_equal(asked[0, 0, :, Z_DIM:], np.tile([-1.0, 1.0], (300, 1)))
+    np.testing.assert_array_equal(asked[0, 1, :, :Z_DIM], z)  # the same z for every request
+
+    ruler = bright_and_always_ruler()
+    decide = lambda inputs: ruler.predict(bright_unless_the_second_code_is_present(inputs))
+    on, off = attributes.fidelity(decide, z, table)
+    assert on[0] == 1.0 and off[0] == 1.0

@@ -48,7 +48,7 @@ def test_asking_costs_nothing_when_the_generator_obeys_and_much_when_it_ignores(
     images, labels = real_set()
     table = conditions.attribute_codes(labels).numpy()
     inputs = conditions.generator_inputs(2000, Z_DIM, seed=1, table=table)
-    m = condition_fd(embed, generate, inputs, Z_DIM, images, labels, NAMES, batch_size=500)
+    m = condition_fd(embed, generate, inputs, Z_DIM, table, images, labels, NAMES, batch_size=500)
     for side in ("present", "absent"):
         ratio = m[f"attributes/fd_{side}_ratio/Bright"]
         assert (ratio < 3) if near_one else (ratio > 10), (side, ratio)

@@ -108,16 +108,24 @@ def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np
         -1, z.shape[1])
 
 
-def request_grid(inputs: np.ndarray, z_dim: int, attribute_count: int) -> np.ndarray:
-    """[attributes * 2 * n, width]: per attribute a row of the n `inputs` asked without it,
-    then the same n asked with it (a conditional generator's inputs, conditions.py)."""
+def request_grid(z: np.ndarray, table: np.ndarray, seed: int = 0) -> np.ndarray:
+    """[attributes * 2 * n, z_dim + attributes]: per attribute, the n `z` asked without it,
+    then the same n asked with it; a conditional generator's inputs (conditions.py).
+
+    The other attributes come from real rows of `table` that agree with the request, as the
+    export's `sample` fills them in (conditions.matching_rows): no face is asked for a
+    combination the data never has, such as two hair colours or a goatee with lipstick, which
+    a generator that learned the data's combinations cannot draw."""
+    codes = tf.constant(table, tf.float32)
     rows = []
-    for k in range(attribute_count):
+    for k in range(table.shape[1]):
         for code in (conditions.ABSENT, conditions.PRESENT):
-            asked = inputs.copy()
-            asked[:, z_dim + k] = code
-            rows.append(asked)
-    return np.concatenate(rows)
+            request = np.zeros(table.shape[1], np.float32)
+            request[k] = code
+            asked = conditions.matching_rows(codes, tf.constant(request), len(z),
+                                             tf.constant([seed, k], tf.int64)).numpy()
+            rows.append(np.concatenate([z, asked], axis=1))
+    return np.concatenate(rows).astype(np.float32)
 
 
 def best_edit(metrics: dict, names: Sequence[str]):
@@ -129,13 +137,14 @@ def best_edit(metrics: dict, names: Sequence[str]):
     return max(scores, key=scores.get) if scores else None
 
 
-def fidelity(decide: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, z_dim: int,
-             attribute_count: int) -> tuple:
+def fidelity(decide: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
+             table: np.ndarray) -> tuple:
     """(on, off) [attributes]: per attribute, the fraction of a conditional generator's faces
-    the ruler calls present when the inputs ask for it (code +1), and absent when they ask for
-    its absence (-1); the other attributes as `inputs` have them (real rows)."""
-    decisions = decide(request_grid(inputs, z_dim, attribute_count)).reshape(
-        attribute_count, 2, len(inputs), -1)  # [attribute, (absent, present), face, ruler]
+    the ruler calls present when asked for it (code +1), and absent when asked for its absence
+    (-1); the other attributes from real rows that agree (request_grid)."""
+    attribute_count = table.shape[1]
+    decisions = decide(request_grid(z, table)).reshape(
+        attribute_count, 2, len(z), -1)  # [attribute, (absent, present), face, ruler]
     on = np.array([(decisions[k, 1, :, k] == 1).mean() for k in range(attribute_count)])
     off = np.array([(decisions[k, 0, :, k] == 0).mean() for k in range(attribute_count)])
     return on, off
@@ -168,7 +177,7 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         "edit_others_changed": np.array([changed for _, changed in edits]),
     }
     if attribute_table is not None:
-        on, off = fidelity(decide, fresh, z_dim, len(classifier.names))
+        on, off = fidelity(decide, fresh[:, :z_dim], attribute_table)
         per_attribute.update(fidelity_on=on, fidelity_off=off, fidelity=(on + off) / 2)
     metrics = {}
     for measure_name, values in per_attribute.items():

@@ -15,8 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from components.gan_evaluator import fid
-from components.gan_evaluator.attributes import PREFIX
-from trainer_module import conditions
+from components.gan_evaluator.attributes import PREFIX, request_grid
 
 REFERENCE_SEED = 97
 
@@ -27,14 +26,16 @@ def _moments(features: np.ndarray) -> tuple:
 
 def condition_fd(embed: Callable[[np.ndarray], np.ndarray],
                  generate: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, z_dim: int,
-                 real_images: np.ndarray, real_labels: np.ndarray, names: Sequence[str],
-                 batch_size: int) -> dict:
+                 table: np.ndarray, real_images: np.ndarray, real_labels: np.ndarray,
+                 names: Sequence[str], batch_size: int) -> dict:
     """attributes/fd_present/<Name>, fd_absent/<Name> and their ratio to the reference
     (fd_present_ratio/..., fd_absent_ratio/...; NaN where the real group is too small), and
     attributes/fd_ratio_mean over the measured conditions.
 
-    `embed`: uint8 images -> features [N, dim]; `inputs`: the generator inputs to ask (z and
-    real attribute rows, conditions.py); `real_labels`: 1/0/-1 per real image and attribute.
+    `embed`: uint8 images -> features [N, dim]; `inputs`: the generator's inputs unasked (z and
+    real attribute rows of `table`, conditions.py); each condition asks the same z, with the
+    other attributes from real rows that agree (attributes.request_grid); `real_labels`:
+    1/0/-1 per real image and attribute.
     """
     def features_of(asked: np.ndarray) -> np.ndarray:
         return np.concatenate([embed(generate(asked[i:i + batch_size]))
@@ -43,17 +44,16 @@ def condition_fd(embed: Callable[[np.ndarray], np.ndarray],
     real = np.concatenate([embed(real_images[i:i + batch_size])
                            for i in range(0, len(real_images), batch_size)])
     unasked = _moments(features_of(inputs))
+    requests = request_grid(inputs[:, :z_dim], table).reshape(len(names), 2, len(inputs), -1)
     rng = np.random.default_rng(REFERENCE_SEED)
     metrics, ratios = {}, []
     for k, name in enumerate(names):
-        for side, code, label in (("present", conditions.PRESENT, 1),
-                                  ("absent", conditions.ABSENT, 0)):
+        for side, column, label in (("present", 1, 1), ("absent", 0, 0)):  # request_grid's
             group = real[real_labels[:, k] == label]
             value = ratio = float("nan")
             if len(group) > real.shape[1]:
-                asked = inputs.copy()
-                asked[:, z_dim + k] = code
-                value = fid.frechet_distance(*_moments(group), *_moments(features_of(asked)))
+                asked = features_of(requests[k, column])
+                value = fid.frechet_distance(*_moments(group), *_moments(asked))
                 same_size = real[rng.choice(len(real), len(group), replace=False)]
                 ratio = value / fid.frechet_distance(*_moments(same_size), *unasked)
                 ratios.append(ratio)

@@ -63,10 +63,10 @@ def write_edit_grid(directory: str, report: attributes.AttributeReport, names: l
 def write_request_grid(directory: str, table: np.ndarray, generate,
                        settings: EvaluatorSettings) -> None:
     """request_grid.png for a conditional generator: per attribute a row of REQUEST_GRID_FACES
-    faces asked without it, then the same faces (same z, same other attributes) asked with it."""
-    inputs = conditions.generator_inputs(REQUEST_GRID_FACES, settings.z_dim, REQUEST_GRID_SEED,
-                                         table)
-    asked = attributes.request_grid(inputs, settings.z_dim, len(settings.attributes))
+    faces asked without it, then the same z asked with it (the other attributes from real faces
+    that agree with each request)."""
+    z = images.latent_points(REQUEST_GRID_FACES, settings.z_dim, REQUEST_GRID_SEED)
+    asked = attributes.request_grid(z, table)
     images.save_image_grid(generate(asked), os.path.join(directory, REQUEST_GRID_FILE),
                            columns=2 * REQUEST_GRID_FACES)
 
@@ -106,8 +106,8 @@ def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, fe
         inputs = conditions.generator_inputs(settings.attribute_samples, settings.z_dim,
                                              CONDITION_FD_SEED, attribute_table)
         report.metrics.update(condition_quality.condition_fd(
-            embed, generate, inputs, settings.z_dim, *train, settings.attributes,
-            settings.eval_batch_size))
+            embed, generate, inputs, settings.z_dim, attribute_table, *train,
+            settings.attributes, settings.eval_batch_size))
     return report
 
 
