@@ -12,7 +12,8 @@ same fresh z, at the evaluator's edit strength:
 - either, made `conditional`: with its components along the other attributes' directions
   removed (InterFaceGAN's conditional manipulation).
 Prints one line per method (means over attributes with a direction, and how many attributes
-meet both targets), then one line per method and attribute.
+meet both targets: flips >= 80 % and every other attribute changed in <= 10 %, leaving out the
+ones real faces tie to it), then one line per method and attribute.
 """
 import argparse
 import itertools
@@ -91,7 +92,9 @@ def main():
             settings.attribute_max_real_images)
 
     names = settings.attributes
-    classifier = train_classifier(*read("train"), names)
+    train = read("train")
+    classifier = train_classifier(*train, names)
+    bound = attributes.bound_attributes(train[1])  # ties real faces have: not side effects
     generate, _ = sources.exported_generator(model.uri)
 
     def decide(z):
@@ -110,21 +113,21 @@ def main():
     for strength, (method, directions) in itertools.product(
             args.strengths or [settings.attribute_edit_strength], found.items()):
         scores = [attributes.edit_scores(
-            before, decide((fresh + strength * d).astype(np.float32)), k)
-            if np.isfinite(d).all() else (np.nan, np.nan) for k, d in enumerate(directions)]
-        flips, others = np.array(scores).T
+            before, decide((fresh + strength * d).astype(np.float32)), k, bound[k])
+            if np.isfinite(d).all() else (np.nan,) * 3 for k, d in enumerate(directions)]
+        flips, others, worst = np.array(scores).T
         has = np.isfinite(flips)
-        meets = int(((flips >= FLIP_TARGET) & (others <= OTHERS_TARGET))[has].sum())
+        meets = int(((flips >= FLIP_TARGET) & (worst <= OTHERS_TARGET))[has].sum())
         print(f"directions strength={strength:g} method={method} attributes={int(has.sum())} "
               f"flip_mean={np.nanmean(flips):.3f} others_changed_mean={np.nanmean(others):.3f} "
               f"flip_at_least_0.8={int((flips[has] >= FLIP_TARGET).sum())} "
-              f"others_at_most_0.1={int((others[has] <= OTHERS_TARGET).sum())} "
+              f"every_other_at_most_0.1={int((worst[has] <= OTHERS_TARGET).sum())} "
               f"both={meets}", flush=True)
-        rows += [(strength, method, n, f, o)
-                 for n, f, o in zip(names, flips, others) if np.isfinite(f)]
-    for strength, method, name, flip, other in rows:
+        rows += [(strength, method, n, f, o, w)
+                 for n, f, o, w in zip(names, flips, others, worst) if np.isfinite(f)]
+    for strength, method, name, flip, other, worst_other in rows:
         print(f"direction strength={strength:g} method={method} attribute={name} "
-              f"flip={flip:.3f} others={other:.3f}")
+              f"flip={flip:.3f} others={other:.3f} worst_other={worst_other:.3f}")
 
 
 if __name__ == "__main__":

@@ -55,10 +55,28 @@ def test_a_conditional_direction_is_orthogonal_to_the_others_and_keeps_its_own_p
 def test_edit_scores_count_flips_among_those_without_and_changes_among_the_others():
     before = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 1], [0, 1, 1]])
     after = np.array([[1, 1, 0], [0, 0, 1], [1, 1, 1], [1, 1, 1]])
-    flip, changed = attributes.edit_scores(before, after, attribute=0)
+    flip, changed, worst = attributes.edit_scores(before, after, attribute=0)
     assert flip == pytest.approx(2 / 3)  # rows 0, 1, 3 lacked it; 0 and 3 have it after
     assert changed == pytest.approx(1 / 8)  # one of the 8 other decisions (row 1, column 2)
+    assert worst == pytest.approx(1 / 4)  # column 2: one of 4 samples changed, column 1: none
     assert np.isnan(attributes.edit_scores(np.ones((2, 2)), np.ones((2, 2)), 0)[0])
+    # column 2 tied to the edited attribute by the real faces: only column 1 is "other"
+    assert attributes.edit_scores(before, after, 0, np.array([False, False, True]))[1:] == (0, 0)
+
+
+def test_attributes_real_faces_tie_together_are_bound():
+    """One hair colour per face, facial hair on men only, smiles anywhere."""
+    rng = np.random.default_rng(0)
+    hair = rng.integers(0, 2, 400)  # black (1) or blond (0)
+    male = rng.integers(0, 2, 400)
+    goatee = male & rng.integers(0, 2, 400)
+    labels = np.stack([hair, 1 - hair, male, goatee, rng.integers(0, 2, 400)], axis=1)
+    labels[0, 4] = -1  # an unknown label counts for neither side
+    bound = attributes.bound_attributes(labels)
+    assert bound[0, 1] and bound[1, 0]  # black hair comes, blond hair goes (and back)
+    assert bound[3, 2] and not bound[2, 3]  # a goatee makes a man; a man may have none
+    assert not bound[:, 4].any() and not bound[4].any()  # smiling goes with anything
+    assert not np.diag(bound).any()
 
 
 def test_measure_finds_the_direction_and_an_edit_along_it_flips_only_that_attribute():
@@ -71,6 +89,7 @@ def test_measure_finds_the_direction_and_an_edit_along_it_flips_only_that_attrib
     assert report.directions[0] @ np.eye(Z_DIM)[0] > 0.95
     assert m["attributes/edit_flip_rate/Bright"] > 0.97  # z0 < 0 and z0 + 3 > 0: nearly all
     assert m["attributes/edit_others_changed/Bright"] == 0.0
+    assert m["attributes/edit_worst_other_changed/Bright"] == 0.0
     assert m["attributes/generated_rate/Bright"] == pytest.approx(0.5, abs=0.07)
     assert m["attributes/generated_rate/Always"] == 1.0
     assert np.isnan(m["attributes/edit_flip_rate/Always"])  # no direction: not measured

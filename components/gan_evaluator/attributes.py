@@ -7,8 +7,10 @@
   of samples the ruler says have it minus the mean z of those it says lack it (the DCGAN paper
   averaged three hand-picked samples per concept; here every sample counts), and how well it
   edits: of fresh samples without the attribute, the fraction that have it after z moves
-  `strength` along the unit direction, and the fraction of other (sample, attribute) decisions
-  that change on the way;
+  `strength` along the unit direction, and of each other attribute the fraction of samples
+  whose decision changes on the way (their mean, and the largest); "other" leaves out the
+  attributes real faces tie to the edited one (bound_attributes: blond hair has to go when
+  black hair comes);
 - the DCGAN paper's vector arithmetic, scored (face_arithmetic.py);
 - for a conditional generator, fidelity: with each attribute forced present, then absent (the
   others as real faces have them), how often the ruler agrees with the request.
@@ -35,6 +37,7 @@ from trainer_module.preprocessing import IMAGE_KEY
 PREFIX = "attributes/"
 DIRECTION_SEED, EDIT_SEED = 4321, 8765  # the z of the directions and of the edits
 MIN_GROUP = 10  # samples on each side of an attribute for a direction; fewer: NaN
+BOUND_SHARE = 0.99  # real faces with one attribute that all but always have (or lack) another
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,15 +94,37 @@ def conditional_directions(directions: np.ndarray) -> np.ndarray:
     return result
 
 
-def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int) -> tuple:
-    """(flip rate, others changed) of one edit: of the samples without `attribute` before, the
-    fraction with it after; of every sample's other attributes, the fraction whose decision
-    changed. NaN flip rate when no sample lacked it."""
+def bound_attributes(real_labels: np.ndarray) -> np.ndarray:
+    """bool [attributes, attributes]: [k, j] when the real faces with attribute k (MIN_GROUP or
+    more, j known) have j in at least BOUND_SHARE of them, or lack it in as many: black and
+    blond hair, a goatee and No_Beard, Male and lipstick in the built-in set. An edit that adds
+    k has to change such a j; it is not changing something else."""
+    count = real_labels.shape[1]
+    bound = np.zeros((count, count), bool)
+    for k in range(count):
+        with_k = real_labels[real_labels[:, k] == 1]
+        for j in range(count):
+            known = with_k[with_k[:, j] >= 0, j]
+            if j != k and len(known) >= MIN_GROUP:
+                share = known.mean()
+                bound[k, j] = share >= BOUND_SHARE or share <= 1.0 - BOUND_SHARE
+    return bound
+
+
+def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int,
+                bound: Optional[np.ndarray] = None) -> tuple:
+    """(flip rate, others changed, worst other) of one edit: of the samples without
+    `attribute` before, the fraction with it after; of the other attributes, the mean and the
+    largest fraction of samples whose decision changed. The others leave out those `bound` (a
+    bool row of bound_attributes) ties to the attribute. NaN flip rate when no sample lacked it."""
     lacked = before[:, attribute] == 0
     flip = float((after[lacked, attribute] == 1).mean()) if lacked.any() else float("nan")
-    others = np.delete(np.arange(before.shape[1]), attribute)
-    changed = float((before[:, others] != after[:, others]).mean()) if len(others) else 0.0
-    return flip, changed
+    tied = np.zeros(before.shape[1], bool) if bound is None else np.asarray(bound, bool)
+    others = [j for j in range(before.shape[1]) if j != attribute and not tied[j]]
+    if not others:
+        return flip, 0.0, 0.0
+    changed = (before[:, others] != after[:, others]).mean(axis=0)
+    return flip, float(changed.mean()), float(changed.max())
 
 
 def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
@@ -165,16 +190,19 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
     directions = mean_difference_directions(z, decisions)
     fresh = conditions.generator_inputs(num_samples, z_dim, EDIT_SEED, attribute_table)
     before = decide(fresh)
-    edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k)
-             if np.isfinite(direction).all() else (float("nan"), float("nan"))
+    bound = bound_attributes(real_labels)
+    edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k,
+                         bound[k])
+             if np.isfinite(direction).all() else (float("nan"),) * 3
              for k, direction in enumerate(directions)]
     per_attribute = {
         "classifier_accuracy": agreement(classifier.predict(test_images), test_labels),
         "classifier_floor": majority_rate(test_labels),
         "real_rate": present_rate(real_labels),
         "generated_rate": present_rate(decisions),
-        "edit_flip_rate": np.array([flip for flip, _ in edits]),
-        "edit_others_changed": np.array([changed for _, changed in edits]),
+        "edit_flip_rate": np.array([flip for flip, _, _ in edits]),
+        "edit_others_changed": np.array([changed for _, changed, _ in edits]),
+        "edit_worst_other_changed": np.array([worst for _, _, worst in edits]),
     }
     if attribute_table is not None:
         on, off = fidelity(decide, fresh[:, :z_dim], attribute_table)

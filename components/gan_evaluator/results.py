@@ -69,7 +69,8 @@ def summary_text(results: dict, primary: str) -> str:
 # The attribute measures (components/gan_evaluator/attributes.py), as table columns.
 ATTRIBUTE_COLUMNS = (("classifier_accuracy", "ruler accuracy"), ("classifier_floor", "floor"),
                      ("real_rate", "real rate"), ("generated_rate", "generated rate"),
-                     ("edit_flip_rate", "edit flips"), ("edit_others_changed", "others changed"))
+                     ("edit_flip_rate", "edit flips"), ("edit_others_changed", "others changed"),
+                     ("edit_worst_other_changed", "worst other"))
 # A conditional generator's, after those: the ruler agreeing with the request, and the FD of
 # faces asked with / without the attribute to the real group, over the unasked faces' at the
 # same sizes (condition_quality.py).
