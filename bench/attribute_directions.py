@@ -10,7 +10,8 @@ same fresh z, at the evaluator's edit strength:
 - boundary: the normal of a logistic-regression boundary in z (InterFaceGAN, Shen et al. 2020,
   used a linear SVM);
 - either, made `conditional`: with its components along the other attributes' directions
-  removed (InterFaceGAN's conditional manipulation).
+  removed (InterFaceGAN's conditional manipulation); `conditional_unbound`: along the others
+  but those real faces tie to it (attributes.bound_attributes), which have to change.
 Prints one line per method (means over attributes with a direction, and how many attributes
 meet both targets: flips >= 80 % and every other attribute changed in <= 10 %, leaving out the
 ones real faces tie to it), then one line per method and attribute.
@@ -109,6 +110,8 @@ def main():
              "boundary": boundary_directions(z, decisions)}
     for name in list(found):
         found[name + "+conditional"] = attributes.conditional_directions(found[name])
+        found[name + "+conditional_unbound"] = attributes.conditional_directions(found[name],
+                                                                                 bound)
     rows = []
     for strength, (method, directions) in itertools.product(
             args.strengths or [settings.attribute_edit_strength], found.items()):

@@ -50,6 +50,11 @@ def test_a_conditional_direction_is_orthogonal_to_the_others_and_keeps_its_own_p
             pytest.approx(1.0)
     assert np.isnan(conditional[3]).all()
     assert np.array_equal(attributes.conditional_direction(directions[0], []), directions[0])
+    bound = np.zeros((4, 4), bool)
+    bound[0, 1] = True  # attribute 1 has to change with 0: not held
+    unbound = attributes.conditional_directions(directions, bound)
+    assert abs(directions[2] @ unbound[0]) < 1e-9 and abs(directions[1] @ unbound[0]) > 1e-3
+    np.testing.assert_allclose(unbound[1:3], conditional[1:3])
 
 
 def test_edit_scores_count_flips_among_those_without_and_changes_among_the_others():

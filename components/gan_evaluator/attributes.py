@@ -85,12 +85,16 @@ def conditional_direction(direction: np.ndarray, kept: np.ndarray) -> np.ndarray
     return rest / np.linalg.norm(rest)
 
 
-def conditional_directions(directions: np.ndarray) -> np.ndarray:
-    """Each direction made conditional on every other attribute's; NaN rows stay NaN."""
+def conditional_directions(directions: np.ndarray,
+                           bound: Optional[np.ndarray] = None) -> np.ndarray:
+    """Each direction made conditional on every other attribute's but those `bound` to it
+    (bound_attributes: holding blond hair while adding black hair would hold what has to go);
+    NaN rows stay NaN."""
     result = np.full_like(directions, np.nan)
     found = np.flatnonzero(np.isfinite(directions).all(axis=1))
     for k in found:
-        result[k] = conditional_direction(directions[k], directions[found[found != k]])
+        kept = [j for j in found if j != k and not (bound is not None and bound[k, j])]
+        result[k] = conditional_direction(directions[k], directions[kept])
     return result
 
 
