@@ -89,8 +89,8 @@ class AttributeModulation(layers.Layer):
     """The attribute part of conditional batch normalisation (de Vries et al. 2017; the
     generator of the projection discriminator's paper, Miyato & Koyama 2018): after a block's
     BatchNormalization, each channel is scaled by 1 + gamma(a) and shifted by beta(a), both
-    linear in the attribute codes a. Both start at zero, so a new conditional G draws what the
-    unconditional one would, and learns from there how each attribute shapes each block."""
+    linear in the attribute codes a. Both start at zero, so each block starts as the
+    unconditional G's block and learns from there how each attribute shapes it."""
 
     def build(self, input_shape):
         maps_shape, codes_shape = input_shape

@@ -12,8 +12,8 @@
   attributes real faces tie to the edited one (bound_attributes: blond hair has to go when
   black hair comes);
 - the DCGAN paper's vector arithmetic, scored (face_arithmetic.py);
-- for a conditional generator, fidelity: with each attribute forced present, then absent (the
-  others as real faces have them), how often the ruler agrees with the request.
+- for a conditional generator, fidelity: asked for each attribute present, then absent (the
+  others from real faces that agree, request_grid), how often the ruler agrees with the request.
 
 A conditional generator's "z" here is its whole input, z followed by the attribute codes
 (trainer_module/conditions.py): its directions and edits move the codes too.
