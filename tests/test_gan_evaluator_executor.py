@@ -183,6 +183,12 @@ def test_attributes_the_examples_lack_stop_the_evaluator_naming_them(inputs):
         evaluate(inputs, "no_attributes", attributes=("Smiling",))
 
 
+def test_a_conditional_evaluator_refuses_an_unconditional_model_naming_it(inputs):
+    with pytest.raises(ValueError, match="configured for a conditional generator but the model "
+                                         "carries no attribute table"):
+        evaluate(inputs, "conditional", conditional=True)
+
+
 def test_a_primary_metric_outside_the_configured_ones_is_rejected_early(inputs):
     with pytest.raises(ValueError, match="primary metric"):
         exec_properties(inputs["root"], eval_primary_metric="precision/random_embedding")

@@ -127,14 +127,20 @@ class Executor(base_executor.BaseExecutor):
         feature_spec = tft.TFTransformOutput(transform_graph.uri).transformed_feature_spec()
         timer = PhaseTimer()
         # A conditional candidate is asked for the attribute rows it carries.
-        table = sources.attribute_table(model.uri) if settings.conditional else None
+        candidate, table = sources.exported_model(model.uri)
+        if settings.conditional and table is None:
+            raise ValueError(f"{model.uri}: the evaluator is configured for a conditional "
+                             "generator but the model carries no attribute table (trained "
+                             "unconditionally?)")
+        if table is not None and not settings.conditional:
+            raise ValueError(f"{model.uri}: the model is a conditional generator (it takes "
+                             "attributes) but the evaluator is configured for an unconditional one")
         evaluation = Evaluation(
             settings, sources.real_source_key(split_uri, settings.eval_split,
                                               settings.eval_max_real_images),
             functools.partial(sources.real_image_batches, split_uri, feature_spec,
                               settings.eval_batch_size, settings.eval_max_real_images), timer,
             attribute_table=table)
-        candidate = sources.exported_generator(model.uri)
         results, warnings = evaluation.score(
             candidate, sources.untrained_generator(
                 settings.z_dim, settings.variant, settings.image_size,

@@ -7,9 +7,8 @@ determines its images.
 """
 from __future__ import annotations
 
-import functools
 import os
-from typing import Callable, Iterator, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 
 import numpy as np
@@ -101,33 +100,25 @@ def generator_source_key(weights_fingerprint: str, num_samples: int, z_dim: int,
 
 def exported_generator(model_uri: str) -> GeneratorSource:
     """The Trainer's SavedModel (serving_default: z [, attributes] -> uint8 images) and its
-    files' fingerprint; a conditional one's inputs are split into z and attributes here."""
+    files' fingerprint."""
+    return exported_model(model_uri)[0]
+
+
+def exported_model(model_uri: str) -> Tuple[GeneratorSource, Optional[np.ndarray]]:
+    """exported_generator's source, and the real attribute rows a conditional generator carries
+    (trainer_module/export.py; None for an unconditional one), from one load of the
+    SavedModel. A conditional generator's inputs are split into z and attributes here."""
     export_dir = path_utils.serving_model_path(model_uri)
-    serve = _saved_model(export_dir).signatures[export.SERVING_SIGNATURE]
+    loaded = tf.saved_model.load(export_dir)
+    serve = loaded.signatures[export.SERVING_SIGNATURE]
     fingerprint = storage.fingerprint_directory(export_dir)
     _, signature = serve.structured_input_signature
     if export.ATTRIBUTES_INPUT not in signature:
-        return lambda z: serve(z=tf.constant(z))["images"].numpy(), fingerprint
+        return (lambda z: serve(z=tf.constant(z))["images"].numpy(), fingerprint), None
     z_dim = signature["z"].shape[1]
-    return (lambda inputs: serve(z=tf.constant(inputs[:, :z_dim]),
-                                 attributes=tf.constant(inputs[:, z_dim:]))["images"].numpy(),
-            fingerprint)
-
-
-@functools.lru_cache(maxsize=1)
-def _saved_model(export_dir: str):
-    """The last SavedModel loaded: the evaluator reads a conditional candidate's attribute table
-    and then its serving function, and loads it once for both."""
-    return tf.saved_model.load(export_dir)
-
-
-def attribute_table(model_uri: str) -> np.ndarray:
-    """The real attribute rows a conditional generator carries (trainer_module/export.py)."""
-    loaded = _saved_model(path_utils.serving_model_path(model_uri))
-    if not hasattr(loaded, "attribute_table"):
-        raise ValueError(f"{model_uri}: the evaluator is configured for a conditional generator "
-                         "but the model carries no attribute table (trained unconditionally?)")
-    return loaded.attribute_table.numpy()
+    return ((lambda inputs: serve(z=tf.constant(inputs[:, :z_dim]),
+                                  attributes=tf.constant(inputs[:, z_dim:]))["images"].numpy(),
+             fingerprint), loaded.attribute_table.numpy())
 
 
 def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
