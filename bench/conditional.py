@@ -9,7 +9,8 @@ and come from TFX's cache afterwards; each model's Trainer, GanEvaluator and Pus
 For each model it prints one line of the evaluator's figures: the Fréchet distance on the
 random embedding and its ratio to the unconditional model's (the target: <= 1.2), precision and
 recall next to real vs real, the ruler's mean accuracy on real test images, and for conditional
-models the mean fidelity (the ruler agreeing with the request, forced on and off) and its ratio
+models the mean fidelity (the ruler agreeing with the request, asked present and absent as
+`sample` asks: the other attributes from real faces that agree) and its ratio
 to the ruler's accuracy (the target: >= 0.9). Then the per-attribute fidelity of each
 conditional model. About 15 minutes per model on 2 cores (the first also prepares the data):
 run it in the background, alone on the machine.

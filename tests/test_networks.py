@@ -100,29 +100,37 @@ def test_a_conditional_generator_takes_the_attribute_codes_after_z():
     assert g.count_params() == build_generator(100).count_params() + 15 * 4 * 4 * 1024 + modulation
 
 
-def test_a_new_conditional_generator_draws_what_the_unconditional_one_would():
-    """The attribute modulation starts at zero: with the first layer's attribute rows zeroed
-    too, the codes change nothing until training teaches G what they mean."""
-    tf_keras.utils.set_random_seed(4)
-    g = build_generator(100, attributes=3)
+def deaf_first_layer(g):
+    """G with its first layer's attribute rows zeroed: only the modulated blocks read the codes."""
     dense = [layer for layer in g.layers if isinstance(layer, tf_keras.layers.Dense)][0]
     kernel, bias = dense.get_weights()
     dense.set_weights([np.concatenate([kernel[:100], np.zeros_like(kernel[100:])]), bias])
-    z = np.random.default_rng(0).normal(size=(4, 100)).astype(np.float32)
-    asked = [g(np.concatenate([z, np.full((4, 3), code, np.float32)], axis=1)).numpy()
-             for code in (-1.0, 1.0)]
-    np.testing.assert_allclose(asked[0], asked[1], atol=1e-6)
+    return g
+
+
+def asked_on_and_off(g, count=4):
+    z = np.random.default_rng(0).normal(size=(count, 100)).astype(np.float32)
+    return [g(np.concatenate([z, np.full((count, 3), code, np.float32)], axis=1)).numpy()
+            for code in (1.0, -1.0)]
+
+
+def test_the_attribute_modulation_starts_at_zero():
+    """With the first layer's attribute rows zeroed, a new G's blocks ignore the codes until
+    training teaches them what the codes mean."""
+    tf_keras.utils.set_random_seed(4)
+    on, off = asked_on_and_off(deaf_first_layer(build_generator(100, attributes=3)))
+    np.testing.assert_allclose(on, off, atol=1e-6)
 
 
 def test_every_block_of_a_conditional_generator_hears_the_request():
-    g = build_generator(100, attributes=3)
+    """The same deaf first layer, with the modulation trained away from zero: the codes now
+    change the faces, through the blocks alone."""
+    g = deaf_first_layer(build_generator(100, attributes=3))
     modulations = [layer for layer in g.layers if isinstance(layer, AttributeModulation)]
     assert [layer.scale.shape[-1] for layer in modulations] == [512, 256, 128]
-    for layer in modulations:  # a trained one: scale and shift away from zero
+    for layer in modulations:
         layer.set_weights([np.full(w.shape, 0.3, np.float32) for w in layer.get_weights()])
-    z = np.random.default_rng(0).normal(size=(2, 100)).astype(np.float32)
-    on, off = (g(np.concatenate([z, np.full((2, 3), code, np.float32)], axis=1)).numpy()
-               for code in (1.0, -1.0))
+    on, off = asked_on_and_off(g)
     assert np.abs(on - off).mean() > 0.01
 
 
