@@ -23,12 +23,13 @@ import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 import tensorflow as tf  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.graphs import graph_function  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False) -> float:
     gan = build_dcgan(PipelineConfig().trainer_settings())
-    step = tf.function(gan.train_step, jit_compile=jit)
+    step = graph_function(gan.train_step, jit_compile=jit)
     batch = tf.random.uniform([batch_size, 64, 64, 3], -1, 1, seed=0)
     for _ in range(3):  # trace and warm up
         float(step(batch)["d_loss"])

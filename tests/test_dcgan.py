@@ -9,6 +9,7 @@ import tf_keras
 from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.dcgan import DCGAN
+from trainer_module.graphs import graph_function
 from trainer_module.run import build_dcgan, set_precision
 
 SETTINGS = PipelineConfig().trainer_settings()
@@ -23,7 +24,7 @@ def test_train_step_updates_both_networks_with_finite_losses(gan):
     before_g = [w.numpy().copy() for w in gan.generator.trainable_weights]
     before_d = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
-    logs = {k: float(v) for k, v in tf.function(gan.train_step)(real).items()}
+    logs = {k: float(v) for k, v in graph_function(gan.train_step)(real).items()}
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
     changed_g = [not np.array_equal(b, w.numpy()) for b, w in zip(before_g, gan.generator.trainable_weights)]
@@ -94,7 +95,7 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
     assert before_g.shape == (3, 4 * 4 * 1024)
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
     codes = tf.constant(np.random.default_rng(0).choice([-1.0, 1.0], (8, 3)), tf.float32)
-    logs = {k: float(v) for k, v in tf.function(gan.train_step)((real, codes)).items()}
+    logs = {k: float(v) for k, v in graph_function(gan.train_step)((real, codes)).items()}
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert not np.array_equal(before_g, g_attribute_rows())
     assert not np.array_equal(before_m, g_modulation())  # every block's modulation learns too
@@ -174,7 +175,7 @@ def test_a_mixed_precision_step_trains_and_keeps_float32_weights_and_images(poli
     assert isinstance(mixed.g_optimizer, tf_keras.mixed_precision.LossScaleOptimizer) == (
         policy == "mixed_float16")
     before = mixed.generator.trainable_weights[0].numpy().copy()
-    logs = tf.function(mixed.train_step)(tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1))
+    logs = graph_function(mixed.train_step)(tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1))
     assert all(np.isfinite(float(v)) for v in logs.values()), logs
     assert not np.array_equal(before, mixed.generator.trainable_weights[0].numpy())
     assert mixed.generator.trainable_weights[0].dtype == tf.float32
@@ -196,7 +197,7 @@ def test_least_squares_loss_trains_a_discriminator_without_sigmoid():
     lsgan.rng.reset_from_seed(SETTINGS.train_seed)
     fake_scores = lsgan.discriminator(lsgan.generator(z, training=True), training=True).numpy()
     real_scores = lsgan.discriminator(real, training=True).numpy()
-    logs = {k: float(v) for k, v in tf.function(lsgan.train_step)(real).items()}
+    logs = {k: float(v) for k, v in graph_function(lsgan.train_step)(real).items()}
     np.testing.assert_allclose(logs["d_loss"], np.mean((real_scores - 1) ** 2)
                                + np.mean(fake_scores ** 2), rtol=1e-4)
     np.testing.assert_allclose(logs["g_loss"], np.mean((fake_scores - 1) ** 2), rtol=1e-4)

@@ -8,6 +8,7 @@ import tf_keras
 
 from pipeline_config import PipelineConfig
 from trainer_module.batchnorm import ExportView
+from trainer_module.graphs import graph_function
 from trainer_module.run import build_dcgan
 from trainer_module.training_loop import LoopSettings, standard_jobs, train
 from trainer_module.weight_average import WeightAverage
@@ -60,7 +61,7 @@ def test_no_average_is_kept_when_off():
 
 def test_every_g_step_updates_the_average_and_the_export_view_draws_it():
     gan = build_dcgan(SETTINGS)
-    step = tf.function(gan.train_step)
+    step = graph_function(gan.train_step)
     for seed in range(3):
         step(tf.random.stateless_uniform([8, 64, 64, 3], [seed, 0], -1, 1))
     average = gan.generator_average

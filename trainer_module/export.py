@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainer_module import conditions, pixels
+from trainer_module.graphs import graph_function
 
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"
@@ -43,9 +44,9 @@ class GeneratorModule(tf.Module):
         super().__init__()
         self.generator = generator
         self.z_dim = z_dim
-        self.serve = tf.function(
+        self.serve = graph_function(
             self._serve, input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="z")])
-        self.sample = tf.function(self._sample, input_signature=[
+        self.sample = graph_function(self._sample, input_signature=[
             tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed")])
 
     def _serve(self, z):
@@ -62,10 +63,10 @@ class ConditionalGeneratorModule(tf.Module):
         self.z_dim = z_dim
         self.attribute_table = tf.Variable(table.astype(np.float32), trainable=False)
         width = table.shape[1]
-        self.serve = tf.function(self._serve, input_signature=[
+        self.serve = graph_function(self._serve, input_signature=[
             tf.TensorSpec([None, z_dim], tf.float32, name="z"),
             tf.TensorSpec([None, width], tf.float32, name=ATTRIBUTES_INPUT)])
-        self.sample = tf.function(self._sample, input_signature=[
+        self.sample = graph_function(self._sample, input_signature=[
             tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed"),
             tf.TensorSpec([width], tf.float32, name=ATTRIBUTES_INPUT)])
 

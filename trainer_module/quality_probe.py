@@ -18,6 +18,7 @@ from components.gan_evaluator import extractors, fid, kid, prdc
 from components.gan_evaluator.sample_sets import summarize
 from trainer_module import conditions, pixels
 from trainer_module.batchnorm import ExportView
+from trainer_module.graphs import graph_function
 
 PROBE_LATENT_SEED = 4321
 KID_SUBSETS = 20
@@ -51,7 +52,7 @@ class QualityProbe:
         """uint8 images of `generator` (already in inference form) on the probe's fixed z."""
         draw = self._draw_functions.get(id(generator))
         if draw is None:
-            draw = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
+            draw = graph_function(lambda z: pixels.to_uint8(generator(z, training=False)))
             self._draw_functions[id(generator)] = draw
         return np.concatenate([draw(tf.constant(self.z[i:i + self.batch_size])).numpy()
                                for i in range(0, self.num_samples, self.batch_size)])

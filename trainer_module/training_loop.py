@@ -23,6 +23,7 @@ import tf_keras as keras
 from trainer_module import images
 from trainer_module.batchnorm import ExportView
 from trainer_module.dcgan import DCGAN
+from trainer_module.graphs import graph_function
 
 if TYPE_CHECKING:  # the probe pulls in the evaluator's metrics; only run_fn needs them
     from trainer_module.quality_probe import QualityProbe
@@ -362,7 +363,7 @@ def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
 def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:
     """One train_step on every replica, losses summed (each is already a global-batch mean)."""
 
-    @tf.function
+    @graph_function
     def step(batch):
         per_replica = strategy.run(gan.train_step, args=(batch,))
         return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)

@@ -15,6 +15,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from trainer_module.graphs import graph_function
+
 UNKNOWN = -1
 
 
@@ -79,7 +81,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, names: Sequence[str
     model = build_classifier(images.shape[1], labels.shape[1])
     optimizer = keras.optimizers.Adam(settings.learning_rate)
 
-    @tf.function
+    @graph_function
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = masked_loss(y, model(x, training=True))

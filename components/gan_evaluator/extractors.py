@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from components.gan_evaluator import storage
+from trainer_module.graphs import graph_function
 
 INCEPTION_SIZE = 299
 
@@ -124,7 +125,7 @@ class RandomEmbedding(FeatureExtractor):
             in_channels = out_channels
         self._digest = storage.fingerprint_arrays(*kernels)
         self._kernels = [tf.constant(kernel) for kernel in kernels]
-        self._embed = tf.function(self._forward, input_signature=[
+        self._embed = graph_function(self._forward, input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.float32)])
 
     def _forward(self, pixels):

@@ -18,6 +18,7 @@ from tfx.utils import path_utils
 
 from components.gan_evaluator import storage
 from trainer_module import conditions, export, images, networks, pixels
+from trainer_module.graphs import graph_function
 from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
 
 UNTRAINED_SEED = 0
@@ -130,7 +131,7 @@ def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
     generator = networks.build_generator(z_dim, variant, image_size, attributes)
-    generate = tf.function(lambda z: pixels.to_uint8(generator(z, training=False)))
+    generate = graph_function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
     return (lambda z: generate(tf.constant(z)).numpy(),
             "untrained-" + storage.fingerprint_arrays(*weights))
