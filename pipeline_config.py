@@ -83,6 +83,11 @@ class PipelineConfig:
     fake_label_noise: float = 0.0  # fake labels ~ this * U(0, 1); the seed: 0.25
     label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    # The networks' widths (the seed's: 1024 and 64; PyTorch's example calls them 8 * ngf and
+    # ndf): G's first feature maps, halved by each upsampling block, and D's first
+    # convolution's filters, doubled by each block after it.
+    generator_filters: int = 1024
+    discriminator_filters: int = 64
     # G(z, a), conditioned on the `attributes` above (docs/attributes.md): faces on request. D
     # takes a by "projection" (Miyato & Koyama 2018) or "concat" (extra input channels), or
     # learns to tell it, "auxiliary" (AC-GAN's classifier head).

@@ -151,6 +151,13 @@ def _data_section(report: RunReport) -> str:
     return "".join(parts)
 
 
+def _widths(config: dict) -> str:
+    """", G 1024 / D 64 filters" (models trained before the widths were settings: "")."""
+    if "generator_filters" not in config:
+        return ""
+    return f", G {config['generator_filters']} / D {config['discriminator_filters']} filters"
+
+
 def _training_section(report: RunReport) -> str:
     parts = ["<h2>Training</h2>"]
     config = report.training_config
@@ -158,8 +165,8 @@ def _training_section(report: RunReport) -> str:
         return parts[0] + "<p>The run did not reach the Trainer.</p>"
     parts.append(f"<p>{config.get('train_steps')} steps of batch {config.get('batch_size')}, "
                  f"Adam lr G {config.get('g_learning_rate')} D {config.get('d_learning_rate')} β1 {config.get('beta_1')}, "
-                 f"{_esc(config.get('variant'))} variant, z of size {config.get('z_dim')}, "
-                 f"seed {config.get('train_seed')}.</p>")
+                 f"{_esc(config.get('variant'))} variant{_widths(config)}, z of size "
+                 f"{config.get('z_dim')}, seed {config.get('train_seed')}.</p>")
     for plot_id, title, ylabel, names in PLOTS:
         series = {label: report.scalars[name] for name, label in names.items()
                   if report.scalars.get(name)}

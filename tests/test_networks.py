@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 import tf_keras
+
+from pipeline_config import PipelineConfig
 from trainer_module.networks import (AttributeModulation, MinibatchStddev, build_discriminator,
                                      build_generator)
 
@@ -72,6 +74,27 @@ def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
     assert [layer.filters for layer in convs] == [64, 128, 256, 512, 1]
     assert convs[-1].output_shape == (None, 4, 4, 1)
     assert d(np.zeros((2, 128, 128, 3), np.float32)).shape == (2, 1)
+
+
+def test_the_widths_scale_every_block_as_pytorch_dcgans_ngf_and_ndf():
+    g = build_generator(100, filters=128)
+    assert g.layers[0].units == 4 * 4 * 128
+    filters = [layer.filters for layer in g.layers if layer.__class__.__name__ == "Conv2DTranspose"]
+    assert filters == [64, 32, 16, 3]
+    assert g.output_shape == (None, 64, 64, 3)
+    d = build_discriminator(64, filters=16)
+    convs = [layer.filters for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
+    assert convs == [16, 32, 64, 1]
+    assert d.count_params() < build_discriminator(64).count_params() / 10
+
+
+def test_a_generator_too_narrow_for_its_blocks_is_refused_as_the_settings_are_built():
+    with pytest.raises(ValueError, match="generator_filters must be at least 16 at 128 px"):
+        build_generator(100, image_size=128, filters=8)
+    with pytest.raises(ValueError, match="generator_filters must be at least 8 at 64 px"):
+        PipelineConfig(generator_filters=4).trainer_settings()
+    with pytest.raises(ValueError, match="discriminator_filters must be at least 1"):
+        PipelineConfig(discriminator_filters=0).trainer_settings()
 
 
 @pytest.mark.parametrize("size", [48, 16, 100])

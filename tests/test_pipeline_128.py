@@ -4,6 +4,8 @@ Dataflow runs it: every DoFn pickled to another process, nothing shared with the
 
 The model is conditional (G(z, a), the default conditioning), so the same run covers faces on
 request end to end: the export's signatures, the evaluator's fidelity and `sample --attributes`.
+Its networks are narrow (tiny_pipeline.NARROW): the evaluator asks the generator for thousands
+of 128-px faces, and the seed's widths made that the longest set-up of the suite.
 """
 import contextlib
 import math
@@ -20,7 +22,7 @@ from dcgan_faces import cli
 from pipeline import run_local
 from reporting import report_html
 from reporting.run_outputs import read_run_outputs
-from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
+from tiny_pipeline import NARROW, metadata_store, produced_by, split_records, tiny_config
 from trainer_module import networks, pixels
 
 pytestmark = pytest.mark.slow
@@ -68,7 +70,7 @@ def example_gen_records(config, split) -> list:
 def run_128(module_tmp):
     root = module_tmp("e2e128")
     config = tiny_config(root, image_size=128, beam_pipeline_args=MULTI_PROCESSING,
-                         conditional=True)
+                         conditional=True, **NARROW)
     run_local.prepare_data(config)
     # The workers import our modules to unpickle the DoFns: on PYTHONPATH, as in the image.
     with pytest.MonkeyPatch.context() as patch, BeamWorkers() as workers:
@@ -98,7 +100,8 @@ def test_the_pushed_generator_draws_128_px_faces_on_request_from_the_deeper_netw
     images = serve(z=tf.random.normal([3, 100]), attributes=tf.ones([3, attributes]))["images"]
     assert images.dtype == tf.uint8 and images.shape == (3, 128, 128, 3)
     assert sum(int(np.prod(w.shape)) for w in loaded.generator.variables) == \
-        networks.build_generator(100, image_size=128, attributes=attributes).count_params()
+        networks.build_generator(100, image_size=128, attributes=attributes,
+                                 filters=config.generator_filters).count_params()
     # The attribute rows it carries are the train split's, as codes.
     table = loaded.attribute_table.numpy()
     assert table.shape[1] == attributes and set(np.unique(table)) == {-1.0, 1.0}

@@ -28,6 +28,7 @@ OTHER_VALUES = {
     "hash_split_buckets": (7, 2, 1),
     "allowed_image_formats": ("PNG",),
     "crop_mode": "center_108",
+    "image_size": 128,  # checked as the settings are built: a power of two from 32
     "loss": "least_squares",
     "variant": "paper",
     "distribute_strategy": "mirrored",

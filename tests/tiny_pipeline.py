@@ -9,6 +9,13 @@ from tfx.orchestration import metadata
 from pipeline_config import PipelineConfig
 
 
+# Narrow networks (about 60 times fewer parameters than the seed's), for a run that tests the
+# pipeline rather than the networks: the conditional 128-px run generates thousands of images
+# in its evaluator. The shared tiny run keeps the seed's widths: the fault matrix's full-disk
+# fills are sized by its files (test_faults.py).
+NARROW = {"generator_filters": 128, "discriminator_filters": 16}
+
+
 def tiny_config(root, **overrides) -> PipelineConfig:
     """Data under root/data, outputs under root/out, batches of 16, 64 evaluated samples (200 for
     the attribute directions, which need 10 on each side of an attribute), and

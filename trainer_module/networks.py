@@ -8,6 +8,9 @@ D: 64x64x3 -> Conv(64, k4, s2) -> LeakyReLU(0.2) -> 2 x [Conv(k4, s2) -> BN -> L
 Other image sizes (powers of two from 32) change the depth only, as the common 128-px DCGAN
 does: every doubling adds one block to each network, G's next with half the filters
 (128: 512, 256, 128, 64), D's next with twice (128: 128, 256, 512); 64 gives the seed's networks.
+The widths are settings (`filters`: G's first feature maps, 1024, and D's first convolution, 64,
+the seed's), as PyTorch's DCGAN example has ngf and ndf; narrower networks train faster and draw
+worse faces.
 
 Variants:
   seed  - as the article: LeakyReLU(0.2) in G too (with ReLU its generator did not learn),
@@ -44,6 +47,17 @@ def _check(variant: str) -> None:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
 
 
+def check_widths(image_size: int, generator_filters: int, discriminator_filters: int) -> None:
+    """G's blocks halve its filters: at least one must be left for its last block."""
+    least = 1 << blocks(image_size)
+    if generator_filters < least:
+        raise ValueError(f"generator_filters must be at least {least} at {image_size} px (each "
+                         f"of G's {blocks(image_size)} blocks halves them), not "
+                         f"{generator_filters}")
+    if discriminator_filters < 1:
+        raise ValueError(f"discriminator_filters must be at least 1, not {discriminator_filters}")
+
+
 def blocks(image_size: int) -> int:
     """Stride-2 BN blocks of G (4 px up to image_size / 2); D has one fewer: 3 and 2 at 64."""
     if image_size < 32 or image_size & (image_size - 1):
@@ -53,34 +67,36 @@ def blocks(image_size: int) -> int:
 
 
 def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 64,
-                    attributes: int = 0) -> keras.Model:
+                    attributes: int = 0, filters: int = 1024) -> keras.Model:
     """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
     (trainer_module/conditions.py). The codes reach the first layer with z, as in the
     conditional GAN of Mirza & Osindero, and every upsampling block through its batch
     normalisation (AttributeModulation): with the first layer alone, G learned to ignore most
     requests (docs/attributes.md)."""
     _check(variant)
+    check_widths(image_size, filters, 1)
 
-    def upsample(filters: int) -> list:
+    def upsample(block: int) -> list:
         activation = layers.ReLU() if variant == "paper" else layers.LeakyReLU(0.2)
-        return [layers.Conv2DTranspose(filters, 4, strides=2, padding="same", **_init(variant)),
+        return [layers.Conv2DTranspose(filters >> (block + 1), 4, strides=2, padding="same",
+                                       **_init(variant)),
                 _bn(variant), activation]
 
-    start = [layers.Dense(4 * 4 * 1024, **_init(variant)), layers.Reshape((4, 4, 1024))]
+    start = [layers.Dense(4 * 4 * filters, **_init(variant)), layers.Reshape((4, 4, filters))]
     # float32 output whatever the mixed-precision policy, so exports and losses are exact.
     end = [layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
            layers.Activation("tanh", dtype="float32")]
     if not attributes:
         return keras.Sequential([
             keras.Input((z_dim,)), *start,
-            *[layer for block in range(blocks(image_size)) for layer in upsample(512 >> block)],
+            *[layer for block in range(blocks(image_size)) for layer in upsample(block)],
             *end], name="generator")
 
     inputs = keras.Input((z_dim + attributes,))
     codes = inputs[:, z_dim:]
     maps = _apply(start, inputs)
     for block in range(blocks(image_size)):
-        convolution, normalisation, activation = upsample(512 >> block)
+        convolution, normalisation, activation = upsample(block)
         maps = activation(AttributeModulation()([normalisation(convolution(maps)), codes]))
     return keras.Model(inputs, _apply(end, maps), name="generator")
 
@@ -123,7 +139,7 @@ class MinibatchStddev(layers.Layer):
 
 def build_discriminator(image_size: int = 64, variant: str = "seed",
                         output: str = "probability", attributes: int = 0,
-                        conditioning: str = "projection") -> keras.Model:
+                        conditioning: str = "projection", filters: int = 64) -> keras.Model:
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
@@ -144,15 +160,17 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
         raise ValueError(f"output must be one of {DISCRIMINATOR_OUTPUTS}, not {output!r}")
     if attributes and conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not {conditioning!r}")
+    check_widths(image_size, 1 << blocks(image_size), filters)
 
-    def downsample(filters: int) -> list:
-        return [layers.Conv2D(filters, 4, strides=2, padding="same", **_init(variant)),
+    def downsample(block: int) -> list:
+        return [layers.Conv2D(filters << (block + 1), 4, strides=2, padding="same",
+                              **_init(variant)),
                 _bn(variant), layers.LeakyReLU(0.2)]
 
     features = [  # the seed's D up to its last feature maps
-        layers.Conv2D(64, 4, strides=2, padding="same", **_init(variant)),
+        layers.Conv2D(filters, 4, strides=2, padding="same", **_init(variant)),
         layers.LeakyReLU(0.2),
-        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(128 << block)]]
+        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(block)]]
     score = [*([MinibatchStddev()] if attributes else []),
              layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
              layers.Flatten(),

@@ -95,10 +95,11 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
     keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
     attributes = len(settings.attributes) if settings.conditional else 0
     gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size,
-                                         attributes),
+                                         attributes, settings.generator_filters),
                 networks.build_discriminator(settings.image_size, settings.variant,
                                              discriminator_output(settings.loss), attributes,
-                                             settings.conditioning),
+                                             settings.conditioning,
+                                             settings.discriminator_filters),
                 z_dim=settings.z_dim,
                 real_label=settings.real_label,
                 real_label_noise=settings.real_label_noise,

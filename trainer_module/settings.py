@@ -26,6 +26,8 @@ class TrainerSettings:
     fake_label_noise: float
     label_flip_probability: float
     variant: str
+    generator_filters: int
+    discriminator_filters: int
     conditional: bool
     conditioning: str
     attributes: tuple  # the conditions' order, for a conditional model
@@ -42,9 +44,11 @@ class TrainerSettings:
     sample_grid_size: int
 
     def __post_init__(self):
+        # Checked when the pipeline is built, not minutes into a run.
+        from trainer_module.networks import CONDITIONINGS, check_widths
         object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
-        if self.conditional:  # checked when the pipeline is built, not minutes into a run
-            from trainer_module.networks import CONDITIONINGS
+        check_widths(self.image_size, self.generator_filters, self.discriminator_filters)
+        if self.conditional:
             if not self.attributes:
                 raise ValueError("a conditional model needs attributes to be conditioned on")
             if self.conditioning not in CONDITIONINGS:

@@ -144,7 +144,8 @@ class Executor(base_executor.BaseExecutor):
         results, warnings = evaluation.score(
             candidate, sources.untrained_generator(
                 settings.z_dim, settings.variant, settings.image_size,
-                len(settings.attributes) if settings.conditional else 0),
+                len(settings.attributes) if settings.conditional else 0,
+                settings.generator_filters),
             sources.exported_generator(baseline.uri) if baseline else None)
 
         if settings.attributes:

@@ -55,6 +55,7 @@ def split_metric_key(key: str) -> tuple[str, str]:
 class EvaluatorSettings:
     z_dim: int
     variant: str  # the architecture of the untrained generator, the floor
+    generator_filters: int  # and its width
     image_size: int  # and the size it draws
     conditional: bool  # G(z, a) with the `attributes` below (trainer_module/conditions.py)
     eval_split: str

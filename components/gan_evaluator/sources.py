@@ -123,14 +123,14 @@ def exported_model(model_uri: str) -> Tuple[GeneratorSource, Optional[np.ndarray
 
 
 def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
-                        attributes: int = 0) -> GeneratorSource:
+                        attributes: int = 0, filters: int = 1024) -> GeneratorSource:
     """A freshly initialised generator of the Trainer's architecture: the floor to beat.
 
     Seeded as the Trainer seeds its networks (tf.random.set_seed alone leaves Keras'
     initialisers unseeded), so its statistics are the same every run and can be cached.
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
-    generator = networks.build_generator(z_dim, variant, image_size, attributes)
+    generator = networks.build_generator(z_dim, variant, image_size, attributes, filters)
     generate = graph_function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
     return (lambda z: generate(tf.constant(z)).numpy(),
