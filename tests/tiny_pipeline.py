@@ -9,7 +9,7 @@ from tfx.orchestration import metadata
 from pipeline_config import PipelineConfig
 
 
-# Narrow networks (about 60 times fewer parameters than the seed's), for a run that tests the
+# Narrow networks (about 30 times fewer parameters than the seed's), for a run that tests the
 # pipeline rather than the networks: the conditional 128-px run generates thousands of images
 # in its evaluator. The shared tiny run keeps the seed's widths: the fault matrix's full-disk
 # fills are sized by its files (test_faults.py).

@@ -9,8 +9,8 @@ Other image sizes (powers of two from 32) change the depth only, as the common 1
 does: every doubling adds one block to each network, G's next with half the filters
 (128: 512, 256, 128, 64), D's next with twice (128: 128, 256, 512); 64 gives the seed's networks.
 The widths are settings (`filters`: G's first feature maps, 1024, and D's first convolution, 64,
-the seed's), as PyTorch's DCGAN example has ngf and ndf; narrower networks train faster and draw
-worse faces.
+the seed's), as PyTorch's DCGAN example has ngf and ndf; narrower networks train faster (how
+narrow still draws faces is not measured).
 
 Variants:
   seed  - as the article: LeakyReLU(0.2) in G too (with ReLU its generator did not learn),
