@@ -48,14 +48,22 @@ def _check(variant: str) -> None:
 
 
 def check_widths(image_size: int, generator_filters: int, discriminator_filters: int) -> None:
+    """Both networks' widths, as the settings are built."""
+    _check_generator_filters(generator_filters, image_size)
+    _check_discriminator_filters(discriminator_filters)
+
+
+def _check_generator_filters(filters: int, image_size: int) -> None:
     """G's blocks halve its filters: at least one must be left for its last block."""
     least = 1 << blocks(image_size)
-    if generator_filters < least:
+    if filters < least:
         raise ValueError(f"generator_filters must be at least {least} at {image_size} px (each "
-                         f"of G's {blocks(image_size)} blocks halves them), not "
-                         f"{generator_filters}")
-    if discriminator_filters < 1:
-        raise ValueError(f"discriminator_filters must be at least 1, not {discriminator_filters}")
+                         f"of G's {blocks(image_size)} blocks halves them), not {filters}")
+
+
+def _check_discriminator_filters(filters: int) -> None:
+    if filters < 1:
+        raise ValueError(f"discriminator_filters must be at least 1, not {filters}")
 
 
 def blocks(image_size: int) -> int:
@@ -74,7 +82,7 @@ def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 6
     normalisation (AttributeModulation): with the first layer alone, G learned to ignore most
     requests (docs/attributes.md)."""
     _check(variant)
-    check_widths(image_size, filters, 1)
+    _check_generator_filters(filters, image_size)
 
     def upsample(block: int) -> list:
         activation = layers.ReLU() if variant == "paper" else layers.LeakyReLU(0.2)
@@ -160,7 +168,7 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
         raise ValueError(f"output must be one of {DISCRIMINATOR_OUTPUTS}, not {output!r}")
     if attributes and conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not {conditioning!r}")
-    check_widths(image_size, 1 << blocks(image_size), filters)
+    _check_discriminator_filters(filters)
 
     def downsample(block: int) -> list:
         return [layers.Conv2D(filters << (block + 1), 4, strides=2, padding="same",
