@@ -147,6 +147,39 @@ def test_fidelity_is_how_often_the_ruler_sees_what_was_asked(generate, expected)
         m["attributes/fidelity_mean"] / m["attributes/classifier_accuracy_mean"])
 
 
+def test_the_faces_asked_for_fidelity_are_embedded_as_they_are_drawn():
+    """Given an embedding, measure() hands the quality per condition the same faces the ruler
+    judged, each drawn once: the asked-present faces of an obedient generator are bright, the
+    asked-absent ones dark, and the unasked ones both. Requests left out are not embedded."""
+    drawn, embedded = [], []
+
+    def generate(inputs: np.ndarray) -> np.ndarray:
+        drawn.append(len(inputs))
+        return brightness_of_bright_code(inputs)
+
+    def embed(images: np.ndarray) -> np.ndarray:
+        embedded.append(len(images))
+        return images.mean(axis=(1, 2, 3))[:, None]
+
+    table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)
+    labels = np.array([[1, 1], [0, 1]])
+    report = attributes.measure(
+        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels, generate,
+        Z_DIM, num_samples=200, strength=3.0, batch_size=100, attribute_table=table,
+        embed=embed, embedded_requests=np.array([[True, True], [False, False]]))
+    assert report.asked_features.shape == (2, 2, 200, 1)  # [attribute, (absent, present), face]
+    bright = report.asked_features[0, :, :, 0]
+    assert (bright[1] > 150).all() and (bright[0] < 106).all()
+    assert np.isnan(report.asked_features[1]).all()  # 'Always' left out
+    assert sum(embedded) == 200 + 2 * 200  # the unasked faces and Bright's two requests
+    assert report.unasked_features.shape == (200, 1)
+    assert 0.3 < (report.unasked_features[:, 0] > 128).mean() < 0.7
+    # labelled samples, fresh ones, one edit per direction found, the request grid: no more
+    directions = int(np.isfinite(report.directions).all(axis=1).sum())
+    assert directions == 1  # Bright's; 'Always' has no absent side
+    assert sum(drawn) == 200 * (2 + directions + 2 * 2)
+
+
 def bright_unless_the_second_code_is_present(inputs: np.ndarray) -> np.ndarray:
     """A conditional generator that learned the data's combinations: in its data 'Bright' never
     comes with the second attribute, so asked for both it draws a dark face."""
@@ -169,5 +202,5 @@ def test_fidelity_asks_only_for_combinations_the_real_rows_have():
 
     ruler = bright_and_always_ruler()
     decide = lambda inputs: ruler.predict(bright_unless_the_second_code_is_present(inputs))
-    on, off = attributes.fidelity(decide, z, table)
+    on, off = attributes.fidelity(decide(asked.reshape(-1, Z_DIM + 2)).reshape(2, 2, 300, -1))
     assert on[0] == 1.0 and off[0] == 1.0

@@ -4,7 +4,8 @@ a generator that ignores the code does not."""
 import numpy as np
 import pytest
 
-from components.gan_evaluator.condition_quality import condition_fd
+from components.gan_evaluator.attributes import request_grid
+from components.gan_evaluator.condition_quality import condition_fd, measured_conditions
 from trainer_module import conditions
 
 Z_DIM = 4
@@ -48,12 +49,15 @@ def test_asking_costs_nothing_when_the_generator_obeys_and_much_when_it_ignores(
     images, labels = real_set()
     table = conditions.attribute_codes(labels).numpy()
     inputs = conditions.generator_inputs(2000, Z_DIM, seed=1, table=table)
-    m = condition_fd(embed, generate, inputs, Z_DIM, table, images, labels, NAMES, batch_size=500)
+    asked = request_grid(inputs[:, :Z_DIM], table)  # as the evaluator asks for fidelity
+    m = condition_fd(embed(images), labels, embed(generate(inputs)),
+                     embed(generate(asked)).reshape(len(NAMES), 2, len(inputs), -1), NAMES)
     for side in ("present", "absent"):
         ratio = m[f"attributes/fd_{side}_ratio/Bright"]
         assert (ratio < 3) if near_one else (ratio > 10), (side, ratio)
         assert m[f"attributes/fd_{side}/Bright"] >= 0
     assert np.isnan(m["attributes/fd_present/Rare"])  # a handful of real faces: not measured
+    assert measured_conditions(labels, 2).tolist() == [[True, True], [True, False]]
     assert np.isfinite(m["attributes/fd_absent/Rare"])
     measured = [m[f"attributes/fd_{side}_ratio/{name}"] for side in ("present", "absent")
                 for name in NAMES if np.isfinite(m[f"attributes/fd_{side}_ratio/{name}"])]

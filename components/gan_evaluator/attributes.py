@@ -14,6 +14,8 @@
 - the DCGAN paper's vector arithmetic, scored (face_arithmetic.py);
 - for a conditional generator, fidelity: asked for each attribute present, then absent (the
   others from real faces that agree, request_grid), how often the ruler agrees with the request.
+  Given an embedding, the same faces are embedded as they are drawn, for the quality per
+  condition (condition_quality.py): drawing them once serves both measures.
 
 A conditional generator's "z" here is its whole input, z followed by the attribute codes
 (trainer_module/conditions.py): its directions and edits move the codes too.
@@ -46,6 +48,12 @@ class AttributeReport:
     directions: np.ndarray  # [attributes, z_dim] unit vectors; NaN rows for too rare ones
     z: np.ndarray  # [samples, z_dim]: the labelled samples the directions come from
     decisions: np.ndarray  # [samples, attributes]: the ruler's 1/0 on G(z)
+    # A conditional generator's faces in the embedding (measure's `embed`), else None: the
+    # fresh samples as drawn without a request, [samples, dim], and the same z asked for each
+    # attribute absent and present (request_grid), [attributes, 2, samples, dim], NaN for the
+    # requests measure's `embedded_requests` left out.
+    unasked_features: Optional[np.ndarray] = None
+    asked_features: Optional[np.ndarray] = None
 
 
 def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequence[str],
@@ -166,14 +174,12 @@ def best_edit(metrics: dict, names: Sequence[str]):
     return max(scores, key=scores.get) if scores else None
 
 
-def fidelity(decide: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
-             table: np.ndarray) -> tuple:
+def fidelity(decisions: np.ndarray) -> tuple:
     """(on, off) [attributes]: per attribute, the fraction of a conditional generator's faces
     the ruler calls present when asked for it (code +1), and absent when asked for its absence
-    (-1); the other attributes from real rows that agree (request_grid)."""
-    attribute_count = table.shape[1]
-    decisions = decide(request_grid(z, table)).reshape(
-        attribute_count, 2, len(z), -1)  # [attribute, (absent, present), face, ruler]
+    (-1). `decisions`: the ruler's 1/0 on request_grid's faces, [attribute asked, (absent,
+    present), face, attribute decided]."""
+    attribute_count = decisions.shape[0]
     on = np.array([(decisions[k, 1, :, k] == 1).mean() for k in range(attribute_count)])
     off = np.array([(decisions[k, 0, :, k] == 0).mean() for k in range(attribute_count)])
     return on, off
@@ -182,18 +188,34 @@ def fidelity(decide: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
 def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_labels: np.ndarray,
             real_labels: np.ndarray, generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
             num_samples: int, strength: float, batch_size: int,
-            attribute_table: Optional[np.ndarray] = None) -> AttributeReport:
+            attribute_table: Optional[np.ndarray] = None,
+            embed: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+            embedded_requests: Optional[np.ndarray] = None) -> AttributeReport:
     """Every measure of the module docstring, for one trained classifier and one generator;
-    `attribute_table`: a conditional generator's real attribute rows, None otherwise."""
+    `attribute_table`: a conditional generator's real attribute rows, None otherwise; `embed`
+    (uint8 images -> features): for a conditional generator, the features of its fresh faces
+    and of its requested ones go into the report too, of the requests `embedded_requests`
+    marks (bool [attributes, 2 (absent, present)]; None: all)."""
+    def look(z: np.ndarray, embedded_rows: Optional[np.ndarray] = None) -> tuple:
+        """The ruler's decisions on G(z), and the features of the faces `embedded_rows` marks
+        (bool [len(z)]; None: no features)."""
+        decisions, features = [], []
+        for i in range(0, len(z), batch_size):
+            faces = generate(z[i:i + batch_size])
+            decisions.append(classifier.predict(faces))
+            if embedded_rows is not None and embedded_rows[i:i + batch_size].any():
+                features.append(embed(faces[embedded_rows[i:i + batch_size]]))
+        return np.concatenate(decisions), np.concatenate(features) if features else None
+
     def decide(z: np.ndarray) -> np.ndarray:
-        return np.concatenate([classifier.predict(generate(z[i:i + batch_size]))
-                               for i in range(0, len(z), batch_size)])
+        return look(z)[0]
 
     z = conditions.generator_inputs(num_samples, z_dim, DIRECTION_SEED, attribute_table)
     decisions = decide(z)
     directions = mean_difference_directions(z, decisions)
     fresh = conditions.generator_inputs(num_samples, z_dim, EDIT_SEED, attribute_table)
-    before = decide(fresh)
+    embedded = attribute_table is not None and embed is not None
+    before, unasked_features = look(fresh, np.ones(len(fresh), bool) if embedded else None)
     bound = bound_attributes(real_labels)
     edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k,
                          bound[k])
@@ -208,8 +230,18 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         "edit_others_changed": np.array([changed for _, changed, _ in edits]),
         "edit_worst_other_changed": np.array([worst for _, _, worst in edits]),
     }
+    asked_features = None
     if attribute_table is not None:
-        on, off = fidelity(decide, fresh[:, :z_dim], attribute_table)
+        count = attribute_table.shape[1]
+        wanted = (np.ones((count, 2), bool) if embedded_requests is None
+                  else np.asarray(embedded_requests, bool))
+        rows = np.repeat(wanted.reshape(-1), num_samples) if embedded else None  # grid's order
+        asked_decisions, features = look(request_grid(fresh[:, :z_dim], attribute_table), rows)
+        on, off = fidelity(asked_decisions.reshape(count, 2, num_samples, -1))
+        if embedded:
+            asked_features = np.full((count, 2, num_samples, unasked_features.shape[1]), np.nan)
+            if features is not None:
+                asked_features[wanted] = features.reshape(-1, num_samples, features.shape[1])
         per_attribute.update(fidelity_on=on, fidelity_off=off, fidelity=(on + off) / 2)
     metrics = {}
     for measure_name, values in per_attribute.items():
@@ -223,15 +255,17 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
                                                    / metrics[f"{PREFIX}classifier_accuracy_mean"])
     metrics.update({PREFIX + key: value for key, value in
                     face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide).items()})
-    return AttributeReport(metrics, directions, z, decisions)
+    return AttributeReport(metrics, directions, z, decisions, unasked_features, asked_features)
 
 
 def evaluate_attributes(train: tuple, test: tuple, names: Sequence[str],
                         generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
                         num_samples: int, strength: float, batch_size: int,
                         classifier_settings: ClassifierSettings = ClassifierSettings(),
-                        attribute_table: Optional[np.ndarray] = None) -> AttributeReport:
+                        attribute_table: Optional[np.ndarray] = None,
+                        embed: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                        embedded_requests: Optional[np.ndarray] = None) -> AttributeReport:
     """Trains the ruler on `train` (images, labels), then measure()s with `test`."""
     classifier = train_classifier(*train, names, classifier_settings)
     return measure(classifier, *test, np.concatenate([train[1], test[1]]), generate, z_dim,
-                   num_samples, strength, batch_size, attribute_table)
+                   num_samples, strength, batch_size, attribute_table, embed, embedded_requests)

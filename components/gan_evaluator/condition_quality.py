@@ -10,13 +10,12 @@ feature dimension are not measured (the covariance would be singular).
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from components.gan_evaluator import fid
-from components.gan_evaluator.attributes import PREFIX, request_grid
-
+from components.gan_evaluator.attributes import PREFIX
 REFERENCE_SEED = 97
 
 
@@ -24,38 +23,37 @@ def _moments(features: np.ndarray) -> tuple:
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-def condition_fd(embed: Callable[[np.ndarray], np.ndarray],
-                 generate: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, z_dim: int,
-                 table: np.ndarray, real_images: np.ndarray, real_labels: np.ndarray,
-                 names: Sequence[str], batch_size: int) -> dict:
+def measured_conditions(real_labels: np.ndarray, dimensions: int) -> np.ndarray:
+    """bool [attributes, 2 (absent, present)]: the conditions with more real faces than the
+    embedding has dimensions, the ones condition_fd measures."""
+    return np.stack([(real_labels == 0).sum(axis=0), (real_labels == 1).sum(axis=0)],
+                    axis=1) > dimensions
+
+
+def condition_fd(real: np.ndarray, real_labels: np.ndarray, unasked: np.ndarray,
+                 asked: np.ndarray, names: Sequence[str]) -> dict:
     """attributes/fd_present/<Name>, fd_absent/<Name> and their ratio to the reference
     (fd_present_ratio/..., fd_absent_ratio/...; NaN where the real group is too small), and
     attributes/fd_ratio_mean over the measured conditions.
 
-    `embed`: uint8 images -> features [N, dim]; `inputs`: the generator's inputs unasked (z and
-    real attribute rows of `table`, conditions.py); each condition asks the same z, with the
-    other attributes from real rows that agree (attributes.request_grid); `real_labels`:
-    1/0/-1 per real image and attribute.
+    All in one embedding: `real` [N, dim], the real faces, with `real_labels` (1/0/-1 per face
+    and attribute); `unasked` [M, dim], the generator's faces drawn without a request (real
+    attribute rows, conditions.py); `asked` [attributes, 2 (absent, present), M', dim], the
+    faces asked for each attribute absent and present (attributes.request_grid's order; the
+    other attributes from real rows that agree), needed for measured_conditions' only.
     """
-    def features_of(asked: np.ndarray) -> np.ndarray:
-        return np.concatenate([embed(generate(asked[i:i + batch_size]))
-                               for i in range(0, len(asked), batch_size)])
-
-    real = np.concatenate([embed(real_images[i:i + batch_size])
-                           for i in range(0, len(real_images), batch_size)])
-    unasked = _moments(features_of(inputs))
-    requests = request_grid(inputs[:, :z_dim], table).reshape(len(names), 2, len(inputs), -1)
+    unasked_moments = _moments(unasked)
+    measured = measured_conditions(real_labels, real.shape[1])
     rng = np.random.default_rng(REFERENCE_SEED)
     metrics, ratios = {}, []
     for k, name in enumerate(names):
         for side, column, label in (("present", 1, 1), ("absent", 0, 0)):  # request_grid's
             group = real[real_labels[:, k] == label]
             value = ratio = float("nan")
-            if len(group) > real.shape[1]:
-                asked = features_of(requests[k, column])
-                value = fid.frechet_distance(*_moments(group), *_moments(asked))
+            if measured[k, column]:
+                value = fid.frechet_distance(*_moments(group), *_moments(asked[k, column]))
                 same_size = real[rng.choice(len(real), len(group), replace=False)]
-                ratio = value / fid.frechet_distance(*_moments(same_size), *unasked)
+                ratio = value / fid.frechet_distance(*_moments(same_size), *unasked_moments)
                 ratios.append(ratio)
             metrics[f"{PREFIX}fd_{side}/{name}"] = value
             metrics[f"{PREFIX}fd_{side}_ratio/{name}"] = ratio

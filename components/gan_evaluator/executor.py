@@ -25,11 +25,10 @@ from components.gan_evaluator.results import (
     SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.timing import PhaseTimer
-from trainer_module import conditions, images
+from trainer_module import images
 
 EDIT_GRID_ROWS, EDIT_GRID_COLUMNS = 4, 5
 REQUEST_GRID_FACES, REQUEST_GRID_SEED = 4, 2468
-CONDITION_FD_SEED = 1357
 
 
 def write_evaluation(directory: str, results: dict, primary: str, samples, grid_size: int) -> str:
@@ -98,16 +97,20 @@ def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, fe
             settings.attribute_max_real_images)
 
     train = read("train")
+    real_images, real_labels = train
+    real = measured = None
+    if attribute_table is not None:  # the faces fidelity asks for are embedded as drawn
+        real = np.concatenate([embed(real_images[i:i + settings.eval_batch_size])
+                               for i in range(0, len(real_images), settings.eval_batch_size)])
+        measured = condition_quality.measured_conditions(real_labels, real.shape[1])
     report = attributes.evaluate_attributes(
         train, read("test"), settings.attributes, generate, settings.z_dim,
         settings.attribute_samples, settings.attribute_edit_strength, settings.eval_batch_size,
-        attribute_table=attribute_table)
+        attribute_table=attribute_table, embed=embed, embedded_requests=measured)
     if attribute_table is not None:
-        inputs = conditions.generator_inputs(settings.attribute_samples, settings.z_dim,
-                                             CONDITION_FD_SEED, attribute_table)
         report.metrics.update(condition_quality.condition_fd(
-            embed, generate, inputs, settings.z_dim, attribute_table, *train,
-            settings.attributes, settings.eval_batch_size))
+            real, real_labels, report.unasked_features, report.asked_features,
+            settings.attributes))
     return report
 
 
