@@ -143,6 +143,9 @@ def test_key_numbers_appear_in_the_text(two_runs, pages):
     edited = first.metrics["attributes/edit_grid"]  # and its one edit grid
     assert f"{edited} added along its direction" in first_text
     assert "Face arithmetic, smiling woman - neutral woman + neutral man: " in first_text
+    trained = report.training_config  # the networks' widths the Trainer recorded
+    assert f"variant, G {trained['generator_filters']} / D {trained['discriminator_filters']} " \
+        "filters, z of size" in first_text
 
     assert f"{second.metrics[primary]:.4f}" in second_text
     assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text
