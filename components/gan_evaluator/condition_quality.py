@@ -16,6 +16,7 @@ import numpy as np
 
 from components.gan_evaluator import fid
 from components.gan_evaluator.attributes import PREFIX
+
 REFERENCE_SEED = 97
 
 
@@ -40,7 +41,7 @@ def condition_fd(real: np.ndarray, real_labels: np.ndarray, unasked: np.ndarray,
     and attribute); `unasked` [M, dim], the generator's faces drawn without a request (real
     attribute rows, conditions.py); `asked` [attributes, 2 (absent, present), M', dim], the
     faces asked for each attribute absent and present (attributes.request_grid's order; the
-    other attributes from real rows that agree), needed for measured_conditions' only.
+    other attributes from real rows that agree); only the measured_conditions are read.
     """
     unasked_moments = _moments(unasked)
     measured = measured_conditions(real_labels, real.shape[1])
