@@ -1,4 +1,4 @@
-.PHONY: setup browser run test bench-train quality-curve
+.PHONY: setup browser run test test-all bench-train quality-curve
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
@@ -11,7 +11,13 @@ browser:
 run: setup
 	.venv/bin/python pipeline/run_local.py $(ARGS)
 
+# The fast tier: everything but the tests marked slow (whole-pipeline runs, fault sequences,
+# multi-process training); README, "Tests".
 test: setup browser
+	.venv/bin/python -m pytest -m "not slow" $(ARGS)
+
+# Every test, the slow tier included: what CI runs (.ci/run).
+test-all: setup browser
 	.venv/bin/python -m pytest $(ARGS)
 
 # Train-step speed against the seed's Keras code and the PyTorch twin (in its own Python 3.11 venv).

@@ -93,6 +93,13 @@ class PipelineConfig:
     # learns to tell it, "auxiliary" (AC-GAN's classifier head).
     conditional: bool = False
     conditioning: str = "projection"
+    # Teaching a conditional D to check the attributes (trainer_module/dcgan.py): D's attribute
+    # head learns the real faces' attributes (weight d_attribute_weight; > 0 adds the head to
+    # a projection or concat D) and G is scored on the asked ones (g_attribute_weight);
+    # real faces with one attribute flipped count as fakes (mismatch_weight).
+    d_attribute_weight: float = 0.0
+    g_attribute_weight: float = 0.0
+    mismatch_weight: float = 0.0
     train_seed: int = 0  # initial weights, z and label noise
     shuffle_buffer: int = 4096
     checkpoint_every_steps: int = 100  # full-state checkpoints for resuming a crashed Trainer

@@ -2,7 +2,7 @@
 per model, with the same data, steps, seed and evaluator.
 
     .venv/bin/python bench/conditional.py [--output-root outputs/conditional]
-        [--models unconditional projection concat auxiliary] [--train-steps 1000]
+        [--models unconditional projection ...] [--train-steps 1000] [--train-only]
 
 Every run shares one pipeline root, so CelebAExampleGen, StatisticsGen and Transform run once
 and come from TFX's cache afterwards; each model's Trainer, GanEvaluator and Pusher run anew.
@@ -14,6 +14,10 @@ models the mean fidelity (the ruler agreeing with the request, asked present and
 to the ruler's accuracy (the target: >= 0.9). Then the per-attribute fidelity of each
 conditional model. About 15 minutes per model on 2 cores (the first also prepares the data):
 run it in the background, alone on the machine.
+
+`--train-only` runs the pipeline up to the Trainer (no evaluator, no Pusher): for a short
+run judged by `bench/discriminator_attributes.py` (does D check the attributes?) and the
+quality probe in the Trainer's log, before a full evaluation.
 
 `--evaluate-latest` re-runs only the evaluator, without the cache, on the model the last run
 trained (name it as the one --models entry; `--reference` gives the unconditional model's
@@ -33,15 +37,25 @@ sys.path[:0] = [str(HERE.parent)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-MODELS = ("unconditional", "projection", "concat", "auxiliary")
+# Each model's settings over the default config (pipeline_config.py). The D-loss candidates:
+# projection alone; D's attribute head alone (AC-GAN); the head on the projection D with
+# matching-aware negatives (real faces with one attribute flipped count as fakes).
+MODELS = {
+    "unconditional": {"conditional": False},
+    "projection": {"conditional": True, "conditioning": "projection"},
+    "concat": {"conditional": True, "conditioning": "concat"},
+    "auxiliary": {"conditional": True, "conditioning": "auxiliary",
+                  "d_attribute_weight": 1.0, "g_attribute_weight": 10.0},
+    "projection_head_mismatch": {"conditional": True, "conditioning": "projection",
+                                 "d_attribute_weight": 1.0, "g_attribute_weight": 10.0,
+                                 "mismatch_weight": 0.5},
+}
 FD = "fid/random_embedding"
 PREFIX = "attributes/"
 
 
 def overrides(model: str) -> dict:
-    if model == "unconditional":
-        return {"conditional": False}
-    return {"conditional": True, "conditioning": model}
+    return MODELS[model]
 
 
 def newest_metrics(config) -> dict:
@@ -79,12 +93,26 @@ def evaluate_latest(config) -> None:
         run_options=RunOptions(from_nodes=["GanEvaluator"], to_nodes=["GanEvaluator"]))
 
 
+def train_only(config) -> None:
+    """The pipeline up to the Trainer."""
+    from tfx import v1 as tfx
+    from tfx.orchestration.pipeline import RunOptions
+
+    from pipeline.pipeline import create_pipeline
+
+    os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(config, connection),
+                                           run_options=RunOptions(to_nodes=["Trainer"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--train-steps", type=int, default=None)
     parser.add_argument("--evaluate-latest", action="store_true")
+    parser.add_argument("--train-only", action="store_true")
     parser.add_argument("--reference", help="the unconditional model's metrics.json")
     args = parser.parse_args()
     if args.evaluate_latest and len(args.models) != 1:
@@ -101,10 +129,17 @@ def main() -> None:
     for model in args.models:
         config = base.with_overrides(**overrides(model))
         started = time.perf_counter()
+        if args.train_only:
+            train_only(config)
+            print(f"conditional model={model} trained in {time.perf_counter() - started:.0f} s",
+                  flush=True)
+            continue
         (evaluate_latest if args.evaluate_latest else run)(config)
         results[model] = (newest_metrics(config), time.perf_counter() - started)
         print(f"conditional model={model} metrics={results[model][0]['path']}", flush=True)
 
+    if not results:
+        return
     if args.reference:
         with open(args.reference) as f:
             reference = json.load(f)[FD]

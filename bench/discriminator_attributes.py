@@ -6,8 +6,10 @@ own attribute codes, with another face's codes, and with one attribute's code fl
 
 G learns to follow a request only through D: if D scores a real face as highly with the wrong
 attributes as with its own, nothing pushes G to draw what was asked. Takes the discriminator
-the newest Trainer of the pipeline root saved (model_run/<id>/discriminator, a `projection` or
-`concat` model) and the newest Transform's train split. Prints D's mean score with the faces'
+the newest Trainer of the pipeline root saved (model_run/<id>/discriminator) and the newest
+Transform's splits. For a D with the attribute head, it first prints the head's accuracy per
+attribute on the test split's real faces (never trained on) next to the majority rate (what
+always answering the commoner value scores). Prints D's mean score with the faces'
 own codes and with codes shuffled between faces, and per attribute the share of faces that D
 scores higher with their own codes than with that one attribute flipped (0.5: D ignores it;
 below 0.5: D prefers the wrong answer). D runs in inference mode (BatchNorm's moving
@@ -55,33 +57,65 @@ def main() -> None:
     saved = newest(os.path.join(root, "Trainer", "model_run"), "discriminator")
     discriminator = keras.models.load_model(
         saved, compile=False, custom_objects={"MinibatchStddev": networks.MinibatchStddev})
-    if len(discriminator.inputs) != 2:
-        raise SystemExit(f"{saved}: this discriminator takes no attributes")
+    reads_codes = len(discriminator.inputs) == 2
+    has_head = len(discriminator.outputs) == 2
+    if not (reads_codes or has_head):
+        raise SystemExit(f"{saved}: this discriminator neither reads nor tells attributes")
     transformed = newest(os.path.join(root, "Transform", "transformed_examples"))
     spec = tft.TFTransformOutput(
         newest(os.path.join(root, "Transform", "transform_graph"))).transformed_feature_spec()
-    images, labels = real_images_and_attributes(os.path.join(transformed, "Split-train"), spec,
-                                                config.attributes, args.images)
-    faces = pixels.to_model_range(images)
+
+    def split(name: str):
+        images, labels = real_images_and_attributes(os.path.join(transformed, f"Split-{name}"),
+                                                    spec, config.attributes, args.images)
+        return pixels.to_model_range(images), labels
+
+    def outputs(faces, asked=None) -> list:
+        """D's outputs (each a list over batches of 128) in inference mode."""
+        batches = []
+        for i in range(0, len(faces), 128):
+            inputs = [faces[i:i + 128], tf.constant(asked[i:i + 128])] if reads_codes \
+                else faces[i:i + 128]
+            result = discriminator(inputs, training=False)
+            batches.append([np.asarray(part) for part in (result if has_head else [result])])
+        return [np.concatenate(parts) for parts in zip(*batches)]
+
+    print(f"discriminator model={saved} reads_codes={reads_codes} attribute_head={has_head}",
+          flush=True)
+    if has_head:  # the head's accuracy on real faces it never trained on
+        faces, labels = split("test")
+        logits = outputs(faces, conditions.attribute_codes(labels).numpy())[1]
+        known = labels >= 0
+        right = ((logits > 0) == (labels == 1)) & known
+        accuracy = right.sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+        present = (labels == 1).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+        majority = np.maximum(present, 1 - present)
+        print(f"discriminator head faces={len(labels)} split=test accuracy_mean="
+              f"{accuracy.mean():.3f} majority_mean={majority.mean():.3f}", flush=True)
+        for k, name in enumerate(config.attributes):
+            print(f"discriminator head attribute={name} accuracy={accuracy[k]:.3f} "
+                  f"majority={majority[k]:.3f}", flush=True)
+    if not reads_codes:
+        return
+    faces, labels = split("train")
     codes = conditions.attribute_codes(labels).numpy()
 
     def score(asked: np.ndarray) -> np.ndarray:
-        return np.concatenate([
-            np.asarray(discriminator([faces[i:i + 128], tf.constant(asked[i:i + 128])],
-                                     training=False)).reshape(-1)
-            for i in range(0, len(codes), 128)])
+        return outputs(faces, asked)[0].reshape(-1)
 
     own = score(codes)
     shuffled = score(codes[np.random.default_rng(0).permutation(len(codes))])
-    print(f"discriminator model={saved} faces={len(codes)} own_mean={own.mean():.3f} "
+    print(f"discriminator faces={len(codes)} own_mean={own.mean():.3f} "
           f"shuffled_mean={shuffled.mean():.3f} own_higher_than_shuffled="
           f"{(own > shuffled).mean():.3f}", flush=True)
+    higher = []
     for k, name in enumerate(config.attributes):
         flipped = codes.copy()
         flipped[:, k] = -flipped[:, k]
-        print(f"discriminator attribute={name} own_higher_than_flipped="
-              f"{(own > score(flipped)).mean():.3f}", flush=True)
-
+        higher.append((own > score(flipped)).mean())
+        print(f"discriminator attribute={name} own_higher_than_flipped={higher[-1]:.3f}",
+              flush=True)
+    print(f"discriminator own_higher_than_flipped_mean={np.mean(higher):.3f}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -42,12 +42,17 @@ def module_tmp(tmp_path_factory, request):
 @pytest.fixture(scope="session")
 def tiny_command_run(tmp_path_factory):
     """(root, Attempt): one uninterrupted run of the tiny pipeline as `make run` runs it, in a
-    process of its own. Shared, as the most expensive set-up of the suite: the console test
-    reads its output, the fault tests compare against it and time their kills by it, the
-    end-to-end tests read its artifacts."""
-    from pipeline_attempts import run_to_end
+    process of its own, with no network beyond loopback where the machine allows it (the
+    README's "offline"; under CI it must). Shared, as the most expensive set-up of the suite:
+    the console test reads its output, the fault tests compare against it and time their kills
+    by it, the end-to-end tests read its artifacts."""
+    from pipeline_attempts import can_cut_the_network, run_to_end
+    offline = can_cut_the_network()
+    if not offline and os.environ.get("CI"):
+        pytest.fail("under CI the shared tiny run must run offline, but `unshare --net` "
+                    "is refused here")
     root = tmp_path_factory.mktemp("tiny_run")
-    return root, run_to_end(root, "run")
+    return root, run_to_end(root, "run", offline=offline)
 
 
 @pytest.fixture(scope="session")

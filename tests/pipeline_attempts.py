@@ -10,15 +10,28 @@ from pathlib import Path
 WORKER = Path(__file__).with_name("pipeline_worker.py")
 
 
-class Attempt:
-    """One run of the worker: its stdout lines with the seconds since start, its stderr."""
+def can_cut_the_network() -> bool:
+    """Whether this machine lets a process run in a network namespace of its own (root, or
+    unprivileged user namespaces)."""
+    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
 
-    def __init__(self, root, log_name: str):
+
+class Attempt:
+    """One run of the worker: its stdout lines with the seconds since start, its stderr.
+
+    `offline`: the run gets a network namespace of its own with only loopback up (`unshare
+    --net`), so any connection beyond the machine fails, as on an air-gapped one."""
+
+    def __init__(self, root, log_name: str, offline: bool = False):
         self.stderr_path = Path(root, f"{log_name}.stderr")
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), str(root)], stdout=subprocess.PIPE,
-            stderr=self.stderr_path.open("w"), text=True)
+        command = [sys.executable, str(WORKER), str(root)]
+        if offline:
+            command = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"',
+                       "sh", *command]
+        self.offline = offline
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                                        stderr=self.stderr_path.open("w"), text=True)
         self.lines = []
 
     def read_until(self, prefix: str) -> bool:
@@ -34,11 +47,20 @@ class Attempt:
         return self.process.wait(timeout=timeout)
 
     def kill(self) -> bool:
-        """kill -9; True when it hit a live process."""
+        """kill -9; True when it hit a live process. The lines the run printed before it died
+        are read too, so `unfinished` tells where the kill landed."""
         alive = self.process.poll() is None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=60)
+        self.read_until("\0")
         return alive and self.process.returncode == -signal.SIGKILL
+
+    def unfinished(self) -> list:
+        """The components that printed their start line and not their end line: where a run
+        that stopped was stopped (the console prints both, flushed, as TFX starts and ends
+        each component)."""
+        started = [line[:-len(" ...")] for _, line in self.lines if line.endswith(" ...")]
+        return [component for component in started if not self.completed(component)]
 
     def completed(self, component: str) -> bool:
         return any(line.startswith(f"{component} done in") for _, line in self.lines)
@@ -55,8 +77,8 @@ class Attempt:
                 if line.startswith("error:")]
 
 
-def run_to_end(root, log_name: str) -> Attempt:
-    attempt = Attempt(root, log_name)
+def run_to_end(root, log_name: str, offline: bool = False) -> Attempt:
+    attempt = Attempt(root, log_name, offline)
     assert attempt.finish() == 0, attempt.stderr_path.read_text()[-3000:]
     assert any("Run report:" in line for _, line in attempt.lines)
     return attempt

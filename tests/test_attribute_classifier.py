@@ -3,27 +3,12 @@ answering the commoner value, and unknown labels neither train it nor count in i
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 from components.gan_evaluator.attribute_classifier import (
     UNKNOWN, ClassifierSettings, agreement, build_classifier, majority_rate, masked_loss,
     train_classifier)
-from data.synthetic_celeba import CONTROLLED_ATTRIBUTES, draw_face, face_for
-
-
-def built_in_faces(count: int, first: int = 1):
-    """uint8 [count, 64, 64, 3] centre squares of the built-in drawing, and their attributes
-    (1/0) in CONTROLLED_ATTRIBUTES order."""
-    images, labels = [], []
-    for index in range(first, first + count):
-        face = face_for(0, index)
-        image = draw_face(face)
-        top = (image.height - image.width) // 2
-        square = image.crop((0, top, image.width, top + image.width))
-        images.append(np.asarray(square.resize((64, 64), Image.BILINEAR)))
-        values = face.attributes()
-        labels.append([int(values[name] > 0) for name in CONTROLLED_ATTRIBUTES])
-    return np.stack(images), np.array(labels)
+from built_in_faces import built_in_faces
+from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
 
 
 @pytest.fixture(scope="module")

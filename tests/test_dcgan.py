@@ -79,13 +79,19 @@ def attribute_weights(discriminator, conditioning):
     return [w for w in discriminator.weights if name in w.name][0].numpy()
 
 
-@pytest.mark.parametrize("conditioning", ["projection", "concat", "auxiliary"])
-def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
+TEACHERS = {"d_attribute_weight": 1.0, "g_attribute_weight": 10.0, "mismatch_weight": 0.5}
+
+
+@pytest.mark.parametrize("conditioning, teachers", [
+    ("projection", {}), ("concat", {}),
+    ("auxiliary", {"d_attribute_weight": 1.0, "g_attribute_weight": 10.0}),
+    ("projection", TEACHERS)])
+def test_a_conditional_step_trains_what_reads_the_attributes(conditioning, teachers):
     """G's weights on the attribute inputs and D's attribute part learn from the step, and
     D's output depends on the attributes (auxiliary: its loss does)."""
     names = ("Smiling", "Male", "Eyeglasses")
     gan = build_dcgan(dataclasses.replace(SETTINGS, conditional=True, conditioning=conditioning,
-                                          attributes=names))
+                                          attributes=names, **teachers))
     first_dense = [l for l in gan.generator.layers if l.__class__.__name__ == "Dense"][0]
     g_attribute_rows = lambda: first_dense.kernel.numpy()[100:]  # after z's rows
     g_modulation = lambda: np.concatenate([w.numpy().ravel() for w in gan.generator.weights
@@ -100,15 +106,19 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning):
     assert not np.array_equal(before_g, g_attribute_rows())
     assert not np.array_equal(before_m, g_modulation())  # every block's modulation learns too
     assert not np.array_equal(before_d, d_attribute_part())
-    if conditioning == "auxiliary":  # D's logits are scored against the codes asked for
-        _, logits = gan.discriminator(real, training=False)
+    if teachers:  # D's logits are scored against the codes asked for
+        head = [w for w in gan.discriminator.weights if "attribute_logits" in w.name][0]
+        assert np.abs(head.numpy()).sum() > 0
+        inputs = real if conditioning == "auxiliary" else [real, codes]
+        _, logits = gan.discriminator(inputs, training=False)
         assert logits.shape == (8, 3)
         assert float(gan.attribute_loss(codes, logits)) != float(gan.attribute_loss(-codes, logits))
         unknown = tf.zeros_like(codes)  # 0: unknown, counts for nothing
         assert float(gan.attribute_loss(unknown, logits)) == 0.0
-    else:
-        scores = gan.discriminator([real, codes], training=False).numpy()
-        assert not np.allclose(scores, gan.discriminator([real, -codes], training=False).numpy())
+    if conditioning != "auxiliary":
+        scores = np.asarray(tf.nest.flatten(gan.discriminator([real, codes], training=False))[0])
+        flipped = tf.nest.flatten(gan.discriminator([real, -codes], training=False))[0]
+        assert not np.allclose(scores, np.asarray(flipped))
 
 
 def test_fakes_are_asked_for_the_first_half_of_the_attributes_twice():

@@ -2,10 +2,12 @@
 
 Two sequences, each against an uninterrupted run:
 - kill -9 at a random moment inside CelebAExampleGen, Transform, Trainer, GanEvaluator, then
-  Pusher (uniform over the component's duration in the uninterrupted run), each followed by a
-  rerun that is itself killed in the next component;
+  Pusher (uniform over the first 80 % of the component's duration in the uninterrupted run),
+  each followed by a rerun that is itself killed in the next component; each cell checks, from
+  the console lines the killed run printed, that the kill landed inside its component;
 - the disk filled (a tmpfs of its own under the output root, filled to the last byte or nearly)
-  as each of them runs, then freed, and the same command again.
+  as each of them runs, then freed, and the same command again; each cell checks that the run
+  stopped inside its component (the Pusher's disk fills earlier, as the evaluator starts).
 The last run of each sequence completes, and what it pushed, measured and reported equals the
 uninterrupted run's. No partial artifact is read downstream: TFX publishes an execution's outputs
 only when it succeeds, and a rerun starts that component afresh.
@@ -78,8 +80,8 @@ def uninterrupted(tiny_command_run):
 
 @pytest.fixture(scope="module")
 def kills(module_tmp, uninterrupted):
-    """{component: (the kill hit a live process, the next run got past the component)}, and
-    the root of the killed runs."""
+    """{component: (the kill hit a live process, the components running when it landed, the
+    next run got past the component)}, and the root of the killed runs."""
     _, reference = uninterrupted
     root = module_tmp("killed")
     rng = random.Random(0)
@@ -88,17 +90,21 @@ def kills(module_tmp, uninterrupted):
         attempt = Attempt(root, f"kill_{component}")
         attempts.append(attempt)
         assert attempt.read_until(f"{component} ..."), attempt.stderr_path.read_text()[-3000:]
-        time.sleep(rng.uniform(0.0, reference.seconds_in(component)))
-        landed[component] = attempt.kill()
+        # Within the first 80 % of the component's time in the uninterrupted run: a rerun
+        # may be a little faster, and a kill after the component ended would miss it (the
+        # test then fails: it checks where the kill landed).
+        time.sleep(rng.uniform(0.0, 0.8 * reference.seconds_in(component)))
+        landed[component] = (attempt.kill(), attempt.unfinished())
     attempts.append(run_to_end(root, "after_kills"))
-    return root, {component: (landed[component], attempts[i + 1].completed(component))
+    return root, {component: (*landed[component], attempts[i + 1].completed(component))
                   for i, component in enumerate(COMPONENTS)}
 
 
 @pytest.fixture(scope="module")
 def full_disks(module_tmp):
     """{component: (exit code, error lines, outputs of unfinished executions, finished
-    executions of the component)} of the run whose disk filled, and the root."""
+    executions of the component, the components running when the run stopped)} of the run
+    whose disk filled, and the root."""
     root = module_tmp("full_disk")
     disk = SmallDisk(root / "out", size_mb=1024)
     try:
@@ -109,7 +115,7 @@ def full_disks(module_tmp):
             disk.fill(leave_mb)
             code = attempt.finish()
             found[component] = (code, attempt.error_lines, outputs_of_unfinished_executions(root),
-                                finished_executions_of(root, component))
+                                finished_executions_of(root, component), attempt.unfinished())
             disk.free()
         run_to_end(root, "after_full_disks")
         yield root, found
@@ -126,15 +132,17 @@ def matrix_cells(fault: str) -> list:
 @pytest.mark.parametrize("component", matrix_cells(KILL))
 def test_kill_9_at_a_random_moment_inside(kills, component):
     _, cells = kills
-    landed, next_run_completed_it = cells[component]
+    landed, running, next_run_completed_it = cells[component]
     assert landed, f"the kill in {component} found no live process"
+    assert running == [component], f"the kill meant for {component} landed in {running}"
     assert next_run_completed_it
 
 
 @pytest.mark.parametrize("component", matrix_cells(DISK_FULL))
 def test_full_disk_while_it_runs(full_disks, component):
     root, found = full_disks
-    code, errors, unfinished_outputs, finished = found[component]
+    code, errors, unfinished_outputs, finished, running = found[component]
+    assert running == [component], f"the full disk meant for {component} stopped {running}"
     assert code == 1
     assert len(errors) == 1, errors  # one clear line, naming the path on the full disk
     assert errors[0].startswith("error: disk full: no space left on the device writing "

@@ -157,8 +157,11 @@ def test_every_block_of_a_conditional_generator_hears_the_request():
     assert np.abs(on - off).mean() > 0.01
 
 
+LAST_MAPS = 8 * 8 * 256  # D's last feature maps at 64 px, flattened
+
+
 @pytest.mark.parametrize("conditioning, extra", [
-    ("projection", 15 * 256),  # one 256-d embedding per attribute, D's last feature maps' depth
+    ("projection", 15 * LAST_MAPS),  # one template of D's last feature maps per attribute
     ("concat", 4 * 4 * 15 * 64),  # the first convolution's kernels for 15 more input planes
 ])
 def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditioning, extra):
@@ -166,6 +169,10 @@ def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditi
     assert d.count_params() == build_discriminator(64).count_params() + extra + SPREAD_KERNEL
     images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
     codes = np.random.default_rng(1).choice([-1.0, 1.0], (4, 15)).astype(np.float32)
+    if conditioning == "projection":  # zero at the start: D begins unconditional
+        np.testing.assert_array_equal(d([images, codes]).numpy(), d([images, -codes]).numpy())
+        embedding = d.get_layer("attribute_embedding")
+        embedding.set_weights([np.random.default_rng(2).normal(0, 0.01, (15, LAST_MAPS))])
     out = d([images, codes]).numpy()
     assert out.shape == (4, 1) and ((out > 0) & (out < 1)).all()
     assert not np.allclose(out, d([images, -codes]).numpy())  # the score reads the codes
@@ -173,9 +180,17 @@ def test_a_conditional_discriminator_adds_only_what_reads_the_attributes(conditi
 
 def test_an_auxiliary_discriminator_tells_the_attributes_from_the_image_alone():
     d = build_discriminator(64, attributes=15, conditioning="auxiliary")
-    assert d.count_params() == (build_discriminator(64).count_params() + 256 * 15 + 15
+    assert d.count_params() == (build_discriminator(64).count_params() + LAST_MAPS * 15 + 15
                                 + SPREAD_KERNEL)
     scores, logits = d(np.zeros((2, 64, 64, 3), np.float32))
+    assert scores.shape == (2, 1) and logits.shape == (2, 15)
+
+
+def test_a_projection_discriminator_with_the_head_reads_codes_and_tells_attributes():
+    d = build_discriminator(64, attributes=15, conditioning="projection", attribute_head=True)
+    assert d.count_params() == (build_discriminator(64, attributes=15).count_params()
+                                + LAST_MAPS * 15 + 15)
+    scores, logits = d([np.zeros((2, 64, 64, 3), np.float32), np.ones((2, 15), np.float32)])
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
 
 

@@ -34,6 +34,16 @@ def latest(store, type_name):
     return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
 
 
+def test_the_whole_run_needs_no_network(tiny_command_run):
+    """The shared run ran with no network beyond loopback (tests/pipeline_attempts.py), from
+    the built-in data to the pushed model."""
+    _, attempt = tiny_command_run
+    if not attempt.offline:
+        pytest.skip("this machine refuses `unshare --net`: the shared run had the network")
+    assert attempt.completed("Pusher")
+    assert any(line.startswith("  Pushed model:") for _, line in attempt.lines)
+
+
 def test_examples_per_split_equal_the_partition_file(tiny_run):
     config, _, _, store = tiny_run
     partitions = celeba_files.read_partition_file(

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from built_in_faces import built_in_faces
 from dcgan_faces import cli, directions
 from pipeline import run_local
 from pipeline_config import PipelineConfig
@@ -265,6 +266,37 @@ def test_a_failed_run_gets_a_page_that_says_where_it_stopped(tmp_path, capsys):
         page = f.read()
     assert "Not evaluated: the run stopped at CelebAExampleGen." in page
     assert "The run did not reach ingestion." in page and "<td>failed</td>" in page
+
+
+def test_a_page_rendered_from_a_trainers_files_shows_in_chromium(tmp_path, browser):
+    """The fast tier's browser check (the two-run tests above are slow): a page of losses,
+    quality curves and sample grids from files as the Trainer writes them, opened in Chromium:
+    no console error, every image decoded, no plot or grid blank."""
+    write_quality_scalars(tmp_path / "logs")
+    images, _ = built_in_faces(8)
+    grids = []
+    for label, first in (("epoch 1", 0), ("final", 4)):
+        path = tmp_path / f"{label.replace(' ', '_')}.png"
+        Image.fromarray(np.concatenate(images[first:first + 4], axis=1)).save(path)
+        grids.append((label, str(path)))
+    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
+                                  training_config={"probe_samples": 20, "eval_every_steps": 5},
+                                  scalars=run_report.read_scalars(str(tmp_path / "logs")),
+                                  sample_grids=grids)
+    path = tmp_path / "page.html"
+    path.write_text(report_html.render(report), encoding="utf-8")
+    context, page, errors = open_page(browser, path, tmp_path / "profile")
+    try:
+        assert errors == []
+        widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
+        assert len(widths) >= 4 and all(width > 0 for width in widths)  # 2 plots, 2 grids
+        shown = page.locator("figure.sample-grid img").all()
+        assert len(shown) == 2
+        for element in shown + [page.locator("#plot-losses"), page.locator("#plot-quality")]:
+            assert pixel_std(element) > MIN_PIXEL_STD
+        assert "epoch 1" in page.inner_text("body")
+    finally:
+        context.close()
 
 
 def test_a_run_stopped_by_anomalies_gets_a_page_that_says_so():

@@ -107,6 +107,10 @@ def test_trainer_settings_travel_as_json_and_come_back_whole():
 @pytest.mark.parametrize("overrides, message", [
     ({"conditional": True, "attributes": ()}, "needs attributes to be conditioned on"),
     ({"conditional": True, "conditioning": "hypernetwork"}, "conditioning must be one of"),
+    ({"conditional": True, "conditioning": "auxiliary", "d_attribute_weight": 0.0},
+     "d_attribute_weight must be > 0"),
+    ({"conditional": True, "conditioning": "auxiliary", "d_attribute_weight": 1.0,
+      "mismatch_weight": 0.5}, "mismatch_weight needs a D that reads the codes"),
 ])
 def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_the_build(
         overrides, message):

@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_transform as tft
 
 from gan_evaluator_testing import blob_images
@@ -17,6 +18,7 @@ from test_gan_evaluator_executor import write_transformed_examples
 from test_training_loop import QUALITY_METRICS, scalar_events
 from trainer_module import pixels, run
 from trainer_module.batchnorm import ExportView
+from trainer_module.training_loop import Checkpoints
 
 TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rng(0), 48)
 
@@ -123,3 +125,20 @@ def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_pa
     cost = [line for line in capsys.readouterr().out.splitlines()
             if line.startswith("Quality probe: ") and " calls, " in line]
     assert len(cost) == 1 and " in 2 calls, " in cost[0]
+
+    # The export is the moving average of G's weights, not G's last weights: the final
+    # checkpoint holds both.
+    trained = run.build_dcgan(config)
+    Checkpoints(trained, run.resume_dir(config, fn_args.transform_graph_path,
+                                        fn_args.train_files)).restore()
+    exported = tf.saved_model.load(fn_args.serving_model_dir)
+    kernels = {tuple(w.shape): w.numpy() for w in exported.trainable_variables
+               if "kernel" in w.name}  # each of G's kernels has a shape of its own
+    pairs = [(average.numpy(), weight.numpy())
+             for average, weight in zip(trained.generator_average.averages,
+                                        trained.generator.trainable_weights)
+             if "kernel" in weight.name]
+    assert len(kernels) == len(pairs) > 0
+    for average, weight in pairs:
+        np.testing.assert_array_equal(kernels[average.shape], average)
+        assert not np.array_equal(average, weight)

@@ -132,6 +132,22 @@ def test_a_rerun_after_the_training_code_changed_does_not_resume_old_checkpoints
     assert os.path.dirname(resume_dir(str(code))) == settings.checkpoint_root
 
 
+def test_a_rerun_with_a_changed_config_or_input_does_not_resume_old_checkpoints():
+    """Any setting, the Transform output or the train files changed: another resume folder,
+    so a rerun starts afresh; the same ones: the same folder, so a crashed run resumes."""
+    settings = PipelineConfig().trainer_settings()
+    base = run.resume_dir(settings, "/transform/1", ["/train/*"])
+    assert run.resume_dir(PipelineConfig().trainer_settings(), "/transform/1",
+                          ["/train/*"]) == base
+    changed = [run.resume_dir(dataclasses.replace(settings, **{name: value}), "/transform/1",
+                              ["/train/*"])
+               for name, value in (("batch_size", 64), ("train_seed", 1),
+                                   ("g_learning_rate", 1e-4), ("mismatch_weight", 0.5))]
+    changed += [run.resume_dir(settings, "/transform/2", ["/train/*"]),
+                run.resume_dir(settings, "/transform/1", ["/other_train/*"])]
+    assert len(set(changed)) == len(changed) and base not in changed
+
+
 def tiny_settings(tmp_path, steps, **kw):
     """Checkpoints every 2 steps, 2-step epochs; no TensorBoard or probe unless asked."""
     return LoopSettings(**{"steps": steps, "global_batch_size": 4, "steps_per_epoch": 2,

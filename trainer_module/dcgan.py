@@ -30,9 +30,14 @@ class DCGAN(keras.Model):
     `conditioning` (networks.CONDITIONINGS; "" for none): G(z, a), and D conditioned by that
     method (networks.py). Each batch is (images, attribute codes), and the fakes are asked for
     the first half of the real batch's attributes twice, so they follow the data's combinations,
-    and each pair asked alike is pushed apart by `mode_seeking_loss`. With the
-    "auxiliary" D (AC-GAN), D also learns to tell real faces' attributes and G to draw the asked
-    ones, through `attribute_loss`.
+    and each pair asked alike is pushed apart by `mode_seeking_loss`. Two terms teach D to check
+    the attributes, which G can then learn from D:
+      - with D's attribute head (AC-GAN, as StarGAN and AttGAN use it), D learns the real faces'
+        attributes, `d_attribute_weight` x `attribute_loss`, on real faces only (trained on
+        fakes, the head learns G's mistakes as truth), and G is scored on the asked ones,
+        `g_attribute_weight` x `attribute_loss`;
+      - `mismatch_weight` > 0 (a D that reads the codes): real faces with one attribute's code
+        flipped are counted as fakes (`mismatched_codes`; matching-aware D, Reed et al. 2016).
 
     Randomness (z, label noise, label flips) comes from `self.rng`, a tf.random.Generator that
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
@@ -42,7 +47,9 @@ class DCGAN(keras.Model):
                  real_label: float = 1.0, real_label_noise: float = 0.5,
                  fake_label_noise: float = 0.25,
                  label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0,
-                 generator_ema_decay: float = 0.0, conditioning: str = ""):
+                 generator_ema_decay: float = 0.0, conditioning: str = "",
+                 d_attribute_weight: float = 0.0, g_attribute_weight: float = 0.0,
+                 mismatch_weight: float = 0.0):
         super().__init__()
         discriminator_output(loss)  # checks the name
         self.generator = generator
@@ -54,6 +61,9 @@ class DCGAN(keras.Model):
         self.label_flip_probability = label_flip_probability
         self.loss_name = loss
         self.conditioning = conditioning
+        self.d_attribute_weight = d_attribute_weight
+        self.g_attribute_weight = g_attribute_weight
+        self.mismatch_weight = mismatch_weight
         self.rng = tf.random.Generator.from_seed(seed)
         self.generator_average = (WeightAverage(generator, generator_ema_decay)
                                   if generator_ema_decay else None)
@@ -92,12 +102,11 @@ class DCGAN(keras.Model):
         return z if attributes is None else tf.concat([z, attributes], axis=1)
 
     def discriminate(self, images, attributes):
-        """D's scores, and its attribute logits when it has the auxiliary head (else None)."""
-        if self.conditioning == "auxiliary":
-            scores, logits = self.discriminator(images, training=True)
-            return scores, logits
-        inputs = [images, attributes] if self.conditioning else images
-        return self.discriminator(inputs, training=True), None
+        """D's scores, and its attribute logits when it has the attribute head (else None)."""
+        reads_codes = self.conditioning and self.conditioning != "auxiliary"
+        outputs = self.discriminator([images, attributes] if reads_codes else images,
+                                     training=True)
+        return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs, None)
 
     def attribute_loss(self, attributes, logits):
         """AC-GAN's: binary cross-entropy of attribute logits against the codes (+1 present,
@@ -124,6 +133,22 @@ class DCGAN(keras.Model):
         latents = tf.reduce_mean(tf.abs(z[:half] - z[half:2 * half]), axis=1)
         return tf.nn.compute_average_loss(1.0 / (images / latents + 1e-5))
 
+    def mismatched_codes(self, attributes):
+        """Each row with one attribute's code flipped (+1 <-> -1), the attribute drawn at
+        random per row: a real face with these codes is a wrong match, the hardest one, as it
+        differs in one attribute only (an unknown code, 0, stays 0)."""
+        count = tf.shape(attributes)[1]
+        picks = self.rng.uniform([tf.shape(attributes)[0]], 0, count, dtype=tf.int32)
+        return attributes * (1.0 - 2.0 * tf.one_hot(picks, count))
+
+    def mismatch_loss(self, real_images, attributes, fake_labels):
+        """D's loss on real faces told a wrong attribute: they count as fakes; 0 when the
+        weight is 0."""
+        if not self.mismatch_weight:
+            return 0.0
+        scores, _ = self.discriminate(real_images, self.mismatched_codes(attributes))
+        return self.mismatch_weight * self.average_loss(fake_labels, scores)
+
     @staticmethod
     def asked_twice(attributes):
         """The batch's first half of attribute rows twice (and an odd batch's last row): the
@@ -143,9 +168,10 @@ class DCGAN(keras.Model):
             real_scores, real_logits = self.discriminate(real_images, attributes)
             fake_scores, fake_logits = self.discriminate(fake_images, asked)
             d_loss = (self.average_loss(real_labels, real_scores) + self.average_loss(fake_labels, fake_scores)
-                      + self.attribute_loss(attributes, real_logits))  # AC-GAN: real faces' attributes
+                      + self.d_attribute_weight * self.attribute_loss(attributes, real_logits)  # real faces' attributes
+                      + self.mismatch_loss(real_images, attributes, fake_labels))  # real face, wrong code: fake
             g_loss = (self.average_loss(tf.ones_like(fake_scores), fake_scores)  # G wants D to say "real"
-                      + self.attribute_loss(asked, fake_logits)  # AC-GAN: and the asked ones
+                      + self.g_attribute_weight * self.attribute_loss(asked, fake_logits)  # with the asked attributes
                       + self.mode_seeking_loss(z, fake_images))  # conditional: and z matters
 
         # minimize() takes the gradients from the tape (loss-scaled under mixed_float16).

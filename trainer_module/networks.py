@@ -147,21 +147,24 @@ class MinibatchStddev(layers.Layer):
 
 def build_discriminator(image_size: int = 64, variant: str = "seed",
                         output: str = "probability", attributes: int = 0,
-                        conditioning: str = "projection", filters: int = 64) -> keras.Model:
+                        conditioning: str = "projection", filters: int = 64,
+                        attribute_head: bool = False) -> keras.Model:
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
     `attributes` > 0: a conditional D, which sees the batch's spread before its score
     (MinibatchStddev), by `conditioning`:
       projection - D(x, a), called on [images, attribute codes]: the seed's D plus the inner
-                   product of a learned embedding of a with D's last feature maps averaged over
-                   space (Miyato & Koyama 2018; a multi-hot a sums one embedding per attribute,
-                   signed by its code);
+                   product of a learned embedding of a with D's last feature maps (Miyato &
+                   Koyama 2018, with the maps flattened instead of pooled; a multi-hot a sums
+                   one embedding per attribute, signed by its code);
       concat     - D(x, a): a tiled over the image as extra input channels (the conditional
                    DCGAN of Mirza & Osindero, IcGAN);
-      auxiliary  - D(x) -> [score, attribute logits]: the seed's D and a second head, one logit
-                   per attribute from the same pooled feature maps (AC-GAN, Odena et al. 2017);
-                   the attributes reach it through the loss (dcgan.py), not as an input.
+      auxiliary  - D(x): the attributes reach D only through its attribute head (below).
+    `attribute_head` (always with "auxiliary"): D also returns one logit per attribute from its
+    last feature maps, [score, logits] (AC-GAN, Odena et al. 2017; as StarGAN's and AttGAN's D,
+    from the maps whole): a classifier that the loss teaches the real faces' attributes
+    (dcgan.py).
     """
     _check(variant)
     if output not in DISCRIMINATOR_OUTPUTS:
@@ -189,23 +192,32 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
         return keras.Sequential([keras.Input((image_size, image_size, 3)), *features, *score,
                                  squash], name="discriminator")
 
-    image, codes = keras.Input((image_size, image_size, 3)), keras.Input((attributes,))
-    if conditioning == "concat":
-        planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
-        scores = _apply(features + score, layers.Concatenate()([image, planes]))
-        return keras.Model([image, codes], squash(scores), name="discriminator")
-    hidden = _apply(features, image)
-    scores = _apply(score, hidden)
-    pooled = layers.GlobalAveragePooling2D()(hidden)
+    image = keras.Input((image_size, image_size, 3))
     if conditioning == "auxiliary":
-        logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
-                              **_init(variant))(pooled)
-        return keras.Model(image, [squash(scores), logits], name="discriminator")
-    embedded = layers.Dense(pooled.shape[-1], use_bias=False, name="attribute_embedding",
-                            **_init(variant))(codes)
-    projection = layers.Dot(axes=1)([embedded, pooled])
-    return keras.Model([image, codes], squash(layers.Add()([scores, projection])),
-                       name="discriminator")
+        inputs, seen = image, image
+    else:
+        codes = keras.Input((attributes,))
+        inputs, seen = [image, codes], image
+        if conditioning == "concat":
+            planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
+            seen = layers.Concatenate()([image, planes])
+    hidden = _apply(features, seen)
+    scores = _apply(score, hidden)
+    # The attribute parts read D's last feature maps whole, position by position: averaged
+    # over space (as the projection paper and AC-GAN pool them), batch-normalised maps differ
+    # too little from face to face for a head or an embedding to learn from within a short
+    # run (docs/attributes.md has the measurements).
+    flat = layers.Flatten()(hidden)
+    if conditioning == "projection":
+        # Zero at the start: D begins unconditional and learns each attribute's template.
+        embedded = layers.Dense(flat.shape[-1], use_bias=False, name="attribute_embedding",
+                                kernel_initializer="zeros")(codes)
+        scores = layers.Add()([scores, layers.Dot(axes=1)([embedded, flat])])
+    if not (attribute_head or conditioning == "auxiliary"):
+        return keras.Model(inputs, squash(scores), name="discriminator")
+    logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
+                          **_init(variant))(flat)
+    return keras.Model(inputs, [squash(scores), logits], name="discriminator")
 
 
 def _apply(layer_list: list, tensor):

@@ -99,7 +99,8 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 networks.build_discriminator(settings.image_size, settings.variant,
                                              discriminator_output(settings.loss), attributes,
                                              settings.conditioning,
-                                             settings.discriminator_filters),
+                                             settings.discriminator_filters,
+                                             settings.attribute_head),
                 z_dim=settings.z_dim,
                 real_label=settings.real_label,
                 real_label_noise=settings.real_label_noise,
@@ -108,7 +109,10 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 loss=settings.loss,
                 seed=settings.train_seed,
                 generator_ema_decay=settings.generator_ema_decay,
-                conditioning=settings.conditioning if settings.conditional else "")
+                conditioning=settings.conditioning if settings.conditional else "",
+                d_attribute_weight=settings.d_attribute_weight,
+                g_attribute_weight=settings.g_attribute_weight,
+                mismatch_weight=settings.mismatch_weight)
 
     def adam(learning_rate: float):
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)

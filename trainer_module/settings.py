@@ -30,6 +30,9 @@ class TrainerSettings:
     discriminator_filters: int
     conditional: bool
     conditioning: str
+    d_attribute_weight: float
+    g_attribute_weight: float
+    mismatch_weight: float
     attributes: tuple  # the conditions' order, for a conditional model
     train_seed: int
     shuffle_buffer: int
@@ -54,6 +57,18 @@ class TrainerSettings:
             if self.conditioning not in CONDITIONINGS:
                 raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not "
                                  f"{self.conditioning!r}")
+            if self.conditioning == "auxiliary" and not self.d_attribute_weight:
+                raise ValueError("an auxiliary D learns the attributes only through its head: "
+                                 "d_attribute_weight must be > 0")
+            if self.conditioning == "auxiliary" and self.mismatch_weight:
+                raise ValueError("mismatch_weight needs a D that reads the codes (projection "
+                                 "or concat), not auxiliary")
+
+    @property
+    def attribute_head(self) -> bool:
+        """Whether D has the attribute head (trainer_module/networks.py)."""
+        return self.conditional and (self.conditioning == "auxiliary"
+                                     or bool(self.d_attribute_weight or self.g_attribute_weight))
 
     def to_custom_config(self) -> dict:
         """As TFX stores it (JSON): the attribute names as a list."""
