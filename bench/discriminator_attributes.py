@@ -2,7 +2,7 @@
 own attribute codes, with another face's codes, and with one attribute's code flipped.
 
     .venv/bin/python bench/discriminator_attributes.py [--output-root outputs/conditional]
-        [--images 1024]
+        [--images 1024] [--discriminator PATH]
 
 G learns to follow a request only through D: if D scores a real face as highly with the wrong
 attributes as with its own, nothing pushes G to draw what was asked. Takes the discriminator
@@ -41,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
     parser.add_argument("--images", type=int, default=1024)
+    parser.add_argument("--discriminator", help="a saved discriminator (default: the newest "
+                        "Trainer's model_run/<id>/discriminator)")
     args = parser.parse_args()
 
     import numpy as np
@@ -54,7 +56,8 @@ def main() -> None:
 
     config = PipelineConfig().with_overrides(output_root=args.output_root)
     root = config.pipeline_root
-    saved = newest(os.path.join(root, "Trainer", "model_run"), "discriminator")
+    saved = args.discriminator or newest(os.path.join(root, "Trainer", "model_run"),
+                                         "discriminator")
     discriminator = keras.models.load_model(
         saved, compile=False, custom_objects={"MinibatchStddev": networks.MinibatchStddev})
     reads_codes = len(discriminator.inputs) == 2

@@ -174,10 +174,11 @@ def test_the_faces_asked_for_fidelity_are_embedded_as_they_are_drawn():
     assert sum(embedded) == 200 + 2 * 200  # the unasked faces and Bright's two requests
     assert report.unasked_features.shape == (200, 1)
     assert 0.3 < (report.unasked_features[:, 0] > 128).mean() < 0.7
-    # labelled samples, fresh ones, one edit per direction found, the request grid: no more
+    # labelled samples, fresh ones, one edit per direction found, the request grid, one code
+    # edit per attribute: no more
     directions = int(np.isfinite(report.directions).all(axis=1).sum())
     assert directions == 1  # Bright's; 'Always' has no absent side
-    assert sum(drawn) == 200 * (2 + directions + 2 * 2)
+    assert sum(drawn) == 200 * (2 + directions + 2 * 2 + 2)
 
 
 def bright_unless_the_second_code_is_present(inputs: np.ndarray) -> np.ndarray:
@@ -204,3 +205,31 @@ def test_fidelity_asks_only_for_combinations_the_real_rows_have():
     decide = lambda inputs: ruler.predict(bright_unless_the_second_code_is_present(inputs))
     on, off = attributes.fidelity(decide(asked.reshape(-1, Z_DIM + 2)).reshape(2, 2, 300, -1))
     assert on[0] == 1.0 and off[0] == 1.0
+
+
+def test_a_code_edit_asks_for_the_attribute_and_for_what_real_faces_tie_to_it():
+    """Asked for black hair, the other hair colour is asked absent (every real face with
+    black hair lacks it); z and the untied codes stay."""
+    real = np.array([[1, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0]] * 5)  # Black, Blond, Smiling
+    bound = attributes.bound_attributes(real)
+    assert bound[0].tolist() == [False, True, False]
+    inputs = np.array([[0.5, -1.0, 1.0, -1.0], [0.2, -1.0, 1.0, 1.0]], np.float32)  # z_dim 1
+    edited = attributes.code_edit(inputs, 1, 0, real, bound[0])
+    np.testing.assert_array_equal(edited, np.array([[0.5, 1, -1, -1], [0.2, 1, -1, 1]], np.float32))
+    np.testing.assert_array_equal(inputs[:, 1], [-1.0, -1.0])  # the inputs are left alone
+
+
+def test_an_obedient_generators_code_edit_flips_its_attribute_and_nothing_else():
+    table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)
+    labels = np.array([[1, 1], [0, 1]])
+    metrics = attributes.measure(
+        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels,
+        brightness_of_bright_code, Z_DIM, num_samples=200, strength=3.0, batch_size=100,
+        attribute_table=table).metrics
+    assert metrics["attributes/code_edit_flip_rate/Bright"] == 1.0
+    assert metrics["attributes/code_edit_others_changed/Bright"] == 0.0
+    ignoring = attributes.measure(
+        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels,
+        brightness_of_z0, Z_DIM, num_samples=200, strength=3.0, batch_size=100,
+        attribute_table=table).metrics
+    assert ignoring["attributes/code_edit_flip_rate/Bright"] == 0.0  # z alone decides

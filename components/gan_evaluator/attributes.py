@@ -13,7 +13,9 @@
   black hair comes);
 - the DCGAN paper's vector arithmetic, scored (face_arithmetic.py);
 - for a conditional generator, fidelity: asked for each attribute present, then absent (the
-  others from real faces that agree, request_grid), how often the ruler agrees with the request.
+  others from real faces that agree, request_grid), how often the ruler agrees with the request;
+  and the edit of the request itself (code_edit): the fresh samples' codes with the attribute
+  asked present, scored as the directions' edits are (flip rate, others changed).
   Given an embedding, the same faces are embedded as they are drawn, for the quality per
   condition (condition_quality.py): drawing them once serves both measures.
 
@@ -139,6 +141,21 @@ def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int,
     return flip, float(changed.mean()), float(changed.max())
 
 
+def code_edit(inputs: np.ndarray, z_dim: int, attribute: int, real_labels: np.ndarray,
+              bound: np.ndarray) -> np.ndarray:
+    """A conditional generator's inputs (z, codes) with `attribute` asked present, and each
+    attribute real faces tie to it (a bool row of bound_attributes) asked as most real faces
+    with it have it: black hair comes with the other hair colours asked absent, a goatee with
+    No_Beard absent. The rest of each row, z included, stays: an edit of the request alone."""
+    edited = np.array(inputs, np.float32, copy=True)
+    edited[:, z_dim + attribute] = conditions.PRESENT
+    with_it = real_labels[real_labels[:, attribute] == 1]
+    for j in np.flatnonzero(bound):
+        known = with_it[with_it[:, j] >= 0, j]
+        edited[:, z_dim + j] = conditions.PRESENT if known.mean() >= 0.5 else conditions.ABSENT
+    return edited
+
+
 def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
     """[rows * columns, z_dim]: row r is z[r] moved by each strength along `direction`."""
     return (z[:, None, :] + strengths[None, :, None] * direction[None, None, :]).reshape(
@@ -243,6 +260,13 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
             if features is not None:
                 asked_features[wanted] = features.reshape(-1, num_samples, features.shape[1])
         per_attribute.update(fidelity_on=on, fidelity_off=off, fidelity=(on + off) / 2)
+        code_edits = [edit_scores(before, decide(code_edit(fresh, z_dim, k, real_labels,
+                                                           bound[k])), k, bound[k])
+                      for k in range(count)]
+        per_attribute.update({
+            "code_edit_flip_rate": np.array([flip for flip, _, _ in code_edits]),
+            "code_edit_others_changed": np.array([changed for _, changed, _ in code_edits]),
+            "code_edit_worst_other_changed": np.array([worst for _, _, worst in code_edits])})
     metrics = {}
     for measure_name, values in per_attribute.items():
         metrics.update({f"{PREFIX}{measure_name}/{name}": float(value)

@@ -71,12 +71,15 @@ ATTRIBUTE_COLUMNS = (("classifier_accuracy", "ruler accuracy"), ("classifier_flo
                      ("real_rate", "real rate"), ("generated_rate", "generated rate"),
                      ("edit_flip_rate", "edit flips"), ("edit_others_changed", "others changed"),
                      ("edit_worst_other_changed", "worst other"))
-# A conditional generator's, after those: the ruler agreeing with the request, and the FD of
+# A conditional generator's, after those: the ruler agreeing with the request, the FD of
 # faces asked with / without the attribute to the real group, over the unasked faces' at the
-# same sizes (condition_quality.py).
+# same sizes (condition_quality.py), and the edit of the request itself (attributes.code_edit).
 FIDELITY_COLUMNS = (("fidelity_on", "asked present"), ("fidelity_off", "asked absent"),
                     ("fidelity", "fidelity"), ("fd_present_ratio", "FD ratio (on)"),
-                    ("fd_absent_ratio", "FD ratio (off)"))
+                    ("fd_absent_ratio", "FD ratio (off)"),
+                    ("code_edit_flip_rate", "code flips"),
+                    ("code_edit_others_changed", "code others"),
+                    ("code_edit_worst_other_changed", "code worst"))
 
 
 def attribute_columns(results: dict) -> tuple:
