@@ -42,8 +42,8 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 # matching-aware negatives (real faces with one attribute flipped count as fakes).
 MODELS = {
     "unconditional": {"conditional": False},
-    "projection": {"conditional": True, "conditioning": "projection"},
-    "concat": {"conditional": True, "conditioning": "concat"},
+    "projection": {"conditional": True, "conditioning": "projection",
+                   "d_attribute_weight": 0.0, "g_attribute_weight": 0.0},
     "auxiliary": {"conditional": True, "conditioning": "auxiliary",
                   "d_attribute_weight": 1.0, "g_attribute_weight": 10.0},
     "projection_head_mismatch": {"conditional": True, "conditioning": "projection",
@@ -109,7 +109,8 @@ def train_only(config) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=["unconditional", "auxiliary"],
+                        choices=MODELS)
     parser.add_argument("--train-steps", type=int, default=None)
     parser.add_argument("--evaluate-latest", action="store_true")
     parser.add_argument("--train-only", action="store_true")

@@ -25,7 +25,7 @@ from tf_keras import layers
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
-CONDITIONINGS = ("projection", "concat", "auxiliary")
+CONDITIONINGS = ("auxiliary", "projection")
 
 
 def _init(variant: str) -> dict:
@@ -158,8 +158,6 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
                    product of a learned embedding of a with D's last feature maps (Miyato &
                    Koyama 2018, with the maps flattened instead of pooled; a multi-hot a sums
                    one embedding per attribute, signed by its code);
-      concat     - D(x, a): a tiled over the image as extra input channels (the conditional
-                   DCGAN of Mirza & Osindero, IcGAN);
       auxiliary  - D(x): the attributes reach D only through its attribute head (below).
     `attribute_head` (always with "auxiliary"): D also returns one logit per attribute from its
     last feature maps, [score, logits] (AC-GAN, Odena et al. 2017; as StarGAN's and AttGAN's D,
@@ -193,15 +191,9 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
                                  squash], name="discriminator")
 
     image = keras.Input((image_size, image_size, 3))
-    if conditioning == "auxiliary":
-        inputs, seen = image, image
-    else:
-        codes = keras.Input((attributes,))
-        inputs, seen = [image, codes], image
-        if conditioning == "concat":
-            planes = layers.UpSampling2D(image_size)(layers.Reshape((1, 1, attributes))(codes))
-            seen = layers.Concatenate()([image, planes])
-    hidden = _apply(features, seen)
+    codes = keras.Input((attributes,)) if conditioning == "projection" else None
+    inputs = [image, codes] if conditioning == "projection" else image
+    hidden = _apply(features, image)
     scores = _apply(score, hidden)
     # The attribute parts read D's last feature maps whole, position by position: averaged
     # over space (as the projection paper and AC-GAN pool them), batch-normalised maps differ

@@ -61,8 +61,8 @@ class TrainerSettings:
                 raise ValueError("an auxiliary D learns the attributes only through its head: "
                                  "d_attribute_weight must be > 0")
             if self.conditioning == "auxiliary" and self.mismatch_weight:
-                raise ValueError("mismatch_weight needs a D that reads the codes (projection "
-                                 "or concat), not auxiliary")
+                raise ValueError("mismatch_weight needs a D that reads the codes "
+                                 "(projection), not auxiliary")
 
     @property
     def attribute_head(self) -> bool:
