@@ -1,7 +1,8 @@
 """The terms that teach a conditional D the attributes, on built-in faces (labels true by
-construction): after a short training run on narrow networks, D's attribute head tells unseen
-real faces' attributes better than answering the commoner value, and D scores a real face
-higher with its own codes than with one attribute flipped."""
+construction): after a short training run on narrow networks, the default D's attribute head
+tells unseen real faces' attributes better than answering the commoner value, and the
+projection D with matching-aware negatives scores a real face higher with its own codes than
+with one attribute flipped."""
 import dataclasses
 
 import numpy as np
@@ -17,19 +18,24 @@ from trainer_module.graphs import graph_function
 from trainer_module.run import build_dcgan
 
 STEPS, BATCH = 300, 32
-SETTINGS = dataclasses.replace(
-    PipelineConfig(conditional=True, attributes=CONTROLLED_ATTRIBUTES, d_attribute_weight=1.0,
-                   g_attribute_weight=10.0, mismatch_weight=0.5, **NARROW).trainer_settings(),
-    batch_size=BATCH)
 
 
-@pytest.fixture(scope="module")
-def trained():
+def settings(**recipe):
+    return dataclasses.replace(
+        PipelineConfig(conditional=True, attributes=CONTROLLED_ATTRIBUTES, **NARROW,
+                       **recipe).trainer_settings(), batch_size=BATCH)
+
+
+DEFAULT = settings()  # the auxiliary D: its head learns the real faces' attributes
+MATCHING = settings(conditioning="projection", mismatch_weight=0.5)
+
+
+def train(recipe):
     """The DCGAN after STEPS steps on 640 faces, and 200 faces it never saw."""
     images, labels = built_in_faces(640)
     faces = pixels.to_model_range(images).numpy()
     codes = conditions.attribute_codes(labels).numpy()
-    gan = build_dcgan(SETTINGS)
+    gan = build_dcgan(recipe)
     step = graph_function(gan.train_step)
     rng = np.random.default_rng(0)
     for _ in range(STEPS):
@@ -39,10 +45,19 @@ def trained():
     return gan, built_in_faces(200, first=1001)
 
 
+@pytest.fixture(scope="module")
+def trained():
+    return train(DEFAULT)
+
+
+@pytest.fixture(scope="module")
+def trained_matching():
+    return train(MATCHING)
+
+
 def test_the_heads_real_accuracy_beats_the_majority_rate_on_unseen_faces(trained):
     gan, (images, labels) = trained
-    codes = conditions.attribute_codes(labels).numpy()
-    _, logits = gan.discriminator([pixels.to_model_range(images), codes], training=False)
+    _, logits = gan.discriminator(pixels.to_model_range(images), training=False)
     accuracy = ((logits.numpy() > 0) == (labels == 1)).mean(axis=0)
     present = labels.mean(axis=0)
     majority = np.maximum(present, 1 - present)
@@ -50,8 +65,9 @@ def test_the_heads_real_accuracy_beats_the_majority_rate_on_unseen_faces(trained
     assert accuracy.mean() >= majority.mean() + 0.04
 
 
-def test_d_scores_a_face_higher_with_its_own_codes_than_with_one_flipped(trained):
-    gan, (images, labels) = trained
+def test_d_scores_a_face_higher_with_its_own_codes_than_with_one_flipped(trained_matching):
+    """The projection D with matching-aware negatives (the other setting)."""
+    gan, (images, labels) = trained_matching
     faces = pixels.to_model_range(images)
     codes = conditions.attribute_codes(labels).numpy()
     own = gan.discriminator([faces, codes], training=False)[0].numpy().ravel()
@@ -66,7 +82,7 @@ def test_d_scores_a_face_higher_with_its_own_codes_than_with_one_flipped(trained
 
 
 def test_mismatched_codes_flip_one_known_attribute_per_row():
-    gan = build_dcgan(SETTINGS)
+    gan = build_dcgan(MATCHING)
     codes = tf.constant(np.random.default_rng(1).choice([-1.0, 1.0], (64, 15)), tf.float32)
     changed = (gan.mismatched_codes(codes).numpy() != codes.numpy())
     assert (changed.sum(axis=1) == 1).all()
