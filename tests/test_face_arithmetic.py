@@ -1,5 +1,7 @@
 """Face arithmetic on labelled samples whose answer is known: concepts are the mean z of the
 samples the ruler puts in them, and the paper's example is scored with the ruler."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -65,8 +67,39 @@ def test_the_papers_example_is_scored_with_the_ruler_next_to_a_random_face():
         return (np.asarray(points) > 0.5).astype(int)
 
     score = face_arithmetic.smiling_man_score(NAMES, z, decisions, ruler)
-    assert score == {"arithmetic/smiling_man": 1.0, "arithmetic/smiling_man_floor": 0.25}
+    assert score == {"arithmetic/smiling_man": 1.0, "arithmetic/smiling_man_spread": 0.0,
+                     "arithmetic/smiling_man_floor": 0.25}
     assert face_arithmetic.smiling_man_score(["Smiling"], z, decisions[:, :1], ruler) == {}
+
+
+def test_the_score_averages_three_exemplars_per_concept_over_draws_with_their_spread():
+    """Concepts spread wide, so that which three exemplars are drawn decides the result:
+    the draws differ, and the score is their mean with its standard deviation."""
+    rng = np.random.default_rng(3)
+    decisions = np.array([(s, m) for s in (0, 1) for m in (0, 1) for _ in range(30)])
+    z = decisions + rng.normal(0, 0.6, decisions.shape)
+    terms = face_arithmetic.parse_expression(face_arithmetic.SMILING_MAN, NAMES)
+    members = [face_arithmetic.concept_members(decisions, NAMES, term) for term in terms]
+    results = [face_arithmetic.exemplar_arithmetic(z, members, terms, seed) for seed in (0, 1)]
+    assert not np.allclose(results[0], results[1])
+    picked = face_arithmetic.exemplar_arithmetic(z, members, terms[:1], 0)  # one concept
+    assert any(np.allclose(picked, z[list(trio)].mean(axis=0))
+               for trio in itertools.combinations(members[0], 3))
+
+    def ruler(points):
+        return (np.asarray(points) > 0.5).astype(int)
+
+    seen = []
+
+    def deciding(points):
+        seen.append(ruler(points))
+        return seen[-1]
+
+    score = face_arithmetic.smiling_man_score(NAMES, z, decisions, deciding)
+    per_draw = [float((d == 1).all(axis=1).mean()) for d in seen]
+    assert len(per_draw) == face_arithmetic.ARITHMETIC_SEEDS
+    assert score["arithmetic/smiling_man"] == pytest.approx(np.mean(per_draw))
+    assert score["arithmetic/smiling_man_spread"] == pytest.approx(np.std(per_draw))
 
 
 def test_the_summary_says_the_score_next_to_random_faces_or_why_there_is_none():
@@ -75,6 +108,10 @@ def test_the_summary_says_the_score_next_to_random_faces_or_why_there_is_none():
     assert arithmetic_line({key: 0.42, key + "_floor": 0.1}) == (
         "Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a smiling "
         "man in 0.42 of the result's variations; in 0.10 of random faces.")
+    assert arithmetic_line({key: 0.42, key + "_spread": 0.05, key + "_floor": 0.1}).startswith(
+        "Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a smiling "
+        "man in 0.42 of the result's variations (three exemplars per concept, 3 draws: mean, "
+        "spread 0.05)")
     assert "not scored (a concept had too few samples)" in arithmetic_line(
         {key: float("nan"), key + "_floor": 0.1})
     assert arithmetic_line({}) == ""

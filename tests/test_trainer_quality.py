@@ -131,14 +131,16 @@ def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_pa
     trained = run.build_dcgan(config)
     Checkpoints(trained, run.resume_dir(config, fn_args.transform_graph_path,
                                         fn_args.train_files)).restore()
-    exported = tf.saved_model.load(fn_args.serving_model_dir)
-    kernels = {tuple(w.shape): w.numpy() for w in exported.trainable_variables
-               if "kernel" in w.name}  # each of G's kernels has a shape of its own
+    exported = tf.train.load_checkpoint(
+        os.path.join(fn_args.serving_model_dir, "variables", "variables"))
+    kernels = {tuple(shape): exported.get_tensor(name)  # each of G's kernels: its own shape
+               for name, shape in exported.get_variable_to_shape_map().items()
+               if "/kernel/" in name}
     pairs = [(average.numpy(), weight.numpy())
              for average, weight in zip(trained.generator_average.averages,
                                         trained.generator.trainable_weights)
              if "kernel" in weight.name]
-    assert len(kernels) == len(pairs) > 0
+    assert len(kernels) == len(pairs) > 0, sorted(kernels)
     for average, weight in pairs:
         np.testing.assert_array_equal(kernels[average.shape], average)
         assert not np.array_equal(average, weight)

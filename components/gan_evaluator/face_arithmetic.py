@@ -1,8 +1,9 @@
 """Vector arithmetic on faces (Radford et al. 2015, section 6.3), automated and scored.
 
 Each term of an expression is a concept: faces with some attributes present and others absent,
-e.g. "Smiling,Male=0" (a smiling woman). Its z is the mean z of the labelled samples the
-attribute ruler puts in it; the paper averaged three samples it picked by hand. The result is
+e.g. "Smiling,Male=0" (a smiling woman). For `dcgan-faces arithmetic` its z is the mean z of the
+labelled samples the attribute ruler puts in it; the evaluator's score averages three exemplars
+per concept, as the paper did by hand, drawn three times (mean and spread). The result is
 the signed sum of the terms' z, drawn with variations (uniform noise added, as in the paper).
 The evaluator scores the paper's own example with the ruler; `dcgan-faces arithmetic` draws any
 expression from the labelled samples the evaluator kept.
@@ -20,6 +21,7 @@ SMILING_MAN = "Smiling,Male=0 - Smiling=0,Male=0 + Smiling=0,Male"
 MIN_CONCEPT = 3  # samples a concept needs, as the paper's three exemplars
 VARIATION_SCALE = 0.25  # uniform noise added to a result's z for its variations, as the paper
 ARITHMETIC_SAMPLES, ARITHMETIC_SEED = 100, 2468  # variations of the example's result scored
+ARITHMETIC_SEEDS = 3  # the evaluator's score: the mean over this many draws of exemplars
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +77,15 @@ def arithmetic(z: np.ndarray, decisions: np.ndarray, names: Sequence[str], terms
     return result, members
 
 
+def exemplar_arithmetic(z: np.ndarray, members: list, terms: list, seed: int) -> np.ndarray:
+    """The result's z from MIN_CONCEPT exemplars per concept drawn with `seed` (the paper
+    averaged three it picked per concept): a mean of three z keeps most of a face's norm and
+    its individual look, where the mean of every member shrinks towards the average face."""
+    rng = np.random.default_rng(seed)
+    return sum(term.sign * z[rng.choice(found, MIN_CONCEPT, replace=False)].mean(axis=0)
+               for term, found in zip(terms, members))
+
+
 def variations(result: np.ndarray, count: int, seed: int) -> np.ndarray:
     """[count, z_dim]: the result and count - 1 others, uniform noise of VARIATION_SCALE added."""
     noise = np.random.default_rng(seed).uniform(-VARIATION_SCALE, VARIATION_SCALE,
@@ -85,19 +96,27 @@ def variations(result: np.ndarray, count: int, seed: int) -> np.ndarray:
 def smiling_man_score(names: Sequence[str], z: np.ndarray, decisions: np.ndarray,
                       decide: Callable[[np.ndarray], np.ndarray]) -> dict:
     """The paper's example, scored: of ARITHMETIC_SAMPLES variations of smiling woman - neutral
-    woman + neutral man, the share the ruler calls smiling and male; next to it the share of
-    all samples that are (what a random face scores). Nothing without both attributes; NaN
-    when a concept is too rare to average. Keys: arithmetic/smiling_man and
-    arithmetic/smiling_man_floor."""
+    woman + neutral man, built from three exemplars per concept, the share the ruler calls
+    smiling and male, for ARITHMETIC_SEEDS draws of the exemplars; their mean and standard
+    deviation, and next to them the share of all samples that are smiling men (what a random
+    face scores). Nothing without both attributes; NaN when a concept is too rare. Keys:
+    arithmetic/smiling_man, arithmetic/smiling_man_spread and arithmetic/smiling_man_floor."""
     if not {"Smiling", "Male"} <= set(names):
         return {}
     both = [list(names).index("Smiling"), list(names).index("Male")]
     floor = float((decisions[:, both] == 1).all(axis=1).mean())
+    terms = parse_expression(SMILING_MAN, names)
     try:
-        result, _ = arithmetic(z, decisions, names, parse_expression(SMILING_MAN, names))
+        _, members = arithmetic(z, decisions, names, terms)
     except ValueError:
-        return {f"arithmetic/smiling_man": float("nan"),
-                f"arithmetic/smiling_man_floor": floor}
-    drawn = decide(variations(result, ARITHMETIC_SAMPLES, ARITHMETIC_SEED))
-    return {f"arithmetic/smiling_man": float((drawn[:, both] == 1).all(axis=1).mean()),
-            f"arithmetic/smiling_man_floor": floor}
+        return {"arithmetic/smiling_man": float("nan"),
+                "arithmetic/smiling_man_spread": float("nan"),
+                "arithmetic/smiling_man_floor": floor}
+    scores = []
+    for seed in range(ARITHMETIC_SEEDS):
+        result = exemplar_arithmetic(z, members, terms, ARITHMETIC_SEED + seed)
+        drawn = decide(variations(result, ARITHMETIC_SAMPLES, ARITHMETIC_SEED + seed))
+        scores.append(float((drawn[:, both] == 1).all(axis=1).mean()))
+    return {"arithmetic/smiling_man": float(np.mean(scores)),
+            "arithmetic/smiling_man_spread": float(np.std(scores)),
+            "arithmetic/smiling_man_floor": floor}

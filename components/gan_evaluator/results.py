@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from components.gan_evaluator import blessing as blessing_lib
+from components.gan_evaluator import blessing as blessing_lib, face_arithmetic
 from components.gan_evaluator.settings import EvaluatorSettings
 
 METRICS_FILE = "metrics.json"
@@ -117,9 +117,12 @@ def arithmetic_line(results: dict) -> str:
     key = "attributes/arithmetic/smiling_man"
     if key not in results:
         return ""
-    score = results[key]
+    score, spread = results[key], results.get(key + "_spread")
     found = (f"{score:.2f} of the result's variations" if math.isfinite(score)
              else "not scored (a concept had too few samples)")
+    if math.isfinite(score) and spread is not None:
+        found += (f" (three exemplars per concept, {face_arithmetic.ARITHMETIC_SEEDS} draws: "
+                  f"mean, spread {spread:.2f})")
     return (f"Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a "
             f"smiling man in {found}; in {results[key + '_floor']:.2f} of random faces.")
 
