@@ -10,10 +10,16 @@ from pathlib import Path
 WORKER = Path(__file__).with_name("pipeline_worker.py")
 
 
+OFFLINE = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+
+
 def can_cut_the_network() -> bool:
-    """Whether this machine lets a process run in a network namespace of its own (root, or
-    unprivileged user namespaces)."""
-    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+    """Whether this machine lets a process run in a network namespace of its own with its
+    loopback up (root, or unprivileged user namespaces; util-linux's unshare, iproute2's ip)."""
+    try:
+        return subprocess.run(OFFLINE + ["true"], capture_output=True).returncode == 0
+    except FileNotFoundError:  # no unshare
+        return False
 
 
 class Attempt:
@@ -27,8 +33,7 @@ class Attempt:
         self.started = time.perf_counter()
         command = [sys.executable, str(WORKER), str(root)]
         if offline:
-            command = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"',
-                       "sh", *command]
+            command = OFFLINE + command
         self.offline = offline
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=self.stderr_path.open("w"), text=True)
