@@ -3,14 +3,18 @@
 Run as a subprocess: logical devices must be configured before TensorFlow initialises its
 runtime, which the test process has long done.
 
-    python mirrored_worker.py CHECKPOINT_DIR STEPS {mirrored,default}
+    python mirrored_worker.py CHECKPOINT_DIR STEPS {mirrored,default,run_fn}
+
+run_fn: the Trainer's own entry point with distribute_strategy="mirrored" on Transform-format
+records written under CHECKPOINT_DIR, as TFX would call it on a machine with two devices.
 """
 import dataclasses
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                os.path.dirname(os.path.abspath(__file__))]
 import legacy_keras  # noqa: E402, F401
 
 import numpy as np  # noqa: E402
@@ -19,10 +23,42 @@ import tensorflow as tf  # noqa: E402
 GLOBAL_BATCH = 16
 
 
-def main(checkpoint_dir: str, steps: int, mode: str) -> None:
+def two_logical_cpus() -> None:
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+
+
+def run_fn_under_mirrored(root: str, steps: int) -> None:
+    """run_fn as TFX calls it, with distribute_strategy="mirrored" and narrow networks."""
+    from pathlib import Path
+
+    from pipeline.standalone import trainer_fn_args
+    from pipeline_config import PipelineConfig
+    from test_trainer_quality import transformed_examples
+    from tiny_pipeline import NARROW
+    from trainer_module import run
+
+    examples, graph = transformed_examples(Path(root) / "data", 48)
+    settings = PipelineConfig(output_root=str(Path(root) / "out"), batch_size=GLOBAL_BATCH,
+                              eval_every_steps=0, sample_grid_size=2,
+                              distribute_strategy="mirrored", **NARROW).trainer_settings()
+    fn_args = trainer_fn_args(examples, graph, settings)
+    fn_args.train_steps = steps
+    fn_args.model_run_dir = str(Path(root) / "model_run")
+    fn_args.serving_model_dir = str(Path(root) / "model")
+    run.run_fn(fn_args)
+    sample = tf.saved_model.load(fn_args.serving_model_dir).signatures["sample"]
+    images = sample(count=tf.constant(4), seed=tf.constant(1, tf.int64))["images"].numpy()
+    print(json.dumps({"replicas": run.choose_strategy("mirrored").num_replicas_in_sync,
+                      "images_shape": list(images.shape),
+                      "pixel_std": float(images.std())}))
+
+
+def main(checkpoint_dir: str, steps: int, mode: str) -> None:
+    two_logical_cpus()
+    if mode == "run_fn":
+        return run_fn_under_mirrored(checkpoint_dir, steps)
     from pipeline_config import PipelineConfig
     from trainer_module.run import build_dcgan
     from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train

@@ -17,7 +17,7 @@ def run_worker(checkpoint_dir, steps, mode="mirrored") -> dict:
     done = subprocess.run([sys.executable, str(WORKER), str(checkpoint_dir), str(steps), mode],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "stdout": done.stdout}
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +58,12 @@ def test_a_run_stopped_under_the_strategy_resumes_where_it_stopped(runs):
     assert resumed["average_sum"] == pytest.approx(whole["average_sum"], rel=1e-4)
     for name in ("d_loss", "g_loss"):
         assert resumed["logs"][name] == pytest.approx(whole["logs"][name], rel=1e-3), name
+
+
+def test_run_fn_trains_and_exports_under_the_mirrored_setting_on_two_devices(module_tmp):
+    """The Trainer's entry point, as TFX calls it, with distribute_strategy="mirrored" on a
+    machine with two (logical CPU) devices: it trains on both and exports a working G."""
+    result = run_worker(module_tmp("run_fn"), 2, "run_fn")
+    assert result["replicas"] == 2
+    assert "Training on 2 replicas (MirroredStrategy), 8 images each per step" in result["stdout"]
+    assert result["images_shape"] == [4, 64, 64, 3] and result["pixel_std"] > 0

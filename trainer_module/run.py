@@ -44,10 +44,14 @@ def set_precision(policy: str) -> None:
 
 
 def choose_strategy(name: str) -> tf.distribute.Strategy:
-    """'auto': MirroredStrategy over several GPUs, else the default strategy."""
+    """'auto': MirroredStrategy over several GPUs, else the default strategy. 'mirrored' on a
+    machine without GPUs mirrors over its logical CPUs (one on a usual host, where it is the
+    default strategy's work with MirroredStrategy's code path; the tests configure two);
+    MirroredStrategy() alone would take the first CPU only."""
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy()
+        cpus = None if gpus else [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(cpus)
     if name in ("auto", "default"):
         return tf.distribute.get_strategy()
     raise ValueError(f"distribute_strategy must be auto, default or mirrored, not {name!r}")
@@ -239,6 +243,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         1, count_examples(fn_args.train_files) // global_batch)
     with strategy.scope():
         gan = build_dcgan(settings)
+    if strategy.num_replicas_in_sync > 1:
+        print(f"Training on {strategy.num_replicas_in_sync} replicas "
+              f"({type(strategy).__name__}), {global_batch // strategy.num_replicas_in_sync} "
+              "images each per step")
 
     loop = LoopSettings(
         steps=fn_args.train_steps, global_batch_size=global_batch,
