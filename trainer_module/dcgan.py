@@ -33,9 +33,9 @@ class DCGAN(keras.Model):
     and each pair asked alike is pushed apart by `mode_seeking_loss`. Two terms teach D to check
     the attributes, which G can then learn from D:
       - with D's attribute head (AC-GAN, as StarGAN and AttGAN use it), D learns the real faces'
-        attributes, `d_attribute_weight` x `attribute_loss`, on real faces only (trained on
-        fakes, the head learns G's mistakes as truth), and G is scored on the asked ones,
-        `g_attribute_weight` x `attribute_loss`;
+        attributes, `d_attribute_weight` x `attribute_loss`, on real faces only (training it
+        on fakes too is reported to hurt: it learns G's mistakes as truth), and G is scored
+        on the asked ones, `g_attribute_weight` x `attribute_loss`;
       - `mismatch_weight` > 0 (a D that reads the codes): real faces with one attribute's code
         flipped are counted as fakes (`mismatched_codes`; matching-aware D, Reed et al. 2016).
 
