@@ -118,6 +118,17 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning, teach
         assert not np.allclose(scores, np.asarray(flipped))
 
 
+def test_the_conditional_loss_weights_leave_an_unconditional_step_as_it_is():
+    """The default config carries the conditional recipe's weights; an unconditional model
+    (no codes, no head) trains the same with them, a mismatch weight included."""
+    real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
+    logs = [{k: float(v) for k, v in graph_function(build_dcgan(dataclasses.replace(
+        SETTINGS, **weights)).train_step)(real).items()}
+        for weights in ({"d_attribute_weight": 0.0, "g_attribute_weight": 0.0},
+                        {"mismatch_weight": 0.5})]
+    assert logs[0] == logs[1]
+
+
 def test_fakes_are_asked_for_the_first_half_of_the_attributes_twice():
     rows = tf.constant([[1.0], [2.0], [3.0], [4.0], [5.0]])
     assert DCGAN.asked_twice(rows).numpy().ravel().tolist() == [1.0, 2.0, 1.0, 2.0, 5.0]

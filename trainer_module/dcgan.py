@@ -143,8 +143,8 @@ class DCGAN(keras.Model):
 
     def mismatch_loss(self, real_images, attributes, fake_labels):
         """D's loss on real faces told a wrong attribute: they count as fakes; 0 when the
-        weight is 0."""
-        if not self.mismatch_weight:
+        weight is 0 or D reads no codes (an unconditional or auxiliary D)."""
+        if not self.mismatch_weight or self.conditioning in ("", "auxiliary"):
             return 0.0
         scores, _ = self.discriminate(real_images, self.mismatched_codes(attributes))
         return self.mismatch_weight * self.average_loss(fake_labels, scores)
