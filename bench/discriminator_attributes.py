@@ -50,6 +50,7 @@ def main() -> None:
     import tensorflow_transform as tft
     import tf_keras as keras
 
+    from components.gan_evaluator.attribute_classifier import agreement, majority_rate
     from components.gan_evaluator.attributes import real_images_and_attributes
     from pipeline_config import PipelineConfig
     from trainer_module import conditions, networks, pixels
@@ -88,11 +89,8 @@ def main() -> None:
     if has_head:  # the head's accuracy on real faces it never trained on
         faces, labels = split("test")
         logits = outputs(faces, conditions.attribute_codes(labels).numpy())[1]
-        known = labels >= 0
-        right = ((logits > 0) == (labels == 1)) & known
-        accuracy = right.sum(axis=0) / np.maximum(known.sum(axis=0), 1)
-        present = (labels == 1).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
-        majority = np.maximum(present, 1 - present)
+        accuracy = agreement((logits > 0).astype(int), labels)
+        majority = majority_rate(labels)
         print(f"discriminator head faces={len(labels)} split=test accuracy_mean="
               f"{accuracy.mean():.3f} majority_mean={majority.mean():.3f}", flush=True)
         for k, name in enumerate(config.attributes):

@@ -60,7 +60,8 @@ def gated_runs(tmp_path_factory):
     """(config, (outputs, summary) of run 1, (outputs, summary) of run 2): two tiny runs on one
     output root with the baseline resolver on and scalars every step. Run 1 is blessed and
     pushed; run 2 trains one step more with baseline_fd_tolerance=-1.0, so it would need an FD
-    of at most (1 - 1) x run 1's, that is 0, and is held back whatever it learned. The summary is the runner's closing text, which writes the run's report page.
+    of at most (1 - 1) x run 1's, that is 0, and is held back whatever it learned. The summary
+    is the runner's closing text, which writes the run's report page.
     Shared by the gate and the report tests."""
     import contextlib
     import io

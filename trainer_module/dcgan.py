@@ -101,10 +101,14 @@ class DCGAN(keras.Model):
         """G's input: z, followed by the codes of the attributes the faces are asked to have."""
         return z if attributes is None else tf.concat([z, attributes], axis=1)
 
+    @property
+    def reads_codes(self) -> bool:
+        """Whether D takes the attribute codes as an input (a projection D)."""
+        return self.conditioning not in ("", "auxiliary")
+
     def discriminate(self, images, attributes):
         """D's scores, and its attribute logits when it has the attribute head (else None)."""
-        reads_codes = self.conditioning and self.conditioning != "auxiliary"
-        outputs = self.discriminator([images, attributes] if reads_codes else images,
+        outputs = self.discriminator([images, attributes] if self.reads_codes else images,
                                      training=True)
         return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs, None)
 
@@ -144,7 +148,7 @@ class DCGAN(keras.Model):
     def mismatch_loss(self, real_images, attributes, fake_labels):
         """D's loss on real faces told a wrong attribute: they count as fakes; 0 when the
         weight is 0 or D reads no codes (an unconditional or auxiliary D)."""
-        if not self.mismatch_weight or self.conditioning in ("", "auxiliary"):
+        if not (self.mismatch_weight and self.reads_codes):
             return 0.0
         scores, _ = self.discriminate(real_images, self.mismatched_codes(attributes))
         return self.mismatch_weight * self.average_loss(fake_labels, scores)
