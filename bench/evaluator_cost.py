@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from components.gan_evaluator import sources  # noqa: E402
 from components.gan_evaluator.evaluation import Evaluation  # noqa: E402
-from components.gan_evaluator.timing import PhaseTimer  # noqa: E402
+from metrics.timing import PhaseTimer  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 
 REAL_SEED = 99

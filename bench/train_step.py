@@ -22,8 +22,8 @@ import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import tensorflow as tf  # noqa: E402
 
+from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.graphs import graph_function  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 

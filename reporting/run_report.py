@@ -18,14 +18,14 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.core.util import event_pb2  # noqa: E402
 from tfx.types import standard_artifacts  # noqa: E402
 
+from common import (  # noqa: E402
+    PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, SAMPLES_DIR,
+    TENSORBOARD_DIR)
 from components import anomaly_gate  # noqa: E402
 from components.gan_evaluator import blessing as blessing_lib  # noqa: E402
 from components.gan_evaluator import results as evaluator_results  # noqa: E402
 from components.gan_evaluator.settings import EvaluatorSettings  # noqa: E402
 from reporting import run_outputs  # noqa: E402
-from trainer_module.training_loop import (  # noqa: E402
-    PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, SAMPLES_DIR,
-    TENSORBOARD_DIR)
 
 REPORTS_DIR = "reports"  # under the output root: <output_root>/reports/<pipeline>/<run>.html
 MAX_SAMPLE_GRIDS = 12  # a long run's grids, evenly spaced, the last one always in

@@ -6,10 +6,10 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
+from common import graph_function
 from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.dcgan import DCGAN
-from trainer_module.graphs import graph_function
 from trainer_module.run import build_dcgan, set_precision
 
 SETTINGS = PipelineConfig().trainer_settings()

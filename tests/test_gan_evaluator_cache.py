@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from components.gan_evaluator import storage
-from components.gan_evaluator.sample_sets import summarize
 from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
-from components.gan_evaluator.timing import PhaseTimer
+from metrics import storage
+from metrics.sample_sets import summarize
+from metrics.timing import PhaseTimer
 
 
 class CountingExtractor:

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from components.gan_evaluator import extractors
-from components.gan_evaluator.fid import fid_from_statistics
-from components.gan_evaluator.sample_sets import summarize
+from metrics import extractors
+from metrics.fid import fid_from_statistics
+from metrics.sample_sets import summarize
 from gan_evaluator_testing import blob_images, blob_pixels, noise_images
 
 

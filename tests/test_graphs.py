@@ -1,4 +1,4 @@
-"""Every graph the project traces goes through trainer_module.graphs.graph_function, AutoGraph
+"""Every graph the project traces goes through common.graph_function, AutoGraph
 off: a plain tf.function around tf_keras code spends most of its trace rewriting tf_keras."""
 import ast
 from pathlib import Path
@@ -14,7 +14,7 @@ def traced_with_autograph(path: Path) -> list:
 
 
 def test_project_code_traces_without_autograph():
-    graphs = ROOT / "trainer_module" / "graphs.py"
+    graphs = ROOT / "common.py"
     files = [path for path in project_modules().values() if path != graphs]
     files += sorted((ROOT / "bench").glob("*.py"))
     assert [where for path in files for where in traced_with_autograph(path)] == []

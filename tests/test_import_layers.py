@@ -1,13 +1,17 @@
 """The project's own imports, read statically (ast, every import statement, those inside functions
-too, since the code imports lazily in places): no cycle between project modules, and the layers
-only point down.
+too, since the code imports lazily in places): no cycle between project modules nor between
+project packages, and the layers only point down.
 
-    data  ->  components, trainer_module  ->  pipeline (runners)  ->  reporting, dcgan_faces
+    common, metrics  ->  data  ->  trainer_module  ->  components  ->  pipeline (runners)
+                     ->  reporting, dcgan_faces
 
-data imports no other project package; components and trainer_module (one layer: they may use
-each other, module cycles aside) import neither pipeline, reporting, dcgan_faces nor
+common (shared names and helpers) imports nothing of the project; metrics (image-quality metrics)
+imports only common; data imports only those two; trainer_module imports neither components nor
+anything above; components (ExampleGen, the gate, the evaluator) may use trainer_module's
+networks, export and readers but import neither pipeline, reporting, dcgan_faces nor
 pipeline_config; reporting imports neither pipeline nor dcgan_faces (runners import reporting,
-never the other way); only pipeline/ imports the local runner.
+never the other way); only pipeline/ imports the local runner. legacy_keras (Keras 2 before
+TensorFlow loads) is imported by every layer.
 """
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
-TOP_LEVEL_MODULES = ("pipeline_config",)
+PACKAGES = ("metrics", "data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
+TOP_LEVEL_MODULES = ("common", "legacy_keras", "pipeline_config")
+BOTTOM = ("common", "metrics", "legacy_keras")
 RUNNER = "pipeline.run_local"
 
 
@@ -220,14 +225,35 @@ def test_no_import_cycle_between_project_modules(graph):
     assert not cycles, "import cycles:\n" + _describe_cycles(cycles)
 
 
-def test_data_imports_no_other_project_package(graph):
-    others = set(PACKAGES + TOP_LEVEL_MODULES) - {"data"}
+def test_no_import_cycle_between_project_packages(graph):
+    """Packages as nodes: a package whose module imports another package's module points to it."""
+    edges = [Import(_package(edge.importer), _package(edge.imported), edge.where) for edge in graph
+             if _package(edge.importer) != _package(edge.imported)]
+    cycles = import_cycles(edges)
+    assert not cycles, "package cycles:\n" + _describe_cycles(cycles)
+
+
+def test_the_bottom_layer_imports_only_itself(graph):
+    bad = _violations(graph, ["common", "legacy_keras"], set(PACKAGES + TOP_LEVEL_MODULES)
+                      - {"legacy_keras"})
+    bad += _violations(graph, ["metrics"], set(PACKAGES + TOP_LEVEL_MODULES) - set(BOTTOM))
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_data_imports_only_the_bottom_layer(graph):
+    others = set(PACKAGES + TOP_LEVEL_MODULES) - {"data"} - set(BOTTOM)
     bad = _violations(graph, ["data"], others)
     assert not bad, "\n".join(map(str, bad))
 
 
-def test_components_and_trainer_module_import_nothing_above_them(graph):
-    bad = _violations(graph, ["components", "trainer_module"],
+def test_trainer_module_imports_nothing_above_it(graph):
+    bad = _violations(graph, ["trainer_module"],
+                      ["components", "pipeline", "reporting", "dcgan_faces", "pipeline_config"])
+    assert not bad, "\n".join(map(str, bad))
+
+
+def test_components_import_nothing_above_them(graph):
+    bad = _violations(graph, ["components"],
                       ["pipeline", "reporting", "dcgan_faces", "pipeline_config"])
     assert not bad, "\n".join(map(str, bad))
 

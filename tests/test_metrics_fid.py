@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from components.gan_evaluator.fid import fid_from_statistics, frechet_distance, too_few_samples
-from components.gan_evaluator.streaming import FeatureStatistics
+from metrics.fid import fid_from_statistics, frechet_distance, too_few_samples
+from metrics.streaming import FeatureStatistics
 
 
 def random_spd(rng, dim):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from components.gan_evaluator.kid import (kernel_inception_distance, polynomial_kernel,
+from metrics.kid import (kernel_inception_distance, polynomial_kernel,
                                           subset_indices)
 
 

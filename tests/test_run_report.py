@@ -14,11 +14,11 @@ import tensorflow as tf
 from PIL import Image
 
 from built_in_faces import built_in_faces
+from common import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 from dcgan_faces import cli, directions
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 from reporting import report_html, run_report
-from trainer_module.training_loop import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium's background services try the (absent) network.

@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
+from common import graph_function
 from pipeline_config import PipelineConfig
 from trainer_module.batchnorm import ExportView
-from trainer_module.graphs import graph_function
 from trainer_module.run import build_dcgan
 from trainer_module.training_loop import LoopSettings, standard_jobs, train
 from trainer_module.weight_average import WeightAverage

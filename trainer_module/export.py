@@ -25,8 +25,8 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from common import graph_function
 from trainer_module import conditions, pixels
-from trainer_module.graphs import graph_function
 
 SERVING_SIGNATURE = "serving_default"
 SAMPLE_SIGNATURE = "sample"

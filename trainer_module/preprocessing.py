@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from common import ATTRIBUTE_PREFIX, IMAGE_KEY, UNKNOWN_ATTRIBUTE
 from trainer_module import pixels
-
-IMAGE_KEY = "image"
-ATTRIBUTE_PREFIX = "attr_"  # as CelebAExampleGen names the attribute features
-UNKNOWN_ATTRIBUTE = -1
 
 # Crop before resizing, by the convention of the work whose numbers one compares with:
 #   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)

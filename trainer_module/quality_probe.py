@@ -14,11 +14,11 @@ from typing import Iterable, Optional
 import numpy as np
 import tensorflow as tf
 
-from components.gan_evaluator import extractors, fid, kid, prdc
-from components.gan_evaluator.sample_sets import summarize
+from common import graph_function
+from metrics import extractors, fid, kid, prdc
+from metrics.sample_sets import summarize
 from trainer_module import conditions, pixels
 from trainer_module.batchnorm import ExportView
-from trainer_module.graphs import graph_function
 
 PROBE_LATENT_SEED = 4321
 KID_SUBSETS = 20

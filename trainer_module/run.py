@@ -19,15 +19,16 @@ import tf_keras as keras
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from components.gan_evaluator import prdc, sources
+from common import ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR
+from metrics import prdc
 from trainer_module import conditions, export, networks, pixels
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.dcgan import DCGAN, discriminator_output
-from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.settings import TrainerSettings
 from trainer_module.training_loop import (
-    SAMPLES_DIR, TENSORBOARD_DIR, LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
+    LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
+from trainer_module.transformed_examples import real_attribute_codes, real_image_batches
 
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
@@ -169,8 +170,8 @@ def train_images(train_files: list, transform_output: tft.TFTransformOutput,
     """
     spec = transform_output.transformed_feature_spec()
     batches = [batch for pattern in train_files
-               for batch in sources.real_image_batches(os.path.dirname(pattern), spec,
-                                                       PROBE_READ_BATCH, max_images)]
+               for batch in real_image_batches(os.path.dirname(pattern), spec, PROBE_READ_BATCH,
+                                                max_images)]
     return np.concatenate(batches)[:max_images] if batches else np.zeros((0,), np.uint8)
 
 
@@ -195,8 +196,8 @@ def attribute_table(settings: TrainerSettings, train_files: list,
     if not settings.conditional:
         return None
     spec = transform_output.transformed_feature_spec()
-    table = np.concatenate([sources.real_attribute_codes(os.path.dirname(pattern), spec,
-                                                         settings.attributes, ATTRIBUTE_TABLE_ROWS)
+    table = np.concatenate([real_attribute_codes(os.path.dirname(pattern), spec,
+                                                 settings.attributes, ATTRIBUTE_TABLE_ROWS)
                             for pattern in train_files])[:ATTRIBUTE_TABLE_ROWS]
     print(f"Conditional on {len(settings.attributes)} attributes; {len(table)} real attribute "
           "rows for the sample grids, the probe and the export")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from common import read_whole
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainerSettings:
@@ -78,14 +80,3 @@ class TrainerSettings:
     def from_custom_config(cls, custom_config: dict) -> "TrainerSettings":
         return read_whole(cls, custom_config, "PipelineConfig.trainer_settings()")
 
-
-def read_whole(settings_class, values: dict, built_by: str):
-    """`settings_class(**values)`, refusing missing and unknown names with one clear error: a
-    setting renamed or dropped on one side must not fall back to a default on the other."""
-    names = {field.name for field in dataclasses.fields(settings_class)}
-    missing, unknown = names - set(values), set(values) - names
-    if missing or unknown:
-        raise ValueError(f"stored settings do not match {settings_class.__name__}: missing "
-                         f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
-                         f"{built_by}")
-    return settings_class(**values)

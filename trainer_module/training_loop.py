@@ -20,24 +20,15 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from common import PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, graph_function
 from trainer_module import images
 from trainer_module.batchnorm import ExportView
 from trainer_module.dcgan import DCGAN
-from trainer_module.graphs import graph_function
 
 if TYPE_CHECKING:  # the probe pulls in the evaluator's metrics; only run_fn needs them
     from trainer_module.quality_probe import QualityProbe
 
-# What the Trainer leaves in its model_run folder (read back by reporting/run_report.py).
-TENSORBOARD_DIR = "tensorboard"
-SAMPLES_DIR = "samples"  # the grids after every epoch, and:
-PROGRESS_GIF = "progress.gif"
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
-# TensorBoard tags of the quality probe: quality/<metric>, quality/probe_seconds, and the
-# real-vs-real ceiling quality_real_vs_real/<metric> at step 0 (read back by the run report).
-QUALITY_PREFIX = "quality/"
-REAL_VS_REAL_PREFIX = "quality_real_vs_real/"
-PROBE_SECONDS = QUALITY_PREFIX + "probe_seconds"
 
 
 class TrainingDiverged(FloatingPointError):

@@ -29,12 +29,12 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from common import ATTRIBUTE_PREFIX
 from components.celeba_example_gen import reasons, report
 from components.celeba_example_gen.image_check import CheckedImage, check_image
 from components.celeba_example_gen.inventory import take_inventory
 from components.celeba_example_gen.policy import IngestionPolicy
 from data import celeba_files
-from trainer_module.preprocessing import ATTRIBUTE_PREFIX
 
 SPLIT_NAMES = tuple(celeba_files.PARTITION_NAMES.values())
 OUTCOMES_DIR = ".ingestion_outcomes"  # the readers' records, removed once the report is written

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from trainer_module.graphs import graph_function
+from common import graph_function
 
 UNKNOWN = -1
 

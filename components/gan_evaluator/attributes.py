@@ -33,10 +33,10 @@ import tensorflow as tf
 from components.gan_evaluator.attribute_classifier import (
     AttributeClassifier, ClassifierSettings, agreement, majority_rate, present_rate,
     train_classifier)
+from common import IMAGE_KEY
 from components.gan_evaluator import face_arithmetic
-from components.gan_evaluator.sources import attribute_keys, split_files
 from trainer_module import conditions, pixels
-from trainer_module.preprocessing import IMAGE_KEY
+from trainer_module.transformed_examples import attribute_keys, split_files
 
 PREFIX = "attributes/"
 DIRECTION_SEED, EDIT_SEED = 4321, 8765  # the z of the directions and of the edits

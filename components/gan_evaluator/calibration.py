@@ -17,10 +17,11 @@ from typing import Dict
 
 import numpy as np
 
-from components.gan_evaluator import prdc, scoring
+from components.gan_evaluator import scoring
 from components.gan_evaluator.results import calibration_key
-from components.gan_evaluator.sample_sets import RESERVOIR_SEED, FeatureSummary, SampleSet
-from components.gan_evaluator.streaming import FeatureStatistics
+from metrics import prdc
+from metrics.sample_sets import RESERVOIR_SEED, FeatureSummary, SampleSet
+from metrics.streaming import FeatureStatistics
 
 SPLIT_SEED = 0
 

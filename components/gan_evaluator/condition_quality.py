@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from components.gan_evaluator import fid
 from components.gan_evaluator.attributes import PREFIX
+from metrics import fid
 
 REFERENCE_SEED = 97
 

@@ -15,13 +15,14 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from components.gan_evaluator import calibration, scoring, sources, storage
-from components.gan_evaluator import extractors as extractors_lib
-from components.gan_evaluator.sample_sets import FeatureSummary, SampleSet
+from components.gan_evaluator import calibration, scoring, sources
 from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.sources import GeneratorSource
 from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
-from components.gan_evaluator.timing import PhaseTimer
+from metrics import storage
+from metrics import extractors as extractors_lib
+from metrics.sample_sets import FeatureSummary, SampleSet
+from metrics.timing import PhaseTimer
 from trainer_module import conditions
 
 def build_extractors(settings: EvaluatorSettings) -> list:

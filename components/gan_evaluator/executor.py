@@ -24,8 +24,9 @@ from components.gan_evaluator.results import (
     ATTRIBUTE_DIRECTIONS_FILE, EDIT_GRID_FILE, EDIT_GRID_KEY, METRICS_FILE, REQUEST_GRID_FILE,
     SAMPLE_GRID_FILE, SUMMARY_FILE, decision, summary_text)
 from components.gan_evaluator.settings import EvaluatorSettings
-from components.gan_evaluator.timing import PhaseTimer
+from metrics.timing import PhaseTimer
 from trainer_module import images
+from trainer_module.transformed_examples import real_image_batches
 
 EDIT_GRID_ROWS, EDIT_GRID_COLUMNS = 4, 5
 REQUEST_GRID_FACES, REQUEST_GRID_SEED = 4, 2468
@@ -141,7 +142,7 @@ class Executor(base_executor.BaseExecutor):
         evaluation = Evaluation(
             settings, sources.real_source_key(split_uri, settings.eval_split,
                                               settings.eval_max_real_images),
-            functools.partial(sources.real_image_batches, split_uri, feature_spec,
+            functools.partial(real_image_batches, split_uri, feature_spec,
                               settings.eval_batch_size, settings.eval_max_real_images), timer,
             attribute_table=table)
         results, warnings = evaluation.score(

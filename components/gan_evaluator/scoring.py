@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional
 
-from components.gan_evaluator import fid, kid, msssim, prdc, swd
-from components.gan_evaluator.sample_sets import FeatureSummary, SampleSet
 from components.gan_evaluator.settings import (  # noqa: F401 (the metric names, used through here)
     FEATURE_METRICS, IMAGE_METRICS, METRICS, PRIMARY_METRICS, MetricSettings, split_metric_key)
-from components.gan_evaluator.timing import PhaseTimer
+from metrics import fid, kid, msssim, prdc, swd
+from metrics.sample_sets import FeatureSummary, SampleSet
+from metrics.timing import PhaseTimer
+
 
 def _fid(name: str, real: FeatureSummary, fake: FeatureSummary, settings) -> dict:
     return {f"fid/{name}": fid.fid_from_statistics(real.statistics, fake.statistics)}

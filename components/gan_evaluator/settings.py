@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from common import read_whole
 from components.gan_evaluator.blessing import Threshold
-from trainer_module.settings import read_whole
 
 FEATURE_METRICS = ("fid", "kid", "prdc")
 IMAGE_METRICS = ("swd", "ms_ssim")

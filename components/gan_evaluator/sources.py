@@ -7,7 +7,6 @@ determines its images.
 """
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterator, Optional, Tuple
 
 
@@ -16,10 +15,10 @@ import tensorflow as tf
 import tf_keras
 from tfx.utils import path_utils
 
-from components.gan_evaluator import storage
-from trainer_module import conditions, export, images, networks, pixels
-from trainer_module.graphs import graph_function
-from trainer_module.preprocessing import ATTRIBUTE_PREFIX, IMAGE_KEY
+from common import graph_function
+from metrics import storage
+from trainer_module import export, images, networks, pixels
+from trainer_module.transformed_examples import split_files
 
 UNTRAINED_SEED = 0
 SAMPLE_SEED = 1234
@@ -28,50 +27,6 @@ SAMPLE_SEED = 1234
 # generator's inputs are z followed by the attribute codes (trainer_module/conditions.py).
 Generator = Callable[[np.ndarray], np.ndarray]
 GeneratorSource = Tuple[Generator, str]  # and the fingerprint of its weights
-
-
-def split_files(split_uri: str) -> list[str]:
-    files = sorted(tf.io.gfile.glob(os.path.join(split_uri, "*")))
-    if not files:
-        raise ValueError(f"no transformed examples in {split_uri}")
-    return files
-
-
-def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
-                       max_images: int) -> Iterator[np.ndarray]:
-    """Transformed images of one split (GZIP TFRecords) as uint8 batches, in file order."""
-    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
-               .take(max_images)
-               .batch(batch_size)
-               .map(lambda records: pixels.decode_png(
-                   tf.io.parse_example(records, feature_spec)[IMAGE_KEY])))
-    for images in dataset:
-        yield images.numpy()
-
-
-def attribute_keys(feature_spec: dict, names) -> list:
-    """The transformed examples' feature keys of the attributes `names`, in that order; a
-    clear error when Transform passed on other attributes than the ones asked for."""
-    keys = [ATTRIBUTE_PREFIX + name for name in names]
-    missing = [key for key in keys if key not in feature_spec]
-    if missing:
-        raise ValueError(f"the transformed examples have no {', '.join(missing)}: Transform "
-                         "passed on other attributes than the ones asked for")
-    return keys
-
-
-def real_attribute_codes(split_uri: str, feature_spec: dict, names, max_rows: int) -> np.ndarray:
-    """float32 [rows, attributes]: the first `max_rows` examples' attributes of one split, in
-    the order of `names`, as a conditional generator's codes (+1 present, -1 absent, 0 unknown)."""
-    keys = attribute_keys(feature_spec, names)
-    spec = {key: feature_spec[key] for key in keys}
-    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
-               .take(max_rows).batch(1024)
-               .map(lambda records: tf.stack(
-                   [conditions.attribute_codes(parsed) for parsed in
-                    (tf.io.parse_example(records, spec)[key] for key in keys)], axis=1)))
-    rows = [batch.numpy() for batch in dataset]
-    return np.concatenate(rows) if rows else np.zeros((0, len(keys)), np.float32)
 
 
 def real_source_key(split_uri: str, split: str, max_images: int) -> dict:

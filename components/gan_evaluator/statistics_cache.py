@@ -19,11 +19,11 @@ from typing import Callable, Dict, Iterable, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from components.gan_evaluator import storage
-from components.gan_evaluator.extractors import FeatureExtractor
-from components.gan_evaluator.sample_sets import (RESERVOIR_SEED, FeatureSummary, SampleSet,
+from metrics import storage
+from metrics.extractors import FeatureExtractor
+from metrics.sample_sets import (RESERVOIR_SEED, FeatureSummary, SampleSet,
                                                   summarize)
-from components.gan_evaluator.timing import PhaseTimer
+from metrics.timing import PhaseTimer
 
 FORMAT_VERSION = 1
 _KEY = "_key"

@@ -22,8 +22,8 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from components.gan_evaluator import storage
-from trainer_module.graphs import graph_function
+from common import graph_function
+from metrics import storage
 
 INCEPTION_SIZE = 299
 

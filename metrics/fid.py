@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 from scipy import linalg
 
-from components.gan_evaluator.streaming import FeatureStatistics
+from metrics.streaming import FeatureStatistics
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:

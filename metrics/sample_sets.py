@@ -12,9 +12,9 @@ from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 
-from components.gan_evaluator.extractors import FeatureExtractor
-from components.gan_evaluator.streaming import FeatureStatistics, Reservoir
-from components.gan_evaluator.timing import PhaseTimer
+from metrics.extractors import FeatureExtractor
+from metrics.streaming import FeatureStatistics, Reservoir
+from metrics.timing import PhaseTimer
 
 RESERVOIR_SEED = 0
 
