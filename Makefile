@@ -12,7 +12,7 @@ run: setup
 	.venv/bin/python pipeline/run_local.py $(ARGS)
 
 # The fast tier: everything but the tests marked slow (whole-pipeline runs, fault sequences,
-# multi-process training); README, "Tests".
+# multi-process training); docs/tests.md.
 test: setup browser
 	.venv/bin/python -m pytest -m "not slow" $(ARGS)
 

@@ -3,6 +3,8 @@
 It sits at the bottom of the imports with `metrics/`: ExampleGen, Transform, the Trainer, the
 evaluator, the report and the CLI import it, and it imports none of them.
 
+- The pipeline's component ids: the runners, the report and the benchmarks find a run's outputs
+  by them (pipeline/pipeline.py gives each component its id).
 - Feature keys: how CelebAExampleGen names the attribute features and how Transform's output
   names the image, read by the Trainer and the evaluator.
 - The Trainer's output folders and TensorBoard tags, read back by the run report.
@@ -14,6 +16,18 @@ from __future__ import annotations
 import dataclasses
 
 import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+
+# Component ids, in the DAG's order.
+EXAMPLE_GEN = "CelebAExampleGen"
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "ImportSchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+ANOMALY_GATE = "AnomalyGate"
+TRANSFORM = "Transform"
+TRAINER = "Trainer"
+BASELINE_RESOLVER = "latest_blessed_model_resolver"
+EVALUATOR = "GanEvaluator"
+PUSHER = "Pusher"
 
 # Features of the examples.
 IMAGE_KEY = "image"

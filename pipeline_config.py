@@ -10,6 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+import common as ids
 from components.celeba_example_gen.policy import IngestionPolicy
 from components.gan_evaluator.settings import EvaluatorSettings
 from data import celeba_files
@@ -26,7 +27,7 @@ class PipelineConfig:
     enable_cache: bool = True
     beam_pipeline_args: tuple[str, ...] = (
         "--runner=DirectRunner",
-        "--direct_running_mode=in_memory",  # faster than multi_processing at these sizes (README)
+        "--direct_running_mode=in_memory",  # faster than multi_processing here (docs/ingestion.md)
         "--direct_num_workers=1",
     )
 
@@ -54,7 +55,7 @@ class PipelineConfig:
     crop_mode: str = "center_square"
     image_size: int = 64
     # Transform's own pre- and post-transform statistics: the raw data's are StatisticsGen's
-    # already and the transformed feature is PNG bytes, so they only cost time (README, Transform).
+    # already and the transformed feature is PNG bytes, so they only cost time (docs/transform.md).
     transform_statistics: bool = False
 
     # --- Attributes -------------------------------------------------------------------------
@@ -111,7 +112,7 @@ class PipelineConfig:
     steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
     distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
     # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
-    # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs (README, Trainer).
+    # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs (docs/trainer.md).
     precision: str = "float32"
 
     # --- Evaluator (docs/evaluation.md) ------------------------------------------------------
@@ -190,7 +191,7 @@ class PipelineConfig:
         """What `run_fn` reads (trainer_module/settings.py): the fields of the same names, and
         where a crashed Trainer's checkpoints are kept."""
         return TrainerSettings(**_same_named(self, TrainerSettings), checkpoint_root=os.path.join(
-            self.pipeline_root, "Trainer", "checkpoints"))
+            self.pipeline_root, ids.TRAINER, "checkpoints"))
 
     def evaluator_settings(self) -> EvaluatorSettings:
         """What GanEvaluator reads (components/gan_evaluator/settings.py): the fields of the same

@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own de
 import tensorflow_transform as tft  # noqa: E402
 from tfx.types import artifact_utils  # noqa: E402
 
+import common as ids  # noqa: E402
 from components.gan_evaluator import attributes, sources  # noqa: E402
 from components.gan_evaluator.attribute_classifier import train_classifier  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
@@ -82,9 +83,9 @@ def main():
     settings = config.evaluator_settings()
     samples = args.samples or settings.attribute_samples
     store = run_outputs.open_store(config.metadata_path)
-    model = latest_output(store, "Trainer", "model")
-    examples = as_tfx(latest_output(store, "Transform", "transformed_examples"), "Examples")
-    graph = latest_output(store, "Transform", "transform_graph")
+    model = latest_output(store, ids.TRAINER, "model")
+    examples = as_tfx(latest_output(store, ids.TRANSFORM, "transformed_examples"), "Examples")
+    graph = latest_output(store, ids.TRANSFORM, "transform_graph")
     feature_spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
 
     def read(split):

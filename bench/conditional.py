@@ -37,6 +37,8 @@ sys.path[:0] = [str(HERE.parent)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
+import common as ids  # noqa: E402
+
 # Each model's settings over the default config (pipeline_config.py). The D-loss candidates:
 # projection alone; D's attribute head alone (AC-GAN); the head on the projection D with
 # matching-aware negatives (real faces with one attribute flipped count as fakes).
@@ -59,7 +61,7 @@ def overrides(model: str) -> dict:
 
 
 def newest_metrics(config) -> dict:
-    paths = glob.glob(os.path.join(config.pipeline_root, "GanEvaluator", "evaluation", "*",
+    paths = glob.glob(os.path.join(config.pipeline_root, ids.EVALUATOR, "evaluation", "*",
                                    "metrics.json"))
     newest = max(paths, key=lambda path: int(Path(path).parent.name))
     with open(newest) as f:
@@ -90,7 +92,7 @@ def evaluate_latest(config) -> None:
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     tfx.orchestration.LocalDagRunner().run(
         create_pipeline(config.with_overrides(enable_cache=False), connection),
-        run_options=RunOptions(from_nodes=["GanEvaluator"], to_nodes=["GanEvaluator"]))
+        run_options=RunOptions(from_nodes=[ids.EVALUATOR], to_nodes=[ids.EVALUATOR]))
 
 
 def train_only(config) -> None:
@@ -103,7 +105,7 @@ def train_only(config) -> None:
     os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config, connection),
-                                           run_options=RunOptions(to_nodes=["Trainer"]))
+                                           run_options=RunOptions(to_nodes=[ids.TRAINER]))
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ def main() -> None:
     import tensorflow_transform as tft
     import tf_keras as keras
 
+    import common as ids
     from components.gan_evaluator.attribute_classifier import agreement, majority_rate
     from components.gan_evaluator.attributes import real_images_and_attributes
     from pipeline_config import PipelineConfig
@@ -57,7 +58,7 @@ def main() -> None:
 
     config = PipelineConfig().with_overrides(output_root=args.output_root)
     root = config.pipeline_root
-    saved = args.discriminator or newest(os.path.join(root, "Trainer", "model_run"),
+    saved = args.discriminator or newest(os.path.join(root, ids.TRAINER, "model_run"),
                                          "discriminator")
     discriminator = keras.models.load_model(
         saved, compile=False, custom_objects={"MinibatchStddev": networks.MinibatchStddev})
@@ -65,9 +66,9 @@ def main() -> None:
     has_head = len(discriminator.outputs) == 2
     if not (reads_codes or has_head):
         raise SystemExit(f"{saved}: this discriminator neither reads nor tells attributes")
-    transformed = newest(os.path.join(root, "Transform", "transformed_examples"))
+    transformed = newest(os.path.join(root, ids.TRANSFORM, "transformed_examples"))
     spec = tft.TFTransformOutput(
-        newest(os.path.join(root, "Transform", "transform_graph"))).transformed_feature_spec()
+        newest(os.path.join(root, ids.TRANSFORM, "transform_graph"))).transformed_feature_spec()
 
     def split(name: str):
         images, labels = real_images_and_attributes(os.path.join(transformed, f"Split-{name}"),

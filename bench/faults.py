@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COLUMNS = ("CelebAExampleGen", "Transform", "Trainer", "GanEvaluator", "Pusher", "whole run")
+sys.path.insert(0, str(ROOT))
+import common as ids  # noqa: E402
+
+COLUMNS = (ids.EXAMPLE_GEN, ids.TRANSFORM, ids.TRAINER, ids.EVALUATOR, ids.PUSHER, "whole run")
 
 
 class FaultCells:

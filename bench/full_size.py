@@ -35,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import common as ids  # noqa: E402
+
 CELEBA_IMAGES = 202_599
 SAMPLE_SECONDS = 0.2
 
@@ -98,7 +100,7 @@ def run_pipeline(data_root: str, output_root: str, train_steps: int) -> None:
     console.set_up(verbose=False)
     with console.component_lines(verbose=False):  # a partial run, up to the Trainer
         tfx.orchestration.LocalDagRunner().run(create_pipeline(config, connection),
-                                               run_options=RunOptions(to_nodes=["Trainer"]))
+                                               run_options=RunOptions(to_nodes=[ids.TRAINER]))
 
 
 def measure_pipeline(data_root: str, output_root: str, train_steps: int, images: int) -> dict:
@@ -193,7 +195,7 @@ def main():
                     data_root, output_root, args.train_steps, images).items():
                 print(f"full_size images={images} component={name} seconds={seconds:.1f} "
                       f"peak_rss_mb={peak:.0f}", flush=True)
-                if name == "Transform":
+                if name == ids.TRANSFORM:
                     transform_seconds[images] = seconds
             count, seconds = count_pass_seconds(output_root)
             print(f"count_pass images={images} train_records={count} seconds={seconds:.1f}",

@@ -25,10 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 warnings.filterwarnings("ignore", category=FutureWarning,
                         module=r"google\.api_core|google\.cloud\.aiplatform|kfp")
 
+import common as ids  # noqa: E402
 from pipeline_config import BEAM_RUNNERS, KubeflowConfig, PipelineConfig  # noqa: E402
-
-TRAINER_ID = "Trainer"
-
 
 def trainer_resources(kubeflow: KubeflowConfig):
     """The Trainer pod's CPU, memory and GPUs, as KubeflowV2DagRunner reads them from the
@@ -47,7 +45,7 @@ def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
     from pipeline.pipeline import create_pipeline
 
     pipeline = create_pipeline(config)
-    trainer = next(node for node in pipeline.components if node.id == TRAINER_ID)
+    trainer = next(node for node in pipeline.components if node.id == ids.TRAINER)
     trainer.with_platform_config(trainer_resources(kubeflow))
     return pipeline
 

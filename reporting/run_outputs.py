@@ -16,6 +16,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 from tfx.utils import path_utils
 
+import common as ids
 from components.celeba_example_gen import report as ingestion_report
 from components.gan_evaluator import results as evaluator_results
 
@@ -135,14 +136,14 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
         name = metadata_store_pb2.Execution.State.Name(execution.last_known_state)
         states[name] = states.get(name, 0) + 1
 
-    evaluation = run.output("GanEvaluator", "evaluation")
+    evaluation = run.output(ids.EVALUATOR, "evaluation")
     if evaluation is None:
         raise RuntimeError("the run recorded no model evaluation")
-    report, report_path = ingestion(run.output("CelebAExampleGen", "examples"))
+    report, report_path = ingestion(run.output(ids.EXAMPLE_GEN, "examples"))
     return RunOutputs(run_id=run.run.name, executions=states, metrics=read_metrics(evaluation),
                       evaluation_dir=evaluation.uri,
                       sample_grid=os.path.join(evaluation.uri, evaluator_results.SAMPLE_GRID_FILE),
-                      pushed_model=pushed_destination(run.output("Pusher", "pushed_model")),
+                      pushed_model=pushed_destination(run.output(ids.PUSHER, "pushed_model")),
                       ingestion_summary=ingestion_report.summary(report, report_path))
 
 
@@ -182,7 +183,7 @@ def evaluation_of_model(store: mlmd.MetadataStore, model_id: int) -> dict:
                if event.type == Event.INPUT and event.path.steps
                and event.path.steps[0].key == "model"}
     evaluators = [execution.id for execution in store.get_executions_by_id(sorted(readers))
-                  if _component(execution) == "GanEvaluator"]
+                  if _component(execution) == ids.EVALUATOR]
     if not evaluators:
         return {}
     keyed = _outputs_by_key(store, [max(evaluators)])

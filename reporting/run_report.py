@@ -18,6 +18,7 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.core.util import event_pb2  # noqa: E402
 from tfx.types import standard_artifacts  # noqa: E402
 
+import common as ids  # noqa: E402
 from common import (  # noqa: E402
     PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, SAMPLES_DIR,
     TENSORBOARD_DIR)
@@ -132,9 +133,9 @@ def _anomalies(artifact) -> list:
 
 def _training_config(run: run_outputs.RunArtifacts) -> Optional[dict]:
     """What the Trainer ran with: the same keys the export's training_config.json has."""
-    if "Trainer" not in run.executions:
+    if ids.TRAINER not in run.executions:
         return None
-    props = run.exec_properties("Trainer")
+    props = run.exec_properties(ids.TRAINER)
     return {**json.loads(props["custom_config"]),
             "train_steps": json.loads(props["train_args"]).get("num_steps")}
 
@@ -160,7 +161,7 @@ def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
 def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
     """The gate's conditions, from the settings the evaluator ran with; none for a run recorded
     before they were stored as one `settings` property."""
-    props = run.exec_properties("GanEvaluator")
+    props = run.exec_properties(ids.EVALUATOR)
     if "settings" not in props:
         return []
     return gate_checks(EvaluatorSettings.from_json(props["settings"]), metrics)
@@ -175,31 +176,31 @@ def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
     report = RunReport(pipeline_name=pipelines[0], run_id=run.run.name,
                        states={name: run.state(name) for name in run.executions})
 
-    examples = run.output("CelebAExampleGen", "examples")
+    examples = run.output(ids.EXAMPLE_GEN, "examples")
     if examples is not None:
         report.ingestion, report.ingestion_report_path = run_outputs.ingestion(examples)
-    anomalies = run.output("ExampleValidator", "anomalies")
+    anomalies = run.output(ids.EXAMPLE_VALIDATOR, "anomalies")
     if anomalies is not None:
         report.anomalies = _anomalies(anomalies)
     report.training_config = _training_config(run)
-    model_run = run.output("Trainer", "model_run")
+    model_run = run.output(ids.TRAINER, "model_run")
     if model_run is not None:
         report.scalars = read_scalars(os.path.join(model_run.uri, TENSORBOARD_DIR))
         report.sample_grids = sample_grids(os.path.join(model_run.uri, SAMPLES_DIR))
         gif = os.path.join(model_run.uri, SAMPLES_DIR, PROGRESS_GIF)
         report.progress_gif = gif if tf.io.gfile.exists(gif) else None
-    model = run.output("Trainer", "model")
+    model = run.output(ids.TRAINER, "model")
     report.model_dir = model.uri if model is not None else None
 
-    evaluation = run.output("GanEvaluator", "evaluation")
+    evaluation = run.output(ids.EVALUATOR, "evaluation")
     if evaluation is not None:
         report.evaluation_dir = evaluation.uri
         report.metrics = run_outputs.read_metrics(evaluation)
         report.gate = _gate(run, report.metrics)
-    blessing = run.output("GanEvaluator", "blessing")
+    blessing = run.output(ids.EVALUATOR, "blessing")
     if blessing is not None and "baseline_model" in blessing.custom_properties:
         report.baseline_model = blessing.custom_properties["baseline_model"].string_value
-    report.pushed_model = run_outputs.pushed_destination(run.output("Pusher", "pushed_model"))
+    report.pushed_model = run_outputs.pushed_destination(run.output(ids.PUSHER, "pushed_model"))
     return report
 
 

@@ -21,7 +21,7 @@ from trainer_module import pixels
 #   center_160     centred 160x160 (compare_gan)
 CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
 # zlib level of the stored PNGs: lossless at every level; 1 trades a little size for speed
-# (README, Transform, has the measurement).
+# (docs/transform.md, "Storage", has the measurement).
 PNG_COMPRESSION = 1
 
 

@@ -3,8 +3,8 @@ and resume, the progress bar, TensorBoard scalars, the divergence stop, sample g
 probe and a per-step hook. standard_jobs() lists them in the order they run after each step.
 
 The step runs as one tf.function called from Python, not through Keras `fit`, which ran the same
-step slower here (README, Trainer). Everything a resumed run needs is in the checkpoint: both networks, both
-optimizers, the step counter and the random generator's state.
+step slower here (docs/trainer.md). Everything a resumed run needs is in the checkpoint: both
+networks, both optimizers, the step counter and the random generator's state.
 """
 from __future__ import annotations
 

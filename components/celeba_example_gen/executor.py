@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -32,7 +32,7 @@ from tfx.utils import proto_utils
 from common import ATTRIBUTE_PREFIX
 from components.celeba_example_gen import reasons, report
 from components.celeba_example_gen.image_check import CheckedImage, check_image
-from components.celeba_example_gen.inventory import take_inventory
+from components.celeba_example_gen.inventory import Inventory, take_inventory
 from components.celeba_example_gen.policy import IngestionPolicy
 from data import celeba_files
 
@@ -149,24 +149,47 @@ def split_plan(exec_properties: Dict[str, Any]) -> Tuple[str, Optional[Dict[str,
     return patterns.pop(), None
 
 
+def examples_by_split(pipeline: beam.Pipeline, inventory: Inventory, policy: IngestionPolicy,
+                      manifest_dir: str, outcomes_dir: str) -> Dict[str, beam.pvalue.PCollection]:
+    """The inventory's images read, checked and turned into serialized examples, per split; each
+    image's outcome (kept, or set aside with its reason) written under `outcomes_dir`."""
+    split_names = inventory.split_names
+    to_read = list(inventory.to_read)
+    random.Random(ORDER_SEED).shuffle(to_read)  # no particular order, every run alike
+    read = (pipeline
+            | "ListImages" >> beam.io.ReadFromText(write_manifest(to_read, manifest_dir))
+            | "ParseListEntries" >> beam.Map(json.loads)
+            | "ReadImages" >> beam.ParDo(_ReadImage(
+                inventory.image_dir, inventory.attribute_names, policy))
+            .with_outputs(OUTCOMES, main="examples"))
+    _ = (read[OUTCOMES]
+         | "OutcomesToJson" >> beam.Map(json.dumps)
+         | "WriteOutcomes" >> beam.io.WriteToText(os.path.join(outcomes_dir, "part")))
+    parts = read.examples | "BySplit" >> beam.Partition(
+        lambda keyed, _: split_names.index(keyed[0]), len(split_names))
+    return {name: parts[i] | f"DropSplitKey[{name}]" >> beam.Values()
+            for i, name in enumerate(split_names)}
+
+
 class Executor(BaseExampleGenExecutor):
     """ExampleGen for the CelebA layout with an ingestion report and a failure policy."""
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        raise NotImplementedError("GenerateExamplesByBeam reads and splits the images itself")
+        raise NotImplementedError("Do reads and splits the images itself (examples_by_split)")
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         examples = artifact_utils.get_single_instance(output_dict["examples"])
-        self._outcomes_dir = os.path.join(examples.uri, OUTCOMES_DIR)
-        self._manifest_dir = os.path.join(examples.uri, MANIFEST_DIR)
-        self._write_examples(examples, exec_properties)
-        fileio.rmtree(self._manifest_dir)
-
-        outcomes = _read_outcomes(self._outcomes_dir)
-        fileio.rmtree(self._outcomes_dir)
+        outcomes_dir = os.path.join(examples.uri, OUTCOMES_DIR)
+        manifest_dir = os.path.join(examples.uri, MANIFEST_DIR)
         policy = IngestionPolicy.from_exec_properties(exec_properties)
-        found = report.build_report(self._inventory, outcomes, policy,
-                                    exec_properties["input_base"])
+        inventory = take_inventory(exec_properties["input_base"], *split_plan(exec_properties))
+        self._write_examples(examples, exec_properties, lambda pipeline: examples_by_split(
+            pipeline, inventory, policy, manifest_dir, outcomes_dir))
+        fileio.rmtree(manifest_dir)
+
+        outcomes = _read_outcomes(outcomes_dir)
+        fileio.rmtree(outcomes_dir)
+        found = report.build_report(inventory, outcomes, policy, exec_properties["input_base"])
         violation = report.policy_violation(found)
         path = report.write_report(found, self._report_dir(examples.uri, violation))
         for name, value in report.custom_properties(found):
@@ -176,17 +199,19 @@ class Executor(BaseExampleGenExecutor):
         if violation:
             raise report.IngestionError(violation, path)
 
-    def _write_examples(self, examples: types.Artifact, exec_properties: Dict[str, Any]) -> None:
+    def _write_examples(self, examples: types.Artifact, exec_properties: Dict[str, Any],
+                        splits_of: Callable[[beam.Pipeline], Dict[str, beam.pvalue.PCollection]]
+                        ) -> None:
         """The base executor's Do without its Reshuffle of every example before writing.
 
         A Reshuffle is a group-by-key: Beam's DirectRunner holds all its input in one process,
         which at CelebA's size is every image (5.9 GB at 202,599, measured). The order is
-        shuffled on the file list instead (see GenerateExamplesByBeam), so the images stream
+        shuffled on the file list instead (see examples_by_split), so the images stream
         from reading to writing. As the base executor: one GZIP TFRecord file set per split,
         and the payload format recorded on the artifact.
         """
         with self._make_beam_pipeline() as pipeline:
-            splits = self.GenerateExamplesByBeam(pipeline, exec_properties)
+            splits = splits_of(pipeline)
             examples.split_names = artifact_utils.encode_split_names(list(splits))
             for split, records in splits.items():
                 _ = records | f"WriteSplit[{split}]" >> beam.io.WriteToTFRecord(
@@ -201,28 +226,6 @@ class Executor(BaseExampleGenExecutor):
         execution's own folder (beside executor_output.pb), which stays."""
         output_uri = self._context.executor_output_uri if self._context else None
         return os.path.dirname(output_uri) if violation and output_uri else examples_uri
-
-    def GenerateExamplesByBeam(self, pipeline: beam.Pipeline,
-                               exec_properties: Dict[str, Any]) -> Dict[str, beam.pvalue.PCollection]:
-        policy = IngestionPolicy.from_exec_properties(exec_properties)
-        self._inventory = take_inventory(exec_properties["input_base"],
-                                         *split_plan(exec_properties))
-        split_names = self._inventory.split_names
-        to_read = list(self._inventory.to_read)
-        random.Random(ORDER_SEED).shuffle(to_read)  # no particular order, every run alike
-        read = (pipeline
-                | "ListImages" >> beam.io.ReadFromText(write_manifest(to_read, self._manifest_dir))
-                | "ParseListEntries" >> beam.Map(json.loads)
-                | "ReadImages" >> beam.ParDo(_ReadImage(
-                    self._inventory.image_dir, self._inventory.attribute_names, policy))
-                .with_outputs(OUTCOMES, main="examples"))
-        _ = (read[OUTCOMES]
-             | "OutcomesToJson" >> beam.Map(json.dumps)
-             | "WriteOutcomes" >> beam.io.WriteToText(os.path.join(self._outcomes_dir, "part")))
-        parts = read.examples | "BySplit" >> beam.Partition(
-            lambda keyed, _: split_names.index(keyed[0]), len(split_names))
-        return {name: parts[i] | f"DropSplitKey[{name}]" >> beam.Values()
-                for i, name in enumerate(split_names)}
 
 
 def _read_outcomes(outcomes_dir: str) -> List[Dict[str, Any]]:
