@@ -18,13 +18,13 @@ ones real faces tie to it), then one line per method and attribute.
 """
 import argparse
 import itertools
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 import numpy as np  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own dependency)

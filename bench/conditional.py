@@ -34,8 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 import common as ids  # noqa: E402
 

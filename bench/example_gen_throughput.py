@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 from pipeline.standalone import run_example_gen  # noqa: E402
 from bench_data import dataset_root  # noqa: E402

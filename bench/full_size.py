@@ -33,7 +33,9 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 import common as ids  # noqa: E402
 

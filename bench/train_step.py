@@ -11,14 +11,14 @@ policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thre
 show what those fusions give.
 """
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 

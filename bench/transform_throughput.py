@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+import bootstrap  # noqa: E402
+
+bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 

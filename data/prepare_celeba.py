@@ -15,7 +15,6 @@ validation, then test, as CelebA numbers them) in TFDS's order, with their own a
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import zipfile
@@ -24,6 +23,7 @@ from typing import Dict, List, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+import bootstrap  # noqa: E402
 from data import celeba_files  # noqa: E402
 from data.synthetic_celeba import CELEBA_SPLIT_SIZES, image_name  # noqa: E402
 
@@ -111,7 +111,6 @@ def prepare_from_downloads(source: Path, out: Path) -> int:
 
 def prepare_from_tfds(source: Path, out: Path) -> int:
     """A prepared TFDS celeb_a folder -> out, numbering images as CelebA does."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
     shards = {split: sorted(source.rglob(f"celeb_a-{split}.tfrecord-*")) for split in TFDS_SPLITS}
@@ -165,6 +164,7 @@ def check_layout(out: Path, expected_splits: Sequence[int]) -> List[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    bootstrap.start()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", required=True, type=Path,
                         help="folder with the official CelebA files, or a TFDS celeb_a folder")

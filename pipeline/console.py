@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import sys
 import time
-import warnings
+
+import bootstrap
 
 KNOWN_HARMLESS = (
     # LocalDagRunner's input resolution on the SQLite store: the predicate is not needed there.
@@ -32,14 +32,11 @@ COMPONENT_EVENT = re.compile(r"Component (\S+) is (running|finished)\.$")
 
 def set_up(verbose: bool) -> None:
     """Call before TensorFlow is imported (its C++ log level is read once, at load)."""
+    bootstrap.start(verbose)
     if verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
         logging.basicConfig(level=logging.INFO)
         _absl().set_verbosity(_absl().INFO)
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.basicConfig(level=logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)  # INFO records still reach ComponentLines below

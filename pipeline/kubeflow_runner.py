@@ -15,15 +15,14 @@ import argparse
 import dataclasses
 import os
 import sys
-import warnings
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Runs as a script, or as `__main__` under the TFX CLI, which puts this folder first on sys.path
 # (where pipeline/pipeline.py would shadow the `pipeline` package): the repository goes before it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-warnings.filterwarnings("ignore", category=FutureWarning,
-                        module=r"google\.api_core|google\.cloud\.aiplatform|kfp")
+import bootstrap  # noqa: E402
+
+bootstrap.start()  # an entry point, also when the TFX CLI runs this file as __main__
 
 import common as ids  # noqa: E402
 from pipeline_config import BEAM_RUNNERS, KubeflowConfig, PipelineConfig  # noqa: E402

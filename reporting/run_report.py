@@ -12,8 +12,6 @@ import os
 import re
 from typing import Optional
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import tensorflow as tf  # noqa: E402
 from tensorflow.core.util import event_pb2  # noqa: E402
 from tfx.types import standard_artifacts  # noqa: E402
