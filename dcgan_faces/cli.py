@@ -5,6 +5,8 @@
                                                                      faces on request (a
                                                                      conditional generator)
     dcgan-faces sample MODEL --out-dir faces/ [-n 16] [--seed 0]     one PNG per face
+    dcgan-faces sample MODEL --z face.json --grid face.png           the face a studio download
+                                                                     holds, exactly
     dcgan-faces interpolate MODEL --out walk.gif [--points 4] [--steps 16] [--method linear]
     dcgan-faces edit MODEL --add Smiling --grid edit.png [--strength 3] [--keep Male,...]
                                                                      rows: faces, columns: more
@@ -12,6 +14,8 @@
     dcgan-faces arithmetic MODEL "Smiling,Male=0 - Male=0 + Male" --grid out.png
                                                                      the DCGAN paper's vector
                                                                      arithmetic on faces
+    dcgan-faces serve [MODEL] [--port 8000]                          the face studio, a local
+                                                                     web page (docs/studio.md)
     dcgan-faces info MODEL [--metadata FILE]                         signatures, config, metrics
     dcgan-faces report [--output-root DIR] [--run RUN_ID] [--out FILE]
 
@@ -34,10 +38,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up noti
 warnings.filterwarnings("ignore", category=FutureWarning, module="google\\.")  # support notices
 
 PROG = "dcgan-faces"
+DEFAULT_COUNT = 64  # faces of `sample` without -n
 MAX_IMAGES = 1024  # faces per `sample` call; a walk has at most MAX_POINTS * MAX_STEPS frames
 MAX_POINTS = 64
 MAX_STEPS = 240
 MAX_SCALE = 8
+MAX_SEED = 2**63 - 1  # the generator's `sample` signature takes an int64 seed
+STUDIO_HOST, STUDIO_PORT = "127.0.0.1", 8000  # `serve`: this machine only, unless told
 
 
 class UsageError(BadInput):
@@ -71,26 +78,34 @@ def _needs_suffix(path: str, suffix: str, option: str) -> None:
 def cmd_sample(args) -> None:
     from PIL import Image
 
-    from dcgan_faces import generator
+    from dcgan_faces import face_file, generator
     from trainer_module import images
 
     if args.grid:
         _needs_suffix(args.grid, ".png", "--grid")
     elif os.path.isfile(args.out_dir):
         raise UsageError(f"--out-dir {args.out_dir} is a file, not a directory")
+    if args.z and (args.count or args.seed is not None or args.attributes):
+        raise UsageError("--z gives the face itself: it takes no -n, --seed or --attributes")
     model = generator.load(args.model)
-    faces = model.sample(args.count, args.seed, args.attributes or "")
-    asked = f" asked for {args.attributes}" if args.attributes else ""
+    if args.z:  # the exact inputs the studio wrote down, through the serving signature
+        faces = model.images(face_file.read(args.z, model))
+        what, seeded = f"the face of {args.z}", ""
+        name = os.path.splitext(os.path.basename(args.z))[0]
+    else:
+        count, seed = args.count or DEFAULT_COUNT, args.seed or 0
+        faces = model.sample(count, seed, args.attributes or "")
+        asked = f" asked for {args.attributes}" if args.attributes else ""
+        what, seeded, name = f"{count} faces{asked}", f" (seed {seed})", f"face_{seed}"
     if args.grid:
-        columns = args.columns or math.ceil(math.sqrt(args.count))
+        columns = args.columns or math.ceil(math.sqrt(len(faces)))
         images.save_image_grid(faces, args.grid, columns=columns)
-        print(f"{args.grid}: {args.count} faces{asked} in {columns} columns (seed {args.seed}) "
-              f"from {model.path}")
+        print(f"{args.grid}: {what} in {columns} columns{seeded} from {model.path}")
         return
     os.makedirs(args.out_dir, exist_ok=True)
     for index, face in enumerate(faces):
-        Image.fromarray(face).save(os.path.join(args.out_dir, f"face_{args.seed}_{index:04d}.png"))
-    print(f"{args.out_dir}: {args.count} faces{asked} (seed {args.seed}) from {model.path}")
+        Image.fromarray(face).save(os.path.join(args.out_dir, f"{name}_{index:04d}.png"))
+    print(f"{args.out_dir}: {what}{seeded} from {model.path}")
 
 
 def cmd_interpolate(args) -> None:
@@ -115,7 +130,7 @@ def cmd_interpolate(args) -> None:
 def cmd_edit(args) -> None:
     import numpy as np
 
-    from components.gan_evaluator.attributes import conditional_direction, edit_grid
+    from components.gan_evaluator.attributes import conditional_direction
     from dcgan_faces import directions, generator
     from trainer_module import images
 
@@ -128,7 +143,9 @@ def cmd_edit(args) -> None:
     direction = conditional_direction(directions.direction_of(found, args.add),
                                       [directions.direction_of(found, name) for name in kept])
     strengths = np.linspace(0.0, args.strength, args.columns)
-    z = edit_grid(model.inputs(args.rows, args.seed), direction, strengths)
+    faces = model.inputs(args.rows, args.seed)
+    z = np.stack([directions.steer(faces, [(direction, strength)]) for strength in strengths],
+                 axis=1).reshape(-1, faces.shape[1])  # a row per face, a column per strength
     images.save_image_grid(model.images(z), args.grid, columns=args.columns)
     print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added"
           f"{' keeping ' + ', '.join(kept) if kept else ''} at strength "
@@ -215,6 +232,36 @@ def cmd_report(args) -> None:
     print(report_html.write_report(metadata_path, output_root, args.run, args.out))
 
 
+def cmd_serve(args) -> None:
+    from dcgan_faces import studio
+
+    output_root = args.output_root or _default_output_root()
+    model_path = args.model or _newest_pushed(output_root)
+    opened = studio.Studio.open(model_path, args.metadata or _default_metadata(output_root))
+
+    def ready(url: str) -> None:
+        sliders = (f"{len(opened.sliders)} sliders" if opened.sliders
+                   else f"no sliders ({opened.note})")
+        print(f"Face studio for {opened.model.path} ({sliders}) at {url} (Ctrl+C stops it)",
+              flush=True)
+        if not studio.is_loopback(args.host):
+            print(f"note: listening on {args.host}, not only on this machine: whoever reaches "
+                  "it can use the studio", file=sys.stderr)
+
+    studio.serve(opened, args.host, args.port, ready)
+
+
+def _newest_pushed(output_root: str) -> str:
+    """The Pusher's destination of the default pipeline under `output_root`; generator.load
+    takes its newest complete version, as every command does with a destination."""
+    from pipeline_config import PipelineConfig
+    destination = PipelineConfig(output_root=output_root).serving_model_dir
+    if not os.path.isdir(destination):
+        raise BadInput(f"no pushed model at {destination}: run the pipeline (make run) or name "
+                       "a MODEL")
+    return destination
+
+
 def _default_output_root() -> str:
     from pipeline_config import PipelineConfig
     return PipelineConfig().output_root
@@ -237,15 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
     out = sample.add_mutually_exclusive_group(required=True)
     out.add_argument("--grid", metavar="FILE.png", help="write one grid PNG")
     out.add_argument("--out-dir", metavar="DIR", help="write one PNG per face into DIR")
-    sample.add_argument("-n", "--count", type=_whole(1, MAX_IMAGES), default=64,
-                        help="how many faces (default 64)")
-    sample.add_argument("--seed", type=_whole(0), default=0,
+    sample.add_argument("-n", "--count", type=_whole(1, MAX_IMAGES),
+                        help=f"how many faces (default {DEFAULT_COUNT})")
+    sample.add_argument("--seed", type=_whole(0, MAX_SEED),
                         help="the same seed gives the same faces (default 0)")
     sample.add_argument("--columns", type=_whole(1, MAX_IMAGES),
                         help="grid columns (default: a square grid)")
     sample.add_argument("--attributes", metavar="A=1,B=0,...",
                         help="a conditional generator's request: each attribute 1 (present) "
                              "or 0 (absent); the others follow real faces that match")
+    sample.add_argument("--z", metavar="FACE.json",
+                        help="draw the one face whose exact inputs the file holds, as the "
+                             "studio's download writes them (dcgan-faces serve)")
     sample.set_defaults(command=cmd_sample)
 
     walk = commands.add_parser("interpolate", help="an animated GIF walking through latent space")
@@ -299,6 +349,22 @@ def build_parser() -> argparse.ArgumentParser:
                             help="the pipeline's metadata, where the labelled samples are found "
                                  "(default: the local runner's)")
     arithmetic.set_defaults(command=cmd_arithmetic)
+
+    serve = commands.add_parser("serve", help="the face studio: a local web page to sample, "
+                                              "steer and interpolate faces")
+    serve.add_argument("model", metavar="MODEL", nargs="?",
+                       help=f"{model_help} (default: the newest model the pipeline pushed)")
+    serve.add_argument("--output-root", metavar="DIR",
+                       help="the pipeline's output root, where the pushed model and the "
+                            "metadata are (default: ./outputs of the project)")
+    serve.add_argument("--metadata", metavar="FILE",
+                       help="the pipeline's metadata, where the attribute directions and their "
+                            "measures are found (default: the output root's)")
+    serve.add_argument("--host", default=STUDIO_HOST,
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_whole(0, 65535), default=STUDIO_PORT,
+                       help=f"the port (default {STUDIO_PORT}; 0: any free one, printed)")
+    serve.set_defaults(command=cmd_serve)
 
     info = commands.add_parser("info", help="signatures, training config and metrics")
     info.add_argument("model", metavar="MODEL", help=model_help)

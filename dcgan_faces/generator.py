@@ -123,14 +123,36 @@ class Generator:
         return np.concatenate([draw(inputs[start:start + BATCH_SIZE])["images"].numpy()
                                for start in range(0, len(inputs), BATCH_SIZE)])
 
-    def sample(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
-        """`count` images for a seed: the model's own `sample` signature when it has one, so a
-        served model gives the same faces for the same seed. `attributes` ('Smiling=1,Male=0'):
-        a conditional generator's request (parse_request); the rest follow real faces."""
+    def _check_request(self, attributes: str) -> None:
         if attributes and not self.conditional:
             raise GeneratorError(f"{self.path} is an unconditional generator: it cannot be asked "
                                  "for attributes (train with conditional=True, or move its faces "
                                  "with `edit --add`)")
+
+    def sample_inputs(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
+        """The inputs `sample` draws its faces from, [count, z_dim (+ attributes)]: the same z
+        (and attribute rows) the model's `sample` signature makes inside its graph
+        (trainer_module/export.py), so that one face of a `sample` grid can be drawn alone,
+        moved along a direction, or written down and drawn again (the studio, `sample --z`).
+        Face i is the same for any count above i."""
+        self._check_request(attributes)
+        if self._sample is None:
+            return self.inputs(count, seed)
+        seed = tf.constant(seed, tf.int64)
+        z = export._latent(tf.constant(count, tf.int32), seed, self.z_dim).numpy()
+        if not self.conditional:
+            return z
+        rows = conditions.matching_rows(
+            self._loaded.attribute_table, tf.constant(parse_request(attributes,
+                                                                    self.attribute_names)),
+            count, tf.stack([seed, tf.constant(1, tf.int64)])).numpy()
+        return np.concatenate([z, rows], axis=1)
+
+    def sample(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
+        """`count` images for a seed: the model's own `sample` signature when it has one, so a
+        served model gives the same faces for the same seed. `attributes` ('Smiling=1,Male=0'):
+        a conditional generator's request (parse_request); the rest follow real faces."""
+        self._check_request(attributes)
         if self._sample is None:
             return self.images(self.inputs(count, seed))
         arguments = {"count": tf.constant(count, tf.int32), "seed": tf.constant(seed, tf.int64)}
