@@ -32,19 +32,17 @@ import sys
 import warnings
 from typing import Optional
 
+from dcgan_faces.defaults import MAX_SEED, PROG, STUDIO_HOST, STUDIO_PORT
 from dcgan_faces.errors import BadInput
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up notices: not for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="google\\.")  # support notices
 
-PROG = "dcgan-faces"
 DEFAULT_COUNT = 64  # faces of `sample` without -n
 MAX_IMAGES = 1024  # faces per `sample` call; a walk has at most MAX_POINTS * MAX_STEPS frames
 MAX_POINTS = 64
 MAX_STEPS = 240
 MAX_SCALE = 8
-MAX_SEED = 2**63 - 1  # the generator's `sample` signature takes an int64 seed
-STUDIO_HOST, STUDIO_PORT = "127.0.0.1", 8000  # `serve`: this machine only, unless told
 
 
 class UsageError(BadInput):

@@ -42,7 +42,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.serving import make_server
 
 from dcgan_faces import directions, face_file, generator, latent
-from dcgan_faces.cli import MAX_SEED, PROG, STUDIO_HOST, STUDIO_PORT
+from dcgan_faces.defaults import MAX_SEED, PROG, STUDIO_HOST, STUDIO_PORT
 from dcgan_faces.errors import BadInput
 
 PAGE = "studio_page.html"
@@ -117,7 +117,7 @@ class Studio:
     def __init__(self, model: generator.Generator, found_directions: dict, metrics: dict,
                  evaluation: Optional[str], note: str = ""):
         """`found_directions`: {attribute: unit direction in z} (unconditional generators);
-        `metrics`: the evaluation's; `note`: why there are no sliders, if there are none."""
+        `metrics`: the evaluation's; `note`: what the page says of sliders it lacks."""
         self.model = model
         self.evaluation = evaluation
         self.note = note
