@@ -98,7 +98,8 @@ def cmd_sample(args) -> None:
     if args.grid:
         columns = args.columns or math.ceil(math.sqrt(len(faces)))
         images.save_image_grid(faces, args.grid, columns=columns)
-        print(f"{args.grid}: {what} in {columns} columns{seeded} from {model.path}")
+        laid_out = "" if args.z else f" in {columns} columns"
+        print(f"{args.grid}: {what}{laid_out}{seeded} from {model.path}")
         return
     os.makedirs(args.out_dir, exist_ok=True)
     for index, face in enumerate(faces):

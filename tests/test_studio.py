@@ -489,3 +489,17 @@ def test_a_conditional_generators_sliders_are_its_codes(conditional, tmp_path, c
     refused = client.get("/api/face?seed=4&index=1&edits=Smiling=1.5")
     assert refused.status_code == 400
     assert refused.get_json()["error"] == "Smiling=1.5 is out of range: Smiling goes from -1 to 1"
+
+
+def test_a_model_without_an_evaluation_gets_faces_and_a_note_instead_of_sliders(newest,
+                                                                                  tmp_path):
+    opened = studio.Studio.open(newest, str(tmp_path / "none.sqlite"))
+    client = studio.create_app(opened).test_client()
+    described = client.get("/api/model").get_json()
+    assert described["sliders"] == []
+    assert described["note"] == f"no pipeline metadata at {tmp_path / 'none.sqlite'} to find " \
+                                "the model's attribute directions in (--metadata)"
+    assert client.get("/api/face?seed=0&index=0").status_code == 200
+    refused = client.get("/api/face?seed=0&index=0&edits=Smiling=1")
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "unknown attribute 'Smiling'; this model's sliders: none"
