@@ -1,8 +1,16 @@
-"""Every knob of the pipeline, in one place.
+"""Every knob of the pipeline, in one place to set it.
 
 `PipelineConfig()` is the default run (`python pipeline/run_local.py`). Runners and tests derive
 other configurations with `dataclasses.replace(config, field=value)` or `config.with_overrides(...)`;
 nothing else in the project hard-codes a path, a size or a hyperparameter.
+
+Each setting is declared once, with its default and its reason, where the code that reads it
+lives: the pipeline's own below; ExampleGen's ingestion policy in
+components/celeba_example_gen/policy.py (IngestionFields); the Trainer's in
+trainer_module/settings.py (ModelShape, what the Trainer and the evaluator share, and
+TrainerFields); the evaluator's in components/gan_evaluator/settings.py (EvaluatorFields).
+PipelineConfig composes those groups, so every setting keeps one name from here to the code that
+uses it, and builds each component's settings from them.
 """
 from __future__ import annotations
 
@@ -11,16 +19,16 @@ import os
 from pathlib import Path
 
 import common as ids
-from components.celeba_example_gen.policy import IngestionPolicy
-from components.gan_evaluator.settings import EvaluatorSettings
+from components.celeba_example_gen.policy import IngestionFields, IngestionPolicy
+from components.gan_evaluator.settings import EvaluatorFields, EvaluatorSettings
 from data import celeba_files
-from trainer_module.settings import TrainerSettings
+from trainer_module.settings import TrainerFields, TrainerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
 @dataclasses.dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
     # --- Pipeline and storage -------------------------------------------------------------
     pipeline_name: str = "celeba-dcgan"
     output_root: str = str(PROJECT_ROOT / "outputs")  # pipeline root, metadata DB, serving dir
@@ -31,7 +39,7 @@ class PipelineConfig:
         "--direct_num_workers=1",
     )
 
-    # --- Data -----------------------------------------------------------------------------
+    # --- Data (and the ingestion policy: IngestionFields) -----------------------------------
     # A folder in the CelebA layout (img_align_celeba/, list_attr_celeba.txt,
     # list_eval_partition.txt). When it holds no images and `synthetic_num_images` > 0,
     # the built-in synthetic face set is generated there first.
@@ -40,134 +48,26 @@ class PipelineConfig:
     synthetic_seed: int = 0
     # Without list_eval_partition.txt: a SHA-256 split on the file name, weights (train, eval, test).
     hash_split_buckets: tuple[int, int, int] = (8, 1, 1)
-    # CelebAExampleGen's ingestion policy (docs/ingestion.md). The format is read from the bytes,
-    # not the file name; other files are set aside with a reason in the ingestion report.
-    allowed_image_formats: tuple[str, ...] = ("JPEG", "PNG")
-    min_image_side: int = 64  # the generator's output size: smaller images would be upscaled
-    max_image_pixels: int = 4096 * 4096  # decompression-bomb guard, checked before decoding
-    max_image_bytes: int = 16 * 2**20  # larger files are not read into memory
-    max_rejected_fraction: float = 0.01  # more set aside than this stops the run
     # The curated schema ExampleValidator checks every split against (through ImportSchemaGen).
     schema_file: str = str(PROJECT_ROOT / "schema" / "schema.pbtxt")
 
-    # --- Transform --------------------------------------------------------------------------
+    # --- Transform (image_size and attributes: ModelShape) -----------------------------------
     # squash, center_square, center_108, center_140 or center_160 (trainer_module/preprocessing.py)
     crop_mode: str = "center_square"
-    image_size: int = 64
     # Transform's own pre- and post-transform statistics: the raw data's are StatisticsGen's
     # already and the transformed feature is PNG bytes, so they only cost time (docs/transform.md).
     transform_statistics: bool = False
 
-    # --- Attributes -------------------------------------------------------------------------
-    # CelebA attributes (names as in list_attr_celeba.txt) that Transform passes on, each as
-    # attr_<Name>: 1 present, 0 absent, -1 unknown (no row for the image, or no file). The
-    # default is what the built-in set draws, the attributes whose labels are true there.
-    attributes: tuple[str, ...] = (
-        "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee", "Gray_Hair",
-        "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Pale_Skin", "Smiling",
-        "Wearing_Hat", "Wearing_Lipstick")
-
-    # --- Trainer (the seed's DCGAN) ---------------------------------------------------------
-    batch_size: int = 32  # the fastest to faces per CPU-second of 32/64/128 (docs/quality.md)
+    # --- Trainer (TrainerFields) --------------------------------------------------------------
     train_steps: int = 1000  # 32,000 images: faces on the built-in set (docs/quality.md)
-    z_dim: int = 100
-    g_learning_rate: float = 2e-4  # Adam's, for G
-    d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
-    beta_1: float = 0.5
-    # The exported G is the moving average of G's weights with this decay (ramped up from the
-    # start, trainer_module/weight_average.py): better FD, precision and recall from the same
-    # training (docs/quality.md, "Averaging G's weights"); 0: G's last weights, as the seed's.
-    generator_ema_decay: float = 0.999
-    loss: str = "bce"  # "bce" (the seed's) or "least_squares" (LSGAN; D without its sigmoid)
-    real_label: float = 1.0  # D's target for real images (< 1: one-sided label smoothing)
-    real_label_noise: float = 0.0  # real labels ~ real_label + this * U(-1, 1); the seed: 0.5
-    fake_label_noise: float = 0.0  # fake labels ~ this * U(0, 1); the seed: 0.25
-    label_flip_probability: float = 0.0  # chance that D sees an example's labels swapped
-    variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
-    # The networks' widths (the seed's: 1024 and 64; PyTorch's example calls them 8 * ngf and
-    # ndf): G's first feature maps, halved by each upsampling block, and D's first
-    # convolution's filters, doubled by each block after it.
-    generator_filters: int = 1024
-    discriminator_filters: int = 64
-    # G(z, a), conditioned on the `attributes` above (docs/attributes.md): faces on request.
-    # D learns the attributes with an attribute head on its last feature maps, "auxiliary"
-    # (AC-GAN: the head trained on real faces, d_attribute_weight, and G scored on the asked
-    # attributes through it, g_attribute_weight; AttGAN's 1 and 10), or also reads them,
-    # "projection" (Miyato & Koyama 2018; the head too when a weight is above 0), where real
-    # faces with one attribute flipped can count as fakes (mismatch_weight). The defaults are
-    # the recipe that measured best side by side.
-    conditional: bool = False
-    conditioning: str = "auxiliary"
-    d_attribute_weight: float = 1.0
-    g_attribute_weight: float = 10.0
-    mismatch_weight: float = 0.0
-    train_seed: int = 0  # initial weights, z and label noise
-    shuffle_buffer: int = 4096
-    checkpoint_every_steps: int = 100  # full-state checkpoints for resuming a crashed Trainer
-    log_every_steps: int = 5  # TensorBoard scalars
-    # Quality during training (TensorBoard quality/*): every N steps and at the last; 0 = off.
-    eval_every_steps: int = 100
-    # Fixed z of the probe, scored against the first as many train images (all, if fewer).
-    probe_samples: int = 500
-    steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
-    distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
-    # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
-    # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs (docs/trainer.md).
-    precision: str = "float32"
 
-    # --- Evaluator (docs/evaluation.md) ------------------------------------------------------
-    # Reference statistics from the training images, the FID convention of TTUR and StyleGAN;
-    # the built-in set's eval split (~400 images) is too small for 512-d feature statistics.
-    eval_split: str = "train"
-    eval_num_samples: int = 2000  # generated images per model
-    eval_max_real_images: int = 50000  # real images read from `eval_split` at most
-    eval_batch_size: int = 250
-    embedding_seed: int = 0
-    # Feature extractors, named in every metric key: "random_embedding" (offline, not comparable
-    # with papers), "inception_ttur" (comparable with papers; needs eval_inception_ttur_path),
-    # "inception_keras" (ImageNet InceptionV3 from a local file or Keras' cache).
-    eval_extractors: tuple[str, ...] = ("random_embedding",)
-    eval_inception_ttur_path: str = ""  # TTUR's classify_image_graph_def.pb
-    eval_inception_keras_weights: str = ""  # "" = Keras' cache
-    # Of "fid", "kid", "prdc" (precision, recall, density, coverage), "swd", "ms_ssim".
-    eval_metrics: tuple[str, ...] = ("fid", "kid", "prdc", "ms_ssim")
-    # The gate's metric against the untrained generator and the baseline: fid/<extractor> or
-    # kid/<extractor>.
-    eval_primary_metric: str = "fid/random_embedding"
-    # Real and generated features compared by KID and precision/recall, per set. The real set
-    # keeps twice as many: one half is the candidate's reference, the other half the real-vs-real
-    # calibration's (docs/evaluation.md). 1500: the built-in set's 3,214 train images hold 2 x 1500.
-    eval_feature_subset_size: int = 1500
-    eval_image_subset_size: int = 1000  # images kept per set for SWD and MS-SSIM
-    eval_kid_subsets: int = 100
-    eval_kid_subset_size: int = 1000
-    eval_swd_patches_per_image: int = 128
-    eval_ms_ssim_pairs: int = 500
+    # --- Evaluator (EvaluatorFields) ---------------------------------------------------------
     # Real and reference-generator statistics reused across runs, kept in
     # <pipeline_root>/gan_evaluator_cache.
     eval_cache_statistics: bool = True
-    # Blessed only when primary(trained) <= ratio * primary(untrained generator, same architecture),
-    max_fd_ratio_to_untrained: float = 0.5
-    # ... precision/<primary extractor> >= this fraction of real images' precision against other
-    # real images (the real-vs-real calibration, same sample counts; 0 = no such condition),
-    eval_min_precision_fraction: float = 0.5
-    # ... recall/<primary extractor> >= this fraction of its real-vs-real value (0 = none),
-    eval_min_recall_fraction: float = 0.3
-    # ... every (metric key, "max" | "min", limit) here holds,
-    # e.g. (("precision/random_embedding", "min", 0.1),),
-    eval_thresholds: tuple[tuple[str, str, float], ...] = ()
-    # ... and, with a blessed baseline, primary(trained) <= (1 + tolerance) * primary(baseline).
-    baseline_fd_tolerance: float = 0.1
     # Compare with the latest blessed model (a LatestBlessedModelStrategy Resolver). Off by default:
     # a resolver runs as its own node every run, so a re-run is never served wholly from the cache.
     eval_compare_with_baseline: bool = False
-    sample_grid_size: int = 8  # the grid PNG is N x N samples
-    # Attributes of the generated faces (components/gan_evaluator/attributes.py), for the
-    # `attributes` above; none configured: not measured. The ruler is trained on up to
-    # attribute_max_real_images of the train split and scored on the test split.
-    attribute_max_real_images: int = 20000
-    attribute_samples: int = 1000  # z for the directions, and as many for the edits
-    attribute_edit_strength: float = 3.0  # how far z moves along a unit direction (z ~ N(0, I))
 
     # --- Derived locations --------------------------------------------------------------------
     @property

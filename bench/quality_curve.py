@@ -132,8 +132,9 @@ def run(args):
 
     settings = LoopSettings(steps=args.steps, global_batch_size=config.batch_size,
                             steps_per_epoch=10**9, checkpoint_dir=str(out / "checkpoints"),
-                            checkpoint_every=args.every, log_dir=None, log_every=args.every,
-                            eval_every=0)  # scored by on_step, which also writes the grids
+                            checkpoint_every_steps=args.every, log_dir=None,
+                            log_every_steps=args.every,
+                            eval_every_steps=0)  # scored by on_step, which also writes the grids
     train(gan, dataset, settings, jobs=standard_jobs(gan, settings, on_step=on_step))
 
 

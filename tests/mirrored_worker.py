@@ -64,7 +64,7 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train
 
     class FirstStepLosses(SideJob):
-        """Keeps the losses of the run's first step (log_every=1: read back every step)."""
+        """Keeps the losses of the run's first step (log_every_steps=1: read back every step)."""
         logs = None
 
         def after_step(self, step, logs):
@@ -80,8 +80,8 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     real = tf.random.stateless_uniform([GLOBAL_BATCH, 64, 64, 3], [3, 0], -1, 1)
     dataset = tf.data.Dataset.from_tensors(real).repeat()
     loop = LoopSettings(steps=steps, global_batch_size=GLOBAL_BATCH, steps_per_epoch=100,
-                        checkpoint_dir=checkpoint_dir, checkpoint_every=2, log_dir=None,
-                        log_every=1, eval_every=0)
+                        checkpoint_dir=checkpoint_dir, checkpoint_every_steps=2, log_dir=None,
+                        log_every_steps=1, eval_every_steps=0)
     first_step = FirstStepLosses()
     logs = train(gan, dataset, loop, strategy, standard_jobs(gan, loop) + [first_step])
 

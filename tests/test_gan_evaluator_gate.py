@@ -77,8 +77,8 @@ def few_step_generator(real: np.ndarray, tmp):
     dataset = tf.data.Dataset.from_tensor_slices(
         pixels.to_model_range(real)).repeat().batch(8, drop_remainder=True)
     train(gan, dataset, LoopSettings(steps=FEW_STEPS, global_batch_size=8, steps_per_epoch=1000,
-                                     checkpoint_dir=str(tmp / "ckpt"), checkpoint_every=1000,
-                                     log_dir=None, log_every=1000, eval_every=0))
+                                     checkpoint_dir=str(tmp / "ckpt"), checkpoint_every_steps=1000,
+                                     log_dir=None, log_every_steps=1000, eval_every_steps=0))
     refresh_batchnorm_statistics(gan.generator, Z_DIM, batches=4, batch_size=64)
     return gan.generator
 

@@ -117,3 +117,32 @@ def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_th
     with pytest.raises(ValueError, match=message):
         PipelineConfig(**overrides).trainer_settings()
     PipelineConfig(conditioning="hypernetwork").trainer_settings()  # unconditional: not read
+
+
+def test_every_setting_is_declared_once():
+    """A field name is annotated in one class only: the section groups own their settings, the
+    config and the settings objects compose them, nothing declares a setting again."""
+    from components.celeba_example_gen.policy import IngestionPolicy
+    from components.gan_evaluator.settings import EvaluatorSettings
+
+    declared = {}
+    for composed in (PipelineConfig, TrainerSettings, EvaluatorSettings, IngestionPolicy):
+        for klass in composed.__mro__:
+            for name in vars(klass).get("__annotations__", {}):
+                declared.setdefault(name, set()).add(klass.__qualname__)
+    twice = {name: sorted(owners) for name, owners in declared.items() if len(owners) > 1}
+    assert twice == {}
+    assert declared["batch_size"] == {"TrainerFields"}
+    assert declared["z_dim"] == {"ModelShape"}  # the Trainer's and the evaluator's, once
+
+
+def test_the_dcgan_takes_its_settings_without_defaults():
+    """DCGAN's hyperparameters come from TrainerSettings only: no constructor default that could
+    disagree with the config's."""
+    import inspect
+
+    from trainer_module.dcgan import DCGAN
+
+    parameters = list(inspect.signature(DCGAN.__init__).parameters.values())[3:]
+    assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)
+    assert {p.name for p in parameters} <= {f.name for f in dataclasses.fields(TrainerSettings)}

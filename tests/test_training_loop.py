@@ -151,8 +151,8 @@ def test_a_rerun_with_a_changed_config_or_input_does_not_resume_old_checkpoints(
 def tiny_settings(tmp_path, steps, **kw):
     """Checkpoints every 2 steps, 2-step epochs; no TensorBoard or probe unless asked."""
     return LoopSettings(**{"steps": steps, "global_batch_size": 4, "steps_per_epoch": 2,
-                           "checkpoint_dir": str(tmp_path / "ckpt"), "checkpoint_every": 2,
-                           "log_dir": None, "log_every": 5, "eval_every": 0, **kw})
+                           "checkpoint_dir": str(tmp_path / "ckpt"), "checkpoint_every_steps": 2,
+                           "log_dir": None, "log_every_steps": 5, "eval_every_steps": 0, **kw})
 
 
 def fixed_batches():
@@ -237,17 +237,18 @@ def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp
 
 def test_losses_are_read_back_every_log_every_steps_at_checkpoints_and_at_the_last(tmp_path):
     calls = []
-    settings = tiny_settings(tmp_path, 7, log_every=3, steps_per_epoch=1000)  # checkpoints: 2s
+    settings = tiny_settings(tmp_path, 7, log_every_steps=3,
+                             steps_per_epoch=1000)  # checkpoints: 2s
     gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), settings, jobs=[*standard_jobs(gan, settings),
                                                 Recorder("r", calls)])
     read_back = [call[1] for call in calls if isinstance(call[1], int) and call[2] is not None]
-    assert read_back == [2, 3, 4, 6, 7]  # 3, 6: log_every; 2, 4, 6: checkpoints; 7: the last
+    assert read_back == [2, 3, 4, 6, 7]  # 3, 6: log_every_steps; 2, 4, 6: checkpoints; 7: the last
 
 
 def test_nan_loss_stops_at_the_next_read_back_and_keeps_the_last_checkpoint(tmp_path):
-    """Losses NaN from step 3 on; with log_every 5 and checkpoints every 2 steps the next read-
-    back is step 4's, before its checkpoint: the stop names step 4 and keeps ckpt-2."""
+    """Losses NaN from step 3 on; with log_every_steps 5 and checkpoints every 2 steps the next
+    read-back is step 4's, before its checkpoint: the stop names step 4 and keeps ckpt-2."""
     gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))  # checkpoint at step 2
     poisoned = fixed_batches().map(lambda x: x * np.nan)
@@ -262,7 +263,7 @@ def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never
     gan = build_dcgan(PipelineConfig().trainer_settings())
     nan_from_step_3 = fixed_batches().enumerate().map(
         lambda index, x: tf.where(index >= 2, x * np.nan, x))
-    settings = tiny_settings(tmp_path, 5, steps_per_epoch=1000, checkpoint_every=1)
+    settings = tiny_settings(tmp_path, 5, steps_per_epoch=1000, checkpoint_every_steps=1)
     with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2$"):
         train(gan, nan_from_step_3, settings)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
@@ -315,7 +316,7 @@ def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_ord
 def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
     """Killed after the last checkpoint but before the Trainer finished: the rerun has no step
     to run, and its jobs' ends (the final grid and its summary) still work."""
-    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every=1)
+    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1)
     train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), settings)
     gan = build_dcgan(PipelineConfig().trainer_settings())
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
@@ -328,7 +329,7 @@ def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
     gan = build_dcgan(PipelineConfig().trainer_settings())
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
-    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every=1)
+    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every_steps=1)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
     gif = samples.save_gif()
     assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png", "epoch_002.png", "progress.gif"]
@@ -382,7 +383,7 @@ def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, prob
     probe, real_vs_real = probe_and_ceiling
     gan = build_dcgan(PipelineConfig().trainer_settings())
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
-    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), eval_every=3)
+    settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), eval_every_steps=3)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
     scalars = scalar_events(tmp_path / "tb")
     metric_tags = {f"quality/{name}" for name in QUALITY_METRICS}
@@ -409,7 +410,8 @@ def test_eval_every_zero_writes_no_quality_scores(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
     gan = build_dcgan(PipelineConfig().trainer_settings())
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
-    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every=1, eval_every=0)
+    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1,
+                             eval_every_steps=0)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
     tags = set(scalar_events(tmp_path / "tb"))
     assert "d_loss" in tags and not any(tag.startswith("quality") for tag in tags)

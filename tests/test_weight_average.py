@@ -82,8 +82,8 @@ def test_a_resumed_run_continues_the_average_it_checkpointed(tmp_path):
     def run(steps, checkpoint_dir):
         gan = build_dcgan(SETTINGS)
         loop = LoopSettings(steps=steps, global_batch_size=8, steps_per_epoch=100,
-                            checkpoint_dir=str(checkpoint_dir), checkpoint_every=1,
-                            log_dir=None, log_every=1, eval_every=0)
+                            checkpoint_dir=str(checkpoint_dir), checkpoint_every_steps=1,
+                            log_dir=None, log_every_steps=1, eval_every_steps=0)
         train(gan, batches, loop, jobs=standard_jobs(gan, loop))
         return gan.generator_average
 

@@ -72,8 +72,8 @@ def main(checkpoint_dir: str, steps: int, weights_out: str, kill_stage: str = ""
     batch = np.random.default_rng(0).uniform(-1, 1, (BATCH, 64, 64, 3)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
     settings = LoopSettings(steps=steps, global_batch_size=BATCH, steps_per_epoch=1000,
-                            checkpoint_dir=checkpoint_dir, checkpoint_every=CHECKPOINT_EVERY,
-                            log_dir=None, log_every=1000, eval_every=0)
+                            checkpoint_dir=checkpoint_dir, checkpoint_every_steps=CHECKPOINT_EVERY,
+                            log_dir=None, log_every_steps=1000, eval_every_steps=0)
     train(gan, dataset, settings, jobs=standard_jobs(
         gan, settings, on_step=lambda step: print(f"step {step}", flush=True)))
     weights = gan.generator.get_weights() + gan.discriminator.get_weights()

@@ -43,13 +43,13 @@ class DCGAN(keras.Model):
     checkpoints with the model, so a resumed run draws what the uninterrupted run would have.
     """
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, z_dim: int = 100,
-                 real_label: float = 1.0, real_label_noise: float = 0.5,
-                 fake_label_noise: float = 0.25,
-                 label_flip_probability: float = 0.0, loss: str = "bce", seed: int = 0,
-                 generator_ema_decay: float = 0.0, conditioning: str = "",
-                 d_attribute_weight: float = 0.0, g_attribute_weight: float = 0.0,
-                 mismatch_weight: float = 0.0):
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, *, z_dim: int,
+                 real_label: float, real_label_noise: float, fake_label_noise: float,
+                 label_flip_probability: float, loss: str, train_seed: int,
+                 generator_ema_decay: float, conditioning: str, d_attribute_weight: float,
+                 g_attribute_weight: float, mismatch_weight: float):
+        """Every setting by name and without a default: TrainerSettings holds them, once
+        (build_dcgan in trainer_module/run.py); `conditioning` is "" for an unconditional D."""
         super().__init__()
         discriminator_output(loss)  # checks the name
         self.generator = generator
@@ -64,7 +64,7 @@ class DCGAN(keras.Model):
         self.d_attribute_weight = d_attribute_weight
         self.g_attribute_weight = g_attribute_weight
         self.mismatch_weight = mismatch_weight
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.rng = tf.random.Generator.from_seed(train_seed)
         self.generator_average = (WeightAverage(generator, generator_ema_decay)
                                   if generator_ema_decay else None)
 

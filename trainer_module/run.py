@@ -112,7 +112,7 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 fake_label_noise=settings.fake_label_noise,
                 label_flip_probability=settings.label_flip_probability,
                 loss=settings.loss,
-                seed=settings.train_seed,
+                train_seed=settings.train_seed,
                 generator_ema_decay=settings.generator_ema_decay,
                 conditioning=settings.conditioning if settings.conditional else "",
                 d_attribute_weight=settings.d_attribute_weight,
@@ -253,10 +253,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         steps=fn_args.train_steps, global_batch_size=global_batch,
         steps_per_epoch=steps_per_epoch,
         checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
-        checkpoint_every=settings.checkpoint_every_steps,
+        checkpoint_every_steps=settings.checkpoint_every_steps,
         log_dir=os.path.join(fn_args.model_run_dir, TENSORBOARD_DIR),
-        log_every=settings.log_every_steps,
-        eval_every=settings.eval_every_steps)
+        log_every_steps=settings.log_every_steps,
+        eval_every_steps=settings.eval_every_steps)
     table = attribute_table(settings, fn_args.train_files, transform_output)
     view = ExportView(gan.generator, settings.z_dim, gan.generator_average,  # an export now
                       attribute_table=table)

@@ -41,10 +41,10 @@ class LoopSettings:
     global_batch_size: int
     steps_per_epoch: int
     checkpoint_dir: str
-    checkpoint_every: int
+    checkpoint_every_steps: int
     log_dir: Optional[str]  # TensorBoard; None = no event files
-    log_every: int
-    eval_every: int  # quality probe (QualityScores) every N steps and at the last; 0 = off
+    log_every_steps: int
+    eval_every_steps: int  # quality probe (QualityScores) every N steps and at the last; 0 = off
 
 
 class SideJob:
@@ -56,7 +56,7 @@ class SideJob:
     last step. Each does nothing unless a job overrides it.
 
     `logs` holds the step's losses as floats on the steps where the loop reads them back from
-    the device: every `log_every` steps, the last step, and any step a job asks for with
+    the device: every `log_every_steps` steps, the last step, and any step a job asks for with
     `needs_logs`. On the other steps it is None: reading back every step would make the host
     wait for the device at every step, which idles a GPU.
     """
@@ -121,8 +121,8 @@ class SampleGrids(SideJob):
 
 
 class QualityScores(SideJob):
-    """How good an export would be now, as TensorBoard scalars: as a side job every `eval_every`
-    steps and at the last (never when it is 0), or wherever `record` is called.
+    """How good an export would be now, as TensorBoard scalars: as a side job every
+    `eval_every_steps` steps and at the last (never when it is 0), or wherever `record` is called.
 
     The probe scores what an export would draw (`view`, as the sample grids) with the
     evaluator's metric code on a small fixed sample, so the curve shows quality next to the
@@ -143,7 +143,7 @@ class QualityScores(SideJob):
         self.every = self.last_step = 0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
-        self.every, self.last_step = settings.eval_every, settings.steps
+        self.every, self.last_step = settings.eval_every_steps, settings.steps
 
     def after_step(self, step: int, logs: Optional[dict]) -> None:
         if _due(step, self.every, self.last_step):
@@ -187,7 +187,8 @@ class CheckpointNotWritten(OSError):
 
 
 class Checkpoints(SideJob):
-    """Full-state checkpoints every `checkpoint_every` steps and at the last, the newest two kept.
+    """Full-state checkpoints every `checkpoint_every_steps` steps and at the last, the newest two
+    kept.
 
     `restore()` (train() calls it before anything else) loads the newest readable one, if any,
     and returns its step. A torn or corrupt newest checkpoint (a node reclaimed mid-write, a bad
@@ -232,7 +233,7 @@ class Checkpoints(SideJob):
         return 0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
-        self.every, self.last_step = settings.checkpoint_every, settings.steps
+        self.every, self.last_step = settings.checkpoint_every_steps, settings.steps
 
     def needs_logs(self, step: int) -> bool:
         return self._due(step)  # so that the divergence stop checks the step before it is saved
@@ -264,7 +265,7 @@ class Checkpoints(SideJob):
 class DivergenceStop(SideJob):
     """Raises TrainingDiverged on a NaN or Inf loss, naming the step and `checkpoints.latest`.
 
-    It looks at every step whose losses are read back, so it stops within `log_every` steps
+    It looks at every step whose losses are read back, so it stops within `log_every_steps` steps
     of a divergence. It runs before the checkpoint job, and the losses are read back at every
     checkpoint step, so a diverged state is never saved.
     """
@@ -301,14 +302,14 @@ class ProgressBar(SideJob):
 
 class TensorBoardScalars(SideJob):
     """Sets the step of this step's summaries (the sample grids' too, which come after it), and
-    writes the SCALARS and images/s every `log_every` steps and at the last."""
+    writes the SCALARS and images/s every `log_every_steps` steps and at the last."""
 
     def __init__(self, progress: ProgressBar):
         self.progress = progress
         self.every = self.last_step = 0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
-        self.every, self.last_step = settings.log_every, settings.steps
+        self.every, self.last_step = settings.log_every_steps, settings.steps
 
     def after_step(self, step: int, logs: Optional[dict]) -> None:
         tf.summary.experimental.set_step(step)
@@ -386,7 +387,7 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
     `jobs` (default: standard_jobs(gan, settings)) after every step, in their order.
 
     Returns the last step's logs as floats. A job's exception stops training: DivergenceStop's
-    TrainingDiverged on a non-finite loss, within `log_every` steps and before any checkpoint.
+    TrainingDiverged on a non-finite loss, within `log_every_steps` steps and before any checkpoint.
     """
     strategy = strategy or tf.distribute.get_strategy()
     jobs = standard_jobs(gan, settings) if jobs is None else list(jobs)
@@ -422,7 +423,7 @@ def _restore(jobs: Sequence[SideJob]) -> int:
 
 def _reads_back(step: int, settings: LoopSettings, jobs: Sequence[SideJob]) -> bool:
     """Whether this step's losses are read back: see SideJob."""
-    return (step == settings.steps or _due(step, settings.log_every, settings.steps)
+    return (step == settings.steps or _due(step, settings.log_every_steps, settings.steps)
             or any(job.needs_logs(step) for job in jobs))
 
 

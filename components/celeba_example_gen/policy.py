@@ -1,4 +1,6 @@
-"""What CelebAExampleGen accepts and when it stops a run: the `# --- Data` knobs it needs.
+"""What CelebAExampleGen accepts and when it stops a run (docs/ingestion.md): each setting
+declared here once, with its default; PipelineConfig composes them under the same names and
+builds the policy (`PipelineConfig.ingestion_policy()`).
 
 The policy travels to the executor in FileBasedExampleGen's own `custom_config` (a Struct packed
 into example_gen_pb2.CustomConfig), so it is part of the component's cache key like any other
@@ -15,15 +17,22 @@ from tfx.utils import proto_utils
 
 
 @dataclasses.dataclass(frozen=True)
-class IngestionPolicy:
-    """Field names and meanings are those of PipelineConfig's Data section, which builds it
-    (`PipelineConfig.ingestion_policy()`)."""
+class IngestionFields:
+    """The format is read from the bytes, not the file name; other files are set aside with a
+    reason in the ingestion report."""
+    allowed_image_formats: tuple = ("JPEG", "PNG")  # Pillow format names
+    # Narrower or shorter images are rejected: the generator's output size, smaller images would
+    # be upscaled.
+    min_image_side: int = 64
+    # width * height limit, checked from the header before decoding (decompression bombs).
+    max_image_pixels: int = 4096 * 4096
+    max_image_bytes: int = 16 * 2**20  # larger files are rejected before they are read into memory
+    max_rejected_fraction: float = 0.01  # more set aside than this (of files seen) stops the run
 
-    allowed_image_formats: tuple  # Pillow format names, e.g. ("JPEG", "PNG")
-    min_image_side: int  # narrower or shorter images are rejected as too small
-    max_image_pixels: int  # width * height limit, checked from the header before decoding
-    max_image_bytes: int  # larger files are rejected before they are read into memory
-    max_rejected_fraction: float  # the run stops when rejected / files seen exceeds it
+
+@dataclasses.dataclass(frozen=True)
+class IngestionPolicy(IngestionFields):
+    """The policy as it travels to the executor and back."""
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         struct = struct_pb2.Struct()
