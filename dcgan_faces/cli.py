@@ -29,14 +29,11 @@ import argparse
 import math
 import os
 import sys
-import warnings
 from typing import Optional
 
+import bootstrap
 from dcgan_faces.defaults import MAX_SEED, PROG, STUDIO_HOST, STUDIO_PORT
 from dcgan_faces.errors import BadInput
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up notices: not for users
-warnings.filterwarnings("ignore", category=FutureWarning, module="google\\.")  # support notices
 
 DEFAULT_COUNT = 64  # faces of `sample` without -n
 MAX_IMAGES = 1024  # faces per `sample` call; a walk has at most MAX_POINTS * MAX_STEPS frames
@@ -386,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    bootstrap.start()  # TensorFlow's start-up notices and support warnings: not for users
     try:
         args = build_parser().parse_args(argv)
         args.command(args)

@@ -9,14 +9,12 @@ import dataclasses
 import os
 from typing import Optional
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import tensorflow as tf
+from tfx.utils import path_utils
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from tfx.utils import path_utils  # noqa: E402
-
-from dcgan_faces.errors import BadInput  # noqa: E402
-from trainer_module import conditions, export  # noqa: E402
+from dcgan_faces.errors import BadInput
+from trainer_module import conditions, export
 
 SAVED_MODEL_FILE = "saved_model.pb"
 BATCH_SIZE = 64  # z vectors per call: bounds memory for long walks
