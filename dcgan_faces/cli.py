@@ -165,7 +165,7 @@ def cmd_arithmetic(args) -> None:
     try:
         terms = face_arithmetic.parse_expression(args.expression, names)
         result, members = face_arithmetic.arithmetic(found["z"], found["decisions"], names,
-                                                     terms)
+                                                     terms, model.z_dim)
     except ValueError as err:
         raise BadInput(str(err)) from None
     exemplars = face_arithmetic.MIN_CONCEPT  # every concept has at least as many

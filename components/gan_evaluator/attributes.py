@@ -278,7 +278,8 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
         metrics[f"{PREFIX}fidelity_to_accuracy"] = (metrics[f"{PREFIX}fidelity_mean"]
                                                    / metrics[f"{PREFIX}classifier_accuracy_mean"])
     metrics.update({PREFIX + key: value for key, value in
-                    face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide).items()})
+                    face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide,
+                                                      z_dim).items()})
     return AttributeReport(metrics, directions, z, decisions, unasked_features, asked_features)
 
 

@@ -121,8 +121,8 @@ def arithmetic_line(results: dict) -> str:
     found = (f"{score:.2f} of the result's variations" if math.isfinite(score)
              else "not scored (a concept had too few samples)")
     if math.isfinite(score) and spread is not None:
-        found += (f" (three exemplars per concept, {face_arithmetic.ARITHMETIC_SEEDS} draws: "
-                  f"mean, spread {spread:.2f})")
+        found += (f" (mean over {face_arithmetic.ARITHMETIC_PARTS} disjoint parts of the "
+                  f"labelled samples, spread {spread:.2f})")
     return (f"Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a "
             f"smiling man in {found}; in {results[key + '_floor']:.2f} of random faces.")
 
