@@ -83,3 +83,17 @@ def gated_runs(tmp_path_factory):
     first = run_and_summarize(config)
     second = run_and_summarize(config.with_overrides(train_steps=3, baseline_fd_tolerance=-1.0))
     return config, first, second
+
+
+@pytest.fixture(scope="module")
+def not_a_generator(module_tmp):
+    """A SavedModel whose serving_default maps x to y, as any other model might: what the CLI
+    and the studio must refuse with one line."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.double = tf.function(lambda x: {"y": 2 * x},
+                                input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    path = str(module_tmp("other") / "model")
+    tf.saved_model.save(module, path, signatures={"serving_default": module.double})
+    return path

@@ -33,17 +33,6 @@ def model_dir(module_tmp):
     return path
 
 
-@pytest.fixture(scope="module")
-def not_a_generator(module_tmp):
-    """A SavedModel whose serving_default maps x to y, as any other model might."""
-    module = tf.Module()
-    module.double = tf.function(lambda x: {"y": 2 * x},
-                                input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
-    path = str(module_tmp("other") / "model")
-    tf.saved_model.save(module, path, signatures={"serving_default": module.double})
-    return path
-
-
 def run_cli(capsys, *argv):
     """(exit status, stdout, stderr) of dcgan-faces in this process."""
     status = cli.main([str(arg) for arg in argv])

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+import chromium
 from built_in_faces import built_in_faces
 from common import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 from dcgan_faces import cli, directions
@@ -20,11 +21,6 @@ from pipeline import run_local
 from pipeline_config import PipelineConfig
 from reporting import report_html, run_report
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the networking flags Chromium's background services try the (absent) network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 MIN_PIXEL_STD = 8.0  # grey levels: a blank or broken image is flat
 slow = pytest.mark.slow
 
@@ -41,12 +37,7 @@ def report_path(summary):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert os.path.exists(CHROMIUM), (
-        f"{CHROMIUM} is missing: run scripts/install_browser.sh (make test does) to install "
-        "Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
+    with chromium.playwright() as playwright:
         yield playwright
 
 
@@ -54,13 +45,10 @@ def open_page(browser, path, user_data_dir):
     """(context, page, errors): the page as Chromium shows it, in a fresh profile, with every
     console error, page error and failed request."""
     context = browser.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        viewport={"width": 1200, "height": 900})
+        str(user_data_dir), executable_path=chromium.CHROMIUM, headless=True,
+        args=chromium.CHROMIUM_ARGS, viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    errors = chromium.errors_of(page)
     page.goto(f"file://{path}", wait_until="load")
     return context, page, errors
 

@@ -30,15 +30,12 @@ import tf_keras
 from ml_metadata.proto import metadata_store_pb2
 from PIL import Image
 
+import chromium
 from dcgan_faces import cli, directions, generator, studio
 from trainer_module import export, networks
 from trainer_module.batchnorm import refresh_batchnorm_statistics
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 Z_DIM = 8  # not the default 100: the studio must read it from the model
 FILTERS = 64  # a small G: the fixture exports in seconds
 PIPELINE = "celeba-dcgan"
@@ -157,16 +154,11 @@ def url(server):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert os.path.exists(CHROMIUM), (
-        f"{CHROMIUM} is missing: run scripts/install_browser.sh (make test does) to install "
-        "Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium.playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium.CHROMIUM, headless=True,
+                                              args=chromium.CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
@@ -175,10 +167,7 @@ def page(browser, url):
     and failed request."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     opened = context.new_page()
-    errors = []
-    opened.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    errors = chromium.errors_of(opened)
     opened.goto(url, wait_until="load")
     opened.wait_for_selector("body[data-ready=yes]", timeout=60_000)
     yield opened, errors
@@ -398,18 +387,6 @@ def test_the_largest_requests_are_answered(url):
 
 
 # --- the command's own refusals -----------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def not_a_generator(module_tmp):
-    import tensorflow as tf
-
-    module = tf.Module()
-    module.double = tf.function(lambda x: {"y": 2 * x},
-                                input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
-    path = str(module_tmp("other") / "model")
-    tf.saved_model.save(module, path, signatures={"serving_default": module.double})
-    return path
-
 
 @pytest.mark.parametrize("argv, message", [
     (["serve", "{other}"], "{other} is a SavedModel but not a generator"),
