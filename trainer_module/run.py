@@ -27,7 +27,8 @@ from trainer_module.dcgan import DCGAN, discriminator_output
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.settings import TrainerSettings
 from trainer_module.training_loop import (
-    LoopSettings, QualityScores, SampleGrids, standard_jobs, train)
+    LoopSettings, QualityScores, SampleGrids, remove_worker_path, standard_jobs, train,
+    worker_path)
 from trainer_module.transformed_examples import real_attribute_codes, real_image_batches
 
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -44,18 +45,80 @@ def set_precision(policy: str) -> None:
     keras.mixed_precision.set_global_policy(policy)
 
 
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+# What the Vertex AI Trainer (tfx.extensions.google_cloud_ai_platform, chosen by
+# pipeline/kubeflow_runner.py for several workers) keeps in the Trainer's custom_config for
+# itself: the CustomJob to start and where. It reaches run_fn beside the settings.
+CLOUD_TRAINER_KEYS = ("ai_platform_training_args", "ai_platform_enable_vertex",
+                      "ai_platform_vertex_region")
+CHIEF_EXPORT_WAIT_SECONDS = 600
+
+
+def trainer_settings(custom_config: dict) -> TrainerSettings:
+    """The settings in the Trainer's custom_config, less the Vertex AI Trainer's own keys."""
+    return TrainerSettings.from_custom_config(
+        {key: value for key, value in custom_config.items() if key not in CLOUD_TRAINER_KEYS})
+
+
+def cluster_workers() -> int:
+    """The training tasks (chief and workers) of the cluster in TF_CONFIG, 0 without one.
+
+    A cluster sets TF_CONFIG on each replica of a multi-worker job: Vertex AI's custom jobs
+    (its first worker pool as `chief`, the second as `worker`), Kubeflow's TFJob."""
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+
+
 def choose_strategy(name: str) -> tf.distribute.Strategy:
-    """'auto': MirroredStrategy over several GPUs, else the default strategy. 'mirrored' on a
-    machine without GPUs mirrors over its logical CPUs (one on a usual host, where it is the
-    default strategy's work with MirroredStrategy's code path; the tests configure two);
-    MirroredStrategy() alone would take the first CPU only."""
+    """'auto': MultiWorkerMirroredStrategy when TF_CONFIG names several workers, else
+    MirroredStrategy over several GPUs, else the default strategy. 'multi_worker': always
+    MultiWorkerMirroredStrategy, over TF_CONFIG's cluster (one worker without it). 'mirrored'
+    on a machine without GPUs mirrors over its logical CPUs (one on a usual host, where it is
+    the default strategy's work with MirroredStrategy's code path; the tests configure two);
+    MirroredStrategy() alone would take the first CPU only.
+
+    Call it before anything else runs in TensorFlow: MultiWorkerMirroredStrategy configures
+    collective ops and starts this worker's gRPC server as the TensorFlow runtime starts, and
+    once any op or device listing has started the runtime TensorFlow refuses ("Collective ops
+    must be configured at program startup"). So the multi-worker case is decided from TF_CONFIG
+    alone, before the GPUs are listed, and run_fn calls this first. The TFX Trainer executor
+    runs nothing in TensorFlow before run_fn, and on Vertex AI each worker is a process of its
+    own; a Trainer run in-process after other components (the local runner) is too late.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"distribute_strategy must be one of {STRATEGIES}, not {name!r}")
+    if name == "multi_worker" or (name == "auto" and cluster_workers() > 1):
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as error:
+            raise RuntimeError(
+                "MultiWorkerMirroredStrategy must be created before TensorFlow runs anything "
+                "in the process; run the Trainer in a process of its own (as a cluster does)"
+            ) from error
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         cpus = None if gpus else [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(cpus)
-    if name in ("auto", "default"):
-        return tf.distribute.get_strategy()
-    raise ValueError(f"distribute_strategy must be auto, default or mirrored, not {name!r}")
+    return tf.distribute.get_strategy()
+
+
+def wait_for_chief_export(serving_model_dir: str, timeout: float = CHIEF_EXPORT_WAIT_SECONDS,
+                          poll: float = 1.0) -> None:
+    """Returns once the chief's SavedModel is in `serving_model_dir`.
+
+    A worker other than the chief exports into a folder of its own and deletes it, but TFX's
+    Trainer executor checks on every worker that run_fn left a model at serving_model_dir.
+    The workers reach the export together (it reads the distributed variables, a collective
+    op), so the wait is about the chief's write; a chief that failed writes none, and after
+    `timeout` seconds this worker fails too, saying so.
+    """
+    saved_model = os.path.join(serving_model_dir, "saved_model.pb")
+    deadline = time.monotonic() + timeout
+    while not tf.io.gfile.exists(saved_model):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the chief wrote no model to {serving_model_dir} within "
+                               f"{timeout:.0f} s of this worker's end of training")
+        time.sleep(poll)
 
 
 def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransformOutput,
@@ -231,9 +294,15 @@ def build_quality_scores(settings: TrainerSettings, train_files: list,
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    settings = TrainerSettings.from_custom_config(fn_args.custom_config)
+    """Trains and exports G. Under MultiWorkerMirroredStrategy every worker runs all of it,
+    since each save and export reads the distributed variables (a collective op all of them
+    join); only the chief writes where TFX and the next components look, the others into
+    folders of their own that they delete (training_loop.worker_path)."""
+    settings = trainer_settings(fn_args.custom_config)
+    strategy = choose_strategy(settings.distribute_strategy)  # first: see choose_strategy
     set_precision(settings.precision)
-    strategy = choose_strategy(settings.distribute_strategy)
+    model_run_dir = worker_path(fn_args.model_run_dir, strategy)
+    serving_model_dir = worker_path(fn_args.serving_model_dir, strategy)
     global_batch = settings.batch_size
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     dataset = image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
@@ -254,17 +323,18 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         steps_per_epoch=steps_per_epoch,
         checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
         checkpoint_every_steps=settings.checkpoint_every_steps,
-        log_dir=os.path.join(fn_args.model_run_dir, TENSORBOARD_DIR),
+        log_dir=os.path.join(model_run_dir, TENSORBOARD_DIR),
         log_every_steps=settings.log_every_steps,
         eval_every_steps=settings.eval_every_steps)
     table = attribute_table(settings, fn_args.train_files, transform_output)
     view = ExportView(gan.generator, settings.z_dim, gan.generator_average,  # an export now
                       attribute_table=table)
-    samples = SampleGrids(view, os.path.join(fn_args.model_run_dir, SAMPLES_DIR),
+    samples = SampleGrids(view, os.path.join(model_run_dir, SAMPLES_DIR),
                           grid_size=settings.sample_grid_size)
     quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
     started = time.perf_counter()
-    train(gan, dataset, loop, strategy, standard_jobs(gan, loop, samples, quality))
+    train(gan, dataset, loop, strategy,
+          standard_jobs(gan, loop, samples, quality, strategy=strategy))
     if quality:
         print(quality.cost_line(time.perf_counter() - started))
     samples.save_gif()
@@ -273,7 +343,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch,
                                  attribute_table=table)
     export.export_generator(
-        gan.generator, fn_args.serving_model_dir, settings.z_dim,
+        gan.generator, serving_model_dir, settings.z_dim,
         training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps},
         attribute_table=table)
-    gan.discriminator.save(os.path.join(fn_args.model_run_dir, "discriminator"))
+    gan.discriminator.save(os.path.join(model_run_dir, "discriminator"))
+    if not strategy.extended.should_checkpoint:
+        for path in (fn_args.model_run_dir, fn_args.serving_model_dir):
+            remove_worker_path(path, strategy)
+        wait_for_chief_export(fn_args.serving_model_dir)

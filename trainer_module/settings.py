@@ -77,7 +77,9 @@ class TrainerFields(ModelShape):
     # Fixed z of the probe, scored against the first as many train images (all, if fewer).
     probe_samples: int = 500
     steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
-    distribute_strategy: str = "auto"  # auto (Mirrored on several GPUs), default, mirrored
+    # auto (MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored on several GPUs),
+    # default, mirrored, multi_worker (trainer_module/run.py: choose_strategy; docs/scale.md).
+    distribute_strategy: str = "auto"
     # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
     # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs
     # (docs/trainer.md).

@@ -201,17 +201,36 @@ class Checkpoints(SideJob):
     write cut short never replaces a good checkpoint; what it leaves is removed (at restore
     after a kill, at once after a failed write, where it would hold on to the disk space that
     ran out). Only one run writes a checkpoint folder: the run lock sees to that locally.
+
+    Under MultiWorkerMirroredStrategy (`strategy`) every worker saves at the same steps, since
+    reading the distributed variables is a collective op they all must join, but only the chief
+    writes `directory`; the others write into a folder of their own (`worker_path`) and delete
+    it after each save. Every worker restores from the chief's checkpoints, which on a cluster
+    live on storage all of them read. `written` lists the checkpoints this process wrote.
     """
 
-    def __init__(self, gan: DCGAN, directory: str):
+    def __init__(self, gan: DCGAN, directory: str,
+                 strategy: Optional[tf.distribute.Strategy] = None):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.checkpoint = _checkpoint(gan, self.step)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=2)
+        write_directory = worker_path(directory, strategy or tf.distribute.get_strategy())
+        self.writer = (self.manager if write_directory == directory else
+                       tf.train.CheckpointManager(self.checkpoint, write_directory, max_to_keep=1))
         self.every = self.last_step = 0
         self.latest: Optional[str] = None
+        self.written: list = []
+
+    @property
+    def chief(self) -> bool:
+        """Whether this process writes the checkpoint folder (see the class)."""
+        return self.writer is self.manager
 
     def restore(self) -> int:
-        self._remove_partial_writes()
+        if self.chief:
+            self._remove_partial_writes()
+        else:  # what a killed worker left in its own folder
+            _remove_worker_folder(self.writer.directory)
         unreadable = []
         for path in reversed(self.manager.checkpoints):  # the newest first
             try:
@@ -247,10 +266,19 @@ class Checkpoints(SideJob):
         return _due(step, self.every, self.last_step)
 
     def _save(self, step: int) -> str:
+        """Returns the chief's checkpoint of this step (the one a rerun resumes from)."""
         try:
-            return self.manager.save(checkpoint_number=step)
+            path = self.writer.save(checkpoint_number=step)
+            self.written.append(path)
+            if not self.chief:
+                _remove_worker_folder(self.writer.directory)
+                path = os.path.join(self.manager.directory, os.path.basename(path))
+            return path
         except (tf.errors.OpError, OSError) as error:
-            self._remove_partial_writes()
+            if self.chief:
+                self._remove_partial_writes()
+            else:
+                _remove_worker_folder(self.writer.directory)
             reason = str(error).strip().splitlines()[0]
             raise CheckpointNotWritten(
                 f"the checkpoint at step {step} could not be written in {self.manager.directory} "
@@ -331,9 +359,11 @@ class StepHook(SideJob):
 
 def standard_jobs(gan: DCGAN, settings: LoopSettings, samples: Optional[SampleGrids] = None,
                   quality: Optional[QualityScores] = None,
-                  on_step: Optional[Callable[[int], None]] = None) -> list:
-    """The side jobs of a training run, in the order they run after each step."""
-    checkpoints = Checkpoints(gan, settings.checkpoint_dir)
+                  on_step: Optional[Callable[[int], None]] = None,
+                  strategy: Optional[tf.distribute.Strategy] = None) -> list:
+    """The side jobs of a training run, in the order they run after each step; `strategy`
+    decides which process writes the checkpoints (Checkpoints)."""
+    checkpoints = Checkpoints(gan, settings.checkpoint_dir, strategy)
     progress = ProgressBar()
     jobs = [DivergenceStop(checkpoints),  # first: a non-finite step is not shown, logged or saved
             progress,
@@ -345,11 +375,58 @@ def standard_jobs(gan: DCGAN, settings: LoopSettings, samples: Optional[SampleGr
     return [job for job in jobs if job is not None]
 
 
+def worker_path(path: str, strategy: tf.distribute.Strategy) -> str:
+    """Where this process writes what belongs at `path`: `path` itself, except on a
+    MultiWorkerMirroredStrategy worker other than the chief, which gets a folder of its own
+    beside it, `<parent>/workertemp_<task>/<name>`, to delete once written.
+
+    TensorFlow's multi-worker guide (its `write_filepath`): every worker must run every save,
+    because reading mirrored and sync-on-read variables is a collective op all of them join,
+    but two workers writing the same files would clobber each other, so only the chief's land
+    where they are read.
+    """
+    if strategy.extended.should_checkpoint:  # the chief, or no cluster at all
+        return path
+    resolver = strategy.cluster_resolver
+    return os.path.join(os.path.dirname(path.rstrip("/")),
+                        f"workertemp_{resolver.task_type}_{resolver.task_id}",
+                        os.path.basename(path.rstrip("/")))
+
+
+def remove_worker_path(path: str, strategy: tf.distribute.Strategy) -> None:
+    """Deletes what a worker other than the chief wrote at `worker_path(path, strategy)`."""
+    if worker_path(path, strategy) != path:
+        _remove_worker_folder(worker_path(path, strategy))
+
+
+def _remove_worker_folder(write_path: str) -> None:
+    """The `workertemp_<task>` folder around a worker's write path, if it exists."""
+    folder = os.path.dirname(write_path)
+    if tf.io.gfile.exists(folder):
+        tf.io.gfile.rmtree(folder)
+
+
 def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
     average = {"generator_average": gan.generator_average} if gan.generator_average else {}
     return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
                                g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
                                rng=gan.rng, step=step, **average)
+
+
+def distribute_dataset(dataset: tf.data.Dataset,
+                       strategy: tf.distribute.Strategy) -> tf.distribute.DistributedDataset:
+    """`dataset`'s global batches split over the strategy's replicas, sharded by data.
+
+    Every worker reads the same global batches in the same order (the shuffle is seeded) and
+    keeps its replicas' slices of each (AutoShardPolicy.DATA), so that the workers together
+    train on exactly the batches one worker would at the same global batch. TensorFlow's
+    default tries to shard by file first, which needs at least as many files as workers
+    (Transform may write one) and would change which images make up a step. The cost: each
+    worker reads and decodes every global batch, of which it trains on its share.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(dataset.with_options(options))
 
 
 def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:
@@ -390,10 +467,10 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
     TrainingDiverged on a non-finite loss, within `log_every_steps` steps and before any checkpoint.
     """
     strategy = strategy or tf.distribute.get_strategy()
-    jobs = standard_jobs(gan, settings) if jobs is None else list(jobs)
+    jobs = standard_jobs(gan, settings, strategy=strategy) if jobs is None else list(jobs)
     start = _restore(jobs)
     run_step = _distributed_step(gan, strategy)
-    batches = iter(strategy.experimental_distribute_dataset(dataset))
+    batches = iter(distribute_dataset(dataset, strategy))
     writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
               else tf.summary.create_noop_writer())
     logs = {}
