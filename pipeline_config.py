@@ -156,6 +156,12 @@ class KubeflowConfig:
     trainer_gpu_type: str = "nvidia.com/gpu"
     trainer_cpu: float = 8.0
     trainer_memory_gb: float = 32.0
+    # Machines training together (MultiWorkerMirroredStrategy, docs/scale.md). Above 1 the
+    # Trainer runs as a Vertex AI custom job of that many replicas of trainer_machine_type
+    # (each with trainer_gpu_count GPUs of trainer_gpu_type, a Vertex accelerator name), started
+    # by the Vertex AI Trainer extension from the Trainer's pod (pipeline/kubeflow_runner.py).
+    trainer_worker_count: int = 1
+    trainer_machine_type: str = "n1-standard-8"
 
     def beam_pipeline_args(self) -> tuple[str, ...]:
         """Arguments for the chosen Beam runner; temp and staging files go under output_root."""
@@ -189,8 +195,10 @@ class KubeflowConfig:
         raise ValueError(f"beam_runner must be one of {BEAM_RUNNERS}, not {self.beam_runner!r}")
 
     def pipeline_config(self, base: PipelineConfig | None = None) -> PipelineConfig:
-        """The local configuration with the cluster's storage, data, steps and Beam runner."""
+        """The local configuration with the cluster's storage, data, steps and Beam runner, and
+        multi-worker training when several workers are asked for."""
+        multi_worker = {"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1 else {}
         return (base or PipelineConfig()).with_overrides(
             output_root=self.output_root, data_root=self.data_root, synthetic_num_images=0,
             train_steps=self.train_steps, beam_pipeline_args=self.beam_pipeline_args(),
-            schema_file=self.schema_file)
+            schema_file=self.schema_file, **multi_worker)

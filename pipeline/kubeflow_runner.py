@@ -40,12 +40,63 @@ def trainer_resources(kubeflow: KubeflowConfig):
     return resources
 
 
+def vertex_training_job(kubeflow: KubeflowConfig) -> dict:
+    """The Vertex AI custom job that trains on `trainer_worker_count` machines: worker pool 0,
+    the chief, and pool 1, the other workers, each replica a `trainer_machine_type` with the
+    asked GPUs and the project's image. Vertex AI sets TF_CONFIG on every replica (pool 0 as
+    `chief`, pool 1 as `worker`), from which run_fn's MultiWorkerMirroredStrategy learns the
+    cluster; "project" is read by the extension, not sent to Vertex."""
+    machine = {"machine_type": kubeflow.trainer_machine_type}
+    if kubeflow.trainer_gpu_count > 0:
+        if "/" in kubeflow.trainer_gpu_type:
+            raise ValueError(
+                f"trainer_gpu_type {kubeflow.trainer_gpu_type!r} is a Kubernetes resource name; "
+                "several workers run as a Vertex AI custom job, which wants an accelerator name "
+                "such as NVIDIA_TESLA_T4")
+        machine.update(accelerator_type=kubeflow.trainer_gpu_type,
+                       accelerator_count=kubeflow.trainer_gpu_count)
+
+    def pool(replicas: int) -> dict:
+        return {"machine_spec": machine, "replica_count": replicas,
+                "container_spec": {"image_uri": kubeflow.image}}
+
+    return {"project": kubeflow.gcp_project,
+            "job_spec": {"worker_pool_specs": [pool(1), pool(kubeflow.trainer_worker_count - 1)]}}
+
+
+def train_on_vertex_workers(trainer, kubeflow: KubeflowConfig) -> None:
+    """Makes the pipeline's Trainer TFX's Vertex AI Trainer: its pod starts
+    `vertex_training_job` and waits for it, and every replica runs the Trainer's executor
+    with run_fn (the chief's export is the model artifact).
+
+    tfx.extensions.google_cloud_ai_platform.Trainer is the standard Trainer with that
+    executor class, which reads the job from the custom_config (run_fn leaves those keys
+    aside: trainer_module/run.py, CLOUD_TRAINER_KEYS); the node keeps create_pipeline's id,
+    inputs and consumers.
+    """
+    from tfx import v1 as tfx
+    from tfx.utils import json_utils
+
+    vertex = tfx.extensions.google_cloud_ai_platform
+    trainer.executor_spec = vertex.Trainer.EXECUTOR_SPEC
+    trainer.exec_properties["custom_config"] = json_utils.dumps({
+        **json_utils.loads(trainer.exec_properties["custom_config"]),
+        vertex.TRAINING_ARGS_KEY: vertex_training_job(kubeflow),
+        vertex.ENABLE_VERTEX_KEY: True,
+        vertex.VERTEX_REGION_KEY: kubeflow.gcp_region})
+
+
 def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """create_pipeline's DAG; the Trainer on a GPU pod, or on a Vertex AI custom job of
+    `trainer_worker_count` machines when that is above 1 (its pod then only waits)."""
     from pipeline.pipeline import create_pipeline
 
     pipeline = create_pipeline(config)
     trainer = next(node for node in pipeline.components if node.id == ids.TRAINER)
-    trainer.with_platform_config(trainer_resources(kubeflow))
+    if kubeflow.trainer_worker_count > 1:
+        train_on_vertex_workers(trainer, kubeflow)
+    else:
+        trainer.with_platform_config(trainer_resources(kubeflow))
     return pipeline
 
 
@@ -74,7 +125,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-root", help="the CelebA folder, e.g. gs://bucket/celeba")
     parser.add_argument("--beam-runner", choices=BEAM_RUNNERS)
     parser.add_argument("--project", help="GCP project (Dataflow)")
-    parser.add_argument("--region", help="GCP region (Dataflow)")
+    parser.add_argument("--region", help="GCP region (Dataflow, Vertex AI training)")
+    parser.add_argument("--workers", type=int, help="machines training together; above 1, a "
+                                                    "Vertex AI custom job (docs/kubeflow.md)")
     return parser.parse_args(argv)
 
 
@@ -82,7 +135,7 @@ def kubeflow_config_from_args(args: argparse.Namespace) -> KubeflowConfig:
     overrides = {"spec_path": args.spec_path, "image": args.image,
                  "output_root": args.output_root, "data_root": args.data_root,
                  "beam_runner": args.beam_runner, "gcp_project": args.project,
-                 "gcp_region": args.region}
+                 "gcp_region": args.region, "trainer_worker_count": args.workers}
     return dataclasses.replace(
         KubeflowConfig(), **{key: value for key, value in overrides.items() if value is not None})
 

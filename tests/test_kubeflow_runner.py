@@ -173,6 +173,65 @@ def test_a_stated_layout_overrides_the_remote_default():
     assert [split["hash_buckets"] for split in output_config["split_config"]["splits"]] == [6, 2, 2]
 
 
+# --- Multi-worker training -------------------------------------------------------------------
+
+def executor_class_path(job, task_name) -> str:
+    args = container(job, task_name)["args"]
+    return args[args.index("--executor_class_path") + 1]
+
+
+def class_path(executor_spec) -> str:
+    return f"{executor_spec.executor_class.__module__}.{executor_spec.executor_class.__name__}"
+
+
+def test_several_workers_train_as_one_vertex_ai_custom_job(compiled, tmp_path):
+    """trainer_worker_count > 1: the Trainer is TFX's Vertex AI Trainer, whose pod starts a
+    custom job of a chief and the other workers (Vertex AI sets their TF_CONFIG), and run_fn
+    reads multi-worker training from the same custom_config."""
+    from tfx import v1 as tfx
+
+    from trainer_module import run
+
+    vertex = tfx.extensions.google_cloud_ai_platform
+    kubeflow = dataclasses.replace(cluster_config(tmp_path), trainer_worker_count=3,
+                                   trainer_gpu_type="NVIDIA_TESLA_T4", trainer_gpu_count=2,
+                                   trainer_machine_type="n1-standard-16")
+    job = kubeflow_runner.compile_pipeline(kubeflow.pipeline_config(), kubeflow)
+    assert executor_class_path(job, "Trainer") == class_path(vertex.Trainer.EXECUTOR_SPEC)
+    assert executor_class_path(compiled, "Trainer") == class_path(
+        tfx.components.Trainer.EXECUTOR_SPEC)  # one worker: the Trainer's own pod trains
+    assert "resources" not in container(job, "Trainer")  # the pod only starts the job, waits
+
+    custom_config = json.loads(parameter(job, "Trainer", "custom_config"))
+    training_args = custom_config[vertex.TRAINING_ARGS_KEY]
+    pools = training_args["job_spec"]["worker_pool_specs"]
+    assert [pool["replica_count"] for pool in pools] == [1, 2]  # the chief, the other workers
+    for pool in pools:
+        assert pool["machine_spec"] == {"machine_type": "n1-standard-16", "accelerator_count": 2,
+                                        "accelerator_type": "NVIDIA_TESLA_T4"}
+        assert pool["container_spec"] == {"image_uri": kubeflow.image}
+    assert training_args["project"] == "test-project"
+    assert custom_config[vertex.ENABLE_VERTEX_KEY] is True
+    assert custom_config[vertex.VERTEX_REGION_KEY] == "europe-west4"
+
+    settings = run.trainer_settings(custom_config)  # what run_fn reads on every replica
+    assert settings == kubeflow.pipeline_config().trainer_settings()
+    assert settings.distribute_strategy == "multi_worker"
+    assert set(custom_config) - set(settings.to_custom_config()) == set(run.CLOUD_TRAINER_KEYS)
+    assert tasks(job)["Trainer"]["dependentTasks"] == tasks(compiled)["Trainer"]["dependentTasks"]
+    for consumer in ("GanEvaluator", "Pusher"):
+        assert tasks(job)[consumer]["inputs"] == tasks(compiled)[consumer]["inputs"], consumer
+
+
+def test_workers_are_asked_for_on_the_command_line_with_a_vertex_accelerator_name(tmp_path):
+    args = kubeflow_runner.parse_args(["--workers", "4"])
+    assert kubeflow_runner.kubeflow_config_from_args(args).trainer_worker_count == 4
+    kubeflow = dataclasses.replace(cluster_config(tmp_path), trainer_worker_count=2)
+    assert kubeflow.trainer_gpu_type == "nvidia.com/gpu"  # Kubernetes' name, not Vertex AI's
+    with pytest.raises(ValueError, match="accelerator name such as NVIDIA_TESLA_T4"):
+        kubeflow_runner.compile_pipeline(kubeflow.pipeline_config(), kubeflow)
+
+
 # --- The Beam arguments for each runner -----------------------------------------------------
 
 def test_beam_arguments_for_dataflow_flink_and_direct():
