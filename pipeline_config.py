@@ -197,7 +197,8 @@ class KubeflowConfig:
     def pipeline_config(self, base: PipelineConfig | None = None) -> PipelineConfig:
         """The local configuration with the cluster's storage, data, steps and Beam runner, and
         multi-worker training when several workers are asked for."""
-        multi_worker = {"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1 else {}
+        multi_worker = ({"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1
+                        else {})
         return (base or PipelineConfig()).with_overrides(
             output_root=self.output_root, data_root=self.data_root, synthetic_num_images=0,
             train_steps=self.train_steps, beam_pipeline_args=self.beam_pipeline_args(),
