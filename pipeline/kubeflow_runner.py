@@ -45,7 +45,12 @@ def vertex_training_job(kubeflow: KubeflowConfig) -> dict:
     the chief, and pool 1, the other workers, each replica a `trainer_machine_type` with the
     asked GPUs and the project's image. Vertex AI sets TF_CONFIG on every replica (pool 0 as
     `chief`, pool 1 as `worker`), from which run_fn's MultiWorkerMirroredStrategy learns the
-    cluster; "project" is read by the extension, not sent to Vertex."""
+    cluster; "project" is read by the extension, not sent to Vertex.
+
+    A worker that dies (a preempted machine) fails the others' next all-reduce, and a worker
+    restarted alone could not join them: Vertex AI restarts the whole job instead
+    (`restart_job_on_worker_restart`), which resumes from the chief's last checkpoint, as
+    TensorFlow's multi-worker training supports it."""
     machine = {"machine_type": kubeflow.trainer_machine_type}
     if kubeflow.trainer_gpu_count > 0:
         if "/" in kubeflow.trainer_gpu_type:
@@ -61,7 +66,8 @@ def vertex_training_job(kubeflow: KubeflowConfig) -> dict:
                 "container_spec": {"image_uri": kubeflow.image}}
 
     return {"project": kubeflow.gcp_project,
-            "job_spec": {"worker_pool_specs": [pool(1), pool(kubeflow.trainer_worker_count - 1)]}}
+            "job_spec": {"worker_pool_specs": [pool(1), pool(kubeflow.trainer_worker_count - 1)],
+                         "scheduling": {"restart_job_on_worker_restart": True}}}
 
 
 def train_on_vertex_workers(trainer, kubeflow: KubeflowConfig) -> None:

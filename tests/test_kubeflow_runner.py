@@ -210,6 +210,7 @@ def test_several_workers_train_as_one_vertex_ai_custom_job(compiled, tmp_path):
         assert pool["machine_spec"] == {"machine_type": "n1-standard-16", "accelerator_count": 2,
                                         "accelerator_type": "NVIDIA_TESLA_T4"}
         assert pool["container_spec"] == {"image_uri": kubeflow.image}
+    assert training_args["job_spec"]["scheduling"] == {"restart_job_on_worker_restart": True}
     assert training_args["project"] == "test-project"
     assert custom_config[vertex.ENABLE_VERTEX_KEY] is True
     assert custom_config[vertex.VERTEX_REGION_KEY] == "europe-west4"

@@ -229,12 +229,14 @@ def test_the_vertex_trainers_own_keys_are_left_out_of_the_settings():
     assert run.trainer_settings(custom_config) == settings
 
 
-def test_a_multi_worker_strategy_asked_for_after_tensorflow_started_says_why():
+@pytest.mark.parametrize("name", ["multi_worker", "auto"])
+def test_a_multi_worker_strategy_asked_for_after_tensorflow_started_says_why(name):
     """In a process where TensorFlow already ran an op (a Trainer run in-process after other
-    components), the strategy cannot be created; the error says what to do."""
+    components), the strategy cannot be created; the error says what to do. "auto" asks for it
+    too when TF_CONFIG names two workers."""
     code = ("import legacy_keras, tensorflow as tf; tf.constant(1.0) + 1.0\n"
             "from trainer_module.run import choose_strategy\n"
-            "choose_strategy('multi_worker')")
+            f"choose_strategy({name!r})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=TIMEOUT, cwd=Path(__file__).resolve().parent.parent,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
