@@ -40,7 +40,9 @@ def free_ports(count: int) -> list:
 
 
 class Worker:
-    """A worker process with its output in files (TensorFlow's logs would fill a pipe)."""
+    """A worker process with its output in files (TensorFlow's logs would fill a pipe).
+    `started` lists them all, for `stop_leftovers` to end any a failed test left waiting."""
+    started = []
 
     def __init__(self, name: str, args: list, log_dir: Path, tf_config=None):
         self.out, self.err = log_dir / f"{name}.out", log_dir / f"{name}.err"
@@ -51,6 +53,7 @@ class Worker:
         with open(self.out, "w") as out, open(self.err, "w") as err:
             self.process = subprocess.Popen([sys.executable, str(WORKER), *map(str, args)],
                                             stdout=out, stderr=err, env=env)
+        Worker.started.append(self)
 
     def wait(self, timeout: float = TIMEOUT) -> int:
         try:
@@ -87,6 +90,16 @@ def wait_for(worker: Worker, text: str, timeout: float = TIMEOUT) -> None:
         assert worker.process.poll() is None, worker.stderr()[-3000:]
         assert time.monotonic() < deadline, f"no {text!r} within {timeout} s"
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_leftovers():
+    """A worker whose peer failed can wait in an all-reduce; none outlives the module."""
+    yield
+    for worker in Worker.started:
+        if worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
 
 
 @pytest.fixture(scope="module")
