@@ -19,6 +19,7 @@ import numpy as np
 
 from components.gan_evaluator import scoring
 from components.gan_evaluator.results import calibration_key
+from components.gan_evaluator.settings import METRIC_SEED, EvaluatorSettings
 from metrics import prdc
 from metrics.sample_sets import RESERVOIR_SEED, FeatureSummary, SampleSet
 from metrics.streaming import FeatureStatistics
@@ -56,7 +57,7 @@ def _as_sample_set(name: str, features: np.ndarray) -> SampleSet:
     return SampleSet({name: FeatureSummary(FeatureStatistics().update(features), features)})
 
 
-def real_vs_real(name: str, real_split: RealSplit, settings: scoring.MetricSettings) -> dict:
+def real_vs_real(name: str, real_split: RealSplit, settings: EvaluatorSettings) -> dict:
     """Every feature metric (fid, kid, precision, recall, density, coverage) of half A, as the
     reference, against half B, under calibration keys. A metric the halves are too small for is
     left out (the gate then says its calibration was not computed)."""
@@ -73,14 +74,14 @@ def real_vs_real(name: str, real_split: RealSplit, settings: scoring.MetricSetti
 
 
 def cache_key(real_source_key: dict, extractor_fingerprint: str, subset_size: int,
-              settings: scoring.MetricSettings) -> dict:
+              settings: EvaluatorSettings) -> dict:
     """Everything the calibration's values depend on: the real images (their source's content
     fingerprint), the extractor, the per-side size (which sets the reservoir's, 2 x), the seeds,
     and the metrics' own parameters."""
     return {"kind": "real_vs_real", "source": real_source_key, "extractor": extractor_fingerprint,
             "feature_subset_size": subset_size, "reservoir_seed": RESERVOIR_SEED,
-            "split_seed": SPLIT_SEED, "kid": [settings.kid_subsets, settings.kid_subset_size,
-                                              settings.seed],
+            "split_seed": SPLIT_SEED,
+            "kid": [settings.eval_kid_subsets, settings.eval_kid_subset_size, METRIC_SEED],
             "prdc_k": [prdc.PRECISION_RECALL_K, prdc.DENSITY_COVERAGE_K]}
 
 

@@ -46,7 +46,6 @@ class Evaluation:
         self.timer = timer or PhaseTimer()
         self.cache = StatisticsCache(settings.eval_cache_dir)
         self.extractors = build_extractors(settings)
-        self.metrics = settings.metric_settings()
         self.z = conditions.generator_inputs(settings.eval_num_samples, settings.z_dim,
                                              sources.SAMPLE_SEED, attribute_table)
         self.inputs_fingerprint = ("" if attribute_table is None
@@ -64,7 +63,7 @@ class Evaluation:
         self.real_vs_real = self._calibrate(real_key)
 
     def _image_subset_size(self, keep_images: bool) -> int:
-        wanted = keep_images and self.metrics.needs_images
+        wanted = keep_images and self.settings.needs_images
         return self.settings.eval_image_subset_size if wanted else 0
 
     def _sample_set(self, role, key, batches, extractors, keep_images, source="generation",
@@ -83,14 +82,14 @@ class Evaluation:
         values, hits = {}, []
         for extractor in self.extractors:
             key = calibration.cache_key(real_key, extractor.fingerprint(),
-                                        self.settings.eval_feature_subset_size, self.metrics)
+                                        self.settings.eval_feature_subset_size, self.settings)
             stored = self.cache.load(key)
             hits.append(stored is not None)
             if stored is None:
                 real_split = self.splits[extractor.name]
                 with self.timer.phase("metrics/real_vs_real"):
                     computed = calibration.real_vs_real(extractor.name, real_split,
-                                                        self.metrics)
+                                                        self.settings)
                 self.cache.save(key, calibration.to_arrays(computed, real_split.per_side))
             else:
                 computed, _ = calibration.from_arrays(stored)
@@ -115,7 +114,7 @@ class Evaluation:
         metric, _ = scoring.split_metric_key(self.settings.eval_primary_metric)
         with self.timer.phase(f"metrics/{metric}"):
             return scoring.primary_value(self.settings.eval_primary_metric, self.real, fake,
-                                         self.metrics)
+                                         self.settings)
 
     def primary_value(self, role: str, generator: GeneratorSource) -> float:
         return self._primary(self._generated(role, generator, [self.primary_extractor()]))
@@ -130,7 +129,7 @@ class Evaluation:
         if f"precision/{name}" in results:
             return {}
         with self.timer.phase("metrics/prdc"):
-            values, _ = scoring.feature_metric("prdc", name, self.real, fake, self.metrics)
+            values, _ = scoring.feature_metric("prdc", name, self.real, fake, self.settings)
         return {key: value for key, value in values.items()
                 if key.split("/")[0] in ("precision", "recall")}
 
@@ -170,7 +169,7 @@ class Evaluation:
         metric under <primary>_untrained, <primary>_ratio_to_untrained and <primary>_baseline,
         and the real-vs-real calibration under <metric>/<extractor>_real_vs_real."""
         fake = self._generated("candidate", candidate, self.extractors, keep_images=True)
-        results, warnings = scoring.score(self.real, fake, self.metrics, self.timer)
+        results, warnings = scoring.score(self.real, fake, self.settings, self.timer)
         primary = self.settings.eval_primary_metric
         if primary not in results:  # not among the configured metrics: the gate still needs it
             results[primary] = self._primary(fake)

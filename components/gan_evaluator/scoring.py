@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Callable, Dict, Optional
 
 from components.gan_evaluator.settings import (  # noqa: F401 (the metric names, used through here)
-    FEATURE_METRICS, IMAGE_METRICS, METRICS, PRIMARY_METRICS, MetricSettings, split_metric_key)
+    FEATURE_METRICS, IMAGE_METRICS, METRIC_SEED, METRICS, PRIMARY_METRICS, EvaluatorSettings,
+    split_metric_key)
 from metrics import fid, kid, msssim, prdc, swd
 from metrics.sample_sets import FeatureSummary, SampleSet
 from metrics.timing import PhaseTimer
@@ -21,8 +22,8 @@ def _fid(name: str, real: FeatureSummary, fake: FeatureSummary, settings) -> dic
 
 
 def _kid(name: str, real: FeatureSummary, fake: FeatureSummary, settings) -> dict:
-    mean, std = kid.kernel_inception_distance(real.subset, fake.subset, settings.kid_subsets,
-                                              settings.kid_subset_size, settings.seed)
+    mean, std = kid.kernel_inception_distance(real.subset, fake.subset, settings.eval_kid_subsets,
+                                              settings.eval_kid_subset_size, METRIC_SEED)
     return {f"kid/{name}": mean, f"kid/{name}_std": std}
 
 
@@ -32,15 +33,15 @@ def _prdc(name: str, real: FeatureSummary, fake: FeatureSummary, settings) -> di
 
 
 def _swd(real, fake, settings) -> dict:
-    distances = swd.sliced_wasserstein_distances(real, fake, settings.swd_patches_per_image,
-                                                 settings.seed)
+    distances = swd.sliced_wasserstein_distances(real, fake, settings.eval_swd_patches_per_image,
+                                                 METRIC_SEED)
     values = {f"swd/laplacian_{resolution}": value for resolution, value in distances.items()}
     values["swd/laplacian_mean"] = sum(distances.values()) / len(distances)
     return values
 
 
 def _ms_ssim(real, fake, settings) -> dict:
-    pairs, seed = settings.ms_ssim_pairs, settings.seed
+    pairs, seed = settings.eval_ms_ssim_pairs, METRIC_SEED
     return {"ms_ssim/generated": msssim.mean_pair_ms_ssim(fake, pairs, seed),
             "ms_ssim/real": msssim.mean_pair_ms_ssim(real, pairs, seed)}
 
@@ -63,7 +64,7 @@ def _too_few(metric: str, key: str, real_count: int, fake_count: int) -> str:
 
 
 def feature_metric(metric: str, name: str, real: SampleSet, fake: SampleSet,
-                   settings: MetricSettings) -> tuple[dict, list]:
+                   settings: EvaluatorSettings) -> tuple[dict, list]:
     """One feature metric family for extractor `name`: (values, warnings)."""
     real_features, fake_features = real.features[name], fake.features[name]
     real_count, fake_count = _sizes(metric, real_features, fake_features)
@@ -78,7 +79,7 @@ def feature_metric(metric: str, name: str, real: SampleSet, fake: SampleSet,
     return _FEATURE_FUNCTIONS[metric](name, real_features, fake_features, settings), warnings
 
 
-def score(real: SampleSet, fake: SampleSet, settings: MetricSettings,
+def score(real: SampleSet, fake: SampleSet, settings: EvaluatorSettings,
           timer: Optional[PhaseTimer] = None) -> tuple[dict, list]:
     """Every configured metric for every extractor in `fake`: (values, warnings).
 
@@ -86,12 +87,12 @@ def score(real: SampleSet, fake: SampleSet, settings: MetricSettings,
     timer = timer or PhaseTimer()
     values, warnings = {}, []
     for name in fake.features:
-        for metric in (m for m in settings.metrics if m in _FEATURE_FUNCTIONS):
+        for metric in (m for m in settings.eval_metrics if m in _FEATURE_FUNCTIONS):
             with timer.phase(f"metrics/{metric}"):
                 more, notes = feature_metric(metric, name, real, fake, settings)
             values.update(more)
             warnings.extend(notes)
-    for metric in (m for m in settings.metrics if m in _IMAGE_FUNCTIONS):
+    for metric in (m for m in settings.eval_metrics if m in _IMAGE_FUNCTIONS):
         if min(len(real.images), len(fake.images)) < MIN_SAMPLES[metric]:
             warnings.append(_too_few(metric, metric, len(real.images), len(fake.images)))
             continue
@@ -101,7 +102,7 @@ def score(real: SampleSet, fake: SampleSet, settings: MetricSettings,
 
 
 def primary_value(primary: str, real: SampleSet, fake: SampleSet,
-                  settings: MetricSettings) -> float:
+                  settings: EvaluatorSettings) -> float:
     """The primary metric (e.g. fid/random_embedding) alone, for the reference generators."""
     metric, name = split_metric_key(primary)
     values, warnings = feature_metric(metric, name, real, fake, settings)

@@ -1,13 +1,15 @@
 """What GanEvaluator is told, typed: built once from PipelineConfig, one exec property, read back
 whole.
 
-The metric names and the metrics' own settings live here too: the config, the component and
-the executor check against them without importing the metric code.
+The metric names live here too: the config, the component and the executor check against them
+without importing the metric code; the metrics read their own settings (eval_kid_subsets, ...)
+from EvaluatorSettings under the same names.
 
 Each setting is declared here once (EvaluatorFields), with its default and reason; PipelineConfig
 composes the group, and `PipelineConfig.evaluator_settings()` builds the settings from it;
-`eval_cache_dir` is derived from the pipeline root. The component stores the settings as one JSON exec property and the executor reads them back
-with `from_json`, which refuses missing and unknown names rather than falling back to a default.
+`eval_cache_dir` is derived from the pipeline root. The component stores the settings as one
+JSON exec property and the executor reads them back with `from_json`, which refuses missing and
+unknown names rather than falling back to a default.
 """
 from __future__ import annotations
 
@@ -24,24 +26,8 @@ METRICS = FEATURE_METRICS + IMAGE_METRICS
 PRIMARY_METRICS = ("fid", "kid")  # lower is better, so a baseline tolerance reads one way
 
 
-@dataclasses.dataclass(frozen=True)
-class MetricSettings:
-    """The metrics' own settings, from EvaluatorSettings.metric_settings()."""
-    metrics: tuple
-    kid_subsets: int
-    kid_subset_size: int
-    swd_patches_per_image: int
-    ms_ssim_pairs: int
-    seed: int = 0  # of the metrics' random subsets and projections, fixed for comparability
-
-    def __post_init__(self):
-        unknown = set(self.metrics) - set(METRICS)
-        if unknown:
-            raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
-
-    @property
-    def needs_images(self) -> bool:
-        return any(metric in IMAGE_METRICS for metric in self.metrics)
+# The seed of the metrics' random subsets and projections, fixed so that scores compare.
+METRIC_SEED = 0
 
 
 def split_metric_key(key: str) -> tuple[str, str]:
@@ -118,7 +104,9 @@ class EvaluatorSettings(EvaluatorFields):
         for threshold in self.eval_thresholds:
             Threshold(*threshold)  # a known bound
         # Checked when the pipeline is built, not minutes into a run.
-        self.metric_settings()
+        unknown = set(self.eval_metrics) - set(METRICS)
+        if unknown:
+            raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
         metric, name = split_metric_key(self.eval_primary_metric)
         if metric not in PRIMARY_METRICS or name not in self.eval_extractors:
             raise ValueError(
@@ -130,12 +118,10 @@ class EvaluatorSettings(EvaluatorFields):
                 raise ValueError(f"{name} must be a fraction >= 0 of the real-vs-real value "
                                  f"(0 drops the condition), got {getattr(self, name)}")
 
-    def metric_settings(self) -> MetricSettings:
-        return MetricSettings(
-            metrics=self.eval_metrics, kid_subsets=self.eval_kid_subsets,
-            kid_subset_size=self.eval_kid_subset_size,
-            swd_patches_per_image=self.eval_swd_patches_per_image,
-            ms_ssim_pairs=self.eval_ms_ssim_pairs)
+    @property
+    def needs_images(self) -> bool:
+        """Whether a metric compares images (SWD, MS-SSIM), not only features."""
+        return any(metric in IMAGE_METRICS for metric in self.eval_metrics)
 
     @property
     def primary_extractor(self) -> str:
