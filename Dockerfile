@@ -27,5 +27,6 @@ RUN missing=""; \
 COPY . /pipeline
 
 # Fail the build rather than the first run if a module the pipeline names does not import.
-RUN python -c "import trainer_module.run, trainer_module.preprocessing, \
-components.celeba_example_gen.executor, components.anomaly_gate, components.gan_evaluator.executor"
+RUN python -c "import celeba_dcgan.trainer_module.run, celeba_dcgan.trainer_module.preprocessing, \
+celeba_dcgan.components.celeba_example_gen.executor, celeba_dcgan.components.anomaly_gate, \
+celeba_dcgan.components.gan_evaluator.executor"

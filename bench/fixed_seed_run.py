@@ -20,8 +20,8 @@ os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")  # the same bits from the sam
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # older checkouts have no bootstrap
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from pipeline.run_local import prepare_data, run  # noqa: E402
-from pipeline_config import PipelineConfig  # noqa: E402
+from celeba_dcgan.pipeline.run_local import prepare_data, run  # noqa: E402
+from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
 
 
 def main() -> None:

@@ -59,7 +59,7 @@ def images_per_second(command: list, extra_env: dict) -> float:
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
     sys.path.insert(0, str(ROOT))
-    import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+    from celeba_dcgan import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
     import tensorflow as tf
     a = tf.random.normal([size, size])
     tf.matmul(a, a).numpy()
@@ -73,7 +73,7 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
 def step_gflops_per_image() -> float:
     """~3x the forward FLOPs of G plus two D passes (real and fake): forward + backward."""
     sys.path.insert(0, str(ROOT))
-    from trainer_module.networks import build_discriminator, build_generator
+    from celeba_dcgan.trainer_module.networks import build_discriminator, build_generator
 
     def forward_flops(model) -> float:
         total = 0.0

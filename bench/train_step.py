@@ -16,15 +16,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import bootstrap  # noqa: E402
+from celeba_dcgan import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 
-from common import graph_function  # noqa: E402
-from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.run import build_dcgan, set_precision  # noqa: E402
+from celeba_dcgan.common import graph_function  # noqa: E402
+from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False) -> float:

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from pipeline import console
+from celeba_dcgan.pipeline import console
 
 NOISE = ("cuFFT", "cuDNN", "property_predicate", "payload_format", "FutureWarning",
          "DeprecationWarning", "WARNING:tensorflow", "is deprecated")

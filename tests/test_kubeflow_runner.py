@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-import pipeline_config
-from pipeline import kfp_submit, kubeflow_runner
-from components.gan_evaluator.settings import EvaluatorSettings
-from pipeline_config import KubeflowConfig, PipelineConfig
+from celeba_dcgan import pipeline_config
+from celeba_dcgan.pipeline import kfp_submit, kubeflow_runner
+from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
+from celeba_dcgan.pipeline_config import KubeflowConfig, PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,7 +162,7 @@ def test_caching_follows_the_pipeline_config(compiled, tmp_path):
 
 
 def test_a_stated_layout_overrides_the_remote_default():
-    from components.celeba_example_gen.component import CelebAExampleGen
+    from celeba_dcgan.components.celeba_example_gen.component import CelebAExampleGen
 
     example_gen = CelebAExampleGen(data_root="gs://test-bucket/flat", hash_buckets=(6, 2, 2),
                                    policy=PipelineConfig().ingestion_policy(),
@@ -190,7 +190,7 @@ def test_several_workers_train_as_one_vertex_ai_custom_job(compiled, tmp_path):
     reads multi-worker training from the same custom_config."""
     from tfx import v1 as tfx
 
-    from trainer_module import run
+    from celeba_dcgan.trainer_module import run
 
     vertex = tfx.extensions.google_cloud_ai_platform
     kubeflow = dataclasses.replace(cluster_config(tmp_path), trainer_worker_count=3,
@@ -280,7 +280,8 @@ def test_the_script_writes_the_job_and_the_kfp_package(tmp_path, capsys):
 
 
 def test_the_tfx_cli_vertex_handler_compiles_the_runner(tmp_path, monkeypatch):
-    """`tfx pipeline create --engine vertex --pipeline_path pipeline/kubeflow_runner.py`."""
+    """`tfx pipeline create --engine vertex --pipeline_path
+    celeba_dcgan/pipeline/kubeflow_runner.py`."""
     from tfx.tools.cli import labels
     from tfx.tools.cli.handler import vertex_handler
 
@@ -290,7 +291,8 @@ def test_the_tfx_cli_vertex_handler_compiles_the_runner(tmp_path, monkeypatch):
                         functools.partial(KubeflowConfig, spec_path=str(tmp_path / "job.json")))
     vertex_handler.VertexHandler({
         labels.ENGINE_FLAG: "vertex",
-        labels.PIPELINE_DSL_PATH: str(REPO_ROOT / "pipeline" / "kubeflow_runner.py"),
+        labels.PIPELINE_DSL_PATH: str(REPO_ROOT / "celeba_dcgan" / "pipeline"
+                                      / "kubeflow_runner.py"),
     }).create_pipeline()
     job = json.loads((tmp_path / "vertex_home" / "celeba-dcgan" / "pipeline.json").read_text())
     assert set(tasks(job)) == set(INPUT_PRODUCERS)
@@ -464,9 +466,10 @@ def test_the_dockerfile_builds_on_tfx_and_adds_the_project_and_the_pins():
     assert [".", "/pipeline"] in copies
     runs = " ".join(args for name, args in instructions if name == "RUN")
     assert "--constraint requirements.lock" in runs
-    assert "trainer_module.run" in runs and "components.celeba_example_gen.executor" in runs
+    assert ("celeba_dcgan.trainer_module.run" in runs
+            and "celeba_dcgan.components.celeba_example_gen.executor" in runs)
 
 
 def test_the_docker_context_leaves_out_local_environments_and_outputs():
     ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
-    assert {".venv/", "outputs/", "data/generated/"} <= ignored
+    assert {".venv/", "outputs/", "celeba_dcgan/data/generated/"} <= ignored

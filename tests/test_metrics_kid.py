@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from metrics.kid import (kernel_inception_distance, polynomial_kernel,
-                                          subset_indices)
+from celeba_dcgan.metrics.kid import (
+    kernel_inception_distance, polynomial_kernel, subset_indices)
 
 
 def kid_by_loop(real, fake, num_subsets, max_subset_size, seed):

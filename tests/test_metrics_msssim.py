@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from metrics import msssim
+from celeba_dcgan.metrics import msssim
 from gan_evaluator_testing import blob_pixels
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from metrics.streaming import FeatureStatistics, Reservoir
+from celeba_dcgan.metrics.streaming import FeatureStatistics, Reservoir
 
 
 def test_streaming_statistics_match_numpy_on_the_whole_set():

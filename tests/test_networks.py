@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tf_keras
 
-from pipeline_config import PipelineConfig
-from trainer_module.networks import (AttributeModulation, MinibatchStddev, build_discriminator,
-                                     build_generator)
+from celeba_dcgan.pipeline_config import PipelineConfig
+from celeba_dcgan.trainer_module.networks import (
+    AttributeModulation, MinibatchStddev, build_discriminator, build_generator)
 
 
 def conv_params(kernel, c_in, c_out):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import run_local
-from pipeline_config import PipelineConfig
+from celeba_dcgan.pipeline import run_local
+from celeba_dcgan.pipeline_config import PipelineConfig
 
 
 def test_overrides_reach_the_config():
@@ -32,8 +32,8 @@ def test_failure_exits_non_zero_with_one_line(tmp_path, capsys):
 
 def hold_the_run_lock(output_root):
     """Another process in the middle of a run: it holds the lock until killed."""
-    code = ("import sys, time; from pipeline import run_lock; from pipeline_config import "
-            "PipelineConfig\n"
+    code = ("import sys, time; from celeba_dcgan.pipeline import run_lock; "
+            "from celeba_dcgan.pipeline_config import PipelineConfig\n"
             f"with run_lock.exclusive_run(PipelineConfig(output_root={str(output_root)!r})"
             ".metadata_path):\n    print('holding', flush=True); time.sleep(600)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,

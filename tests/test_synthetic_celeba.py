@@ -1,4 +1,5 @@
-"""Tests for data/synthetic_celeba.py: layout, labels, determinism, caching, variety."""
+"""Tests for celeba_dcgan/data/synthetic_celeba.py: layout, labels, determinism, caching,
+variety."""
 
 import dataclasses
 import json
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data.celeba_files import (
+from celeba_dcgan.data.celeba_files import (
     ATTRIBUTE_FILE,
     CELEBA_ATTRIBUTES,
     IMAGE_DIR,
@@ -18,7 +19,7 @@ from data.celeba_files import (
     read_attribute_file,
     read_partition_file,
 )
-from data.synthetic_celeba import (
+from celeba_dcgan.data.synthetic_celeba import (
     CONTROLLED_ATTRIBUTES,
     HEIGHT,
     MARKER_FILE,
@@ -223,7 +224,8 @@ def test_cli_prints_split_counts(tmp_path, capsys):
 
 def test_module_runs_as_a_script(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "data.synthetic_celeba", "--root", str(tmp_path), "--num-images", "3"],
+        [sys.executable, "-m", "celeba_dcgan.data.synthetic_celeba", "--root", str(tmp_path),
+         "--num-images", "3"],
         cwd=REPO, check=True, text=True, capture_output=True)
     assert result.stdout.split() == ["train:", "1", "eval:", "1", "test:", "1"]
 

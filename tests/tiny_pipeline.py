@@ -6,7 +6,7 @@ import ml_metadata as mlmd
 import tensorflow as tf
 from tfx.orchestration import metadata
 
-from pipeline_config import PipelineConfig
+from celeba_dcgan.pipeline_config import PipelineConfig
 
 
 # Narrow networks (about 30 times fewer parameters than the seed's), for a run that tests the

@@ -17,15 +17,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
-from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.run import build_dcgan  # noqa: E402
-from trainer_module.training_loop import LoopSettings, standard_jobs, train  # noqa: E402
+from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from celeba_dcgan.trainer_module.run import build_dcgan  # noqa: E402
+from celeba_dcgan.trainer_module.training_loop import (  # noqa: E402
+    LoopSettings, standard_jobs, train)
 
 BATCH = 4
 CHECKPOINT_EVERY = 3

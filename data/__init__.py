@@ -1,1 +1,0 @@
-import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
