@@ -86,7 +86,6 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     strategy = run.choose_strategy(mode)  # before any other TensorFlow work
 
     import numpy as np
-    import tensorflow as tf
     import tensorflow_transform as tft
 
     from celeba_dcgan.pipeline.standalone import trainer_fn_args
