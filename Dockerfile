@@ -5,9 +5,10 @@
 #   docker build -t gcr.io/your-gcp-project/celeba-dcgan-tfx:latest .
 FROM tensorflow/tfx:1.16.0
 
-# TFT works with Keras 2 only; module paths such as trainer_module.run.run_fn and the
-# components package import from the project folder.
+# TFT works with Keras 2 only; oneDNN's kernels on whatever the CPU (celeba_dcgan/tf_environment.py:
+# TFX's entrypoint loads TensorFlow before project code); the project imports from its folder.
 ENV TF_USE_LEGACY_KERAS=1 \
+    TF_ENABLE_ONEDNN_OPTS=1 \
     PYTHONPATH=/pipeline \
     PYTHONDONTWRITEBYTECODE=1
 

@@ -87,7 +87,7 @@ class TreeMemory:
 
 def run_pipeline(data_root: str, output_root: str, train_steps: int) -> None:
     """In the child process: the pipeline up to the Trainer, the console's component lines."""
-    from celeba_dcgan import legacy_keras  # noqa: F401
+    from celeba_dcgan import tf_environment  # noqa: F401
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
@@ -135,7 +135,7 @@ def transformed_train_files(output_root: str) -> list:
 
 
 def count_pass_seconds(output_root: str) -> tuple:
-    from celeba_dcgan import legacy_keras  # noqa: F401
+    from celeba_dcgan import tf_environment  # noqa: F401
     from celeba_dcgan.trainer_module.run import count_examples
     started = time.perf_counter()
     count = count_examples(transformed_train_files(output_root))
@@ -146,7 +146,7 @@ def tf_data_transform_rate(data_root: str, out_dir: str) -> float:
     """Images/s of Transform's per-image work in a bare tf.data loop on all cores: read the
     JPEG, then the preprocessing_fn's own face_png (decode, crop, resize, round, encode the
     PNG), and write one GZIP TFRecord file."""
-    from celeba_dcgan import legacy_keras  # noqa: F401
+    from celeba_dcgan import tf_environment  # noqa: F401
     import tensorflow as tf
 
     from celeba_dcgan.data import celeba_files

@@ -2,12 +2,16 @@
 
     make bench-train            # creates .venv-torch (Python 3.11, torch 2.13.0 CPU) once
     .venv/bin/python bench/train_speed.py [--rounds 3] [--steps 8] [--torch-python PATH]
-                                          [--variants]
+                                          [--variants] [--avx2]
 
 Each contender runs in its own process, alternating round by round, so drift on a shared
-machine hits all of them alike; prints the median img/s of each, ratios to ours, and our step's
-fraction of the float32 matmul-peak bound measured in the same run. --variants adds our step
-under each speed-up in VARIANTS to the same alternation.
+machine hits all of them alike; prints the CPU, the median img/s of each, ratios to ours, and
+our step's fraction of the float32 matmul-peak bound measured in the same run. --variants adds
+our step under each speed-up in VARIANTS to the same alternation. --avx2 adds the AVX2_ONLY
+contenders: ours and the PyTorch twin with oneDNN (and PyTorch's own kernels) limited to AVX2,
+as on an AVX2-only CPU, and ours as such a CPU ran it before the project turned oneDNN on
+(TensorFlow's default there: Eigen's path); on an AVX-512 machine they measure the AVX2
+machines' code paths on one core type, side by side.
 """
 import argparse
 import os
@@ -18,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from celeba_dcgan import bootstrap  # noqa: E402
+
+bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the step's FLOPs)
 SEED_BENCH = ROOT.parent / "shared" / "bench"
 
 
@@ -31,8 +39,18 @@ VARIANTS = {
     "ours_no_fusion": (["--no-fusion"], {}),
 }
 
+# oneDNN limited to AVX2 (TensorFlow's and PyTorch's copies read the same variable); PyTorch's
+# own vector kernels and MKL limited alike.
+AVX2_CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+TORCH_AVX2_CAP = {**AVX2_CAP, "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+AVX2_ONLY = {
+    "ours_avx2": ("ours", AVX2_CAP),
+    "ours_avx2_onednn_off": ("ours", {**AVX2_CAP, "TF_ENABLE_ONEDNN_OPTS": "0"}),
+    "torch_avx2": ("torch", TORCH_AVX2_CAP),
+}
 
-def contenders(steps: int, torch_python: str, variants: bool = False) -> dict:
+
+def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool = False) -> dict:
     """name -> (command, extra environment)."""
     python = sys.executable
     ours = [python, str(ROOT / "bench" / "train_step.py"), "--steps", str(steps)]
@@ -48,6 +66,9 @@ def contenders(steps: int, torch_python: str, variants: bool = False) -> dict:
     runs = {name: (command, {}) for name, command in runs.items()}
     if variants:
         runs.update({name: (ours + extra, env) for name, (extra, env) in VARIANTS.items()})
+    if avx2:
+        runs.update({name: (runs[base][0], env) for name, (base, env) in AVX2_ONLY.items()
+                     if base in runs})
     return runs
 
 
@@ -57,9 +78,26 @@ def images_per_second(command: list, extra_env: dict) -> float:
     return float(out.strip().splitlines()[-1].split("img_per_s=")[1])
 
 
-def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
-    sys.path.insert(0, str(ROOT))
-    from celeba_dcgan import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+def cpu_description() -> str:
+    """The CPU's model name, its widest vector instructions and core count (timings drift with
+    the machine: every table names its CPU)."""
+    from celeba_dcgan.tf_environment import cpu_instruction_set
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                      if line.startswith("model name")), "unknown CPU")
+    return f"{model}, {cpu_instruction_set()}, {os.cpu_count()} cores"
+
+
+def matmul_peak_gflops(extra_env: dict) -> float:
+    """The float32 matmul peak, in its own process (so that extra_env, such as an ISA cap, holds
+    from TensorFlow's start)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **extra_env)
+    out = subprocess.run([sys.executable, __file__, "--matmul-peak"], capture_output=True,
+                         text=True, env=env, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def measure_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     import tensorflow as tf
     a = tf.random.normal([size, size])
     tf.matmul(a, a).numpy()
@@ -72,7 +110,6 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
 
 def step_gflops_per_image() -> float:
     """~3x the forward FLOPs of G plus two D passes (real and fake): forward + backward."""
-    sys.path.insert(0, str(ROOT))
     from celeba_dcgan.trainer_module.networks import build_discriminator, build_generator
 
     def forward_flops(model) -> float:
@@ -100,8 +137,14 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--torch-python", default=str(ROOT / ".venv-torch" / "bin" / "python"))
     parser.add_argument("--variants", action="store_true")
+    parser.add_argument("--avx2", action="store_true")
+    parser.add_argument("--matmul-peak", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    runs = contenders(args.steps, args.torch_python, args.variants)
+    if args.matmul_peak:
+        print(measure_matmul_peak())
+        return
+    print(cpu_description(), flush=True)
+    runs = contenders(args.steps, args.torch_python, args.variants, args.avx2)
     results = {name: [] for name in runs}
     for round_index in range(args.rounds):
         for name, (command, extra_env) in runs.items():
@@ -111,10 +154,16 @@ def main():
     print("\nmedian img/s (batch 128):")
     for name, value in medians.items():
         print(f"  {name:16s} {value:7.1f}   ours / {name} = {medians['ours'] / value:.2f}x")
-    peak, flops = matmul_peak_gflops(), step_gflops_per_image()
-    bound = peak / flops
-    print(f"\nmatmul peak {peak:.0f} GFLOP/s, step {flops:.2f} GFLOP/image -> bound {bound:.1f} img/s;"
-          f" ours reaches {medians['ours'] / bound:.0%} of it")
+    flops = step_gflops_per_image()
+    print(f"\nstep {flops:.2f} GFLOP/image")
+    for name, extra_env in (("ours", {}), ("ours_avx2", AVX2_CAP)):
+        if name in medians:
+            peak = matmul_peak_gflops(extra_env)
+            print(f"matmul peak{' (AVX2)' if extra_env else ''} {peak:.0f} GFLOP/s -> bound "
+                  f"{peak / flops:.1f} img/s; {name} reaches {medians[name] / (peak / flops):.0%}")
+    if "torch" in medians and "torch_avx2" in medians:
+        print(f"ours_avx2 / torch_avx2 = {medians['ours_avx2'] / medians['torch_avx2']:.2f}x;"
+              f" ours_avx2 / ours = {medians['ours_avx2'] / medians['ours']:.2f}")
 
 
 if __name__ == "__main__":

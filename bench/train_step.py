@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/train_step.py [--steps N] [--batch B] [--policy P] [--jit]
                                          [--inter-op N] [--intra-op N] [--no-fusion]
+                                         [--losses]
 
-Prints one line: train_step img_per_s=<float>. Compare with ../shared/bench/seed_keras.py and
+Prints one line: train_step img_per_s=<float> (with --losses: the losses of each step, as JSON,
+before it; bench/kernel_numerics.py compares them across kernel settings). Compare with ../shared/bench/seed_keras.py and
 torch_dcgan.py run back to back on the same machine (bench/train_speed.py does).
 The options are the speed-ups bench/train_speed.py --variants tries: a Keras mixed-precision
 policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thread pools, and
@@ -11,6 +13,7 @@ policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thre
 show what those fusions give.
 """
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -27,15 +30,23 @@ from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
 from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
-def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False) -> float:
+def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
+                                 losses: list = None) -> float:
+    """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
+    step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
     gan = build_dcgan(PipelineConfig().trainer_settings())
     step = graph_function(gan.train_step, jit_compile=jit)
-    batch = tf.random.uniform([batch_size, 64, 64, 3], -1, 1, seed=0)
+    batch = tf.random.stateless_uniform([batch_size, 64, 64, 3], [0, 0], -1, 1)
     for _ in range(3):  # trace and warm up
-        float(step(batch)["d_loss"])
+        logs = step(batch)
+        float(logs["d_loss"])
+        if losses is not None:
+            losses.append((float(logs["d_loss"]), float(logs["g_loss"])))
     started = time.perf_counter()
     for _ in range(steps):
         logs = step(batch)
+        if losses is not None:
+            losses.append((float(logs["d_loss"]), float(logs["g_loss"])))
     float(logs["d_loss"])
     return steps * batch_size / (time.perf_counter() - started)
 
@@ -49,13 +60,17 @@ def main():
     parser.add_argument("--inter-op", type=int, default=0, help="0: TensorFlow's default")
     parser.add_argument("--intra-op", type=int, default=0, help="0: TensorFlow's default")
     parser.add_argument("--no-fusion", action="store_true")
+    parser.add_argument("--losses", action="store_true")
     args = parser.parse_args()
     if args.no_fusion:
         tf.config.optimizer.set_experimental_options({"remapping": False})
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
     set_precision(args.policy)
-    rate = train_step_images_per_second(args.steps, args.batch, args.jit)
+    losses = [] if args.losses else None
+    rate = train_step_images_per_second(args.steps, args.batch, args.jit, losses)
+    if losses is not None:
+        print(json.dumps(losses))
     print(f"train_step img_per_s={rate:.2f}")
 
 

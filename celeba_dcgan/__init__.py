@@ -1,5 +1,6 @@
 """CelebA DCGAN on TFX: the project's one top-level package, so that its generic folder names
 (pipeline, components, data, metrics, ...) cannot collide with other projects' packages in the
-same environment. Keras 2 is set before TensorFlow loads (legacy_keras.py) by any import of it.
+same environment. Any import of it sets Keras 2 and oneDNN before TensorFlow loads
+(tf_environment.py).
 """
-from celeba_dcgan import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: F401  (set before TensorFlow loads)

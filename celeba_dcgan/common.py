@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from celeba_dcgan import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
 # Component ids, in the DAG's order.
 EXAMPLE_GEN = "CelebAExampleGen"
@@ -52,10 +52,10 @@ def graph_function(function=None, **options):
     AutoGraph turns Python branches and loops on tensors into graph ops, and to do so converts
     every function a traced one calls, unless TensorFlow's do-not-convert list names the
     function's package. The list names `keras` but not `tf_keras`, the Keras 2 the project runs
-    (legacy_keras.py): under plain tf.function each trace rewrote tf_keras's own layer, model and
-    optimizer code, which branches on Python values only, and that rewriting, not the networks,
-    took most of a short run's time (docs/tests.md). None of the project's traced functions
-    branches or loops on a tensor, so they trace as the Python they are.
+    (tf_environment.py): under plain tf.function each trace rewrote tf_keras's own layer, model
+    and optimizer code, which branches on Python values only, and that rewriting, not the
+    networks, took most of a short run's time (docs/tests.md). None of the project's traced
+    functions branches or loops on a tensor, so they trace as the Python they are.
     """
     import tensorflow as tf  # here: the names above are read without loading TensorFlow
 

@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
 
 
 @pytest.fixture

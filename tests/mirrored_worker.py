@@ -15,7 +15,7 @@ import sys
 
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
-from celeba_dcgan import legacy_keras  # noqa: E402, F401
+from celeba_dcgan import tf_environment  # noqa: E402, F401
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -23,7 +23,7 @@ import time
 
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
-from celeba_dcgan import legacy_keras  # noqa: E402, F401
+from celeba_dcgan import tf_environment  # noqa: E402, F401
 
 GLOBAL_BATCH = 16
 FINGERPRINTED_STEPS = 3

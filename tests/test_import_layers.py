@@ -10,8 +10,8 @@ imports only common; data imports only those two; trainer_module imports neither
 anything above; components (ExampleGen, the gate, the evaluator) may use trainer_module's
 networks, export and readers but import neither pipeline, reporting, dcgan_faces nor
 pipeline_config; reporting imports neither pipeline nor dcgan_faces (runners import reporting,
-never the other way); only pipeline/ imports the local runner. legacy_keras (Keras 2 before
-TensorFlow loads) is imported by every layer.
+never the other way); only pipeline/ imports the local runner. tf_environment (Keras 2 and oneDNN,
+set before TensorFlow loads) is imported by every layer.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "celeba_dcgan"  # the one top-level package; the layers are the folders inside it
 PACKAGE_ROOT = ROOT / PACKAGE
 PACKAGES = ("metrics", "data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
-TOP_LEVEL_MODULES = ("bootstrap", "common", "legacy_keras", "pipeline_config")
-BOTTOM = ("bootstrap", "common", "metrics", "legacy_keras")
+TOP_LEVEL_MODULES = ("bootstrap", "common", "tf_environment", "pipeline_config")
+BOTTOM = ("bootstrap", "common", "metrics", "tf_environment")
 RUNNER = "pipeline.run_local"
 
 
@@ -241,8 +241,8 @@ def test_no_import_cycle_between_project_packages(graph):
 
 
 def test_the_bottom_layer_imports_only_itself(graph):
-    bad = _violations(graph, ["bootstrap", "common", "legacy_keras"], set(PACKAGES + TOP_LEVEL_MODULES)
-                      - {"legacy_keras"})
+    bad = _violations(graph, ["bootstrap", "common", "tf_environment"],
+                      set(PACKAGES + TOP_LEVEL_MODULES) - {"tf_environment"})
     bad += _violations(graph, ["metrics"], set(PACKAGES + TOP_LEVEL_MODULES) - set(BOTTOM))
     assert not bad, "\n".join(map(str, bad))
 

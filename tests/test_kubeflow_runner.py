@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from celeba_dcgan import pipeline_config
+from celeba_dcgan import pipeline_config, tf_environment
 from celeba_dcgan.pipeline import kfp_submit, kubeflow_runner
 from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
 from celeba_dcgan.pipeline_config import KubeflowConfig, PipelineConfig
@@ -460,7 +460,11 @@ def test_the_dockerfile_builds_on_tfx_and_adds_the_project_and_the_pins():
     instructions = dockerfile_instructions((REPO_ROOT / "Dockerfile").read_text())
     assert instructions[0] == ("FROM", "tensorflow/tfx:1.16.0")
     env = " ".join(args for name, args in instructions if name == "ENV")
-    assert "TF_USE_LEGACY_KERAS=1" in env.split() and "PYTHONPATH=/pipeline" in env.split()
+    assert "PYTHONPATH=/pipeline" in env.split()
+    # TFX's container entrypoint loads TensorFlow before any project import: the image must set
+    # what tf_environment sets (Keras 2 and, on x86-64 as the image is, oneDNN on)
+    for name, value in tf_environment.VARIABLES.items():
+        assert f"{name}={value}" in env.split()
     copies = [args.split() for name, args in instructions if name == "COPY"]
     assert ["requirements.lock", "/pipeline/requirements.lock"] in copies
     assert [".", "/pipeline"] in copies

@@ -247,7 +247,7 @@ def test_a_multi_worker_strategy_asked_for_after_tensorflow_started_says_why(nam
     """In a process where TensorFlow already ran an op (a Trainer run in-process after other
     components), the strategy cannot be created; the error says what to do. "auto" asks for it
     too when TF_CONFIG names two workers."""
-    code = ("import celeba_dcgan.legacy_keras, tensorflow as tf; tf.constant(1.0) + 1.0\n"
+    code = ("import celeba_dcgan.tf_environment, tensorflow as tf; tf.constant(1.0) + 1.0\n"
             "from celeba_dcgan.trainer_module.run import choose_strategy\n"
             f"choose_strategy({name!r})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import legacy_keras  # noqa: E402, F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

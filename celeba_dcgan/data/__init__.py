@@ -1,1 +1,1 @@
-from celeba_dcgan import legacy_keras  # noqa: F401  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: F401  (set before TensorFlow loads)

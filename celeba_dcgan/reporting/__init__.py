@@ -4,4 +4,4 @@ report's facts (run_report) and its HTML page (report_html).
 Runners and the `dcgan-faces` command import this package; it imports neither of them.
 """
 
-from celeba_dcgan import legacy_keras  # noqa: F401, E402  (Keras 2 before TensorFlow loads)
+from celeba_dcgan import tf_environment  # noqa: F401, E402  (set before TensorFlow loads)

@@ -21,6 +21,7 @@ from tfx_bsl.public import tfxio
 
 from celeba_dcgan.common import ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR
 from celeba_dcgan.metrics import prdc
+from celeba_dcgan.tf_environment import onednn_line
 from celeba_dcgan.trainer_module import conditions, export, networks, pixels
 from celeba_dcgan.trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from celeba_dcgan.trainer_module.dcgan import DCGAN, discriminator_output
@@ -302,6 +303,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     settings = trainer_settings(fn_args.custom_config)
     strategy = choose_strategy(settings.distribute_strategy)  # first: see choose_strategy
     set_precision(settings.precision)
+    print(f"Trainer: {onednn_line()}")
     model_run_dir = worker_path(fn_args.model_run_dir, strategy)
     serving_model_dir = worker_path(fn_args.serving_model_dir, strategy)
     global_batch = settings.batch_size
