@@ -25,6 +25,7 @@ from celeba_dcgan.tf_environment import onednn_line
 from celeba_dcgan.trainer_module import conditions, export, networks, pixels
 from celeba_dcgan.trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from celeba_dcgan.trainer_module.dcgan import DCGAN, discriminator_output
+from celeba_dcgan.trainer_module.fused_adam import FusedAdam
 from celeba_dcgan.trainer_module.quality_probe import QualityProbe
 from celeba_dcgan.trainer_module.settings import TrainerSettings
 from celeba_dcgan.trainer_module.training_loop import (
@@ -185,7 +186,7 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
                 mismatch_weight=settings.mismatch_weight)
 
     def adam(learning_rate: float):
-        optimizer = keras.optimizers.Adam(learning_rate, beta_1=settings.beta_1)
+        optimizer = FusedAdam(learning_rate, beta_1=settings.beta_1)
         if keras.mixed_precision.global_policy().name == "mixed_float16":  # float16 underflows
             optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
         return optimizer
