@@ -5,7 +5,7 @@
 - oneDNN's kernels (TF_ENABLE_ONEDNN_OPTS=1, on x86-64): TensorFlow's Linux wheels turn them on
   by default only on CPUs with AVX512-VNNI, AVX512-BF16, AVX-VNNI or AMX. On any other x86 CPU
   (AVX2-only ones, such as AMD EPYC before Zen 4 and many laptops) convolutions and their
-  gradients take Eigen's path instead, which made the train step about 4.5x slower than oneDNN
+  gradients take Eigen's path instead, which made the train step 2.8x slower than oneDNN
   with the same AVX2 kernels (docs/trainer.md#on-avx2-cpus). oneDNN picks its kernels by the
   CPU it finds at run time, so on is right on every x86-64 CPU. Other architectures keep
   TensorFlow's own default.

@@ -66,4 +66,5 @@ def test_run_fn_trains_and_exports_under_the_mirrored_setting_on_two_devices(mod
     result = run_worker(module_tmp("run_fn"), 2, "run_fn")
     assert result["replicas"] == 2
     assert "Training on 2 replicas (MirroredStrategy), 8 images each per step" in result["stdout"]
+    assert "Trainer: oneDNN kernels on (" in result["stdout"]
     assert result["images_shape"] == [4, 64, 64, 3] and result["pixel_std"] > 0

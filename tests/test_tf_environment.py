@@ -1,7 +1,7 @@
 """What the project sets before TensorFlow loads (celeba_dcgan/tf_environment.py), checked in
 fresh processes, since TensorFlow reads it only once: Keras 2, and oneDNN's kernels on for every
 x86-64 CPU, not only for those TensorFlow picks by default (AVX512-VNNI, AVX512-BF16, AVX-VNNI,
-AMX). On an AVX2-only CPU that default left the train step on Eigen's path, about 4.5x slower.
+AMX). On an AVX2-only CPU that default left the train step on Eigen's path, 2.8x slower.
 """
 import json
 import os
