@@ -26,24 +26,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_speed import AVX2_CAP, SEED_BENCH, TORCH_AVX2_CAP  # noqa: E402
+from train_speed import (AVX2_CAP, AVX2_ONEDNN_OFF, SEED_BENCH, TORCH_AVX2_CAP,  # noqa: E402
+                         cpu_description)
 
-SETTINGS = {
-    "default": {},
-    "avx2": AVX2_CAP,
-    "avx2_onednn_off": {**AVX2_CAP, "TF_ENABLE_ONEDNN_OPTS": "0"},
-}
+SETTINGS = {"default": {}, "avx2": AVX2_CAP, "avx2_onednn_off": AVX2_ONEDNN_OFF}
 TORCH_SETTINGS = {"torch": {}, "torch_avx2": TORCH_AVX2_CAP}
 OP_EVENT = re.compile(r"^[^:]+:(\w+)$")  # "generator/conv2d_transpose/.../Conv2D:_MklNativeConv2D"
 
+# python -c TORCH_CHILD SCRIPT STEPS BATCH: the twin's main() under torch.profiler
 TORCH_CHILD = """
 import runpy, sys, json, time, torch
 from torch.profiler import profile, ProfilerActivity
-sys.argv = ["torch_dcgan.py", "--steps", sys.argv[2], "--batch", sys.argv[3]]
+script, steps, batch = sys.argv[1:]
+sys.argv = [script, "--steps", steps, "--batch", batch]
 started = time.perf_counter()
 with profile(activities=[ProfilerActivity.CPU]) as recorded:
-    runpy.run_path(SCRIPT, run_name="__main__")
-steps = int(sys.argv[2]) + 3  # torch_dcgan.py warms up with 3 steps, all recorded
+    runpy.run_path(script, run_name="__main__")
+steps = int(steps) + 3  # torch_dcgan.py warms up with 3 steps, all recorded
 print(json.dumps({"ms_per_step": (time.perf_counter() - started) * 1e3 / steps,
                   "ops": {e.key: e.self_cpu_time_total / 1e3 / steps
                           for e in recorded.key_averages()}}))
@@ -121,7 +120,6 @@ def main():
     if args.child:
         print(json.dumps(profile_tensorflow(args.batch, args.steps)))
         return
-    from train_speed import cpu_description
     print(cpu_description(), f"batch {args.batch}, {args.steps} recorded steps", flush=True)
     results = {}
     for name in args.settings.split(","):
@@ -130,10 +128,9 @@ def main():
         print(f"{name}: {results[name]['onednn']}", flush=True)
     print_table(results, args.top)
     if args.torch:
-        code = TORCH_CHILD.replace("SCRIPT", repr(str(SEED_BENCH / "torch_dcgan.py")))
-        torch_results = {name: run_child([args.torch_python, "-c", code, "x", str(args.steps),
-                                          str(args.batch)], env)
-                         for name, env in TORCH_SETTINGS.items()}
+        command = [args.torch_python, "-c", TORCH_CHILD, str(SEED_BENCH / "torch_dcgan.py"),
+                   str(args.steps), str(args.batch)]
+        torch_results = {name: run_child(command, env) for name, env in TORCH_SETTINGS.items()}
         print()
         print_table(torch_results, args.top)
 

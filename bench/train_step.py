@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from celeba_dcgan import bootstrap  # noqa: E402
@@ -31,7 +32,7 @@ from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: 
 
 
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
-                                 losses: list = None) -> float:
+                                 losses: Optional[list] = None) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
     gan = build_dcgan(PipelineConfig().trainer_settings())

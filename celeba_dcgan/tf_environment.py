@@ -41,15 +41,21 @@ def onednn_line() -> str:
 
 
 def cpu_instruction_set() -> str:
-    """The widest vector instruction set the CPU offers, as Linux lists it ('unknown' elsewhere);
-    ONEDNN_MAX_CPU_ISA, when set, caps what oneDNN uses."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = next((line.split(":", 1)[1].split() for line in cpuinfo
-                          if line.startswith("flags")), [])
-    except OSError:
-        flags = []
-    widest = next((name for name in ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "avx")
+    """The newest of the CPU's vector and matrix instruction sets that oneDNN uses, as Linux
+    lists them ('unknown' elsewhere); ONEDNN_MAX_CPU_ISA, when set, caps what oneDNN uses."""
+    flags = cpuinfo_field("flags").split()
+    newest = next((name for name in ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "avx")
                    if name in flags), "unknown")
     cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    return f"{widest}, capped at {cap}" if cap else widest
+    return f"{newest}, capped at {cap}" if cap else newest
+
+
+def cpuinfo_field(name: str) -> str:
+    """The first value of `name` in /proc/cpuinfo ("flags", "model name"); "" where there is
+    none (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next((line.split(":", 1)[1].strip() for line in cpuinfo
+                         if line.split(":", 1)[0].strip() == name), "")
+    except OSError:
+        return ""

@@ -31,7 +31,8 @@ def train_both(steps: int, **adam_arguments):
 def test_fused_adam_takes_keras_adams_steps(arguments):
     start, keras_result, fused_result, keras_adam, fused_adam = train_both(60, **arguments)
     moved = np.abs(keras_result - start).max()
-    assert moved > 50 * arguments["learning_rate"] * 0.5  # the weights did move
+    # the weights did move: Adam moves each by up to about the learning rate a step
+    assert moved > 25 * arguments["learning_rate"]
     # float32 rounding of a different order of operations: a few units in the last place
     np.testing.assert_allclose(fused_result, keras_result, rtol=0, atol=4e-6)
     for keras_slot, fused_slot in zip(keras_adam.variables, fused_adam.variables):

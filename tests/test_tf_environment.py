@@ -55,6 +55,8 @@ def test_importing_the_project_turns_on_keras_2_and_onednn_before_tensorflow_loa
     assert convolutions, "the convolution did not run on oneDNN's kernels"
 
 
+@pytest.mark.skipif("avx2" not in tf_environment.cpuinfo_field("flags").split(),
+                    reason="a CPU without AVX2 cannot run AVX2 kernels")
 def test_on_an_avx2_only_cpu_the_convolution_runs_on_onednns_avx2_kernels():
     """ONEDNN_MAX_CPU_ISA=AVX2 limits oneDNN to what an AVX2-only CPU offers (on an AVX-512
     machine this is how the AVX2 machines' path is measured: docs/trainer.md#on-avx2-cpus)."""
