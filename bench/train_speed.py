@@ -4,6 +4,8 @@
     .venv/bin/python bench/train_speed.py [--rounds 3] [--steps 8] [--torch-python PATH]
                                           [--variants] [--avx2]
 
+"ours" is our step with the seed's generator, the network the seed's Keras step and the PyTorch
+twin build; "ours_default" with the Trainer's default generator width (narrower: docs/quality.md).
 Each contender runs in its own process, alternating round by round, so drift on a shared
 machine hits all of them alike; prints the CPU, the median img/s of each, ratios to ours, and
 our step's fraction of the float32 matmul-peak bound measured in the same run. --variants adds
@@ -46,6 +48,7 @@ AVX2_ONEDNN_OFF = {**AVX2_CAP, "TF_ENABLE_ONEDNN_OPTS": "0"}  # TensorFlow's def
 TORCH_AVX2_CAP = {**AVX2_CAP, "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 AVX2_ONLY = {
     "ours_avx2": ("ours", AVX2_CAP),
+    "ours_default_avx2": ("ours_default", AVX2_CAP),
     "ours_avx2_onednn_off": ("ours", AVX2_ONEDNN_OFF),
     "torch_avx2": ("torch", TORCH_AVX2_CAP),
 }
@@ -54,9 +57,12 @@ AVX2_ONLY = {
 def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool = False) -> dict:
     """name -> (command, extra environment)."""
     python = sys.executable
-    ours = [python, str(ROOT / "bench" / "train_step.py"), "--steps", str(steps)]
+    from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
+    ours_default = [python, str(ROOT / "bench" / "train_step.py"), "--steps", str(steps)]
+    ours = ours_default + ["--generator-filters", str(SEED_GENERATOR_FILTERS)]
     runs = {
         "ours": ours,
+        "ours_default": ours_default,
         "seed_loop": [python, str(SEED_BENCH / "seed_keras.py"), "--keras", "tf", "--mode", "loop",
                       "--steps", str(steps)],
         "seed_fit": [python, str(SEED_BENCH / "seed_keras.py"), "--keras", "tf", "--mode", "fit",
@@ -107,7 +113,7 @@ def measure_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size ** 3 * repeats / (time.perf_counter() - started) / 1e9
 
 
-def step_gflops_per_image() -> float:
+def step_gflops_per_image(generator_filters: int) -> float:
     """~3x the forward FLOPs of G plus two D passes (real and fake): forward + backward."""
     from celeba_dcgan.trainer_module.networks import build_discriminator, build_generator
 
@@ -127,7 +133,8 @@ def step_gflops_per_image() -> float:
                 total += 2 * kernel.size * positions
         return total
 
-    return 3 * (forward_flops(build_generator()) + 2 * forward_flops(build_discriminator())) / 1e9
+    return 3 * (forward_flops(build_generator(filters=generator_filters))
+                + 2 * forward_flops(build_discriminator())) / 1e9
 
 
 def main():
@@ -153,13 +160,21 @@ def main():
     print("\nmedian img/s (batch 128):")
     for name, value in medians.items():
         print(f"  {name:16s} {value:7.1f}   ours / {name} = {medians['ours'] / value:.2f}x")
-    flops = step_gflops_per_image()
-    print(f"\nstep {flops:.2f} GFLOP/image")
-    for name, extra_env in (("ours", {}), ("ours_avx2", AVX2_CAP)):
-        if name in medians:
-            peak = matmul_peak_gflops(extra_env)
-            print(f"matmul peak{' (AVX2)' if extra_env else ''} {peak:.0f} GFLOP/s -> bound "
-                  f"{peak / flops:.1f} img/s; {name} reaches {medians[name] / (peak / flops):.0%}")
+    from celeba_dcgan.pipeline_config import PipelineConfig
+    from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
+    widths = {"ours": SEED_GENERATOR_FILTERS, "ours_default": PipelineConfig().generator_filters}
+    flops = {name: step_gflops_per_image(filters) for name, filters in widths.items()}
+    print("\nstep GFLOP/image: " + ", ".join(
+        f"{name} (G {widths[name]} filters) {value:.2f}" for name, value in flops.items()))
+    for cap, extra_env in (("", {}), ("_avx2", AVX2_CAP)):
+        if f"ours{cap}" not in medians:
+            continue
+        peak = matmul_peak_gflops(extra_env)
+        print(f"matmul peak{' (AVX2)' if extra_env else ''} {peak:.0f} GFLOP/s")
+        for name in widths:
+            bound = peak / flops[name]
+            print(f"  bound for {name}{cap} {bound:.1f} img/s; it reaches "
+                  f"{medians[name + cap] / bound:.0%}")
     if "torch_avx2" in medians:
         print(f"ours_avx2 / torch_avx2 = {medians['ours_avx2'] / medians['torch_avx2']:.2f}x;"
               f" ours_avx2 / ours = {medians['ours_avx2'] / medians['ours']:.2f}")

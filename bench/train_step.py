@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/train_step.py [--steps N] [--batch B] [--policy P] [--jit]
                                          [--inter-op N] [--intra-op N] [--no-fusion]
-                                         [--losses]
+                                         [--losses] [--generator-filters N]
 
 Prints one line: train_step img_per_s=<float> (with --losses: the losses of each step, as JSON,
 before it; bench/kernel_numerics.py compares them across kernel settings). Compare with ../shared/bench/seed_keras.py and
@@ -10,7 +10,8 @@ torch_dcgan.py run back to back on the same machine (bench/train_speed.py does).
 The options are the speed-ups bench/train_speed.py --variants tries: a Keras mixed-precision
 policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thread pools, and
 --no-fusion (grappler's remapper off: no fused conv + bias + activation or fused batch norm) to
-show what those fusions give.
+show what those fusions give. --generator-filters sets G's width (default: the Trainer's);
+bench/train_speed.py passes the seed's, which its Keras benchmark and the PyTorch twin build.
 """
 import argparse
 import json
@@ -32,10 +33,14 @@ from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: 
 
 
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
-                                 losses: Optional[list] = None) -> float:
+                                 losses: Optional[list] = None,
+                                 generator_filters: Optional[int] = None) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    config = PipelineConfig()
+    if generator_filters:
+        config = config.with_overrides(generator_filters=generator_filters)
+    gan = build_dcgan(config.trainer_settings())
     step = graph_function(gan.train_step, jit_compile=jit)
     batch = tf.random.stateless_uniform([batch_size, 64, 64, 3], [0, 0], -1, 1)
     for _ in range(3):  # trace and warm up
@@ -62,6 +67,7 @@ def main():
     parser.add_argument("--intra-op", type=int, default=0, help="0: TensorFlow's default")
     parser.add_argument("--no-fusion", action="store_true")
     parser.add_argument("--losses", action="store_true")
+    parser.add_argument("--generator-filters", type=int, default=0, help="0: the Trainer's")
     args = parser.parse_args()
     if args.no_fusion:
         tf.config.optimizer.set_experimental_options({"remapping": False})
@@ -69,7 +75,8 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
     set_precision(args.policy)
     losses = [] if args.losses else None
-    rate = train_step_images_per_second(args.steps, args.batch, args.jit, losses)
+    rate = train_step_images_per_second(args.steps, args.batch, args.jit, losses,
+                                        args.generator_filters)
     if losses is not None:
         print(json.dumps(losses))
     print(f"train_step img_per_s={rate:.2f}")

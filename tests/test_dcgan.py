@@ -95,7 +95,7 @@ def test_a_conditional_step_trains_what_reads_the_attributes(conditioning, teach
                                            if "attribute_modulation" in w.name])
     d_attribute_part = lambda: attribute_weights(gan.discriminator, conditioning)
     before_g, before_d, before_m = g_attribute_rows(), d_attribute_part(), g_modulation()
-    assert before_g.shape == (3, 4 * 4 * 1024)
+    assert before_g.shape == (3, 4 * 4 * SETTINGS.generator_filters)
     real = tf.random.uniform([8, 64, 64, 3], -1, 1, seed=1)
     codes = tf.constant(np.random.default_rng(0).choice([-1.0, 1.0], (8, 3)), tf.float32)
     logs = {k: float(v) for k, v in graph_function(gan.train_step)((real, codes)).items()}

@@ -6,6 +6,8 @@ import tf_keras
 from celeba_dcgan.pipeline_config import PipelineConfig
 from celeba_dcgan.trainer_module.networks import (
     AttributeModulation, MinibatchStddev, build_discriminator, build_generator)
+from celeba_dcgan.trainer_module.run import build_dcgan
+from celeba_dcgan.trainer_module.settings import SEED_RECIPE
 
 
 def conv_params(kernel, c_in, c_out):
@@ -41,6 +43,19 @@ def test_discriminator_shape_and_parameter_count():
     assert d.count_params() == expected == 664_530
     out = d(np.zeros((2, 64, 64, 3), np.float32)).numpy()
     assert ((out > 0) & (out < 1)).all()  # sigmoid output
+
+
+def test_the_default_generator_is_pytorchs_dcgan_width_and_the_seed_recipe_the_seeds():
+    """The Trainer's default G has PyTorch's example's widths (ngf = 64: 512, 256, 128, 64 feature
+    maps); SEED_RECIPE gives back the seed's G, batch and noisy labels."""
+    default = build_dcgan(PipelineConfig().trainer_settings()).generator
+    assert default.layers[0].units == 4 * 4 * 512
+    assert [layer.filters for layer in default.layers
+            if layer.__class__.__name__ == "Conv2DTranspose"] == [256, 128, 64, 3]
+    assert default.count_params() == 3_585_219
+    seed = PipelineConfig().with_overrides(**SEED_RECIPE).trainer_settings()
+    assert build_dcgan(seed).generator.count_params() == 12_675_459  # the seed's G, above
+    assert (seed.batch_size, seed.real_label_noise, seed.fake_label_noise) == (128, 0.5, 0.25)
 
 
 def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():

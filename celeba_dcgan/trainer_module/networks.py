@@ -8,9 +8,9 @@ D: 64x64x3 -> Conv(64, k4, s2) -> LeakyReLU(0.2) -> 2 x [Conv(k4, s2) -> BN -> L
 Other image sizes (powers of two from 32) change the depth only, as the common 128-px DCGAN
 does: every doubling adds one block to each network, G's next with half the filters
 (128: 512, 256, 128, 64), D's next with twice (128: 128, 256, 512); 64 gives the seed's networks.
-The widths are settings (`filters`: G's first feature maps, 1024, and D's first convolution, 64,
-the seed's), as PyTorch's DCGAN example has ngf and ndf; narrower networks train faster (how
-narrow still draws faces is not measured).
+The widths are settings (`filters`: G's first feature maps, the seed's 1024 unless told, the
+Trainer's default narrower (settings.py); D's first convolution, 64), as PyTorch's DCGAN example
+has ngf and ndf.
 
 Variants:
   seed  - as the article: LeakyReLU(0.2) in G too (with ReLU its generator did not learn),
@@ -22,6 +22,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
+
+from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
@@ -75,7 +77,8 @@ def blocks(image_size: int) -> int:
 
 
 def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 64,
-                    attributes: int = 0, filters: int = 1024) -> keras.Model:
+                    attributes: int = 0,
+                    filters: int = SEED_GENERATOR_FILTERS) -> keras.Model:
     """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
     (trainer_module/conditions.py). The codes reach the first layer with z, as in the
     conditional GAN of Mirza & Osindero, and every upsampling block through its batch
