@@ -28,6 +28,10 @@ sys.path.insert(0, str(ROOT))
 from celeba_dcgan import bootstrap  # noqa: E402
 
 bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the step's FLOPs)
+
+from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS  # noqa: E402
+
 SEED_BENCH = ROOT.parent / "shared" / "bench"
 
 
@@ -57,7 +61,6 @@ AVX2_ONLY = {
 def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool = False) -> dict:
     """name -> (command, extra environment)."""
     python = sys.executable
-    from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
     ours_default = [python, str(ROOT / "bench" / "train_step.py"), "--steps", str(steps)]
     ours = ours_default + ["--generator-filters", str(SEED_GENERATOR_FILTERS)]
     runs = {
@@ -160,8 +163,6 @@ def main():
     print("\nmedian img/s (batch 128):")
     for name, value in medians.items():
         print(f"  {name:16s} {value:7.1f}   ours / {name} = {medians['ours'] / value:.2f}x")
-    from celeba_dcgan.pipeline_config import PipelineConfig
-    from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
     widths = {"ours": SEED_GENERATOR_FILTERS, "ours_default": PipelineConfig().generator_filters}
     flops = {name: step_gflops_per_image(filters) for name, filters in widths.items()}
     print("\nstep GFLOP/image: " + ", ".join(
