@@ -30,7 +30,7 @@ from celeba_dcgan import bootstrap  # noqa: E402
 bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the step's FLOPs)
 
 from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS  # noqa: E402
+from celeba_dcgan.trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
 
 SEED_BENCH = ROOT.parent / "shared" / "bench"
 

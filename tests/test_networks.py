@@ -7,7 +7,7 @@ from celeba_dcgan.pipeline_config import PipelineConfig
 from celeba_dcgan.trainer_module.networks import (
     AttributeModulation, MinibatchStddev, build_discriminator, build_generator)
 from celeba_dcgan.trainer_module.run import build_dcgan
-from celeba_dcgan.trainer_module.settings import SEED_RECIPE
+from celeba_dcgan.trainer_module.seed_recipe import SEED_RECIPE
 
 
 def conv_params(kernel, c_in, c_out):

@@ -23,7 +23,7 @@ import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
-from celeba_dcgan.trainer_module.settings import SEED_GENERATOR_FILTERS
+from celeba_dcgan.trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
 
 VARIANTS = ("seed", "paper")
 DISCRIMINATOR_OUTPUTS = ("probability", "score")

@@ -17,9 +17,6 @@ import dataclasses
 from celeba_dcgan.common import read_whole
 
 
-SEED_GENERATOR_FILTERS = 1024  # the seed's G (and the DCGAN paper's): its first feature maps
-
-
 @dataclasses.dataclass(frozen=True)
 class ModelShape:
     """What the Trainer and the evaluator (its untrained generator of the same shape, its grids,
@@ -29,7 +26,7 @@ class ModelShape:
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
     # G's first feature maps, halved by each upsampling block (D's: TrainerFields). 512 is
     # PyTorch's DCGAN example's G (8 * ngf, ngf = 64); the seed's is twice as wide
-    # (SEED_GENERATOR_FILTERS) and its step 2.4x slower (docs/quality.md, "G's width").
+    # (seed_recipe.py) and its step 2.2-2.4x slower (docs/quality.md, "G's width").
     generator_filters: int = 512
     # CelebA attributes (names as in list_attr_celeba.txt) that Transform passes on, each as
     # attr_<Name>: 1 present, 0 absent, -1 unknown (no row for the image, or no file). The
@@ -88,13 +85,6 @@ class TrainerFields(ModelShape):
     # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs
     # (docs/trainer.md).
     precision: str = "float32"
-
-
-# The seed's recipe, as the article trains: PipelineConfig().with_overrides(**SEED_RECIPE). Its
-# networks (G twice the default's width), noisy labels and batch; its optimiser and z are the
-# default's already.
-SEED_RECIPE = {"variant": "seed", "generator_filters": SEED_GENERATOR_FILTERS, "batch_size": 128,
-               "real_label_noise": 0.5, "fake_label_noise": 0.25}
 
 
 @dataclasses.dataclass(frozen=True)
