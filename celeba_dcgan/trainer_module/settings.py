@@ -26,7 +26,7 @@ class ModelShape:
     variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
     # G's first feature maps, halved by each upsampling block (D's: TrainerFields). 512 is
     # PyTorch's DCGAN example's G (8 * ngf, ngf = 64); the seed's is twice as wide
-    # (seed_recipe.py) and its step 2.2-2.4x slower (docs/quality.md, "G's width").
+    # (seed_recipe.py). Why the default is the narrower: docs/quality.md, "G's width".
     generator_filters: int = 512
     # CelebA attributes (names as in list_attr_celeba.txt) that Transform passes on, each as
     # attr_<Name>: 1 present, 0 absent, -1 unknown (no row for the image, or no file). The
