@@ -38,7 +38,7 @@ def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
     config = PipelineConfig()
-    if generator_filters:
+    if generator_filters is not None:
         config = config.with_overrides(generator_filters=generator_filters)
     gan = build_dcgan(config.trainer_settings())
     step = graph_function(gan.train_step, jit_compile=jit)
@@ -67,7 +67,7 @@ def main():
     parser.add_argument("--intra-op", type=int, default=0, help="0: TensorFlow's default")
     parser.add_argument("--no-fusion", action="store_true")
     parser.add_argument("--losses", action="store_true")
-    parser.add_argument("--generator-filters", type=int, default=0, help="0: the Trainer's")
+    parser.add_argument("--generator-filters", type=int, help="default: the Trainer's")
     args = parser.parse_args()
     if args.no_fusion:
         tf.config.optimizer.set_experimental_options({"remapping": False})
