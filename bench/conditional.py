@@ -2,7 +2,8 @@
 per model, with the same data, steps, seed and evaluator.
 
     .venv/bin/python bench/conditional.py [--output-root outputs/conditional]
-        [--models unconditional projection ...] [--train-steps 1000] [--train-only]
+        [--models unconditional projection ...] [--train-steps 1000] [--train-seed 0]
+        [--train-only]
 
 Every run shares one pipeline root, so CelebAExampleGen, StatisticsGen and Transform run once
 and come from TFX's cache afterwards; each model's Trainer, GanEvaluator and Pusher run anew.
@@ -115,6 +116,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["unconditional", "auxiliary"],
                         choices=MODELS)
     parser.add_argument("--train-steps", type=int, default=None)
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="the Trainer's seed for every model (default: the config's)")
     parser.add_argument("--evaluate-latest", action="store_true")
     parser.add_argument("--train-only", action="store_true")
     parser.add_argument("--reference", help="the unconditional model's metrics.json")
@@ -128,6 +131,8 @@ def main() -> None:
     base = PipelineConfig().with_overrides(output_root=args.output_root)
     if args.train_steps:
         base = base.with_overrides(train_steps=args.train_steps)
+    if args.train_seed is not None:
+        base = base.with_overrides(train_seed=args.train_seed)
     prepare_data(base)
     results = {}
     for model in args.models:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/step_profile.py [--batch 32] [--steps 4] [--top 14]
                                            [--settings default,avx2,avx2_onednn_off] [--torch]
+                                           [--generator-filters N]
 
 Each setting runs in its own process (TensorFlow reads oneDNN's settings once, when it loads):
 TensorFlow's profiler records a few steps of the Trainer's step on a fixed batch, and the
@@ -11,6 +12,12 @@ exceed the step's wall time). The settings are the code paths of the two machine
 `avx2_onednn_off` (an AVX2-only CPU before the project turned oneDNN on: TensorFlow's default
 there, Eigen's convolutions). --torch adds the PyTorch twin (../shared/bench/torch_dcgan.py,
 unchanged, run under torch.profiler) as is and limited to AVX2, by op, in a table of its own.
+--generator-filters sets G's width (default: the Trainer's; the twin builds the seed's, 1024).
+
+Under each table: the step's GFLOP/s (bench/train_speed.py's count of its multiply-adds over
+the wall time) and the convolutions' share of the op time, and so the GFLOP/s the convolutions
+ran at while they ran (the step's work, nearly all of it theirs, over their share of the time):
+what to hold against the float32 matmul peak that train_speed.py prints.
 """
 import argparse
 import collections
@@ -23,11 +30,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_speed import (AVX2_CAP, AVX2_ONEDNN_OFF, SEED_BENCH, TORCH_AVX2_CAP,  # noqa: E402
-                         cpu_description)
+                         cpu_description, step_gflops_per_image)
 
 SETTINGS = {"default": {}, "avx2": AVX2_CAP, "avx2_onednn_off": AVX2_ONEDNN_OFF}
 TORCH_SETTINGS = {"torch": {}, "torch_avx2": TORCH_AVX2_CAP}
@@ -49,7 +57,7 @@ print(json.dumps({"ms_per_step": (time.perf_counter() - started) * 1e3 / steps,
 """
 
 
-def profile_tensorflow(batch: int, steps: int) -> dict:
+def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int]) -> dict:
     """In this process: {op type: ms per step} and the step's wall ms, from TensorFlow's
     profiler over `steps` steps after three unrecorded ones."""
     from celeba_dcgan import bootstrap
@@ -62,7 +70,10 @@ def profile_tensorflow(batch: int, steps: int) -> dict:
     from celeba_dcgan.tf_environment import onednn_line
     from celeba_dcgan.trainer_module.run import build_dcgan
 
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    config = PipelineConfig()
+    if generator_filters is not None:
+        config = config.with_overrides(generator_filters=generator_filters)
+    gan = build_dcgan(config.trainer_settings())
     step = graph_function(gan.train_step)
     images = tf.random.uniform([batch, 64, 64, 3], -1, 1, seed=0)
     for _ in range(3):
@@ -85,7 +96,8 @@ def profile_tensorflow(batch: int, steps: int) -> dict:
                 match = OP_EVENT.match(plane.event_metadata[event.metadata_id].name)
                 if match and not match.group(1).endswith("PartitionedCall"):
                     by_type[match.group(1)] += event.duration_ps / 1e9 / steps
-    return {"ms_per_step": wall * 1e3 / steps, "ops": dict(by_type), "onednn": onednn_line()}
+    return {"ms_per_step": wall * 1e3 / steps, "ops": dict(by_type), "onednn": onednn_line(),
+            "gflop_per_step": batch * step_gflops_per_image(config.generator_filters)}
 
 
 def run_child(command: list, extra_env: dict) -> dict:
@@ -105,6 +117,24 @@ def print_table(results: dict, top: int) -> None:
     for op in ops:
         print(f"  {op[:40]:40s}" + "".join(f"{r['ops'].get(op, 0.0):18.1f}"
                                            for r in results.values()))
+    if all("gflop_per_step" in r for r in results.values()):
+        print_convolution_rate(results)
+
+
+def convolution_share(ops: dict) -> float:
+    """The convolutions' (forward, and gradients by input and by kernel) share of the op time."""
+    return sum(ms for op, ms in ops.items() if "Conv2D" in op) / sum(ops.values())
+
+
+def print_convolution_rate(results: dict) -> None:
+    rows = {"  step GFLOP/s (its multiply-adds / wall)":
+            [r["gflop_per_step"] / r["ms_per_step"] * 1e3 for r in results.values()],
+            "  convolutions' share of the op time": [convolution_share(r["ops"])
+                                                     for r in results.values()]}
+    rows["  convolutions' GFLOP/s while they ran"] = [
+        rate / share for rate, share in zip(*rows.values())]
+    for label, values in rows.items():
+        print(f"{label:42s}" + "".join(f"{value:18.2f}" for value in values))
 
 
 def main():
@@ -115,16 +145,19 @@ def main():
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--torch", action="store_true")
     parser.add_argument("--torch-python", default=str(ROOT / ".venv-torch" / "bin" / "python"))
+    parser.add_argument("--generator-filters", type=int, help="default: the Trainer's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(profile_tensorflow(args.batch, args.steps)))
+        print(json.dumps(profile_tensorflow(args.batch, args.steps, args.generator_filters)))
         return
     print(cpu_description(), f"batch {args.batch}, {args.steps} recorded steps", flush=True)
     results = {}
     for name in args.settings.split(","):
+        width = ([] if args.generator_filters is None
+                 else ["--generator-filters", str(args.generator_filters)])
         results[name] = run_child([sys.executable, __file__, "--child", "--batch", str(args.batch),
-                                   "--steps", str(args.steps)], SETTINGS[name])
+                                   "--steps", str(args.steps)] + width, SETTINGS[name])
         print(f"{name}: {results[name]['onednn']}", flush=True)
     print_table(results, args.top)
     if args.torch:

@@ -116,28 +116,39 @@ def measure_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size ** 3 * repeats / (time.perf_counter() - started) / 1e9
 
 
+def layer_flops(model) -> list:
+    """Forward FLOPs of each Dense and convolution layer of `model`, in order (2 per multiply-add;
+    a transposed convolution uses each kernel weight once per input pixel)."""
+    flops = []
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights or weights[0].ndim < 2:
+            continue
+        kernel = weights[0]
+        if kernel.ndim == 2:  # Dense
+            flops.append(2 * kernel.size)
+            continue
+        out_h, out_w = layer.output_shape[1:3]
+        in_h, in_w = layer.input_shape[1:3]
+        positions = out_h * out_w if layer.__class__.__name__ == "Conv2D" else in_h * in_w
+        flops.append(2 * kernel.size * positions)
+    return flops
+
+
 def step_gflops_per_image(generator_filters: int) -> float:
-    """~3x the forward FLOPs of G plus two D passes (real and fake): forward + backward."""
+    """The multiply-adds of one DCGAN.train_step per image, pass by pass: each pass over a layer
+    costs its forward FLOPs (the gradient of a convolution by its input, or by its kernel, is a
+    convolution as large). G: forward, kernel gradients, input gradients of every layer but the
+    first (z needs none). D: forward on the real and on the fake batch; for D's loss, kernel
+    gradients on both and input gradients on both except the first layer's (the images need
+    none); for G's loss, input gradients on the fake batch through every layer."""
     from celeba_dcgan.trainer_module.networks import build_discriminator, build_generator
 
-    def forward_flops(model) -> float:
-        total = 0.0
-        for layer in model.layers:
-            weights = layer.get_weights()
-            if not weights or weights[0].ndim < 2:
-                continue
-            kernel = weights[0]
-            if kernel.ndim == 2:  # Dense
-                total += 2 * kernel.size
-            else:  # Conv2D / Conv2DTranspose: every kernel weight used once per output (input) pixel
-                out_h, out_w = layer.output_shape[1:3]
-                in_h, in_w = layer.input_shape[1:3]
-                positions = out_h * out_w if layer.__class__.__name__ == "Conv2D" else in_h * in_w
-                total += 2 * kernel.size * positions
-        return total
-
-    return 3 * (forward_flops(build_generator(filters=generator_filters))
-                + 2 * forward_flops(build_discriminator())) / 1e9
+    g = layer_flops(build_generator(filters=generator_filters))
+    d = layer_flops(build_discriminator())
+    generator = 2 * sum(g) + sum(g[1:])
+    discriminator = 2 * sum(d) + 2 * sum(d) + 2 * sum(d[1:]) + sum(d)
+    return (generator + discriminator) / 1e9
 
 
 def main():

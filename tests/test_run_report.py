@@ -376,3 +376,12 @@ def test_the_curves_plot_without_a_real_vs_real_ceiling(tmp_path):
     page = report_html.render(report)
     assert report.quality_real_vs_real == {} and "Dotted:" not in page
     assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD
+
+
+def test_a_run_held_back_says_how_to_train_on(two_runs):
+    """The summary of a model the gate held back names the remedy that most often works: more
+    steps, resumed from where the run stopped; a pushed model's summary has no such line."""
+    config, (_, first_summary), (second, second_summary) = two_runs
+    assert not second.metrics["blessed"] and "Train on:" not in first_summary
+    assert ("rerun with --train-steps above 3, and the Trainer resumes from this run's "
+            "last checkpoint") in second_summary

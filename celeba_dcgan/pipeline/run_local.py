@@ -104,6 +104,9 @@ def print_summary(config: PipelineConfig, seconds: float) -> None:
         print(f"  Pushed model:  {outputs.pushed_model}")
     else:
         print("  Not pushed: " + "; ".join(m["not_blessed_reasons"]))
+        print("  Train on:      a model short of the gate most often needs more steps: rerun "
+              f"with --train-steps above {config.train_steps}, and the Trainer resumes from "
+              "this run's last checkpoint (docs/quality.md, Seeds)")
     print(f"  Run report:    {write_report(config.metadata_path, config.output_root)}")
 
 
