@@ -24,9 +24,9 @@ from celeba_dcgan.trainer_module.run import build_dcgan
 from celeba_dcgan.trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from celeba_dcgan.trainer_module.quality_probe import QualityProbe
 from celeba_dcgan.trainer_module.training_loop import (
-    CheckpointNotWritten, Checkpoints, CheckpointsUnreadable, DivergenceStop, LoopSettings,
-    ProgressBar, QualityScores, SampleGrids, SideJob, StepHook, TensorBoardScalars,
-    TrainingDiverged, standard_jobs, train)
+    CheckpointNotWritten, Checkpoints, CheckpointsBeyondSteps, CheckpointsUnreadable,
+    DivergenceStop, LoopSettings, ProgressBar, QualityScores, SampleGrids, SideJob, StepHook,
+    TensorBoardScalars, TrainingDiverged, standard_jobs, train)
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
@@ -322,6 +322,19 @@ def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
                  jobs=standard_jobs(gan, settings, samples=samples)) == {}
     assert os.listdir(tmp_path / "samples") == ["final.png"]
     assert int(gan.g_optimizer.iterations) == 2
+
+
+def test_a_rerun_with_more_steps_trains_on_and_with_fewer_stops_and_says_so(tmp_path):
+    """Training on: the rerun resumes at the checkpoint's step. Fewer steps than the checkpoint
+    cannot be had from it, and the model is not passed off as the shorter run's."""
+    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
+    on = build_dcgan(PipelineConfig().trainer_settings())
+    train(on, fixed_batches(), tiny_settings(tmp_path, 6))
+    assert int(on.g_optimizer.iterations) == 6
+    with pytest.raises(CheckpointsBeyondSteps, match="at step 6, beyond the 5 steps asked for"):
+        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
+              tiny_settings(tmp_path, 5))
 
 
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):

@@ -183,6 +183,11 @@ class CheckpointsUnreadable(RuntimeError):
     """Checkpoints exist but none can be read: starting again from step 0 is the user's call."""
 
 
+class CheckpointsBeyondSteps(ValueError):
+    """The newest checkpoint is past the steps asked for: training on is a rerun with more steps,
+    but fewer cannot be had from it (its model is trained further)."""
+
+
 class CheckpointNotWritten(OSError):
     """A checkpoint could not be written (a full disk, most often); the one before it stands."""
 
@@ -464,12 +469,19 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
     """Runs train_step up to `settings.steps`, resuming from the latest checkpoint if any, with
     `jobs` (default: standard_jobs(gan, settings)) after every step, in their order.
 
+    A rerun with more steps than its checkpoints trains on from them; with fewer it raises
+    CheckpointsBeyondSteps rather than pass off the further-trained model as the shorter run's.
     Returns the last step's logs as floats. A job's exception stops training: DivergenceStop's
     TrainingDiverged on a non-finite loss, within `log_every_steps` steps and before any checkpoint.
     """
     strategy = strategy or tf.distribute.get_strategy()
     jobs = standard_jobs(gan, settings, strategy=strategy) if jobs is None else list(jobs)
     start = _restore(jobs)
+    if start > settings.steps:
+        raise CheckpointsBeyondSteps(
+            f"the checkpoints in {settings.checkpoint_dir} are at step {start}, beyond the "
+            f"{settings.steps} steps asked for: ask for {start} or more, or delete the folder to "
+            f"train {settings.steps} steps afresh")
     run_step = _distributed_step(gan, strategy)
     batches = iter(distribute_dataset(dataset, strategy))
     writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
