@@ -60,17 +60,17 @@ def bare_step_times(config: PipelineConfig, data, steps: int, fixed: bool) -> li
 
 def loop_step_times(config: PipelineConfig, data, steps: int, with_jobs: bool) -> list:
     gan = build_dcgan(config.trainer_settings())
-    work = tempfile.mkdtemp(prefix="loop_overhead_")
     times = []
-    settings = LoopSettings(
-        steps=steps, global_batch_size=config.batch_size, steps_per_epoch=10**9,  # no grids
-        checkpoint_dir=os.path.join(work, "checkpoints"),
-        checkpoint_every_steps=config.checkpoint_every_steps if with_jobs else 0,
-        log_dir=os.path.join(work, "tensorboard") if with_jobs else None,
-        log_every_steps=config.log_every_steps, eval_every_steps=0)
     hook = StepHook(lambda step: times.append(time.perf_counter()))
-    jobs = standard_jobs(gan, settings, on_step=hook.on_step) if with_jobs else [hook]
-    train(gan, training_batches(config, *data), settings, jobs=jobs)
+    with tempfile.TemporaryDirectory(prefix="loop_overhead_") as work:  # checkpoints, events
+        settings = LoopSettings(
+            steps=steps, global_batch_size=config.batch_size, steps_per_epoch=10**9,  # no grids
+            checkpoint_dir=os.path.join(work, "checkpoints"),
+            checkpoint_every_steps=config.checkpoint_every_steps if with_jobs else 0,
+            log_dir=os.path.join(work, "tensorboard") if with_jobs else None,
+            log_every_steps=config.log_every_steps, eval_every_steps=0)
+        jobs = standard_jobs(gan, settings, on_step=hook.on_step) if with_jobs else [hook]
+        train(gan, training_batches(config, *data), settings, jobs=jobs)
     return times
 
 

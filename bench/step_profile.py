@@ -66,13 +66,11 @@ def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int])
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     from celeba_dcgan.common import graph_function
-    from celeba_dcgan.pipeline_config import PipelineConfig
     from celeba_dcgan.tf_environment import onednn_line
     from celeba_dcgan.trainer_module.run import build_dcgan
+    from train_step import config_with_generator_filters
 
-    config = PipelineConfig()
-    if generator_filters is not None:
-        config = config.with_overrides(generator_filters=generator_filters)
+    config = config_with_generator_filters(generator_filters)
     gan = build_dcgan(config.trainer_settings())
     step = graph_function(gan.train_step)
     images = tf.random.uniform([batch, 64, 64, 3], -1, 1, seed=0)

@@ -32,15 +32,20 @@ from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
 from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
+def config_with_generator_filters(generator_filters: Optional[int] = None) -> PipelineConfig:
+    """The default config, with G's width set when given (None: the Trainer's default)."""
+    config = PipelineConfig()
+    if generator_filters is None:
+        return config
+    return config.with_overrides(generator_filters=generator_filters)
+
+
 def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
                                  losses: Optional[list] = None,
                                  generator_filters: Optional[int] = None) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
-    config = PipelineConfig()
-    if generator_filters is not None:
-        config = config.with_overrides(generator_filters=generator_filters)
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(config_with_generator_filters(generator_filters).trainer_settings())
     step = graph_function(gan.train_step, jit_compile=jit)
     batch = tf.random.stateless_uniform([batch_size, 64, 64, 3], [0, 0], -1, 1)
     for _ in range(3):  # trace and warm up
