@@ -5,7 +5,7 @@
 #   docker build -t gcr.io/your-gcp-project/celeba-dcgan-tfx:latest .
 FROM tensorflow/tfx:1.16.0
 
-# TFT works with Keras 2 only; oneDNN's kernels on whatever the CPU (celeba_dcgan/tf_environment.py:
+# TFT works with Keras 2 only; oneDNN's kernels on whatever the CPU (tf_environment.py:
 # TFX's entrypoint loads TensorFlow before project code); the project imports from its folder.
 ENV TF_USE_LEGACY_KERAS=1 \
     TF_ENABLE_ONEDNN_OPTS=1 \
@@ -28,6 +28,6 @@ RUN missing=""; \
 COPY . /pipeline
 
 # Fail the build rather than the first run if a module the pipeline names does not import.
-RUN python -c "import celeba_dcgan.trainer_module.run, celeba_dcgan.trainer_module.preprocessing, \
-celeba_dcgan.components.celeba_example_gen.executor, celeba_dcgan.components.anomaly_gate, \
-celeba_dcgan.components.gan_evaluator.executor"
+RUN python -c "import trainer_module.run, trainer_module.preprocessing, \
+components.celeba_example_gen.executor, components.anomaly_gate, \
+components.gan_evaluator.executor"

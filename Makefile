@@ -9,7 +9,7 @@ browser:
 	@bash scripts/install_browser.sh
 
 run: setup
-	.venv/bin/python celeba_dcgan/pipeline/run_local.py $(ARGS)
+	.venv/bin/python pipeline/run_local.py $(ARGS)
 
 # The fast tier: everything but the tests marked slow (whole-pipeline runs, fault sequences,
 # multi-process training); docs/tests.md.

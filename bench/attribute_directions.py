@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
@@ -31,13 +31,13 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own de
 import tensorflow_transform as tft  # noqa: E402
 from tfx.types import artifact_utils  # noqa: E402
 
-import celeba_dcgan.common as ids  # noqa: E402
-from celeba_dcgan.components.gan_evaluator import attributes, sources  # noqa: E402
-from celeba_dcgan.components.gan_evaluator.attribute_classifier import (  # noqa: E402
+import common as ids  # noqa: E402
+from components.gan_evaluator import attributes, sources  # noqa: E402
+from components.gan_evaluator.attribute_classifier import (  # noqa: E402
     train_classifier)
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.reporting import run_outputs  # noqa: E402
-from celeba_dcgan.trainer_module import images  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from reporting import run_outputs  # noqa: E402
+from trainer_module import images  # noqa: E402
 
 FLIP_TARGET, OTHERS_TARGET = 0.8, 0.1
 

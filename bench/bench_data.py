@@ -3,9 +3,9 @@ import os
 import shutil
 import tempfile
 
-from celeba_dcgan.pipeline.standalone import run_example_gen
-from celeba_dcgan.data.synthetic_celeba import ensure_dataset
-from celeba_dcgan.pipeline_config import PROJECT_ROOT, PipelineConfig
+from pipeline.standalone import run_example_gen
+from data.synthetic_celeba import ensure_dataset
+from pipeline_config import PROJECT_ROOT, PipelineConfig
 
 
 def dataset_root(config: PipelineConfig, num_images: int) -> str:
@@ -31,8 +31,8 @@ def training_batches(config: PipelineConfig, transformed, graph):
     """run_fn's own input pipeline (`image_dataset`) over Transform's output, as FnArgs give it."""
     import tensorflow_transform as tft
 
-    from celeba_dcgan.pipeline.standalone import trainer_fn_args
-    from celeba_dcgan.trainer_module.run import image_dataset
+    from pipeline.standalone import trainer_fn_args
+    from trainer_module.run import image_dataset
     fn_args = trainer_fn_args(transformed, graph, config.trainer_settings())
     return image_dataset(fn_args.train_files, fn_args.data_accessor,
                          tft.TFTransformOutput(fn_args.transform_graph_path),

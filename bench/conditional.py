@@ -35,11 +35,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
-import celeba_dcgan.common as ids  # noqa: E402
+import common as ids  # noqa: E402
 
 # Each model's settings over the default config (pipeline_config.py). The D-loss candidates:
 # projection alone; D's attribute head alone (AC-GAN); the head on the projection D with
@@ -89,7 +89,7 @@ def evaluate_latest(config) -> None:
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
-    from celeba_dcgan.pipeline.pipeline import create_pipeline
+    from pipeline.pipeline import create_pipeline
 
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     tfx.orchestration.LocalDagRunner().run(
@@ -102,7 +102,7 @@ def train_only(config) -> None:
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
-    from celeba_dcgan.pipeline.pipeline import create_pipeline
+    from pipeline.pipeline import create_pipeline
 
     os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
@@ -125,8 +125,8 @@ def main() -> None:
     if args.evaluate_latest and len(args.models) != 1:
         parser.error("--evaluate-latest re-evaluates one model: the last one trained")
 
-    from celeba_dcgan.pipeline.run_local import prepare_data, run
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from pipeline.run_local import prepare_data, run
+    from pipeline_config import PipelineConfig
 
     base = PipelineConfig().with_overrides(output_root=args.output_root)
     if args.train_steps:

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
@@ -93,7 +93,7 @@ def run_case(case, src: str, out: str, args: list) -> str:
 
 
 def run_example_gen(data: str, out: str, args: list) -> str:
-    from celeba_dcgan.pipeline.standalone import run_example_gen as example_gen
+    from pipeline.standalone import run_example_gen as example_gen
 
     shutil.rmtree(out, ignore_errors=True)
     try:
@@ -108,7 +108,7 @@ def main() -> None:
     import tensorflow as tf
     from distributed import LocalCluster
 
-    from celeba_dcgan.data.synthetic_celeba import ensure_dataset
+    from data.synthetic_celeba import ensure_dataset
 
     with tempfile.TemporaryDirectory() as scratch:
         src = os.path.join(scratch, "src")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
@@ -51,11 +51,11 @@ def main() -> None:
     import tensorflow_transform as tft
     import tf_keras as keras
 
-    import celeba_dcgan.common as ids
-    from celeba_dcgan.components.gan_evaluator.attribute_classifier import agreement, majority_rate
-    from celeba_dcgan.components.gan_evaluator.attributes import real_images_and_attributes
-    from celeba_dcgan.pipeline_config import PipelineConfig
-    from celeba_dcgan.trainer_module import conditions, networks, pixels
+    import common as ids
+    from components.gan_evaluator.attribute_classifier import agreement, majority_rate
+    from components.gan_evaluator.attributes import real_images_and_attributes
+    from pipeline_config import PipelineConfig
+    from trainer_module import conditions, networks, pixels
 
     config = PipelineConfig().with_overrides(output_root=args.output_root)
     root = config.pipeline_root

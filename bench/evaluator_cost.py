@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 import numpy as np  # noqa: E402
 
-from celeba_dcgan.components.gan_evaluator import sources  # noqa: E402
-from celeba_dcgan.components.gan_evaluator.evaluation import Evaluation  # noqa: E402
-from celeba_dcgan.metrics.timing import PhaseTimer  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from components.gan_evaluator import sources  # noqa: E402
+from components.gan_evaluator.evaluation import Evaluation  # noqa: E402
+from metrics.timing import PhaseTimer  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 
 REAL_SEED = 99
 

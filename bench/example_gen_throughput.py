@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
-from celeba_dcgan.pipeline.standalone import run_example_gen  # noqa: E402
+from pipeline.standalone import run_example_gen  # noqa: E402
 from bench_data import dataset_root  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 
 MODES = ("in_memory", "multi_processing")
 

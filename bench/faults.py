@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import celeba_dcgan.common as ids  # noqa: E402
+import common as ids  # noqa: E402
 
 COLUMNS = (ids.EXAMPLE_GEN, ids.TRANSFORM, ids.TRAINER, ids.EVALUATOR, ids.PUSHER, "whole run")
 

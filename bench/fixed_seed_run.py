@@ -8,7 +8,8 @@ one JSON line, to show that a change which should not change behaviour does not.
 
 300 built-in images, 40 steps of 16 on narrow networks, every evaluator size cut down: about a
 minute and a half on 2 cores. The code is the checkout the script sits in; in a checkout from
-before the one package (celeba_dcgan), drop `celeba_dcgan.` from its two project imports.
+between b382cae and the return to the top-level layout, its two project imports start with
+`celeba_dcgan.`.
 """
 import glob
 import json
@@ -21,8 +22,8 @@ os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")  # the same bits from the sam
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # older checkouts have no bootstrap
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from celeba_dcgan.pipeline.run_local import prepare_data, run  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from pipeline.run_local import prepare_data, run  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 
 
 def main() -> None:

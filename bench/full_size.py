@@ -33,11 +33,11 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
-import celeba_dcgan.common as ids  # noqa: E402
+import common as ids  # noqa: E402
 
 CELEBA_IMAGES = 202_599
 SAMPLE_SECONDS = 0.2
@@ -87,13 +87,13 @@ class TreeMemory:
 
 def run_pipeline(data_root: str, output_root: str, train_steps: int) -> None:
     """In the child process: the pipeline up to the Trainer, the console's component lines."""
-    from celeba_dcgan import tf_environment  # noqa: F401
+    import tf_environment  # noqa: F401
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
-    from celeba_dcgan.pipeline import console
-    from celeba_dcgan.pipeline.pipeline import create_pipeline
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from pipeline import console
+    from pipeline.pipeline import create_pipeline
+    from pipeline_config import PipelineConfig
 
     config = PipelineConfig(data_root=data_root, output_root=output_root, synthetic_num_images=0,
                             train_steps=train_steps, enable_cache=False)
@@ -135,8 +135,8 @@ def transformed_train_files(output_root: str) -> list:
 
 
 def count_pass_seconds(output_root: str) -> tuple:
-    from celeba_dcgan import tf_environment  # noqa: F401
-    from celeba_dcgan.trainer_module.run import count_examples
+    import tf_environment  # noqa: F401
+    from trainer_module.run import count_examples
     started = time.perf_counter()
     count = count_examples(transformed_train_files(output_root))
     return count, time.perf_counter() - started
@@ -146,12 +146,12 @@ def tf_data_transform_rate(data_root: str, out_dir: str) -> float:
     """Images/s of Transform's per-image work in a bare tf.data loop on all cores: read the
     JPEG, then the preprocessing_fn's own face_png (decode, crop, resize, round, encode the
     PNG), and write one GZIP TFRecord file."""
-    from celeba_dcgan import tf_environment  # noqa: F401
+    import tf_environment  # noqa: F401
     import tensorflow as tf
 
-    from celeba_dcgan.data import celeba_files
-    from celeba_dcgan.pipeline_config import PipelineConfig
-    from celeba_dcgan.trainer_module.preprocessing import face_png
+    from data import celeba_files
+    from pipeline_config import PipelineConfig
+    from trainer_module.preprocessing import face_png
 
     config = PipelineConfig()
     image_dir = Path(data_root, celeba_files.IMAGE_DIR)
@@ -170,8 +170,8 @@ def tf_data_transform_rate(data_root: str, out_dir: str) -> float:
 
 def draw(images: int, workers: int) -> tuple:
     """(data root, seconds to draw it; 0 when it was there)."""
-    from celeba_dcgan.data.synthetic_celeba import ensure_dataset
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from data.synthetic_celeba import ensure_dataset
+    from pipeline_config import PipelineConfig
     root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{images}")
     started = time.perf_counter()
     ensure_dataset(root, images, PipelineConfig().synthetic_seed, workers=workers)

@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 
 from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
-from celeba_dcgan.pipeline.standalone import run_transform  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
+from pipeline.standalone import run_transform  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
 from train_step import train_step_images_per_second  # noqa: E402
 
 

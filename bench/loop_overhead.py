@@ -23,15 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 from bench_data import training_batches  # noqa: E402
-from celeba_dcgan.common import graph_function  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.run import build_dcgan  # noqa: E402
-from celeba_dcgan.trainer_module.training_loop import (  # noqa: E402
+from common import graph_function  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
     LoopSettings, StepHook, standard_jobs, train)
 from quality_curve import transformed_data  # noqa: E402
 from train_speed import cpu_description  # noqa: E402

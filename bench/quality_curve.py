@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
@@ -37,15 +37,15 @@ import tensorflow_transform as tft  # noqa: E402
 from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
 
 from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
-from celeba_dcgan.pipeline.standalone import run_transform  # noqa: E402
-from celeba_dcgan.pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module import images  # noqa: E402
-from celeba_dcgan.trainer_module.batchnorm import ExportView  # noqa: E402
-from celeba_dcgan.trainer_module.quality_probe import QualityProbe  # noqa: E402
-from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: E402
-from celeba_dcgan.trainer_module.training_loop import (  # noqa: E402
+from pipeline.standalone import run_transform  # noqa: E402
+from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+from trainer_module import images  # noqa: E402
+from trainer_module.batchnorm import ExportView  # noqa: E402
+from trainer_module.quality_probe import QualityProbe  # noqa: E402
+from trainer_module.run import build_dcgan, set_precision  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
     LoopSettings, QualityScores, standard_jobs, train)
-from celeba_dcgan.trainer_module.transformed_examples import real_image_batches  # noqa: E402
+from trainer_module.transformed_examples import real_image_batches  # noqa: E402
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"
 GRID_FACES = 36

@@ -60,14 +60,14 @@ print(json.dumps({"ms_per_step": (time.perf_counter() - started) * 1e3 / steps,
 def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int]) -> dict:
     """In this process: {op type: ms per step} and the step's wall ms, from TensorFlow's
     profiler over `steps` steps after three unrecorded ones."""
-    from celeba_dcgan import bootstrap
+    import bootstrap
     bootstrap.start()
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
-    from celeba_dcgan.common import graph_function
-    from celeba_dcgan.tf_environment import onednn_line
-    from celeba_dcgan.trainer_module.run import build_dcgan
+    from common import graph_function
+    from tf_environment import onednn_line
+    from trainer_module.run import build_dcgan
     from train_step import config_with_generator_filters
 
     config = config_with_generator_filters(generator_filters)

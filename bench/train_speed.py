@@ -25,12 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the step's FLOPs)
 
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
 
 SEED_BENCH = ROOT.parent / "shared" / "bench"
 
@@ -91,7 +91,7 @@ def images_per_second(command: list, extra_env: dict) -> float:
 def cpu_description() -> str:
     """The CPU's model name, its newest instructions and core count (timings drift with the
     machine: every table names its CPU)."""
-    from celeba_dcgan.tf_environment import cpu_instruction_set, cpuinfo_field
+    from tf_environment import cpu_instruction_set, cpuinfo_field
     model = cpuinfo_field("model name") or "unknown CPU"
     return f"{model}, {cpu_instruction_set()}, {os.cpu_count()} cores"
 
@@ -142,7 +142,7 @@ def step_gflops_per_image(generator_filters: int) -> float:
     first (z needs none). D: forward on the real and on the fake batch; for D's loss, kernel
     gradients on both and input gradients on both except the first layer's (the images need
     none); for G's loss, input gradients on the fake batch through every layer."""
-    from celeba_dcgan.trainer_module.networks import build_discriminator, build_generator
+    from trainer_module.networks import build_discriminator, build_generator
 
     g = layer_flops(build_generator(filters=generator_filters))
     d = layer_flops(build_discriminator())

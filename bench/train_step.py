@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 
-from celeba_dcgan.common import graph_function  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.run import build_dcgan, set_precision  # noqa: E402
+from common import graph_function  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
 def config_with_generator_filters(generator_filters: Optional[int] = None) -> PipelineConfig:

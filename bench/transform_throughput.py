@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from celeba_dcgan import bootstrap  # noqa: E402
+import bootstrap  # noqa: E402
 
 bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 
 from bench_data import dataset_root, examples_and_schema  # noqa: E402
-from celeba_dcgan.data import celeba_files  # noqa: E402
-from celeba_dcgan.pipeline.standalone import run_transform, split_names  # noqa: E402
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.preprocessing import decode_crop_resize  # noqa: E402
+from data import celeba_files  # noqa: E402
+from pipeline.standalone import run_transform, split_names  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.preprocessing import decode_crop_resize  # noqa: E402
 
 
 def tf_data_images_per_second(image_dir: str, config: PipelineConfig) -> float:

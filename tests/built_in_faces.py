@@ -3,7 +3,7 @@ faces without a pipeline run."""
 import numpy as np
 from PIL import Image
 
-from celeba_dcgan.data.synthetic_celeba import CONTROLLED_ATTRIBUTES, draw_face, face_for
+from data.synthetic_celeba import CONTROLLED_ATTRIBUTES, draw_face, face_for
 
 
 def built_in_faces(count: int, first: int = 1, names=CONTROLLED_ATTRIBUTES):

@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
+import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def gated_runs(tmp_path_factory):
     import contextlib
     import io
 
-    from celeba_dcgan.pipeline import run_local
-    from celeba_dcgan.reporting.run_outputs import read_run_outputs
+    from pipeline import run_local
+    from reporting.run_outputs import read_run_outputs
     from tiny_pipeline import tiny_config
 
     def run_and_summarize(config):

@@ -15,7 +15,7 @@ import sys
 
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
-from celeba_dcgan import tf_environment  # noqa: E402, F401
+import tf_environment  # noqa: E402, F401
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -33,11 +33,11 @@ def run_fn_under_mirrored(root: str, steps: int) -> None:
     """run_fn as TFX calls it, with distribute_strategy="mirrored" and narrow networks."""
     from pathlib import Path
 
-    from celeba_dcgan.pipeline.standalone import trainer_fn_args
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from pipeline.standalone import trainer_fn_args
+    from pipeline_config import PipelineConfig
     from test_trainer_quality import transformed_examples
     from tiny_pipeline import NARROW
-    from celeba_dcgan.trainer_module import run
+    from trainer_module import run
 
     examples, graph = transformed_examples(Path(root) / "data", 48)
     settings = PipelineConfig(output_root=str(Path(root) / "out"), batch_size=GLOBAL_BATCH,
@@ -59,9 +59,9 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     two_logical_cpus()
     if mode == "run_fn":
         return run_fn_under_mirrored(checkpoint_dir, steps)
-    from celeba_dcgan.pipeline_config import PipelineConfig
-    from celeba_dcgan.trainer_module.run import build_dcgan
-    from celeba_dcgan.trainer_module.training_loop import (
+    from pipeline_config import PipelineConfig
+    from trainer_module.run import build_dcgan
+    from trainer_module.training_loop import (
         LoopSettings, SideJob, standard_jobs, train)
 
     class FirstStepLosses(SideJob):

@@ -23,7 +23,7 @@ import time
 
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
-from celeba_dcgan import tf_environment  # noqa: E402, F401
+import tf_environment  # noqa: E402, F401
 
 GLOBAL_BATCH = 16
 FINGERPRINTED_STEPS = 3
@@ -42,7 +42,7 @@ def records(data_root: str):
 
 
 def settings(**overrides):
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from pipeline_config import PipelineConfig
     from tiny_pipeline import NARROW
 
     return PipelineConfig(batch_size=GLOBAL_BATCH, eval_every_steps=0, sample_grid_size=2,
@@ -60,7 +60,7 @@ def fingerprints(images) -> list:
 def local_batches(dataset, strategy, steps: int) -> list:
     """The images this worker's replicas get at each of the first `steps` steps, as the training
     loop splits the global batches (training_loop.distribute_dataset)."""
-    from celeba_dcgan.trainer_module.training_loop import distribute_dataset
+    from trainer_module.training_loop import distribute_dataset
 
     batches = iter(distribute_dataset(dataset, strategy))
     seen = []
@@ -80,7 +80,7 @@ def two_logical_cpus() -> None:
 
 
 def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause_after: int):
-    from celeba_dcgan.trainer_module import run
+    from trainer_module import run
     if mode == "mirrored":
         two_logical_cpus()
     strategy = run.choose_strategy(mode)  # before any other TensorFlow work
@@ -88,8 +88,8 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     import numpy as np
     import tensorflow_transform as tft
 
-    from celeba_dcgan.pipeline.standalone import trainer_fn_args
-    from celeba_dcgan.trainer_module.training_loop import (
+    from pipeline.standalone import trainer_fn_args
+    from trainer_module.training_loop import (
         LoopSettings, SideJob, standard_jobs, train)
 
     class FirstStepLosses(SideJob):
@@ -174,7 +174,7 @@ def trainer_executor(data_root: str, output_root: str, steps: int) -> None:
         {"train_args": proto_utils.proto_to_json(tfx.proto.TrainArgs(num_steps=steps)),
          "eval_args": proto_utils.proto_to_json(tfx.proto.EvalArgs(num_steps=0)),
          "custom_config": json.dumps(config.to_custom_config()),
-         "run_fn": "celeba_dcgan.trainer_module.run.run_fn"})
+         "run_fn": "trainer_module.run.run_fn"})
     print(json.dumps({"model": model.uri, "model_run": model_run.uri,
                       "checkpoint_root": config.checkpoint_root}), flush=True)
 

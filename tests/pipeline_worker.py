@@ -10,7 +10,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from celeba_dcgan.pipeline import console, run_local  # noqa: E402
+from pipeline import console, run_local  # noqa: E402
 from tiny_pipeline import tiny_config  # noqa: E402
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from celeba_dcgan.components.gan_evaluator.attribute_classifier import (
+from components.gan_evaluator.attribute_classifier import (
     UNKNOWN, ClassifierSettings, agreement, build_classifier, majority_rate, masked_loss,
     train_classifier)
 from built_in_faces import built_in_faces
-from celeba_dcgan.data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tf_keras as keras
 
-from celeba_dcgan.components.gan_evaluator import attributes
-from celeba_dcgan.components.gan_evaluator.attribute_classifier import AttributeClassifier
+from components.gan_evaluator import attributes
+from components.gan_evaluator.attribute_classifier import AttributeClassifier
 
 Z_DIM = 8
 

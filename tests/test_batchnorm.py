@@ -2,8 +2,8 @@
 import numpy as np
 import tf_keras as keras
 
-from celeba_dcgan.trainer_module.batchnorm import refresh_batchnorm_statistics
-from celeba_dcgan.trainer_module.networks import build_generator
+from trainer_module.batchnorm import refresh_batchnorm_statistics
+from trainer_module.networks import build_generator
 
 
 def test_moving_statistics_match_batch_statistics_after_refresh():

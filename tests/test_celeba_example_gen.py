@@ -9,13 +9,13 @@ import pytest
 import tensorflow as tf
 from tfx.types import artifact_utils
 
-from celeba_dcgan.components.celeba_example_gen.driver import Driver
-from celeba_dcgan.components.celeba_example_gen.policy import IngestionPolicy
-from celeba_dcgan.components.celeba_example_gen.report import REPORT_FILE, read_report
-from celeba_dcgan.pipeline.standalone import example_gen_exec_properties, run_example_gen
-from celeba_dcgan.data import celeba_files
-from celeba_dcgan.data.synthetic_celeba import generate_dataset
-from celeba_dcgan.pipeline_config import PipelineConfig
+from components.celeba_example_gen.driver import Driver
+from components.celeba_example_gen.policy import IngestionPolicy
+from components.celeba_example_gen.report import REPORT_FILE, read_report
+from pipeline.standalone import example_gen_exec_properties, run_example_gen
+from data import celeba_files
+from data.synthetic_celeba import generate_dataset
+from pipeline_config import PipelineConfig
 
 NUM_IMAGES = 30
 SPLITS = ("train", "eval", "test")
@@ -118,7 +118,7 @@ def test_the_file_list_reaches_beam_as_text_files_a_runner_can_split(tmp_path, m
     import apache_beam as beam
     from apache_beam.testing.util import assert_that, equal_to
 
-    from celeba_dcgan.components.celeba_example_gen import executor
+    from components.celeba_example_gen import executor
 
     monkeypatch.setattr(executor, "MANIFEST_SHARD_SIZE", 10)
     entries = [(f"{i:06d}.jpg", SPLITS[i % 3], [i % 2, 1 - i % 2]) for i in range(25)]

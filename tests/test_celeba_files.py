@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from celeba_dcgan.data.celeba_files import (
+from data.celeba_files import (
     ATTRIBUTE_FILE,
     CELEBA_ATTRIBUTES,
     IMAGE_DIR,
@@ -157,7 +157,7 @@ def test_hash_split_uses_only_the_base_name():
 
 def test_hash_split_is_the_same_in_every_process():
     """Python's hash() of a str changes per process; the split must not."""
-    script = ("from celeba_dcgan.data.celeba_files import hash_split;"
+    script = ("from data.celeba_files import hash_split;"
               "print([hash_split(f'{i:06d}.jpg') for i in range(200)])")
     outputs = {
         subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, text=True,

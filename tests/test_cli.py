@@ -12,9 +12,9 @@ import tensorflow as tf
 import tf_keras
 from PIL import Image
 
-from celeba_dcgan.dcgan_faces import cli, generator
-from celeba_dcgan.trainer_module import export, networks
-from celeba_dcgan.trainer_module.batchnorm import refresh_batchnorm_statistics
+from dcgan_faces import cli, generator
+from trainer_module import export, networks
+from trainer_module.batchnorm import refresh_batchnorm_statistics
 
 Z_DIM = 8  # not the default 100: the commands must read it from the model
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +159,7 @@ def _quiet_env():
 
 def test_python_dash_m_runs_the_same_command(model_dir, tmp_path):
     grid = tmp_path / "m.png"
-    done = subprocess.run([sys.executable, "-m", "celeba_dcgan.dcgan_faces", "sample", model_dir,
+    done = subprocess.run([sys.executable, "-m", "dcgan_faces", "sample", model_dir,
                            "--grid", str(grid), "-n", "4"], capture_output=True, text=True,
                           cwd=ROOT, env=_quiet_env(), timeout=300)
     assert done.returncode == 0, done.stderr

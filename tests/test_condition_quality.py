@@ -4,10 +4,10 @@ a generator that ignores the code does not."""
 import numpy as np
 import pytest
 
-from celeba_dcgan.components.gan_evaluator.attributes import request_grid
-from celeba_dcgan.components.gan_evaluator.condition_quality import (
+from components.gan_evaluator.attributes import request_grid
+from components.gan_evaluator.condition_quality import (
     condition_fd, measured_conditions)
-from celeba_dcgan.trainer_module import conditions
+from trainer_module import conditions
 
 Z_DIM = 4
 NAMES = ("Bright", "Rare")

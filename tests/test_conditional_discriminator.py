@@ -10,13 +10,13 @@ import pytest
 import tensorflow as tf
 
 from built_in_faces import built_in_faces
-from celeba_dcgan.common import graph_function
-from celeba_dcgan.components.gan_evaluator.attribute_classifier import agreement, majority_rate
-from celeba_dcgan.data.synthetic_celeba import CONTROLLED_ATTRIBUTES
-from celeba_dcgan.pipeline_config import PipelineConfig
+from common import graph_function
+from components.gan_evaluator.attribute_classifier import agreement, majority_rate
+from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+from pipeline_config import PipelineConfig
 from tiny_pipeline import NARROW
-from celeba_dcgan.trainer_module import conditions, pixels
-from celeba_dcgan.trainer_module.run import build_dcgan
+from trainer_module import conditions, pixels
+from trainer_module.run import build_dcgan
 
 STEPS, BATCH = 300, 32
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from celeba_dcgan.trainer_module import conditions, images
+from trainer_module import conditions, images
 
 TABLE = np.array([[1, -1, 1],    # A, not B, C
                   [-1, -1, 1],   # C only

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from celeba_dcgan.pipeline import console
+from pipeline import console
 
 NOISE = ("cuFFT", "cuDNN", "property_predicate", "payload_format", "FutureWarning",
          "DeprecationWarning", "WARNING:tensorflow", "is deprecated")

@@ -6,11 +6,11 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from celeba_dcgan.common import graph_function
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module import export, pixels
-from celeba_dcgan.trainer_module.dcgan import DCGAN
-from celeba_dcgan.trainer_module.run import build_dcgan, set_precision
+from common import graph_function
+from pipeline_config import PipelineConfig
+from trainer_module import export, pixels
+from trainer_module.dcgan import DCGAN
+from trainer_module.run import build_dcgan, set_precision
 
 SETTINGS = PipelineConfig().trainer_settings()
 

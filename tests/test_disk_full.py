@@ -5,7 +5,7 @@ import sqlite3
 
 import tensorflow as tf
 
-from celeba_dcgan.pipeline import disk_full
+from pipeline import disk_full
 
 METADATA = "/out/metadata/celeba-dcgan/metadata.sqlite"
 TF_SAVE = ("{{function_node __wrapped__SaveV2_dtypes_1_device_/job:localhost/replica:0/task:0/"

@@ -4,8 +4,8 @@ samples the ruler puts in them, and the paper's example is scored with the ruler
 import numpy as np
 import pytest
 
-from celeba_dcgan.components.gan_evaluator import face_arithmetic
-from celeba_dcgan.components.gan_evaluator.face_arithmetic import Term
+from components.gan_evaluator import face_arithmetic
+from components.gan_evaluator.face_arithmetic import Term
 
 NAMES = ["Smiling", "Male"]
 
@@ -125,7 +125,7 @@ def test_the_score_is_the_mean_over_disjoint_parts_with_its_spread():
 
 
 def test_the_summary_says_the_score_next_to_random_faces_or_why_there_is_none():
-    from celeba_dcgan.components.gan_evaluator.results import arithmetic_line
+    from components.gan_evaluator.results import arithmetic_line
     key = "attributes/arithmetic/smiling_man"
     assert arithmetic_line({key: 0.42, key + "_floor": 0.1}) == (
         "Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a smiling "

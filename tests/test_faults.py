@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from ml_metadata.proto import metadata_store_pb2
 
-from celeba_dcgan.dcgan_faces import generator
-from celeba_dcgan.reporting.run_outputs import read_run_outputs
+from dcgan_faces import generator
+from reporting.run_outputs import read_run_outputs
 from pipeline_attempts import Attempt, run_to_end
 from small_disk import SmallDisk
 from tiny_pipeline import tiny_config

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from celeba_dcgan.trainer_module.fused_adam import FusedAdam
+from trainer_module.fused_adam import FusedAdam
 
 
 def train_both(steps: int, **adam_arguments):

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from celeba_dcgan.components.gan_evaluator import calibration
-from celeba_dcgan.components.gan_evaluator.blessing import Threshold, decide
-from celeba_dcgan.components.gan_evaluator.results import decision, summary_text
-from celeba_dcgan.components.gan_evaluator.sources import generated_batches, latent_points
-from celeba_dcgan.pipeline_config import PipelineConfig
+from components.gan_evaluator import calibration
+from components.gan_evaluator.blessing import Threshold, decide
+from components.gan_evaluator.results import decision, summary_text
+from components.gan_evaluator.sources import generated_batches, latent_points
+from pipeline_config import PipelineConfig
 
 KEY = "fid/random_embedding"
 RATIO = Threshold(KEY + "_ratio_to_untrained", "max", 0.5)

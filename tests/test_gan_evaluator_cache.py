@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from celeba_dcgan.components.gan_evaluator.statistics_cache import (
+from components.gan_evaluator.statistics_cache import (
     StatisticsCache, cached_sample_set)
-from celeba_dcgan.metrics import storage
-from celeba_dcgan.metrics.sample_sets import summarize
-from celeba_dcgan.metrics.timing import PhaseTimer
+from metrics import storage
+from metrics.sample_sets import summarize
+from metrics.timing import PhaseTimer
 
 
 class CountingExtractor:

@@ -13,13 +13,13 @@ from tfx import types
 from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
-from celeba_dcgan.components.gan_evaluator import executor
-from celeba_dcgan.components.gan_evaluator import results as evaluator_results
-from celeba_dcgan.components.gan_evaluator.component import GanEvaluator
-from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
+from components.gan_evaluator import executor
+from components.gan_evaluator import results as evaluator_results
+from components.gan_evaluator.component import GanEvaluator
+from components.gan_evaluator.settings import EvaluatorSettings
 from gan_evaluator_testing import blob_images
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module import export, pixels
+from pipeline_config import PipelineConfig
+from trainer_module import export, pixels
 
 Z_DIM = 100
 NUM_SAMPLES = 40

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from celeba_dcgan.metrics import extractors
-from celeba_dcgan.metrics.fid import fid_from_statistics
-from celeba_dcgan.metrics.sample_sets import summarize
+from metrics import extractors
+from metrics.fid import fid_from_statistics
+from metrics.sample_sets import summarize
 from gan_evaluator_testing import blob_images, blob_pixels, noise_images
 
 

@@ -14,19 +14,19 @@ import tensorflow as tf
 from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
-from celeba_dcgan.components.gan_evaluator import executor
-from celeba_dcgan.components.gan_evaluator import results as evaluator_results
-from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
-from celeba_dcgan.data.synthetic_celeba import draw_face, face_for
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.reporting import report_html, run_report
+from components.gan_evaluator import executor
+from components.gan_evaluator import results as evaluator_results
+from components.gan_evaluator.settings import EvaluatorSettings
+from data.synthetic_celeba import draw_face, face_for
+from pipeline import run_local
+from pipeline_config import PipelineConfig
+from reporting import report_html, run_report
 from test_gan_evaluator_executor import artifact, exec_properties, write_transformed_examples
-from celeba_dcgan.trainer_module import export, pixels
-from celeba_dcgan.trainer_module.batchnorm import refresh_batchnorm_statistics
-from celeba_dcgan.trainer_module.preprocessing import decode_crop_resize
-from celeba_dcgan.trainer_module.run import build_dcgan
-from celeba_dcgan.trainer_module.training_loop import LoopSettings, train
+from trainer_module import export, pixels
+from trainer_module.batchnorm import refresh_batchnorm_statistics
+from trainer_module.preprocessing import decode_crop_resize
+from trainer_module.run import build_dcgan
+from trainer_module.training_loop import LoopSettings, train
 
 Z_DIM = 100
 FACES_SEED = 0

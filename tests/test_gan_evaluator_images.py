@@ -2,7 +2,7 @@
 import numpy as np
 from PIL import Image
 
-from celeba_dcgan.trainer_module.images import image_grid, save_image_grid, to_uint8
+from trainer_module.images import image_grid, save_image_grid, to_uint8
 
 
 def test_to_uint8_rule():

@@ -4,10 +4,10 @@ import json
 import pytest
 from tfx.dsl.compiler import compiler
 
-from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
-from celeba_dcgan.pipeline import kubeflow_runner
-from celeba_dcgan.pipeline.pipeline import create_components, create_pipeline
-from celeba_dcgan.pipeline_config import KubeflowConfig, PipelineConfig
+from components.gan_evaluator.settings import EvaluatorSettings
+from pipeline import kubeflow_runner
+from pipeline.pipeline import create_components, create_pipeline
+from pipeline_config import KubeflowConfig, PipelineConfig
 
 
 def evaluator_and_ids(config):

@@ -24,9 +24,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "celeba_dcgan"  # the one top-level package; the layers are the folders inside it
-PACKAGE_ROOT = ROOT / PACKAGE
+ROOT = Path(__file__).resolve().parent.parent  # the repository's top level, where the layers sit
 PACKAGES = ("metrics", "data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
 TOP_LEVEL_MODULES = ("bootstrap", "common", "tf_environment", "pipeline_config")
 BOTTOM = ("bootstrap", "common", "metrics", "tf_environment")
@@ -44,14 +42,14 @@ class Import:
 
 
 def _module_name(path: Path) -> str:
-    """celeba_dcgan/trainer_module/run.py -> 'trainer_module.run': named inside the package."""
-    parts = list(path.relative_to(PACKAGE_ROOT).with_suffix("").parts)
+    """trainer_module/run.py -> 'trainer_module.run'."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def project_modules(root: Path = PACKAGE_ROOT) -> Dict[str, Path]:
+def project_modules(root: Path = ROOT) -> Dict[str, Path]:
     """module name -> file, for every .py file of the project's packages and top-level modules."""
     modules = {}
     for package in PACKAGES:
@@ -64,12 +62,8 @@ def project_modules(root: Path = PACKAGE_ROOT) -> Dict[str, Path]:
 
 
 def _project_module(name: str, modules: Iterable[str]) -> Optional[str]:
-    """The longest project module `name` is or lies in ('a.b.c.Func' -> 'a.b.c'), the package's
-    own name left off ('celeba_dcgan.a.b' -> 'a.b')."""
+    """The longest project module `name` is or lies in ('a.b.c.Func' -> 'a.b.c')."""
     parts = name.split(".")
-    if parts[0] != PACKAGE:
-        return None
-    parts = parts[1:]
     for end in range(len(parts), 0, -1):
         candidate = ".".join(parts[:end])
         if candidate in modules:
@@ -105,7 +99,7 @@ def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
             if node.level:  # relative: from the importer's package
                 package = module.split(".") if _is_package(module, modules) else (
                     module.split(".")[:-1])
-                base = ".".join([PACKAGE] + package[:len(package) - node.level + 1]
+                base = ".".join(package[:len(package) - node.level + 1]
                                 + ([node.module] if node.module else []))
             else:
                 base = node.module or ""
@@ -114,7 +108,7 @@ def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
     return sorted(set(found), key=lambda edge: (edge.where, edge.imported))
 
 
-def import_graph(root: Path = PACKAGE_ROOT) -> List[Import]:
+def import_graph(root: Path = ROOT) -> List[Import]:
     modules = project_modules(root)
     return [edge for module in modules for edge in imports_of(module, modules)]
 
@@ -278,7 +272,7 @@ def test_only_pipeline_imports_the_local_runner(graph):
 
 def test_the_evaluators_results_import_neither_tfx_nor_tensorflow():
     """The report, the summary and `dcgan-faces info` read results without loading TFX."""
-    code = ("import sys; import celeba_dcgan.components.gan_evaluator.results; "
+    code = ("import sys; import components.gan_evaluator.results; "
             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'tfx', 'tensorflow', 'tensorflow_transform'})))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -293,8 +287,8 @@ def test_a_cycle_is_caught(tmp_path):
     package = tmp_path / "reporting"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("from celeba_dcgan.reporting import b\n")
-    (package / "b.py").write_text("def f():\n    from celeba_dcgan.reporting.a import something\n")
+    (package / "a.py").write_text("from reporting import b\n")
+    (package / "b.py").write_text("def f():\n    from reporting.a import something\n")
     cycles = import_cycles([edge for module in ("reporting.a", "reporting.b")
                             for edge in imports_of(module, {
                                 "reporting": package / "__init__.py",

@@ -10,14 +10,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from celeba_dcgan.components.celeba_example_gen.report import IngestionError, read_report
-from celeba_dcgan.pipeline.standalone import run_example_gen
-from celeba_dcgan.data import celeba_files
-from celeba_dcgan.data.synthetic_celeba import draw_face, face_for
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.pipeline_config import PipelineConfig
+from components.celeba_example_gen.report import IngestionError, read_report
+from pipeline.standalone import run_example_gen
+from data import celeba_files
+from data.synthetic_celeba import draw_face, face_for
+from pipeline import run_local
+from pipeline_config import PipelineConfig
 from test_celeba_example_gen import feature, read_split
-from celeba_dcgan.trainer_module.preprocessing import decode_crop_resize
+from trainer_module.preprocessing import decode_crop_resize
 
 SPLITS = tuple(celeba_files.PARTITION_NAMES.values())
 CORPUS_POLICY = PipelineConfig(max_rejected_fraction=1.0,

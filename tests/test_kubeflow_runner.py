@@ -9,7 +9,9 @@ import email
 import functools
 import http.server
 import json
+import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -19,10 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from celeba_dcgan import pipeline_config, tf_environment
-from celeba_dcgan.pipeline import kfp_submit, kubeflow_runner
-from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
-from celeba_dcgan.pipeline_config import KubeflowConfig, PipelineConfig
+import pipeline_config, tf_environment
+from pipeline import kfp_submit, kubeflow_runner
+from components.gan_evaluator.settings import EvaluatorSettings
+from pipeline_config import KubeflowConfig, PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,7 +164,7 @@ def test_caching_follows_the_pipeline_config(compiled, tmp_path):
 
 
 def test_a_stated_layout_overrides_the_remote_default():
-    from celeba_dcgan.components.celeba_example_gen.component import CelebAExampleGen
+    from components.celeba_example_gen.component import CelebAExampleGen
 
     example_gen = CelebAExampleGen(data_root="gs://test-bucket/flat", hash_buckets=(6, 2, 2),
                                    policy=PipelineConfig().ingestion_policy(),
@@ -190,7 +192,7 @@ def test_several_workers_train_as_one_vertex_ai_custom_job(compiled, tmp_path):
     reads multi-worker training from the same custom_config."""
     from tfx import v1 as tfx
 
-    from celeba_dcgan.trainer_module import run
+    from trainer_module import run
 
     vertex = tfx.extensions.google_cloud_ai_platform
     kubeflow = dataclasses.replace(cluster_config(tmp_path), trainer_worker_count=3,
@@ -281,7 +283,7 @@ def test_the_script_writes_the_job_and_the_kfp_package(tmp_path, capsys):
 
 def test_the_tfx_cli_vertex_handler_compiles_the_runner(tmp_path, monkeypatch):
     """`tfx pipeline create --engine vertex --pipeline_path
-    celeba_dcgan/pipeline/kubeflow_runner.py`."""
+    pipeline/kubeflow_runner.py`."""
     from tfx.tools.cli import labels
     from tfx.tools.cli.handler import vertex_handler
 
@@ -291,8 +293,7 @@ def test_the_tfx_cli_vertex_handler_compiles_the_runner(tmp_path, monkeypatch):
                         functools.partial(KubeflowConfig, spec_path=str(tmp_path / "job.json")))
     vertex_handler.VertexHandler({
         labels.ENGINE_FLAG: "vertex",
-        labels.PIPELINE_DSL_PATH: str(REPO_ROOT / "celeba_dcgan" / "pipeline"
-                                      / "kubeflow_runner.py"),
+        labels.PIPELINE_DSL_PATH: str(REPO_ROOT / "pipeline" / "kubeflow_runner.py"),
     }).create_pipeline()
     job = json.loads((tmp_path / "vertex_home" / "celeba-dcgan" / "pipeline.json").read_text())
     assert set(tasks(job)) == set(INPUT_PRODUCERS)
@@ -470,10 +471,48 @@ def test_the_dockerfile_builds_on_tfx_and_adds_the_project_and_the_pins():
     assert [".", "/pipeline"] in copies
     runs = " ".join(args for name, args in instructions if name == "RUN")
     assert "--constraint requirements.lock" in runs
-    assert ("celeba_dcgan.trainer_module.run" in runs
-            and "celeba_dcgan.components.celeba_example_gen.executor" in runs)
+    assert ("trainer_module.run" in runs
+            and "components.celeba_example_gen.executor" in runs)
 
 
 def test_the_docker_context_leaves_out_local_environments_and_outputs():
     ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
-    assert {".venv/", "outputs/", "celeba_dcgan/data/generated/"} <= ignored
+    assert {".venv/", "outputs/", "data/generated/"} <= ignored
+
+
+def python_paths_the_cluster_imports(job) -> dict:
+    """Where a component names Python code in the compiled spec -> the dotted path: each
+    executor's class and the Trainer's and Transform's functions."""
+    paths = {f"{name} executor": executor_class_path(job, name) for name in tasks(job)
+             if "--executor_class_path" in container(job, name)["args"]}
+    paths["Trainer run_fn"] = parameter(job, "Trainer", "run_fn")
+    paths["Transform preprocessing_fn"] = parameter(job, "Transform", "preprocessing_fn")
+    return paths
+
+
+def test_the_specs_module_paths_resolve_in_the_images_layout(compiled, tmp_path):
+    """The image holds the repository at /pipeline with PYTHONPATH=/pipeline (the Dockerfile's
+    `COPY . /pipeline`); here a fresh clone stands for that folder. Every module path of ours in
+    the compiled spec imports from it, from its files, and the Dockerfile's build-time check
+    imports each of those modules too."""
+    from fresh_clone import fresh_clone
+    image_root = fresh_clone(tmp_path / "pipeline")
+    paths = python_paths_the_cluster_imports(compiled)
+    ours = {where: path for where, path in paths.items() if not path.startswith("tfx.")}
+    assert {"CelebAExampleGen executor", "AnomalyGate executor", "GanEvaluator executor",
+            "Trainer run_fn", "Transform preprocessing_fn"} <= set(ours)
+    modules = sorted({path.rsplit(".", 1)[0] for path in ours.values()})
+    code = ("import importlib, sys\n"
+            "for path in sys.argv[1:]:\n"
+            "    module, name = path.rsplit('.', 1)\n"
+            "    getattr(importlib.import_module(module), name)\n"
+            "    print(sys.modules[module].__file__)")
+    done = subprocess.run([sys.executable, "-c", code, *ours.values()], cwd=image_root,
+                          env={**os.environ, "PYTHONPATH": str(image_root)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all(Path(file).is_relative_to(image_root) for file in done.stdout.split()), done.stdout
+    built = " ".join(args for name, args in
+                     dockerfile_instructions((REPO_ROOT / "Dockerfile").read_text())
+                     if name == "RUN")
+    assert all(module in built for module in modules), (modules, built)

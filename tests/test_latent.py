@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from celeba_dcgan.dcgan_faces import latent
-from celeba_dcgan.trainer_module import images
+from dcgan_faces import latent
+from trainer_module import images
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from celeba_dcgan.metrics.kid import (
+from metrics.kid import (
     kernel_inception_distance, polynomial_kernel, subset_indices)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from celeba_dcgan.metrics import msssim
+from metrics import msssim
 from gan_evaluator_testing import blob_pixels
 
 

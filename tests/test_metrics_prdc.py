@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from celeba_dcgan.metrics.prdc import kth_neighbour_radii, manifold_metrics, squared_distances
+from metrics.prdc import kth_neighbour_radii, manifold_metrics, squared_distances
 
 
 def radius(points, i, k):

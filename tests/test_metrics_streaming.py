@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from celeba_dcgan.metrics.streaming import FeatureStatistics, Reservoir
+from metrics.streaming import FeatureStatistics, Reservoir
 
 
 def test_streaming_statistics_match_numpy_on_the_whole_set():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from celeba_dcgan.metrics import swd
+from metrics import swd
 from gan_evaluator_testing import blob_pixels
 
 # ProGAN's gaussian_filter, applied in 2-D as its pyr_down / pyr_up do.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from celeba_dcgan.trainer_module import run
+from trainer_module import run
 
 WORKER = Path(__file__).with_name("multi_worker_worker.py")
 TIMEOUT = 600  # seconds for a whole run; the runs here take 15 to 30 s each
@@ -234,7 +234,7 @@ def test_the_strategy_names_are_checked():
 
 
 def test_the_vertex_trainers_own_keys_are_left_out_of_the_settings():
-    from celeba_dcgan.pipeline_config import PipelineConfig
+    from pipeline_config import PipelineConfig
 
     settings = PipelineConfig().trainer_settings()
     custom_config = {**settings.to_custom_config(),
@@ -247,8 +247,8 @@ def test_a_multi_worker_strategy_asked_for_after_tensorflow_started_says_why(nam
     """In a process where TensorFlow already ran an op (a Trainer run in-process after other
     components), the strategy cannot be created; the error says what to do. "auto" asks for it
     too when TF_CONFIG names two workers."""
-    code = ("import celeba_dcgan.tf_environment, tensorflow as tf; tf.constant(1.0) + 1.0\n"
-            "from celeba_dcgan.trainer_module.run import choose_strategy\n"
+    code = ("import tf_environment, tensorflow as tf; tf.constant(1.0) + 1.0\n"
+            "from trainer_module.run import choose_strategy\n"
             f"choose_strategy({name!r})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=TIMEOUT, cwd=Path(__file__).resolve().parent.parent,

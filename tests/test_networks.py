@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import tf_keras
 
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module.networks import (
+from pipeline_config import PipelineConfig
+from trainer_module.networks import (
     AttributeModulation, MinibatchStddev, build_discriminator, build_generator)
-from celeba_dcgan.trainer_module.run import build_dcgan
-from celeba_dcgan.trainer_module.seed_recipe import SEED_RECIPE
+from trainer_module.run import build_dcgan
+from trainer_module.seed_recipe import SEED_RECIPE
 
 
 def conv_params(kernel, c_in, c_out):

@@ -18,12 +18,12 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from celeba_dcgan.dcgan_faces import cli
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.reporting import report_html
-from celeba_dcgan.reporting.run_outputs import read_run_outputs
+from dcgan_faces import cli
+from pipeline import run_local
+from reporting import report_html
+from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import NARROW, metadata_store, produced_by, split_records, tiny_config
-from celeba_dcgan.trainer_module import networks, pixels
+from trainer_module import networks, pixels
 
 pytestmark = pytest.mark.slow
 

@@ -8,11 +8,11 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
 
-from celeba_dcgan.data import celeba_files
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.reporting.run_outputs import read_run_outputs
+from data import celeba_files
+from pipeline import run_local
+from reporting.run_outputs import read_run_outputs
 from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
-from celeba_dcgan.trainer_module import pixels
+from trainer_module import pixels
 
 pytestmark = pytest.mark.slow
 

@@ -1,13 +1,13 @@
-"""celeba_dcgan/data/prepare_celeba.py on a small CelebA download and a small TFDS folder built
+"""data/prepare_celeba.py on a small CelebA download and a small TFDS folder built
 here."""
 import io
 import zipfile
 
 import tensorflow as tf
 
-from celeba_dcgan.data import celeba_files
-from celeba_dcgan.data.prepare_celeba import main
-from celeba_dcgan.data.synthetic_celeba import draw_face, face_for
+from data import celeba_files
+from data.prepare_celeba import main
+from data.synthetic_celeba import draw_face, face_for
 
 NAMES = [f"{i:06d}.jpg" for i in range(1, 7)]
 SPLITS = {name: split for name, split in zip(NAMES, (0, 0, 0, 0, 1, 2))}

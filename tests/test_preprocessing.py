@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module import pixels
-from celeba_dcgan.trainer_module.preprocessing import CROP_MODES, preprocessing_fn
+from pipeline_config import PipelineConfig
+from trainer_module import pixels
+from trainer_module.preprocessing import CROP_MODES, preprocessing_fn
 
 # TF's antialiased bilinear and Pillow's BILINEAR use the same triangle filter. Pillow rounds to
 # 8 bits between its horizontal and vertical passes, so at hard edges they differ by a few grey
@@ -80,7 +80,7 @@ def test_an_attribute_the_examples_lack_or_celeba_does_not_name_is_a_clear_error
 
 
 def test_the_default_attributes_are_the_ones_the_built_in_set_draws():
-    from celeba_dcgan.data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+    from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
     assert PipelineConfig().attributes == CONTROLLED_ATTRIBUTES
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.pipeline_config import PipelineConfig
+from pipeline import run_local
+from pipeline_config import PipelineConfig
 
 
 def test_overrides_reach_the_config():
@@ -32,8 +32,8 @@ def test_failure_exits_non_zero_with_one_line(tmp_path, capsys):
 
 def hold_the_run_lock(output_root):
     """Another process in the middle of a run: it holds the lock until killed."""
-    code = ("import sys, time; from celeba_dcgan.pipeline import run_lock; "
-            "from celeba_dcgan.pipeline_config import PipelineConfig\n"
+    code = ("import sys, time; from pipeline import run_lock; "
+            "from pipeline_config import PipelineConfig\n"
             f"with run_lock.exclusive_run(PipelineConfig(output_root={str(output_root)!r})"
             ".metadata_path):\n    print('holding', flush=True); time.sleep(600)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
@@ -73,3 +73,23 @@ def test_a_full_disk_is_one_line_naming_the_path_and_the_way_on(tmp_path):
     assert "\n" not in line
     assert run_local.failure_line(ValueError("bad\nthing"), config) == \
         "pipeline failed: ValueError: bad"
+
+
+def test_the_runner_starts_from_a_fresh_clones_top_level(tmp_path):
+    """`python pipeline/run_local.py --help`, the first command a newcomer types, from the top
+    level of a fresh clone: it answers with its options from the clone's own files (Python puts
+    pipeline/ first on sys.path, where pipeline.py would shadow the `pipeline` package), and a
+    bad argument is refused in one line before anything runs."""
+    from fresh_clone import fresh_clone
+    clone = fresh_clone(tmp_path / "clone")
+    helped = subprocess.run([sys.executable, "-v", "pipeline/run_local.py", "--help"], cwd=clone,
+                            capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0, helped.stderr[-2000:]
+    assert helped.stdout.startswith("usage: run_local.py") and "--data-root" in helped.stdout
+    assert f"{clone}/pipeline/console.py" in helped.stderr  # python -v: the clone's module read
+    assert f"{Path(__file__).resolve().parent.parent}/pipeline/" not in helped.stderr
+    refused = subprocess.run([sys.executable, "pipeline/run_local.py", "--no-such-option"],
+                             cwd=clone, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1].startswith(
+        "run_local.py: error: unrecognized arguments: --no-such-option")
+    assert not (clone / "outputs").exists() and not (clone / "data" / "generated").exists()

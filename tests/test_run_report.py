@@ -15,11 +15,11 @@ from PIL import Image
 
 import chromium
 from built_in_faces import built_in_faces
-from celeba_dcgan.common import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
-from celeba_dcgan.dcgan_faces import cli, directions
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.reporting import report_html, run_report
+from common import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
+from dcgan_faces import cli, directions
+from pipeline import run_local
+from pipeline_config import PipelineConfig
+from reporting import report_html, run_report
 
 MIN_PIXEL_STD = 8.0  # grey levels: a blank or broken image is flat
 slow = pytest.mark.slow

@@ -20,13 +20,13 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils
 from tfx_bsl.coders import example_coder
 
-from celeba_dcgan.components.anomaly_gate import DataAnomaliesError, describe, raise_on_anomalies
-from celeba_dcgan.pipeline.standalone import run_example_gen
-from celeba_dcgan.data import celeba_files
-from celeba_dcgan.data.synthetic_celeba import (
+from components.anomaly_gate import DataAnomaliesError, describe, raise_on_anomalies
+from pipeline.standalone import run_example_gen
+from data import celeba_files
+from data.synthetic_celeba import (
     draw_face, face_for, generate_dataset, partition_counts)
-from celeba_dcgan.pipeline import run_local
-from celeba_dcgan.pipeline_config import PipelineConfig
+from pipeline import run_local
+from pipeline_config import PipelineConfig
 
 SCHEMA_FILE = PipelineConfig().schema_file
 REQUIRED = ("image", "filename", "height", "width", "channels", "byte_size")

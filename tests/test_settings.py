@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from celeba_dcgan.pipeline.pipeline import create_pipeline
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module.settings import TrainerSettings
+from pipeline.pipeline import create_pipeline
+from pipeline_config import PipelineConfig
+from trainer_module.settings import TrainerSettings
 
 # Outputs in a scratch folder; data in a folder without CelebA's partition file, so that the
 # hash split's weights are used.
@@ -75,7 +75,7 @@ def test_every_setting_reaches_the_pipeline(field):
 
 
 def test_the_runner_only_settings_are_read_by_the_runner():
-    source = (Path(__file__).resolve().parent.parent / "celeba_dcgan" / "pipeline"
+    source = (Path(__file__).resolve().parent.parent / "pipeline"
               / "run_local.py").read_text()
     for name, use in RUNNER_FIELDS.items():
         assert use in source, name
@@ -123,8 +123,8 @@ def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_th
 def test_every_setting_is_declared_once():
     """A field name is annotated in one class only: the section groups own their settings, the
     config and the settings objects compose them, nothing declares a setting again."""
-    from celeba_dcgan.components.celeba_example_gen.policy import IngestionPolicy
-    from celeba_dcgan.components.gan_evaluator.settings import EvaluatorSettings
+    from components.celeba_example_gen.policy import IngestionPolicy
+    from components.gan_evaluator.settings import EvaluatorSettings
 
     declared = {}
     for composed in (PipelineConfig, TrainerSettings, EvaluatorSettings, IngestionPolicy):
@@ -142,7 +142,7 @@ def test_the_dcgan_takes_its_settings_without_defaults():
     disagree with the config's."""
     import inspect
 
-    from celeba_dcgan.trainer_module.dcgan import DCGAN
+    from trainer_module.dcgan import DCGAN
 
     parameters = list(inspect.signature(DCGAN.__init__).parameters.values())[3:]
     assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)

@@ -1,4 +1,4 @@
-"""The face studio (`dcgan-faces serve`, celeba_dcgan/dcgan_faces/studio.py) on tiny generators
+"""The face studio (`dcgan-faces serve`, dcgan_faces/studio.py) on tiny generators
 exported by the test, with an output root laid out as the pipeline lays it (two pushed versions,
 the Trainer's model, an evaluation with attribute directions and measures, the metadata that
 links them):
@@ -32,9 +32,9 @@ from ml_metadata.proto import metadata_store_pb2
 from PIL import Image
 
 import chromium
-from celeba_dcgan.dcgan_faces import cli, directions, generator, studio
-from celeba_dcgan.trainer_module import export, networks
-from celeba_dcgan.trainer_module.batchnorm import refresh_batchnorm_statistics
+from dcgan_faces import cli, directions, generator, studio
+from trainer_module import export, networks
+from trainer_module.batchnorm import refresh_batchnorm_statistics
 
 ROOT = Path(__file__).resolve().parent.parent
 Z_DIM = 8  # not the default 100: the studio must read it from the model
@@ -133,7 +133,7 @@ def server(output_root, module_tmp):
     log = module_tmp("serve") / "stderr.txt"
     with open(log, "w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celeba_dcgan.dcgan_faces", "serve", "--output-root", str(root),
+            [sys.executable, "-m", "dcgan_faces", "serve", "--output-root", str(root),
              "--port", "0"], stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT, env=env)
     ready, _, _ = select.select([process.stdout], [], [], SERVE_START_SECONDS)
     line = process.stdout.readline() if ready else ""  # its first line: it listens

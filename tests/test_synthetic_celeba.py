@@ -1,4 +1,4 @@
-"""Tests for celeba_dcgan/data/synthetic_celeba.py: layout, labels, determinism, caching,
+"""Tests for data/synthetic_celeba.py: layout, labels, determinism, caching,
 variety."""
 
 import dataclasses
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from celeba_dcgan.data.celeba_files import (
+from data.celeba_files import (
     ATTRIBUTE_FILE,
     CELEBA_ATTRIBUTES,
     IMAGE_DIR,
@@ -19,7 +19,7 @@ from celeba_dcgan.data.celeba_files import (
     read_attribute_file,
     read_partition_file,
 )
-from celeba_dcgan.data.synthetic_celeba import (
+from data.synthetic_celeba import (
     CONTROLLED_ATTRIBUTES,
     HEIGHT,
     MARKER_FILE,
@@ -224,7 +224,7 @@ def test_cli_prints_split_counts(tmp_path, capsys):
 
 def test_module_runs_as_a_script(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "celeba_dcgan.data.synthetic_celeba", "--root", str(tmp_path),
+        [sys.executable, "-m", "data.synthetic_celeba", "--root", str(tmp_path),
          "--num-images", "3"],
         cwd=REPO, check=True, text=True, capture_output=True)
     assert result.stdout.split() == ["train:", "1", "eval:", "1", "test:", "1"]

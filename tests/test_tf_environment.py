@@ -1,4 +1,4 @@
-"""What the project sets before TensorFlow loads (celeba_dcgan/tf_environment.py), checked in
+"""What the project sets before TensorFlow loads (tf_environment.py), checked in
 fresh processes, since TensorFlow reads it only once: Keras 2, and oneDNN's kernels on for every
 x86-64 CPU, not only for those TensorFlow picks by default (AVX512-VNNI, AVX512-BF16, AVX-VNNI,
 AMX). On an AVX2-only CPU that default left the train step on Eigen's path, 2.8x slower.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from celeba_dcgan import tf_environment
+import tf_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.skipif(not tf_environment.X86_64, reason="oneDNN is set
 
 PROBE = """
 import json, os
-import celeba_dcgan  # the package, before TensorFlow, as every entry point and executor does
+import tf_environment  # before TensorFlow, as every entry point and executor does
 import tensorflow as tf
 from tensorflow.python.util import _pywrap_util_port
-from celeba_dcgan.tf_environment import onednn_line
+from tf_environment import onednn_line
 images = tf.random.uniform([2, 16, 16, 3])
 tf.nn.conv2d(images, tf.random.uniform([4, 4, 3, 8]), 2, "SAME").numpy()
 print(json.dumps({"onednn": _pywrap_util_port.IsMklEnabled(), "line": onednn_line(),

@@ -11,14 +11,14 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from gan_evaluator_testing import blob_images
-from celeba_dcgan.pipeline.standalone import trainer_fn_args
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.reporting import run_report
+from pipeline.standalone import trainer_fn_args
+from pipeline_config import PipelineConfig
+from reporting import run_report
 from test_gan_evaluator_executor import write_transformed_examples
 from test_training_loop import QUALITY_METRICS, scalar_events
-from celeba_dcgan.trainer_module import pixels, run
-from celeba_dcgan.trainer_module.batchnorm import ExportView
-from celeba_dcgan.trainer_module.training_loop import Checkpoints
+from trainer_module import pixels, run
+from trainer_module.batchnorm import ExportView
+from trainer_module.training_loop import Checkpoints
 
 TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rng(0), 48)
 

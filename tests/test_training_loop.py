@@ -16,14 +16,14 @@ import pytest
 import tensorflow as tf
 
 from gan_evaluator_testing import blob_pixels
-from celeba_dcgan.pipeline import disk_full
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan import trainer_module
-from celeba_dcgan.trainer_module import run
-from celeba_dcgan.trainer_module.run import build_dcgan
-from celeba_dcgan.trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
-from celeba_dcgan.trainer_module.quality_probe import QualityProbe
-from celeba_dcgan.trainer_module.training_loop import (
+from pipeline import disk_full
+from pipeline_config import PipelineConfig
+import trainer_module
+from trainer_module import run
+from trainer_module.run import build_dcgan
+from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
+from trainer_module.quality_probe import QualityProbe
+from trainer_module.training_loop import (
     CheckpointNotWritten, Checkpoints, CheckpointsBeyondSteps, CheckpointsUnreadable,
     DivergenceStop, LoopSettings, ProgressBar, QualityScores, SampleGrids, SideJob, StepHook,
     TensorBoardScalars, TrainingDiverged, standard_jobs, train)

@@ -8,12 +8,12 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from celeba_dcgan.pipeline.standalone import run_example_gen
-from celeba_dcgan.data.synthetic_celeba import ensure_dataset
-from celeba_dcgan.pipeline.standalone import run_transform, split_names, trainer_fn_args
-from celeba_dcgan.pipeline_config import PROJECT_ROOT, PipelineConfig
-from celeba_dcgan.trainer_module import pixels, run
-from celeba_dcgan.trainer_module.preprocessing import decode_crop_resize
+from pipeline.standalone import run_example_gen
+from data.synthetic_celeba import ensure_dataset
+from pipeline.standalone import run_transform, split_names, trainer_fn_args
+from pipeline_config import PROJECT_ROOT, PipelineConfig
+from trainer_module import pixels, run
+from trainer_module.preprocessing import decode_crop_resize
 
 pytestmark = pytest.mark.slow
 

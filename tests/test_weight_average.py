@@ -6,12 +6,12 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from celeba_dcgan.common import graph_function
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module.batchnorm import ExportView
-from celeba_dcgan.trainer_module.run import build_dcgan
-from celeba_dcgan.trainer_module.training_loop import LoopSettings, standard_jobs, train
-from celeba_dcgan.trainer_module.weight_average import WeightAverage
+from common import graph_function
+from pipeline_config import PipelineConfig
+from trainer_module.batchnorm import ExportView
+from trainer_module.run import build_dcgan
+from trainer_module.training_loop import LoopSettings, standard_jobs, train
+from trainer_module.weight_average import WeightAverage
 
 SETTINGS = dataclasses.replace(PipelineConfig().trainer_settings(), generator_ema_decay=0.9)
 

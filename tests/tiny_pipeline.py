@@ -6,8 +6,8 @@ import ml_metadata as mlmd
 import tensorflow as tf
 from tfx.orchestration import metadata
 
-from celeba_dcgan.pipeline_config import PipelineConfig
-from celeba_dcgan.trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
+from pipeline_config import PipelineConfig
+from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
 
 
 # Narrow networks (about 30 times fewer parameters than the seed's), for a run that tests the

@@ -17,15 +17,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from celeba_dcgan import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
+import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
-from celeba_dcgan.pipeline_config import PipelineConfig  # noqa: E402
-from celeba_dcgan.trainer_module.run import build_dcgan  # noqa: E402
-from celeba_dcgan.trainer_module.training_loop import (  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.training_loop import (  # noqa: E402
     LoopSettings, standard_jobs, train)
 
 BATCH = 4

@@ -1,1 +1,0 @@
-from celeba_dcgan import tf_environment  # noqa: F401  (set before TensorFlow loads)

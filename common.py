@@ -1,0 +1,74 @@
+"""The few names and helpers several parts of the project share and none of them owns.
+
+It sits at the bottom of the imports with `metrics/`: ExampleGen, Transform, the Trainer, the
+evaluator, the report and the CLI import it, and it imports none of them.
+
+- The pipeline's component ids: the runners, the report and the benchmarks find a run's outputs
+  by them (pipeline/pipeline.py gives each component its id).
+- Feature keys: how CelebAExampleGen names the attribute features and how Transform's output
+  names the image, read by the Trainer and the evaluator.
+- The Trainer's output folders and TensorBoard tags, read back by the run report.
+- `graph_function`: how every graph is traced (tf.function without AutoGraph).
+- `read_whole`: settings read back from a component's properties, all or nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import tf_environment  # noqa: F401  (set before TensorFlow loads)
+
+# Component ids, in the DAG's order.
+EXAMPLE_GEN = "CelebAExampleGen"
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "ImportSchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+ANOMALY_GATE = "AnomalyGate"
+TRANSFORM = "Transform"
+TRAINER = "Trainer"
+BASELINE_RESOLVER = "latest_blessed_model_resolver"
+EVALUATOR = "GanEvaluator"
+PUSHER = "Pusher"
+
+# Features of the examples.
+IMAGE_KEY = "image"
+ATTRIBUTE_PREFIX = "attr_"  # attribute features are attr_<Name>, from ExampleGen to the Trainer
+UNKNOWN_ATTRIBUTE = -1  # an attribute a row does not state
+
+# What the Trainer leaves in its model_run folder (read back by reporting/run_report.py).
+TENSORBOARD_DIR = "tensorboard"
+SAMPLES_DIR = "samples"  # the grids after every epoch, and:
+PROGRESS_GIF = "progress.gif"
+# TensorBoard tags of the quality probe: quality/<metric>, quality/probe_seconds, and the
+# real-vs-real ceiling quality_real_vs_real/<metric> at step 0.
+QUALITY_PREFIX = "quality/"
+REAL_VS_REAL_PREFIX = "quality_real_vs_real/"
+PROBE_SECONDS = QUALITY_PREFIX + "probe_seconds"
+
+
+def graph_function(function=None, **options):
+    """tf.function(function, autograph=False, **options); `@graph_function` or
+    `@graph_function(input_signature=...)` as a decorator.
+
+    AutoGraph turns Python branches and loops on tensors into graph ops, and to do so converts
+    every function a traced one calls, unless TensorFlow's do-not-convert list names the
+    function's package. The list names `keras` but not `tf_keras`, the Keras 2 the project runs
+    (tf_environment.py): under plain tf.function each trace rewrote tf_keras's own layer, model
+    and optimizer code, which branches on Python values only, and that rewriting, not the
+    networks, took most of a short run's time (docs/tests.md). None of the project's traced
+    functions branches or loops on a tensor, so they trace as the Python they are.
+    """
+    import tensorflow as tf  # here: the names above are read without loading TensorFlow
+
+    return tf.function(function, autograph=False, **options)
+
+
+def read_whole(settings_class, values: dict, built_by: str):
+    """`settings_class(**values)`, refusing missing and unknown names with one clear error: a
+    setting renamed or dropped on one side must not fall back to a default on the other."""
+    names = {field.name for field in dataclasses.fields(settings_class)}
+    missing, unknown = names - set(values), set(values) - names
+    if missing or unknown:
+        raise ValueError(f"stored settings do not match {settings_class.__name__}: missing "
+                         f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
+                         f"{built_by}")
+    return settings_class(**values)

@@ -1,0 +1,1 @@
+import tf_environment  # noqa: F401  (set before TensorFlow loads)

@@ -1,0 +1,357 @@
+"""TFX Trainer entry point (`run_fn`): trains the DCGAN on Transform's output and exports G.
+
+Every hyperparameter arrives as TrainerSettings (trainer_module/settings.py) in
+`fn_args.custom_config`, built by pipeline_config.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from typing import Optional, Sequence
+
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx import v1 as tfx
+from tfx_bsl.public import tfxio
+
+from common import ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR
+from metrics import prdc
+from tf_environment import onednn_line
+from trainer_module import conditions, export, networks, pixels
+from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
+from trainer_module.dcgan import DCGAN, discriminator_output
+from trainer_module.fused_adam import FusedAdam
+from trainer_module.quality_probe import QualityProbe
+from trainer_module.settings import TrainerSettings
+from trainer_module.training_loop import (
+    LoopSettings, QualityScores, SampleGrids, remove_worker_path, standard_jobs, train,
+    worker_path)
+from trainer_module.transformed_examples import (
+    real_attribute_codes, real_image_batches)
+
+PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+# Density and coverage need each real image's 5th nearest other one: at least 6 images.
+MIN_PROBE_IMAGES = prdc.DENSITY_COVERAGE_K + 1
+PROBE_READ_BATCH = 250
+ATTRIBUTE_TABLE_ROWS = 10000  # real attribute rows a conditional model carries
+
+
+def set_precision(policy: str) -> None:
+    """The Keras policy every layer built afterwards computes in (outputs stay float32)."""
+    if policy not in PRECISION_POLICIES:
+        raise ValueError(f"precision must be one of {PRECISION_POLICIES}, not {policy!r}")
+    keras.mixed_precision.set_global_policy(policy)
+
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+# What the Vertex AI Trainer (tfx.extensions.google_cloud_ai_platform, chosen by
+# pipeline/kubeflow_runner.py for several workers) keeps in the Trainer's custom_config for
+# itself: the CustomJob to start and where. It reaches run_fn beside the settings.
+CLOUD_TRAINER_KEYS = ("ai_platform_training_args", "ai_platform_enable_vertex",
+                      "ai_platform_vertex_region")
+CHIEF_EXPORT_WAIT_SECONDS = 600
+
+
+def trainer_settings(custom_config: dict) -> TrainerSettings:
+    """The settings in the Trainer's custom_config, less the Vertex AI Trainer's own keys."""
+    return TrainerSettings.from_custom_config(
+        {key: value for key, value in custom_config.items() if key not in CLOUD_TRAINER_KEYS})
+
+
+def cluster_workers() -> int:
+    """The training tasks (chief and workers) of the cluster in TF_CONFIG, 0 without one.
+
+    A cluster sets TF_CONFIG on each replica of a multi-worker job: Vertex AI's custom jobs
+    (its first worker pool as `chief`, the second as `worker`), Kubeflow's TFJob."""
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+
+
+def choose_strategy(name: str) -> tf.distribute.Strategy:
+    """'auto': MultiWorkerMirroredStrategy when TF_CONFIG names several workers, else
+    MirroredStrategy over several GPUs, else the default strategy. 'multi_worker': always
+    MultiWorkerMirroredStrategy, over TF_CONFIG's cluster (one worker without it). 'mirrored'
+    on a machine without GPUs mirrors over its logical CPUs (one on a usual host, where it is
+    the default strategy's work with MirroredStrategy's code path; the tests configure two);
+    MirroredStrategy() alone would take the first CPU only.
+
+    Call it before anything else runs in TensorFlow: MultiWorkerMirroredStrategy configures
+    collective ops and starts this worker's gRPC server as the TensorFlow runtime starts, and
+    once any op or device listing has started the runtime TensorFlow refuses ("Collective ops
+    must be configured at program startup"). So the multi-worker case is decided from TF_CONFIG
+    alone, before the GPUs are listed, and run_fn calls this first. The TFX Trainer executor
+    runs nothing in TensorFlow before run_fn, and on Vertex AI each worker is a process of its
+    own; a Trainer run in-process after other components (the local runner) is too late.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"distribute_strategy must be one of {STRATEGIES}, not {name!r}")
+    if name == "multi_worker" or (name == "auto" and cluster_workers() > 1):
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as error:
+            raise RuntimeError(
+                "MultiWorkerMirroredStrategy must be created before TensorFlow runs anything "
+                "in the process; run the Trainer in a process of its own (as a cluster does)"
+            ) from error
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        cpus = None if gpus else [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(cpus)
+    return tf.distribute.get_strategy()
+
+
+def wait_for_chief_export(serving_model_dir: str, timeout: float = CHIEF_EXPORT_WAIT_SECONDS,
+                          poll: float = 1.0) -> None:
+    """Returns once the chief's SavedModel is in `serving_model_dir`.
+
+    A worker other than the chief exports into a folder of its own and deletes it, but TFX's
+    Trainer executor checks on every worker that run_fn left a model at serving_model_dir.
+    The workers reach the export together (it reads the distributed variables, a collective
+    op), so the wait is about the chief's write; a chief that failed writes none, and after
+    `timeout` seconds this worker fails too, saying so.
+    """
+    saved_model = os.path.join(serving_model_dir, "saved_model.pb")
+    deadline = time.monotonic() + timeout
+    while not tf.io.gfile.exists(saved_model):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the chief wrote no model to {serving_model_dir} within "
+                               f"{timeout:.0f} s of this worker's end of training")
+        time.sleep(poll)
+
+
+def image_dataset(file_pattern, data_accessor, transform_output: tft.TFTransformOutput,
+                  batch_size: int, image_size: int, seed: int, shuffle_buffer: int,
+                  attributes: Sequence[str] = ()) -> tf.data.Dataset:
+    """Endless, shuffled batches of transformed images, float32 [batch, size, size, 3] in [-1, 1];
+    with `attributes` named (a conditional model), (images, codes float32 [batch, attributes])
+    pairs, the codes in the order of the names (trainer_module/conditions.py).
+
+    Transform stores uint8 PNGs; they are decoded and scaled here, in parallel with the step.
+    """
+    dataset = data_accessor.tf_dataset_factory(
+        file_pattern,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=True, shuffle_seed=seed,
+                                       shuffle_buffer_size=shuffle_buffer,
+                                       drop_final_batch=True, num_epochs=None),
+        transform_output.transformed_metadata.schema)
+    shape = [batch_size, image_size, image_size, 3]
+
+    def images(features):
+        return tf.ensure_shape(pixels.to_model_range(pixels.decode_png(features[IMAGE_KEY])),
+                               shape)
+
+    def images_and_codes(features):
+        codes = [conditions.attribute_codes(features[ATTRIBUTE_PREFIX + name])
+                 for name in attributes]
+        return images(features), tf.ensure_shape(tf.stack(codes, axis=1),
+                                                 [batch_size, len(attributes)])
+
+    return dataset.map(images_and_codes if attributes else images,
+                       num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def count_examples(file_patterns: list) -> int:
+    """Records in the (GZIP) files; one pass, once per run, for the epoch length."""
+    files = [f for pattern in file_patterns for f in tf.io.gfile.glob(pattern)]
+    return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
+
+
+def build_dcgan(settings: TrainerSettings) -> DCGAN:
+    """Networks, label settings and Adam optimizers, as the settings say."""
+    keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
+    attributes = len(settings.attributes) if settings.conditional else 0
+    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size,
+                                         attributes, settings.generator_filters),
+                networks.build_discriminator(settings.image_size, settings.variant,
+                                             discriminator_output(settings.loss), attributes,
+                                             settings.conditioning,
+                                             settings.discriminator_filters,
+                                             settings.attribute_head),
+                z_dim=settings.z_dim,
+                real_label=settings.real_label,
+                real_label_noise=settings.real_label_noise,
+                fake_label_noise=settings.fake_label_noise,
+                label_flip_probability=settings.label_flip_probability,
+                loss=settings.loss,
+                train_seed=settings.train_seed,
+                generator_ema_decay=settings.generator_ema_decay,
+                conditioning=settings.conditioning if settings.conditional else "",
+                d_attribute_weight=settings.d_attribute_weight,
+                g_attribute_weight=settings.g_attribute_weight,
+                mismatch_weight=settings.mismatch_weight)
+
+    def adam(learning_rate: float):
+        optimizer = FusedAdam(learning_rate, beta_1=settings.beta_1)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":  # float16 underflows
+            optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    gan.compile(g_optimizer=adam(settings.g_learning_rate),
+                d_optimizer=adam(settings.d_learning_rate))
+    return gan
+
+
+TRAINING_CODE = os.path.dirname(os.path.abspath(__file__))
+
+
+def code_fingerprint(directory: str = TRAINING_CODE) -> str:
+    """A hash of the training code (the .py files of `directory`, this package by default).
+
+    Part of the resume key: checkpoints written by other training code are not resumed from, so
+    a rerun after an upgrade starts afresh instead of loading old weights into changed networks
+    (TFX's own cache keys do not cover a module's code either)."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".py"):
+            with open(os.path.join(directory, name), "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read())
+    return digest.hexdigest()[:16]
+
+
+def resume_dir(settings: TrainerSettings, transform_output: str, train_files,
+               code: str = TRAINING_CODE) -> str:
+    """A checkpoint folder that a re-executed Trainer with the same inputs and config finds again.
+
+    TFX gives every execution a fresh model_run_dir, so a crashed Trainer's checkpoints must
+    live elsewhere to be resumed from: here, keyed by what determines the training (settings,
+    data and the training code).
+    """
+    key = json.dumps([settings.to_custom_config(), transform_output, sorted(train_files),
+                      code_fingerprint(code)], sort_keys=True, default=str)
+    return os.path.join(settings.checkpoint_root, hashlib.sha256(key.encode()).hexdigest()[:16])
+
+
+def train_images(train_files: list, transform_output: tft.TFTransformOutput,
+                 max_images: int) -> np.ndarray:
+    """The train split's first `max_images` uint8 images, in file order, read as the evaluator
+    reads a split (so the probe and the evaluator see the same pixels).
+
+    fn_args.train_files holds '<split dir>/*' patterns (TFX's all_files_pattern); the
+    evaluator's reader takes the split directory.
+    """
+    spec = transform_output.transformed_feature_spec()
+    batches = [batch for pattern in train_files
+               for batch in real_image_batches(os.path.dirname(pattern), spec, PROBE_READ_BATCH,
+                                                max_images)]
+    return np.concatenate(batches)[:max_images] if batches else np.zeros((0,), np.uint8)
+
+
+def probe_size(wanted: int, available: int) -> int:
+    """How many images the probe compares: `probe_samples`, or every train image if fewer.
+
+    A small split (a test run, a small dataset) still gets a curve: its values are comparable
+    across the run's steps, which is what the curve is for, though not with runs probed at
+    another size. Below MIN_PROBE_IMAGES the nearest-neighbour metrics are undefined.
+    """
+    if available < MIN_PROBE_IMAGES:
+        raise ValueError(f"the quality probe needs at least {MIN_PROBE_IMAGES} train images, "
+                         f"the train split holds {available}; set eval_every_steps=0 to turn it "
+                         "off")
+    return min(wanted, available)
+
+
+def attribute_table(settings: TrainerSettings, train_files: list,
+                    transform_output: tft.TFTransformOutput) -> Optional[np.ndarray]:
+    """A conditional model's table of real attribute rows (trainer_module/conditions.py): the
+    train split's first ATTRIBUTE_TABLE_ROWS, in file order; None for an unconditional one."""
+    if not settings.conditional:
+        return None
+    spec = transform_output.transformed_feature_spec()
+    table = np.concatenate([real_attribute_codes(os.path.dirname(pattern), spec,
+                                                 settings.attributes, ATTRIBUTE_TABLE_ROWS)
+                            for pattern in train_files])[:ATTRIBUTE_TABLE_ROWS]
+    print(f"Conditional on {len(settings.attributes)} attributes; {len(table)} real attribute "
+          "rows for the sample grids, the probe and the export")
+    return table
+
+
+def build_quality_scores(settings: TrainerSettings, train_files: list,
+                         transform_output: tft.TFTransformOutput,
+                         view: ExportView) -> Optional[QualityScores]:
+    """The in-training quality side job, or None when `eval_every_steps` is 0.
+
+    The reference is the first `probe_samples` train images; the next as many, when the split
+    holds them, are scored against it once here: real against real, the ceiling.
+    """
+    if not settings.eval_every_steps:
+        return None
+    started = time.perf_counter()
+    wanted = settings.probe_samples
+    images = train_images(train_files, transform_output, 2 * wanted)
+    size = probe_size(wanted, len(images))
+    probe = QualityProbe([images[:size]], size, settings.z_dim,
+                         attribute_table=view.attribute_table)
+    others = images[size:2 * size]
+    real_vs_real = probe.score_images(others) if len(others) == size else None
+    fewer = f" (the train split holds only {len(images)})" if size < wanted else ""
+    ceiling = (f"real vs real: the next {size}" if real_vs_real is not None
+               else f"no real-vs-real ceiling (it needs {2 * size} train images)")
+    print(f"Quality probe: {size} fixed z against the first {size} train images{fewer}; "
+          f"{ceiling}")
+    return QualityScores(probe, view, real_vs_real, setup_seconds=time.perf_counter() - started)
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Trains and exports G. Under MultiWorkerMirroredStrategy every worker runs all of it,
+    since each save and export reads the distributed variables (a collective op all of them
+    join); only the chief writes where TFX and the next components look, the others into
+    folders of their own that they delete (training_loop.worker_path)."""
+    settings = trainer_settings(fn_args.custom_config)
+    strategy = choose_strategy(settings.distribute_strategy)  # first: see choose_strategy
+    set_precision(settings.precision)
+    print(f"Trainer: {onednn_line()}")
+    model_run_dir = worker_path(fn_args.model_run_dir, strategy)
+    serving_model_dir = worker_path(fn_args.serving_model_dir, strategy)
+    global_batch = settings.batch_size
+    transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    dataset = image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
+                            global_batch, settings.image_size, settings.train_seed,
+                            settings.shuffle_buffer,
+                            settings.attributes if settings.conditional else ())
+    steps_per_epoch = settings.steps_per_epoch or max(
+        1, count_examples(fn_args.train_files) // global_batch)
+    with strategy.scope():
+        gan = build_dcgan(settings)
+    if strategy.num_replicas_in_sync > 1:
+        print(f"Training on {strategy.num_replicas_in_sync} replicas "
+              f"({type(strategy).__name__}), {global_batch // strategy.num_replicas_in_sync} "
+              "images each per step")
+
+    loop = LoopSettings(
+        steps=fn_args.train_steps, global_batch_size=global_batch,
+        steps_per_epoch=steps_per_epoch,
+        checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
+        checkpoint_every_steps=settings.checkpoint_every_steps,
+        log_dir=os.path.join(model_run_dir, TENSORBOARD_DIR),
+        log_every_steps=settings.log_every_steps,
+        eval_every_steps=settings.eval_every_steps)
+    table = attribute_table(settings, fn_args.train_files, transform_output)
+    view = ExportView(gan.generator, settings.z_dim, gan.generator_average,  # an export now
+                      attribute_table=table)
+    samples = SampleGrids(view, os.path.join(model_run_dir, SAMPLES_DIR),
+                          grid_size=settings.sample_grid_size)
+    quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
+    started = time.perf_counter()
+    train(gan, dataset, loop, strategy,
+          standard_jobs(gan, loop, samples, quality, strategy=strategy))
+    if quality:
+        print(quality.cost_line(time.perf_counter() - started))
+    samples.save_gif()
+    if gan.generator_average is not None:  # training is over: G becomes what it exports
+        gan.generator_average.copy_to(gan.generator)
+    refresh_batchnorm_statistics(gan.generator, settings.z_dim, batch_size=global_batch,
+                                 attribute_table=table)
+    export.export_generator(
+        gan.generator, serving_model_dir, settings.z_dim,
+        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps},
+        attribute_table=table)
+    gan.discriminator.save(os.path.join(model_run_dir, "discriminator"))
+    if not strategy.extended.should_checkpoint:
+        for path in (fn_args.model_run_dir, fn_args.serving_model_dir):
+            remove_worker_path(path, strategy)
+        wait_for_chief_export(fn_args.serving_model_dir)
