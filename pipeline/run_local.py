@@ -30,17 +30,40 @@ if TYPE_CHECKING:
     from pipeline_config import PipelineConfig
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Refuses a bad argument in one line (exit 2), before anything runs; --help has the rest."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
+def positive_int(text: str) -> int:
+    """A count of steps or images: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not above 0")
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineErrors(prog="run_local.py", description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", help="CelebA-layout folder (default: the built-in data)")
     parser.add_argument("--output-root", help="where the pipeline root, metadata and pushed "
                                               "models go (default: ./outputs)")
-    parser.add_argument("--num-images", type=int, help="size of the built-in synthetic set")
-    parser.add_argument("--train-steps", type=int, help="Trainer steps of batch_size images")
+    parser.add_argument("--num-images", type=positive_int,
+                        help="size of the built-in synthetic set (not with --data-root)")
+    parser.add_argument("--train-steps", type=positive_int,
+                        help="Trainer steps of batch_size images")
     parser.add_argument("--no-cache", action="store_true", help="re-run every component")
     parser.add_argument("--verbose", action="store_true",
                         help="TFX, Beam and TensorFlow logs and library warnings")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.data_root and args.num_images:
+        parser.error("--num-images sizes the built-in set; a --data-root folder is read as it is")
+    return args
 
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:

@@ -23,6 +23,22 @@ def test_a_user_folder_is_never_generated_into(tmp_path):
     assert config.data_root == str(tmp_path) and config.synthetic_num_images == 0
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["--train-steps", "0"], "argument --train-steps: 0 is not above 0"),
+    (["--train-steps", "-5"], "argument --train-steps: -5 is not above 0"),
+    (["--train-steps", "1e3"], "argument --train-steps: '1e3' is not a whole number"),
+    (["--num-images", "0"], "argument --num-images: 0 is not above 0"),
+    (["--data-root", "/x", "--num-images", "90"], "--num-images sizes the built-in set"),
+    (["--steps", "5"], "unrecognized arguments: --steps 5"),
+])
+def test_a_bad_argument_is_refused_in_one_line_before_anything_runs(argv, says, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        run_local.parse_args(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith("run_local.py: error: " + says), err
+
+
 def test_failure_exits_non_zero_with_one_line(tmp_path, capsys):
     missing = tmp_path / "no-such-folder"
     assert run_local.main(["--data-root", str(missing), "--output-root", str(tmp_path)]) == 1
@@ -90,6 +106,6 @@ def test_the_runner_starts_from_a_fresh_clones_top_level(tmp_path):
     assert f"{Path(__file__).resolve().parent.parent}/pipeline/" not in helped.stderr
     refused = subprocess.run([sys.executable, "pipeline/run_local.py", "--no-such-option"],
                              cwd=clone, capture_output=True, text=True, timeout=120)
-    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1].startswith(
-        "run_local.py: error: unrecognized arguments: --no-such-option")
+    assert refused.returncode == 2 and refused.stderr.splitlines() == [
+        "run_local.py: error: unrecognized arguments: --no-such-option (--help lists the options)"]
     assert not (clone / "outputs").exists() and not (clone / "data" / "generated").exists()
