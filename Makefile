@@ -1,4 +1,4 @@
-.PHONY: setup browser run test test-all bench-train quality-curve
+.PHONY: setup browser run test test-all bench-train quality-curve flink-install flink-start flink-stop
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
@@ -29,3 +29,11 @@ bench-train: setup
 # Quality against steps on the built-in faces (docs/quality.md); long: run it in the background.
 quality-curve: setup
 	.venv/bin/python bench/quality_curve.py run --name default $(ARGS)
+
+# A local standalone Flink 1.20 cluster (docs/scale.md): installed once outside .venv, 2 slots.
+flink-install:
+	@bash scripts/flink_cluster.sh install
+flink-start:
+	@bash scripts/flink_cluster.sh start
+flink-stop:
+	@bash scripts/flink_cluster.sh stop
