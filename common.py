@@ -10,10 +10,13 @@ evaluator, the report and the CLI import it, and it imports none of them.
 - The Trainer's output folders and TensorBoard tags, read back by the run report.
 - `graph_function`: how every graph is traced (tf.function without AutoGraph).
 - `read_whole`: settings read back from a component's properties, all or nothing.
+- `process_state_kept`: what a component sets for the whole process, put back when it ends.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import random
 
 import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
@@ -60,6 +63,32 @@ def graph_function(function=None, **options):
     import tensorflow as tf  # here: the names above are read without loading TensorFlow
 
     return tf.function(function, autograph=False, **options)
+
+
+@contextlib.contextmanager
+def process_state_kept():
+    """Runs a component's work, then puts back what it may have set for the whole process: Keras'
+    precision policy and the Python and NumPy random generators. Also a decorator.
+
+    The local runner runs every component in one process, one after the other. A Trainer that
+    set the mixed_bfloat16 policy left it to the evaluator, whose layers then computed in
+    bfloat16 against float32 tensors and failed (`Input 'y' of 'Mul' Op has type float32 that
+    does not match type bfloat16`). On a cluster each component is a process of its own and
+    this changes nothing. TensorFlow's global seed has no public getter to restore it by: the
+    components that draw at random seed themselves first (the Trainer, the evaluator's
+    untrained generator and attribute ruler).
+    """
+    import numpy as np
+    import tf_keras as keras
+
+    policy = keras.mixed_precision.global_policy()
+    python_random, numpy_random = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+        random.setstate(python_random)
+        np.random.set_state(numpy_random)
 
 
 def read_whole(settings_class, values: dict, built_by: str):

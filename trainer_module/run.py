@@ -19,7 +19,8 @@ import tf_keras as keras
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from common import ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR
+from common import (
+    ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR, process_state_kept)
 from metrics import prdc
 from tf_environment import onednn_line
 from trainer_module import conditions, export, networks, pixels
@@ -296,6 +297,7 @@ def build_quality_scores(settings: TrainerSettings, train_files: list,
     return QualityScores(probe, view, real_vs_real, setup_seconds=time.perf_counter() - started)
 
 
+@process_state_kept()  # the precision policy it sets must not reach the next component
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains and exports G. Under MultiWorkerMirroredStrategy every worker runs all of it,
     since each save and export reads the distributed variables (a collective op all of them

@@ -18,6 +18,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from common import process_state_kept
 from components.gan_evaluator import attributes, condition_quality, sources
 from components.gan_evaluator.evaluation import Evaluation
 from components.gan_evaluator.results import (
@@ -117,6 +118,7 @@ def measure_attributes(settings: EvaluatorSettings, examples: types.Artifact, fe
 
 class Executor(base_executor.BaseExecutor):
 
+    @process_state_kept()  # it seeds the generators; the next component starts from the state before
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         settings = EvaluatorSettings.from_json(exec_properties["settings"])
