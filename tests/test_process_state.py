@@ -26,7 +26,7 @@ def test_a_bfloat16_trainer_leaves_the_evaluator_in_one_process_as_it_would_be_a
     exactly as the evaluator alone in a fresh process does, and the policy is float32 again
     after each. Without the fix the policy stayed mixed_bfloat16: here the evaluator's untrained
     generator was built in bfloat16 (its FD 188.0589 against 188.0665 alone, 2026-12-07), and in
-    the full pipeline the attribute ruler failed (bfloat16 layers against float32 tensors)."""
+    a full pipeline run the evaluator failed (bfloat16 layers against float32 tensors)."""
     after_the_trainer, metrics = worker(tmp_path, "train-then-evaluate")
     assert "POLICY after the Trainer: float32" in after_the_trainer
     assert "POLICY after the evaluator: float32" in after_the_trainer
