@@ -390,6 +390,15 @@ def main(argv=None) -> int:
     except (BadInput, FileNotFoundError, LookupError) as err:
         print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
         return 2
+    except OSError as err:  # an output with a file in its way, a read-only folder, a full disk
+        print(f"error: {err.strerror or err}: {err.filename}", file=sys.stderr)
+        return 2
+    except Exception as err:  # the same through tf.io.gfile, which writes the grids and GIFs
+        tensorflow = sys.modules.get("tensorflow")  # loaded if the error can be one of its own
+        if tensorflow is None or not isinstance(err, tensorflow.errors.OpError):
+            raise
+        print(f"error: {err.message.splitlines()[0]}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -76,6 +76,8 @@ def parse_request(text: str, names) -> np.ndarray:
         if name not in names:
             raise GeneratorError(f"unknown attribute {name!r}; this generator is conditioned on "
                                  f"{', '.join(names)}")
+        if request[list(names).index(name)]:
+            raise GeneratorError(f"{name} is asked for twice")
         if value not in ("0", "1"):
             raise GeneratorError(f"{name}={value}: an attribute is 1 (present) or 0 (absent)")
         request[list(names).index(name)] = conditions.PRESENT if value == "1" else conditions.ABSENT

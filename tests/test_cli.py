@@ -1,6 +1,7 @@
 """dcgan-faces on a tiny generator exported by the test: files, sizes, frames, and the one-line
 errors for bad input."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,16 +141,48 @@ def test_a_model_exported_without_a_config_says_so(tmp_path, capsys):
      "invalid choice: 'cubic'"),
     (["report", "--metadata", "{tmp}/none.sqlite"], "no pipeline metadata at {tmp}/none.sqlite"),
     (["paint", "{model}"], "invalid choice: 'paint'"),
+    # Outputs that cannot be written where they are asked for: one line, never a traceback.
+    (["sample", "{model}", "--grid", "{file}/a.png"], "{file} is not a directory"),
+    (["sample", "{model}", "--out-dir", "{file}/faces"], "Not a directory: {file}/faces"),
+    (["sample", "{model}", "--out-dir", "{file}"], "--out-dir {file} is a file, not a directory"),
+    (["interpolate", "{model}", "--out", "{file}/a.gif"], "{file} is not a directory"),
+    (["sample", "{model}", "--grid", "/proc/a.png"], "/proc/a.png"),  # no one may write there
+    (["interpolate", "{model}", "--out", "/proc/a.gif"], "/proc/a.gif"),
     ([], "the following arguments are required: COMMAND"),
 ])
 def test_bad_input_exits_2_with_one_line(model_dir, not_a_generator, tmp_path, capsys, argv,
                                          message):
+    (tmp_path / "a_file").write_text("in the way")
     names = {"missing": tmp_path / "nowhere", "tmp": tmp_path, "model": model_dir,
-             "other": not_a_generator}
+             "other": not_a_generator, "file": tmp_path / "a_file"}
     status, out, err = run_cli(capsys, *(arg.format(**names) for arg in argv))
     assert status == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("error: ")
     assert message.format(**names) in err
+
+
+@pytest.mark.parametrize("request_text, message", [
+    ("Smiling=2", "Smiling=2: an attribute is 1 (present) or 0 (absent)"),
+    ("Smiling=yes", "Smiling=yes: an attribute is 1 (present) or 0 (absent)"),
+    ("Wings=1", "unknown attribute 'Wings'; this generator is conditioned on Smiling, Male"),
+    ("smiling=1", "unknown attribute 'smiling'"),
+    ("Smiling=1,Smiling=0", "Smiling is asked for twice"),
+])
+def test_a_bad_attribute_request_is_refused_naming_it(request_text, message):
+    with pytest.raises(generator.GeneratorError, match=re.escape(message)):
+        generator.parse_request(request_text, ("Smiling", "Male"))
+
+
+def test_an_attribute_request_is_the_codes_in_the_models_order():
+    assert generator.parse_request(" Male=0 , Smiling", ("Smiling", "Male", "Bangs")).tolist() == [
+        1.0, -1.0, 0.0]
+
+
+def test_outputs_go_into_folders_made_for_them(model_dir, tmp_path, capsys):
+    grid, faces = tmp_path / "new" / "deeper" / "a.png", tmp_path / "new" / "faces"
+    assert run_cli(capsys, "sample", model_dir, "--grid", grid, "-n", "4")[0] == 0
+    assert run_cli(capsys, "sample", model_dir, "--out-dir", faces, "-n", "2")[0] == 0
+    assert Image.open(grid).size == (130, 130) and len(list(faces.iterdir())) == 2
 
 
 def _quiet_env():
