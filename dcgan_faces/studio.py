@@ -38,7 +38,7 @@ from typing import Callable, Optional
 import numpy as np
 from flask import Flask, Response, jsonify, request
 from PIL import Image
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.serving import make_server
 
 from dcgan_faces import directions, face_file, generator, latent
@@ -331,6 +331,9 @@ def create_app(studio: Studio) -> Flask:
     @app.errorhandler(HTTPException)
     def refused(error: HTTPException):
         """Every refusal as {"error": one line}, which the page shows as it is."""
+        if isinstance(error, MethodNotAllowed):  # say what the route takes instead
+            return jsonify(error=f"{request.method} is not allowed on {request.path}: it "
+                                 f"answers {', '.join(sorted(error.valid_methods))}"), error.code
         return jsonify(error=error.description or error.name), error.code
 
     return app

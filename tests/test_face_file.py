@@ -62,7 +62,7 @@ def test_a_bad_face_file_is_refused_in_one_line_naming_it(tmp_path, model, conte
     elif isinstance(content, str):
         path.write_text(content)
     elif content is not None:
-        path.write_text(json.dumps(content))  # NaN is written as JSON5 NaN, which json reads
+        path.write_text(json.dumps(content))  # NaN as the literal Python's json writes and reads
     with pytest.raises(BadInput) as refused:
         face_file.read(str(path), model)
     said = str(refused.value)

@@ -12,9 +12,11 @@ links them):
 - a conditional generator's sliders are its codes.
 """
 import base64
+import collections
 import io
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -481,3 +483,50 @@ def test_a_model_without_an_evaluation_gets_faces_and_a_note_instead_of_sliders(
     refused = client.get("/api/face?seed=0&index=0&edits=Smiling=1")
     assert refused.status_code == 400
     assert refused.get_json()["error"] == "unknown attribute 'Smiling'; this model's sliders: none"
+
+
+# --- the web app's refusals, through its test client ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(model, output_root):
+    """The studio's web app on the unconditional model with its found directions (no server)."""
+    _, found = output_root
+    return studio.create_app(studio.Studio(model, found, {}, evaluation=None)).test_client()
+
+
+@pytest.mark.parametrize("method, path, status, message", [
+    ("GET", "/api/strip?seed=0&index=0", 400, "to is missing"),
+    ("GET", "/api/strip?seed=0&index=0&to=1&frames=abc", 400, "frames must be a whole number from 2 to 32, not 'abc'"),
+    ("GET", "/api/grid?seed=abc", 400, "seed must be a whole number from 0 to"),
+    ("POST", "/api/grid?seed=0", 405, "POST is not allowed on /api/grid: it answers GET, HEAD"),
+    ("POST", "/api/face?seed=0&index=0", 405, "POST is not allowed on /api/face"),
+    ("DELETE", "/", 405, "DELETE is not allowed on /: it answers GET, HEAD"),
+])
+def test_bad_requests_to_the_app_are_4xx_with_one_line(client, method, path, status, message):
+    answered = client.open(path, method=method)
+    assert answered.status_code == status
+    said = answered.get_json()["error"]
+    assert message in said and len(said.splitlines()) == 1, said
+
+
+QUERY_PARTS = ["seed", "index", "count", "to", "frames", "method", "edits", "", "=", "&", "%",
+               "%00", "%ff", "-1", "0", "1", "63", "64", "1e3", "9" * 30, "nan", "inf", ",",
+               "Smiling", "Male", "Eyeglasses", "Smiling=1", "Smiling=-5.5", "slerp", "linear",
+               "é", " ", "+", "[]", "{}", "\\"]
+
+
+def test_no_query_string_makes_the_app_fail(client):
+    """Fuzzing with a fixed seed: 400 random query strings, built from the parameter names, their
+    edge values and junk, against every route. Each answer is a 200 or a 4xx with one line of
+    error; none is a server error."""
+    rng = random.Random(0)
+    routes = ["/api/grid", "/api/face", "/api/recipe", "/api/strip", "/api/model"]
+    answered = collections.Counter()
+    for _ in range(400):
+        query = "".join(rng.choice(QUERY_PARTS) for _ in range(rng.randint(0, 12)))
+        response = client.get(f"{rng.choice(routes)}?{query}")
+        answered[response.status_code // 100] += 1
+        assert response.status_code < 500, (query, response.get_data(as_text=True)[:300])
+        if response.status_code >= 400:
+            assert len(response.get_json()["error"].splitlines()) == 1, query
+    assert answered[2] and answered[4]  # the fuzz reached both answers
