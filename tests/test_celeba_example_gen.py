@@ -3,6 +3,7 @@
 The helpers here (read_split, feature) are shared with the other ingestion tests.
 """
 import os
+import re
 import shutil
 
 import pytest
@@ -11,7 +12,7 @@ from tfx.types import artifact_utils
 
 from components.celeba_example_gen.driver import Driver
 from components.celeba_example_gen.policy import IngestionPolicy
-from components.celeba_example_gen.report import REPORT_FILE, read_report
+from components.celeba_example_gen.report import REPORT_FILE, IngestionError, read_report
 from pipeline.standalone import example_gen_exec_properties, run_example_gen
 from data import celeba_files
 from data.synthetic_celeba import generate_dataset
@@ -129,3 +130,18 @@ def test_the_file_list_reaches_beam_as_text_files_a_runner_can_split(tmp_path, m
                 | beam.Map(lambda entry: (entry[0], entry[1], tuple(entry[2]))))
         assert_that(read, equal_to([(name, split, tuple(values))
                                     for name, split, values in entries]))
+
+
+@pytest.mark.parametrize("spoil, error, message", [
+    (lambda path: (path.unlink(), path.mkdir()), ValueError,
+     "is a folder, not CelebA's list file list_attr_celeba.txt"),
+    (lambda path: path.write_bytes(bytes(range(256)) * 8), IngestionError,
+     "list_attr_celeba.txt is unreadable (list_attr_celeba.txt, line 1: expected the row count"),
+])
+def test_an_unreadable_attribute_list_stops_ingestion_naming_the_file(celeba_root, tmp_path,
+                                                                       spoil, error, message):
+    root = tmp_path / "celeba"
+    shutil.copytree(celeba_root, root)
+    spoil(root / celeba_files.ATTRIBUTE_FILE)
+    with pytest.raises(error, match=re.escape(message)):
+        run_example_gen(str(root), str(tmp_path / "out"))

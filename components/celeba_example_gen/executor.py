@@ -107,6 +107,9 @@ class _ReadImage(beam.DoFn):
         if image.converted_from:
             yield beam.pvalue.TaggedOutput(OUTCOMES, {
                 "file": filename, "split": split, "converted_from": image.converted_from})
+        if image.exif_orientation:
+            yield beam.pvalue.TaggedOutput(OUTCOMES, {
+                "file": filename, "split": split, "exif_orientation": image.exif_orientation})
         attributes = dict(zip(self._attribute_names, values)) if values is not None else None
         yield split, image_example(filename, image, attributes).SerializeToString()
 

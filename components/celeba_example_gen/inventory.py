@@ -171,6 +171,8 @@ def _read_list(root: _Root, data_root: str, name: str):
     path = os.path.join(data_root, name)
     if not fileio.exists(path):
         return None, None
+    if fileio.isdir(path):
+        raise ValueError(f"{path} is a folder, not CelebA's list file {name}")
     root.require_inside(path)
     with fileio.open(path, "rb") as f:
         lines = f.read().decode("utf-8", errors="replace").splitlines()

@@ -30,7 +30,8 @@ class IngestionError(RuntimeError):
 
 def build_report(inventory: Inventory, outcomes: Iterable[Dict[str, Any]],
                  policy: IngestionPolicy, data_root: str) -> Dict[str, Any]:
-    """`outcomes` are the image reader's records: rejections (with `reason`) and conversions."""
+    """`outcomes` are the image reader's records: rejections (with `reason`), conversions (with
+    `converted_from`) and turns (with `exif_orientation`)."""
     outcomes = list(outcomes)
     rejected = sorted(inventory.rejected + [
         {key: record[key] for key in ("file", "reason", "detail")}
@@ -51,6 +52,9 @@ def build_report(inventory: Inventory, outcomes: Iterable[Dict[str, Any]],
         "converted_to_rgb": sorted(
             ({"file": record["file"], "from_mode": record["converted_from"]}
              for record in outcomes if "converted_from" in record), key=lambda r: r["file"]),
+        "turned_upright": sorted(
+            ({"file": record["file"], "exif_orientation": record["exif_orientation"]}
+             for record in outcomes if "exif_orientation" in record), key=lambda r: r["file"]),
         "list_file_problems": [str(problem) for listed in inventory.lists
                                for problem in listed.problems if problem.filename is None],
         "mismatched_list_files": inventory.mismatches,
@@ -85,6 +89,8 @@ def summary(report: Dict[str, Any], path: str) -> str:
         lines.append(f"  Empty split(s): {', '.join(empty)}")
     if report["converted_to_rgb"]:
         lines.append(f"  {len(report['converted_to_rgb']):,} converted to RGB")
+    if report.get("turned_upright"):  # reports written before it was recorded lack it
+        lines.append(f"  {len(report['turned_upright']):,} turned upright by their EXIF orientation")
     lines.append(f"  Report: {path}")
     return "\n".join(lines)
 
