@@ -4,6 +4,9 @@ probe_samples is used whole, and run_fn writes the quality scalars and prints th
 import math
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +147,50 @@ def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_pa
     for average, weight in pairs:
         np.testing.assert_array_equal(kernels[average.shape], average)
         assert not np.array_equal(average, weight)
+
+
+BOOKKEEPING_RUN = """
+import hashlib, sys
+from pathlib import Path
+sys.path[:0] = [{repo!r}, {tests!r}]
+import conftest  # Keras 2 and oneDNN before TensorFlow, as in the suite
+from test_trainer_quality import transformed_examples
+from pipeline.standalone import trainer_fn_args
+from pipeline_config import PipelineConfig
+from trainer_module import run
+from dcgan_faces import generator
+root = Path({root!r})
+examples, graph = transformed_examples(root / "data", 48)
+config = PipelineConfig(output_root=str(root / "out"), batch_size=8, **{bookkeeping!r})
+fn_args = trainer_fn_args(examples, graph, config.trainer_settings())
+fn_args.train_steps = 3
+fn_args.model_run_dir, fn_args.serving_model_dir = str(root / "model_run"), str(root / "model")
+run.run_fn(fn_args)
+faces = generator.load(fn_args.serving_model_dir).sample(4, seed=0)
+print("FACES", hashlib.sha256(faces.tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_the_bookkeeping_settings_do_not_change_the_trained_generator(tmp_path):
+    """Probing, logging and checkpointing every step, bigger grids: the exported generator draws
+    the same faces, bit for bit, as with none of it, so run.BOOKKEEPING_SETTINGS stay out of the
+    resume key. Each run is a process of its own: a second run_fn in the same process draws
+    faces a few levels apart even with the same settings (TensorFlow's per-process random
+    state), which would hide what this compares."""
+    tests = Path(__file__).resolve().parent
+    drawn = {}
+    for name, bookkeeping in (("quiet", dict(eval_every_steps=0, log_every_steps=5,
+                                             checkpoint_every_steps=100, sample_grid_size=2)),
+                              ("busy", dict(eval_every_steps=1, log_every_steps=1, probe_samples=20,
+                                            checkpoint_every_steps=1, sample_grid_size=3))):
+        code = BOOKKEEPING_RUN.format(repo=str(tests.parent), tests=str(tests),
+                                      root=str(tmp_path / name), bookkeeping=bookkeeping)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        (drawn[name],) = [line.split()[1] for line in done.stdout.splitlines()
+                          if line.startswith("FACES ")]
+    assert set(run.BOOKKEEPING_SETTINGS) >= {"eval_every_steps", "log_every_steps",
+                                             "checkpoint_every_steps", "sample_grid_size"}
+    assert drawn["quiet"] == drawn["busy"]

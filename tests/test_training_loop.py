@@ -146,6 +146,21 @@ def test_a_rerun_with_a_changed_config_or_input_does_not_resume_old_checkpoints(
     assert len(set(changed)) == len(changed) and base not in changed
 
 
+def test_bookkeeping_settings_keep_the_resume_folder():
+    """How often the loop logs, probes, checkpoints and how big its grids are: a rerun that
+    changes only those resumes the same checkpoints (the weights do not depend on them: the
+    next test)."""
+    settings = PipelineConfig().trainer_settings()
+    base = run.resume_dir(settings, "/transform/1", ["/train/*"])
+    for name, value in (("log_every_steps", 1), ("eval_every_steps", 0), ("probe_samples", 50),
+                        ("checkpoint_every_steps", 7), ("sample_grid_size", 3),
+                        ("checkpoint_root", "/elsewhere")):
+        changed = dataclasses.replace(settings, **{name: value})
+        assert os.path.basename(run.resume_dir(changed, "/transform/1", ["/train/*"])) == (
+            os.path.basename(base)), name
+    assert set(run.BOOKKEEPING_SETTINGS) < set(settings.to_custom_config())
+
+
 def tiny_settings(tmp_path, steps, **kw):
     """Checkpoints every 2 steps, 2-step epochs; no TensorBoard or probe unless asked."""
     return LoopSettings(**{"steps": steps, "global_batch_size": 4, "steps_per_epoch": 2,

@@ -214,15 +214,24 @@ def code_fingerprint(directory: str = TRAINING_CODE) -> str:
     return digest.hexdigest()[:16]
 
 
+# Settings that change only what the loop writes down beside training (how often, how much),
+# not the weights it trains (tests/test_training_loop.py shows the same weights either way): a
+# rerun that changes them resumes the same checkpoints instead of training afresh.
+BOOKKEEPING_SETTINGS = ("checkpoint_every_steps", "log_every_steps", "eval_every_steps",
+                        "probe_samples", "sample_grid_size", "checkpoint_root")
+
+
 def resume_dir(settings: TrainerSettings, transform_output: str, train_files,
                code: str = TRAINING_CODE) -> str:
     """A checkpoint folder that a re-executed Trainer with the same inputs and config finds again.
 
     TFX gives every execution a fresh model_run_dir, so a crashed Trainer's checkpoints must
-    live elsewhere to be resumed from: here, keyed by what determines the training (settings,
-    data and the training code).
+    live elsewhere to be resumed from: here, keyed by what determines the training (the settings
+    but the bookkeeping ones, data and the training code).
     """
-    key = json.dumps([settings.to_custom_config(), transform_output, sorted(train_files),
+    trained_by = {name: value for name, value in settings.to_custom_config().items()
+                  if name not in BOOKKEEPING_SETTINGS}
+    key = json.dumps([trained_by, transform_output, sorted(train_files),
                       code_fingerprint(code)], sort_keys=True, default=str)
     return os.path.join(settings.checkpoint_root, hashlib.sha256(key.encode()).hexdigest()[:16])
 
