@@ -240,3 +240,32 @@ def test_another_subset_size_is_another_calibration_and_says_the_counts_differ(i
     assert smaller["statistics_cache_hits"]["real_vs_real"] is False
     assert smaller["num_real_vs_real_images"] == 80
     assert not any(w.startswith("sample counts differ") for w in smaller["warnings"])
+
+
+class Noise(tf.Module):
+    """A "generator" that draws uniform noise whatever z: no face at all."""
+
+    def __call__(self, z, training=False):
+        seeds = tf.cast(tf.abs(z[:, :2]) * 1000, tf.int32)
+        return tf.map_fn(lambda seed: tf.random.stateless_uniform((64, 64, 3), seed, -1.0, 1.0),
+                         seeds, fn_output_signature=tf.float32)
+
+
+@pytest.mark.parametrize("name", ["untrained", "noise"])
+def test_an_untrained_or_a_noise_generator_is_refused_for_its_fd_ratio(inputs, name):
+    """At the executor, with the default gate: the Trainer's DCGAN before any step (another seed
+    than the evaluator's own untrained one) and noise are both refused, the Fréchet distance's
+    ratio to the untrained generator named with its value and the limit."""
+    if name == "untrained":
+        tf.keras.utils.set_random_seed(99)
+        network = build_dcgan(CONFIG.trainer_settings()).generator
+        refresh_batchnorm_statistics(network, Z_DIM, batches=4, batch_size=64)
+    else:
+        network = Noise()
+    inputs = {**inputs, name: export_model(inputs["root"], name, network, 20)}
+    metrics, summary, _ = evaluate(inputs, name, name)
+    ratio = metrics["fid/random_embedding_ratio_to_untrained"]
+    assert not metrics["blessed"] and ratio > CONFIG.max_fd_ratio_to_untrained
+    assert (f"fid/random_embedding_ratio_to_untrained = {ratio:.4g} > "
+            f"{CONFIG.max_fd_ratio_to_untrained:.4g}") in metrics["not_blessed_reasons"]
+    assert summary.rstrip().startswith("") and "NOT BLESSED: " in summary

@@ -516,3 +516,18 @@ def test_the_specs_module_paths_resolve_in_the_images_layout(compiled, tmp_path)
                      dockerfile_instructions((REPO_ROOT / "Dockerfile").read_text())
                      if name == "RUN")
     assert all(module in built for module in modules), (modules, built)
+
+
+def test_the_compiled_spec_is_a_valid_kfp_pipeline_spec(compiled):
+    """Parsed by KFP's own protos, strictly (an unknown or mistyped field fails the parse), as
+    the KFP API server and Vertex AI parse what they are sent."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    spec = json_format.ParseDict(compiled["pipelineSpec"], pipeline_spec_pb2.PipelineSpec())
+    assert spec.pipeline_info.name == "celeba-dcgan"
+    assert set(spec.root.dag.tasks) == set(INPUT_PRODUCERS)
+    assert len(spec.deployment_spec) > 0 and spec.schema_version
+    with pytest.raises(json_format.ParseError):  # the parse does refuse what KFP would
+        json_format.ParseDict({**compiled["pipelineSpec"], "rootDag": {}},
+                              pipeline_spec_pb2.PipelineSpec())

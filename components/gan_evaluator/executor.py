@@ -151,7 +151,7 @@ class Executor(base_executor.BaseExecutor):
             candidate, sources.untrained_generator(
                 settings.z_dim, settings.variant, settings.image_size,
                 len(settings.attributes) if settings.conditional else 0,
-                settings.generator_filters),
+                settings.generator_filters, attribute_table=table),
             sources.exported_generator(baseline.uri) if baseline else None)
 
         if settings.attributes:
