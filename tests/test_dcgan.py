@@ -10,7 +10,7 @@ from common import graph_function
 from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.dcgan import DCGAN
-from trainer_module.run import build_dcgan, set_precision
+from trainer_module.run import build_dcgan, choose_precision, set_precision
 
 SETTINGS = PipelineConfig().trainer_settings()
 
@@ -198,6 +198,30 @@ def test_a_mixed_precision_step_trains_and_keeps_float32_weights_and_images(poli
     assert not np.array_equal(before, mixed.generator.trainable_weights[0].numpy())
     assert mixed.generator.trainable_weights[0].dtype == tf.float32
     assert mixed.generator(tf.zeros([2, 100]), training=False).dtype == tf.float32
+
+
+AMD_EPYC_FLAGS = "fpu sse2 avx2 avx512f avx512_vnni avx512_bf16 avx512_vbmi"  # AVX512_BF16
+XEON_AMX_FLAGS = "fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile amx_int8"
+AVX2_FLAGS = "fpu sse2 avx avx2 fma"
+
+
+@pytest.mark.parametrize("precision, flags, gpus, policy, why", [
+    ("auto", AMD_EPYC_FLAGS, 0, "mixed_bfloat16", "auto: the CPU has avx512_bf16"),
+    ("auto", XEON_AMX_FLAGS, 0, "mixed_bfloat16", "auto: the CPU has amx_bf16"),
+    ("auto", AVX2_FLAGS, 0, "float32", "auto: the CPU has none of amx_bf16, avx512_bf16"),
+    ("auto", "", 0, "float32", "auto: the CPU has none of amx_bf16, avx512_bf16"),  # no cpuinfo
+    ("auto", AMD_EPYC_FLAGS, 1, "float32", "auto: 1 GPU(s), bfloat16 unmeasured there"),
+    ("float32", AMD_EPYC_FLAGS, 0, "float32", "as configured"),  # the article's numerics
+    ("mixed_bfloat16", AVX2_FLAGS, 0, "mixed_bfloat16", "as configured"),
+])
+def test_the_precision_follows_the_cpu_when_auto(precision, flags, gpus, policy, why):
+    assert choose_precision(precision, flags, gpus) == (policy, why)
+
+
+def test_the_default_precision_is_auto_and_a_wrong_one_is_named():
+    assert SETTINGS.precision == "auto"
+    with pytest.raises(ValueError, match=r"precision must be one of \('auto', 'float32'"):
+        choose_precision("bf16", AMD_EPYC_FLAGS, 0)
 
 
 def test_unknown_precision_is_refused():

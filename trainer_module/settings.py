@@ -81,10 +81,10 @@ class TrainerFields(ModelShape):
     # auto (MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored on several GPUs),
     # default, mirrored, multi_worker (trainer_module/run.py: choose_strategy; docs/scale.md).
     distribute_strategy: str = "auto"
-    # Keras precision policy: float32 (the seed's); mixed_float16 for GPUs (with loss scaling);
-    # mixed_bfloat16 for CPUs with bf16 instructions (AVX512-BF16, AMX) and TPUs
-    # (docs/trainer.md).
-    precision: str = "float32"
+    # Keras precision policy: "auto" (mixed_bfloat16 on a CPU with AMX or AVX512_BF16, float32
+    # elsewhere: run.choose_precision; docs/quality.md, "bfloat16"), float32 (the seed's),
+    # mixed_float16 for GPUs (with loss scaling), mixed_bfloat16. Exports serve float32 always.
+    precision: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
