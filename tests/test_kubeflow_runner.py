@@ -490,6 +490,7 @@ def python_paths_the_cluster_imports(job) -> dict:
     return paths
 
 
+@pytest.mark.slow  # a second Python that imports TFX and TensorFlow: 14 s
 def test_the_specs_module_paths_resolve_in_the_images_layout(compiled, tmp_path):
     """The image holds the repository at /pipeline with PYTHONPATH=/pipeline (the Dockerfile's
     `COPY . /pipeline`); here a fresh clone stands for that folder. Every module path of ours in

@@ -378,6 +378,7 @@ def test_the_curves_plot_without_a_real_vs_real_ceiling(tmp_path):
     assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD
 
 
+@slow  # two whole tiny pipeline runs behind it, as every test of two_runs
 def test_a_run_held_back_says_how_to_train_on(two_runs):
     """The summary of a model the gate held back names the remedy that most often works: more
     steps, resumed from where the run stopped; a pushed model's summary has no such line."""
