@@ -35,7 +35,7 @@ def main() -> None:
         attribute_samples=300, eval_feature_subset_size=100, eval_image_subset_size=100,
         eval_kid_subset_size=100, eval_ms_ssim_pairs=100, probe_samples=50,
         eval_every_steps=20, max_fd_ratio_to_untrained=100.0, eval_min_precision_fraction=0.0,
-        eval_min_recall_fraction=0.0)
+        eval_min_recall_fraction=0.0, precision="float32")  # the same numerics on every CPU kind
     prepare_data(config)
     run(config)
     (path,) = glob.glob(os.path.join(config.pipeline_root, "GanEvaluator", "evaluation", "*",
