@@ -71,12 +71,12 @@ def process_state_kept():
     precision policy and the Python and NumPy random generators. Also a decorator.
 
     The local runner runs every component in one process, one after the other. A Trainer that
-    set the mixed_bfloat16 policy left it to the evaluator, whose layers then computed in
-    bfloat16 against float32 tensors and failed (`Input 'y' of 'Mul' Op has type float32 that
-    does not match type bfloat16`). On a cluster each component is a process of its own and
-    this changes nothing. TensorFlow's global seed has no public getter to restore it by: the
-    components that draw at random seed themselves first (the Trainer, the evaluator's
-    untrained generator and attribute ruler).
+    set the mixed_bfloat16 policy left it to the evaluator, which then built its untrained
+    generator in bfloat16 and scored another floor than alone (tests/test_process_state.py),
+    or failed mixing bfloat16 and float32 tensors. On a cluster each component is a process of
+    its own and this changes nothing. TensorFlow's global seed has no public getter to restore
+    it by: the components that draw at random seed themselves first (the Trainer, the
+    evaluator's untrained generator and attribute ruler).
     """
     import numpy as np
     import tf_keras as keras

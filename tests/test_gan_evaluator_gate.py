@@ -268,4 +268,5 @@ def test_an_untrained_or_a_noise_generator_is_refused_for_its_fd_ratio(inputs, n
     assert not metrics["blessed"] and ratio > CONFIG.max_fd_ratio_to_untrained
     assert (f"fid/random_embedding_ratio_to_untrained = {ratio:.4g} > "
             f"{CONFIG.max_fd_ratio_to_untrained:.4g}") in metrics["not_blessed_reasons"]
-    assert summary.rstrip().startswith("") and "NOT BLESSED: " in summary
+    assert summary.rstrip().splitlines()[-1] == "NOT BLESSED: " + "; ".join(
+        metrics["not_blessed_reasons"])

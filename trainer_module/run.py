@@ -235,7 +235,7 @@ def code_fingerprint(directory: str = TRAINING_CODE) -> str:
 
 
 # Settings that change only what the loop writes down beside training (how often, how much),
-# not the weights it trains (tests/test_training_loop.py shows the same weights either way): a
+# not the weights it trains (tests/test_trainer_quality.py: the same faces either way): a
 # rerun that changes them resumes the same checkpoints instead of training afresh.
 BOOKKEEPING_SETTINGS = ("checkpoint_every_steps", "log_every_steps", "eval_every_steps",
                         "probe_samples", "sample_grid_size", "checkpoint_root")
