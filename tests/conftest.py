@@ -10,6 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
 
+pytest_plugins = ["ci_skips"]  # under CI a skip fails the run unless the machine lacks a feature
+
 
 @pytest.fixture
 def small_disk(tmp_path):

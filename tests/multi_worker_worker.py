@@ -70,6 +70,22 @@ def local_batches(dataset, strategy, steps: int) -> list:
     return seen
 
 
+def all_variables(gan) -> list:
+    """Every variable training changes or keeps, in a fixed order: G's and D's weights and
+    batch-norm statistics, both optimizers' variables, the generator's weight average."""
+    return (gan.generator.weights + gan.discriminator.weights + gan.g_optimizer.variables
+            + gan.d_optimizer.variables + list(gan.generator_average.averages))
+
+
+PER_REPLICA = " (per replica)"
+
+
+def per_replica(variable) -> bool:
+    import tensorflow as tf
+
+    return getattr(variable, "synchronization", None) == tf.VariableSynchronization.ON_READ
+
+
 def two_logical_cpus() -> None:
     """Two CPU devices in this process, for MirroredStrategy's two replicas."""
     import tensorflow as tf
@@ -92,12 +108,13 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     from trainer_module.training_loop import (
         LoopSettings, SideJob, standard_jobs, train)
 
-    class FirstStepLosses(SideJob):
-        """The losses of the run's first step (log_every_steps=1: read back every step)."""
-        logs = None
+    class LossesPerStep(SideJob):
+        """{step: losses} of every step the run trains (log_every_steps=1: read back every
+        step)."""
+        losses = {}
 
         def after_step(self, step, logs):
-            self.logs = self.logs or logs
+            self.losses[step] = logs
 
     class PauseAfter(SideJob):
         """Says it reached the step (after its checkpoint) and sleeps, to be killed."""
@@ -126,29 +143,39 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
                         checkpoint_dir=checkpoint_dir, checkpoint_every_steps=2, log_dir=None,
                         log_every_steps=1, eval_every_steps=0)
     jobs = standard_jobs(gan, loop, strategy=strategy)
-    first_step = FirstStepLosses()
+    per_step = LossesPerStep()
     logs = train(gan, dataset(1), loop, strategy,
-                 jobs + [first_step] + ([PauseAfter()] if pause_after else []))
+                 jobs + [per_step] + ([PauseAfter()] if pause_after else []))
     checkpoints = jobs[3]
     average = gan.generator_average
 
     def local(variable):
         return np.asarray(strategy.experimental_local_results(variable)[0].numpy())
 
+    # Every variable of the GAN (both networks' weights and batch-norm statistics, both
+    # optimizers' slots, the weight average), by name, each of this worker's replicas' copies
+    # stacked. Batch norm's moving statistics are kept per replica (synchronized on read), so
+    # their copies differ; their names say so.
     resolver = getattr(strategy, "cluster_resolver", None)
+    task = f"{resolver.task_type}:{resolver.task_id}" if resolver else "single"
+    weights_file = os.path.join(os.path.dirname(os.path.abspath(checkpoint_dir)),
+                                f"weights_{task.replace(':', '_')}.npz")
+    np.savez(weights_file, **{
+        f"{index:04d} {variable.name}{PER_REPLICA if per_replica(variable) else ''}":
+            np.stack([np.asarray(copy.numpy())
+                      for copy in strategy.experimental_local_results(variable)])
+        for index, variable in enumerate(all_variables(gan))})
     print(json.dumps({
-        "task": f"{resolver.task_type}:{resolver.task_id}" if resolver else "single",
+        "task": task,
         "chief": checkpoints.chief,
         "replicas": strategy.num_replicas_in_sync,
         "logs": logs,
-        "first_step_logs": first_step.logs,
+        "losses_per_step": {str(step): losses for step, losses in per_step.losses.items()},
+        "weights_file": weights_file,
         "images": local_batches(dataset(1), strategy, 1)[0],
         "shuffled_images": shuffled,
         "g_steps": int(local(gan.g_optimizer.iterations)),
         "average_updates": int(local(average.updates)),
-        "average_sum": float(sum(np.abs(local(a)).sum() for a in average.averages)),
-        "weights_sum": float(sum(np.abs(local(w)).sum() for w in gan.generator.trainable_weights
-                                 + gan.discriminator.trainable_weights)),
         "checkpoints_written": checkpoints.written,
         "latest": checkpoints.latest,
     }), flush=True)

@@ -1,11 +1,14 @@
 """Runs of the tiny pipeline as a user starts them, in a subprocess (tests/pipeline_worker.py):
 each stdout line kept with the seconds since the start, stderr in a file, and the process at hand
 to kill."""
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from fault_points import ENVIRONMENT_VARIABLE as FAULT_POINT
 
 WORKER = Path(__file__).with_name("pipeline_worker.py")
 
@@ -26,16 +29,19 @@ class Attempt:
     """One run of the worker: its stdout lines with the seconds since start, its stderr.
 
     `offline`: the run gets a network namespace of its own with only loopback up (`unshare
-    --net`), so any connection beyond the machine fails, as on an air-gapped one."""
+    --net`), so any connection beyond the machine fails, as on an air-gapped one.
+    `stop_in`: a component the run stops inside, at its fault point (tests/fault_points.py),
+    to be killed there."""
 
-    def __init__(self, root, log_name: str, offline: bool = False):
+    def __init__(self, root, log_name: str, offline: bool = False, stop_in: str = ""):
         self.stderr_path = Path(root, f"{log_name}.stderr")
         self.started = time.perf_counter()
         command = [sys.executable, str(WORKER), str(root)]
         if offline:
             command = OFFLINE + command
         self.offline = offline
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
+        env = {**os.environ, FAULT_POINT: stop_in} if stop_in else None
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env,
                                         stderr=self.stderr_path.open("w"), text=True)
         self.lines = []
 
@@ -69,12 +75,6 @@ class Attempt:
 
     def completed(self, component: str) -> bool:
         return any(line.startswith(f"{component} done in") for _, line in self.lines)
-
-    def seconds_in(self, component: str) -> float:
-        times = {line: t for t, line in self.lines}
-        start = times[f"{component} ..."]
-        end = next(t for t, line in self.lines if line.startswith(f"{component} done in"))
-        return end - start
 
     @property
     def error_lines(self) -> list:

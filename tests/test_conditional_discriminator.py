@@ -13,6 +13,7 @@ from built_in_faces import built_in_faces
 from common import graph_function
 from components.gan_evaluator.attribute_classifier import agreement, majority_rate
 from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+from margins import measured
 from pipeline_config import PipelineConfig
 from tiny_pipeline import NARROW
 from trainer_module import conditions, pixels
@@ -62,6 +63,8 @@ def test_the_heads_real_accuracy_beats_the_majority_rate_on_unseen_faces(trained
     accuracy = agreement((logits.numpy() > 0).astype(int), labels)
     majority = majority_rate(labels)
     print(dict(zip(CONTROLLED_ATTRIBUTES, np.round(accuracy - majority, 3))))
+    measured("head's mean accuracy above the majority rate", accuracy.mean() - majority.mean(),
+             0.04)
     assert accuracy.mean() >= majority.mean() + 0.04
 
 
@@ -78,6 +81,7 @@ def test_d_scores_a_face_higher_with_its_own_codes_than_with_one_flipped(trained
         higher.append((own > gan.discriminator([faces, flipped], training=False)[0]
                        .numpy().ravel()).mean())
     print(dict(zip(CONTROLLED_ATTRIBUTES, np.round(higher, 3))))
+    measured("share of faces scored higher with their own codes", np.mean(higher), 0.6)
     assert np.mean(higher) >= 0.6
 
 

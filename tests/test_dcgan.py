@@ -7,6 +7,7 @@ import tensorflow as tf
 import tf_keras
 
 from common import graph_function
+from margins import largest_relative_difference, measured
 from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.dcgan import DCGAN
@@ -240,9 +241,12 @@ def test_least_squares_loss_trains_a_discriminator_without_sigmoid():
     fake_scores = lsgan.discriminator(lsgan.generator(z, training=True), training=True).numpy()
     real_scores = lsgan.discriminator(real, training=True).numpy()
     logs = {k: float(v) for k, v in graph_function(lsgan.train_step)(real).items()}
-    np.testing.assert_allclose(logs["d_loss"], np.mean((real_scores - 1) ** 2)
-                               + np.mean(fake_scores ** 2), rtol=1e-4)
-    np.testing.assert_allclose(logs["g_loss"], np.mean((fake_scores - 1) ** 2), rtol=1e-4)
+    expected = {"d_loss": np.mean((real_scores - 1) ** 2) + np.mean(fake_scores ** 2),
+                "g_loss": np.mean((fake_scores - 1) ** 2)}
+    measured("LSGAN losses against the squared distances, largest relative difference",
+             largest_relative_difference(logs, expected), 1e-4)
+    for name, value in expected.items():
+        np.testing.assert_allclose(logs[name], value, rtol=1e-4, err_msg=name)
 
 
 def test_unknown_loss_is_refused():

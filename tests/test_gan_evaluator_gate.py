@@ -18,6 +18,7 @@ from components.gan_evaluator import executor
 from components.gan_evaluator import results as evaluator_results
 from components.gan_evaluator.settings import EvaluatorSettings
 from data.synthetic_celeba import draw_face, face_for
+from margins import measured
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 from reporting import report_html, run_report
@@ -172,6 +173,10 @@ def test_a_few_step_generator_is_refused_for_precision_and_recall(few_steps):
     recall = calibrated_reason(metrics, "recall", CONFIG.eval_min_recall_fraction)
     assert precision in metrics["not_blessed_reasons"]
     assert recall in metrics["not_blessed_reasons"]
+    for metric in ("precision", "recall"):
+        measured(f"3-step generator's {metric} as a fraction of real vs real",
+                 metrics[f"{metric}/random_embedding"]
+                 / metrics[f"{metric}/random_embedding_real_vs_real"], 0.2)
     assert metrics["precision/random_embedding"] < 0.2 * metrics[
         "precision/random_embedding_real_vs_real"]
     # summary.txt (and `dcgan-faces info`, which prints it) ends with every reason.

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from margins import largest_relative_difference, measured
+
 pytestmark = pytest.mark.slow  # four training processes of about 50 s each on 2 cores
 
 WORKER = Path(__file__).with_name("mirrored_worker.py")
@@ -38,7 +40,11 @@ def test_two_replicas_give_the_losses_of_one_device_for_the_same_global_batch(ru
     one, two = runs["one_device"], runs["stopped"]
     assert one["replicas"] == 1 and two["replicas"] == 2
     assert one["first_step_logs"] == one["logs"]  # a 1-step run: its first step is its last
-    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+    losses = ("d_loss", "g_loss", "d_real", "d_fake")
+    measured("first step's losses, 2 replicas against 1 device, largest relative difference",
+             largest_relative_difference({n: two["first_step_logs"][n] for n in losses},
+                                         {n: one["logs"][n] for n in losses}), 0.25)
+    for name in losses:
         assert two["first_step_logs"][name] == pytest.approx(one["logs"][name], rel=0.25), name
 
 
@@ -55,6 +61,11 @@ def test_replicas_draw_different_z_and_keep_identical_weights_and_averages(runs)
 def test_a_run_stopped_under_the_strategy_resumes_where_it_stopped(runs):
     stopped, resumed, whole = runs["stopped"], runs["resumed"], runs["whole"]
     assert stopped["g_steps"] == 2 and resumed["g_steps"] == 4 == resumed["average_updates"]
+    measured("weight average's sum, resumed against whole, relative difference",
+             largest_relative_difference(resumed["average_sum"], whole["average_sum"]), 1e-4)
+    measured("last losses, resumed against whole, largest relative difference",
+             largest_relative_difference({n: resumed["logs"][n] for n in ("d_loss", "g_loss")},
+                                         whole["logs"]), 1e-3)
     assert resumed["average_sum"] == pytest.approx(whole["average_sum"], rel=1e-4)
     for name in ("d_loss", "g_loss"):
         assert resumed["logs"][name] == pytest.approx(whole["logs"][name], rel=1e-3), name

@@ -15,7 +15,8 @@ import tf_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(not tf_environment.X86_64, reason="oneDNN is set on x86-64 only")
+pytestmark = pytest.mark.skipif(
+    not tf_environment.X86_64, reason="this machine lacks an x86-64 CPU: oneDNN is set on x86-64 only")
 
 PROBE = """
 import json, os
@@ -56,7 +57,7 @@ def test_importing_the_project_turns_on_keras_2_and_onednn_before_tensorflow_loa
 
 
 @pytest.mark.skipif("avx2" not in tf_environment.cpuinfo_field("flags").split(),
-                    reason="a CPU without AVX2 cannot run AVX2 kernels")
+                    reason="this machine lacks AVX2: it cannot run AVX2 kernels")
 def test_on_an_avx2_only_cpu_the_convolution_runs_on_onednns_avx2_kernels():
     """ONEDNN_MAX_CPU_ISA=AVX2 limits oneDNN to what an AVX2-only CPU offers (on an AVX-512
     machine this is how the AVX2 machines' path is measured: docs/trainer.md#on-avx2-cpus)."""
