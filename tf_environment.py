@@ -50,6 +50,22 @@ def cpu_instruction_set() -> str:
     return f"{newest}, capped at {cap}" if cap else newest
 
 
+def onednn_cpu_flags() -> str:
+    """The CPU's flags less those oneDNN may not use under ONEDNN_MAX_CPU_ISA: capped at AVX2
+    (how an AVX2-only CPU is measured on a newer one), a CPU with AVX512_BF16 behaves as one
+    without it, so the choices made from these flags (trainer_module/run.py:choose_precision)
+    are those of the CPU being imitated."""
+    flags = cpuinfo_field("flags").split()
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if cap in ("", "ALL", "DEFAULT"):
+        return " ".join(flags)
+    bfloat16 = any(kind in cap for kind in ("BF16", "FP16", "AVX10", "AMX"))
+    return " ".join(flag for flag in flags
+                    if not (flag.startswith("amx") and "AMX" not in cap)
+                    and not (flag == "avx512_bf16" and not bfloat16)
+                    and not (flag.startswith("avx512") and "512" not in cap))
+
+
 def cpuinfo_field(name: str) -> str:
     """The first value of `name` in /proc/cpuinfo ("flags", "model name"); "" where there is
     none (not Linux)."""

@@ -71,3 +71,24 @@ def test_an_explicit_off_is_kept_and_said():
     assert seen["variables"]["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert seen["onednn"] is False and convolutions == []
     assert seen["line"].startswith("oneDNN kernels off (TF_ENABLE_ONEDNN_OPTS=0)")
+
+
+@pytest.mark.parametrize("cap, kept", [
+    ("", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
+    ("AVX2", "avx2"),
+    ("AVX512_CORE", "avx2 avx512f"),
+    ("AVX512_CORE_BF16", "avx2 avx512f avx512_bf16"),
+    ("AVX512_CORE_AMX", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
+])
+def test_under_a_onednn_cap_the_cpu_flags_are_those_of_the_cpu_imitated(monkeypatch, cap, kept):
+    """Capped at AVX2 (how an AVX2-only CPU is measured here), precision="auto" must choose as
+    on an AVX2-only CPU: float32."""
+    from trainer_module.run import choose_precision
+
+    monkeypatch.setattr(tf_environment, "cpuinfo_field",
+                        lambda name: "fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    flags = tf_environment.onednn_cpu_flags()
+    assert flags == "fpu " + kept
+    policy, _ = choose_precision("auto", flags, gpus=0)
+    assert policy == ("mixed_bfloat16" if "bf16" in kept else "float32")

@@ -22,7 +22,7 @@ from tfx_bsl.public import tfxio
 from common import (
     ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR, process_state_kept)
 from metrics import prdc
-from tf_environment import cpuinfo_field, onednn_line
+from tf_environment import onednn_cpu_flags, onednn_line
 from trainer_module import conditions, export, networks, pixels
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.dcgan import DCGAN, discriminator_output
@@ -334,7 +334,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     folders of their own that they delete (training_loop.worker_path)."""
     settings = trainer_settings(fn_args.custom_config)
     strategy = choose_strategy(settings.distribute_strategy)  # first: see choose_strategy
-    policy, why = choose_precision(settings.precision, cpuinfo_field("flags"),
+    policy, why = choose_precision(settings.precision, onednn_cpu_flags(),
                                    len(tf.config.list_logical_devices("GPU")))
     set_precision(policy)
     print(f"Trainer: {onednn_line()}; computes in {policy} ({why})")
