@@ -2,9 +2,11 @@
 (components/gan_evaluator/attributes.py)."""
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from dcgan_faces.errors import BadInput
 
@@ -32,10 +34,10 @@ def attribute_samples(export_dir: str, metadata_path: str) -> dict:
 
     folder, _ = evaluation_of(export_dir, metadata_path)
     path = os.path.join(folder, ATTRIBUTE_DIRECTIONS_FILE) if folder else None
-    if path is None or not os.path.isfile(path):
+    if path is None or not tf.io.gfile.exists(path):
         raise BadInput(f"no attribute directions for {export_dir} in {metadata_path} (the "
                        "evaluator finds them when PipelineConfig.attributes is not empty)")
-    with np.load(path) as found:
+    with tf.io.gfile.GFile(path, "rb") as f, np.load(io.BytesIO(f.read())) as found:
         return {key: found[key] for key in found.files}
 
 

@@ -31,16 +31,16 @@ def find_export_dir(path: str) -> str:
     last, so a version without it is a push still running or killed part-way, which TF Serving
     would not load either.
     """
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         raise GeneratorError(f"{path}: no such directory")
-    if not os.path.isdir(path):
+    if not tf.io.gfile.isdir(path):
         raise GeneratorError(f"{path} is a file; give the generator's directory")
-    versions = sorted((name for name in os.listdir(path) if name.isdigit()), key=int,
-                      reverse=True)
+    names = (name.rstrip("/") for name in tf.io.gfile.listdir(path))  # gs:// marks folders by /
+    versions = sorted((name for name in names if name.isdigit()), key=int, reverse=True)
     candidates = [path, path_utils.serving_model_path(path),
                   *(os.path.join(path, version) for version in versions)]
     for candidate in candidates:
-        if os.path.isfile(os.path.join(candidate, SAVED_MODEL_FILE)):
+        if tf.io.gfile.exists(os.path.join(candidate, SAVED_MODEL_FILE)):
             return candidate
     raise GeneratorError(f"{path} is not a generator: no {SAVED_MODEL_FILE} in it, in its "
                          f"Format-Serving/ or in a numbered version folder")

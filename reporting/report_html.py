@@ -14,6 +14,8 @@ import os
 from typing import Iterable, Optional
 
 from matplotlib.figure import Figure
+from tfx.dsl.io import fileio
+from tfx.utils import io_utils
 
 from components.gan_evaluator.results import (
     EDIT_GRID_KEY, METRICS_FILE, arithmetic_line, attribute_columns, attribute_rows, fidelity_line)
@@ -57,11 +59,10 @@ def _data_uri(data: bytes, mime: str) -> str:
 
 def _file_img(path: Optional[str], alt: str) -> str:
     """The file embedded as an <img>, or a note when there is no such file."""
-    if not path or not os.path.isfile(path):
+    if not path or not fileio.exists(path) or fileio.isdir(path):
         return f"<p>No {_esc(alt)} found{f' at <code>{_esc(path)}</code>' if path else ''}.</p>"
     mime = "image/gif" if path.endswith(".gif") else "image/png"
-    with open(path, "rb") as f:
-        uri = _data_uri(f.read(), mime)
+    uri = _data_uri(io_utils.read_bytes_file(path), mime)
     return f'<img src="{uri}" alt="{_esc(alt)}">'
 
 
@@ -350,7 +351,7 @@ def write_report(metadata_path: str, output_root: str, run_id: Optional[str] = N
     """Gathers the run (the latest by default), writes its page and returns the page's path."""
     report = gather(metadata_path, run_id)
     path = out or default_path(output_root, report.pipeline_name, report.run_id)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(render(report))
+    if "://" not in path:
+        path = os.path.abspath(path)
+    io_utils.write_string_file(path, render(report))
     return path

@@ -14,7 +14,7 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
-from tfx.utils import path_utils
+from tfx.utils import io_utils, path_utils
 
 import common as ids
 from components.celeba_example_gen import report as ingestion_report
@@ -109,8 +109,8 @@ def run_artifacts(store: mlmd.MetadataStore, run: metadata_store_pb2.Context) ->
 
 
 def read_metrics(evaluation: metadata_store_pb2.Artifact) -> dict:
-    with open(os.path.join(evaluation.uri, evaluator_results.METRICS_FILE)) as f:
-        return json.load(f)
+    return json.loads(io_utils.read_string_file(
+        os.path.join(evaluation.uri, evaluator_results.METRICS_FILE)))
 
 
 def pushed_destination(pushed: Optional[metadata_store_pb2.Artifact]) -> Optional[str]:
@@ -149,9 +149,8 @@ def read_run_outputs(metadata_path: str) -> RunOutputs:
 
 def _read_bytes(path: str) -> Optional[bytes]:
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
+        return io_utils.read_bytes_file(path)
+    except OSError:  # fileio's NotFoundError is one
         return None
 
 

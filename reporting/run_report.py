@@ -14,6 +14,7 @@ from typing import Optional
 
 import tensorflow as tf  # noqa: E402
 from tensorflow.core.util import event_pb2  # noqa: E402
+from tfx.dsl.io import fileio  # noqa: E402
 from tfx.types import standard_artifacts  # noqa: E402
 
 import common as ids  # noqa: E402
@@ -92,7 +93,7 @@ class RunReport:
 
     def _evaluator_file(self, name: str) -> Optional[str]:
         path = os.path.join(self.evaluation_dir, name) if self.evaluation_dir else None
-        return path if path and os.path.isfile(path) else None
+        return path if path and fileio.exists(path) and not fileio.isdir(path) else None
 
 
 def read_scalars(log_dir: str) -> dict:

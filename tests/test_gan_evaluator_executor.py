@@ -34,13 +34,16 @@ def artifact(kind, uri, artifact_id=0):
 
 def write_transformed_examples(root, count=48, images=None):
     """Transform's outputs as the evaluator reads them: GZIP tf.Examples of uint8 PNGs and the
-    metadata. The images are `count` blob images, or the given uint8 ones."""
-    examples = artifact(standard_artifacts.Examples, root / "examples")
+    metadata. The images are `count` blob images, or the given uint8 ones. `root`: a local
+    folder or any tf.io.gfile URI (ram://...)."""
+    root = str(root)
+    examples = artifact(standard_artifacts.Examples, os.path.join(root, "examples"))
     examples.split_names = '["train"]'
     if images is None:
         images = pixels.to_uint8(blob_images(np.random.default_rng(0), count)).numpy()
-    os.makedirs(root / "examples" / "Split-train")
-    with tf.io.TFRecordWriter(str(root / "examples" / "Split-train" / "data.gz"), "GZIP") as w:
+    tf.io.gfile.makedirs(os.path.join(root, "examples", "Split-train"))
+    with tf.io.TFRecordWriter(os.path.join(root, "examples", "Split-train", "data.gz"),
+                              "GZIP") as w:
         for image in images:
             png = tf.io.encode_png(image).numpy()
             feature = tf.train.Feature(bytes_list=tf.train.BytesList(value=[png]))
@@ -49,8 +52,8 @@ def write_transformed_examples(root, count=48, images=None):
     spec = {"image": tf.io.FixedLenFeature([], tf.string)}
     metadata_io.write_metadata(
         dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec)),
-        str(root / "graph" / "transformed_metadata"))
-    return examples, artifact(standard_artifacts.TransformGraph, root / "graph")
+        os.path.join(root, "graph", "transformed_metadata"))
+    return examples, artifact(standard_artifacts.TransformGraph, os.path.join(root, "graph"))
 
 
 def export_tiny_generator(uri, model_id, seed):
@@ -83,7 +86,8 @@ def evaluator_settings(root, **overrides) -> EvaluatorSettings:
         eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.0, sample_grid_size=3,
         attributes=())  # blob images have none; tests/test_pipeline_e2e.py measures them
     return dataclasses.replace(config.evaluator_settings(),
-                               **{"eval_cache_dir": str(root / "cache"), **overrides})
+                               **{"eval_cache_dir": os.path.join(str(root), "cache"),
+                                  **overrides})
 
 
 def exec_properties(root, **overrides):

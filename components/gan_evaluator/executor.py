@@ -6,6 +6,7 @@ and writes metrics.json, summary.txt, samples.png and the blessing.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 import os
@@ -163,9 +164,11 @@ class Executor(base_executor.BaseExecutor):
                 if table is not None:
                     write_request_grid(evaluation_dir, table, candidate[0], settings)
             results.update(found.metrics)
-            with open(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE), "wb") as f:
-                np.savez(f, names=np.array(settings.attributes), directions=found.directions,
-                         z=found.z.astype(np.float32), decisions=found.decisions.astype(np.int8))
+            directions = io.BytesIO()
+            np.savez(directions, names=np.array(settings.attributes), directions=found.directions,
+                     z=found.z.astype(np.float32), decisions=found.decisions.astype(np.int8))
+            io_utils.write_bytes_file(os.path.join(evaluation_dir, ATTRIBUTE_DIRECTIONS_FILE),
+                                      directions.getvalue())
 
         blessed, reasons = decision(results, settings)
         primary = settings.eval_primary_metric
