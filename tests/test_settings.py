@@ -142,8 +142,12 @@ def test_the_dcgan_takes_its_settings_without_defaults():
     disagree with the config's."""
     import inspect
 
+    from trainer_module.conditional_dcgan import ConditionalDCGAN
     from trainer_module.dcgan import DCGAN
 
-    parameters = list(inspect.signature(DCGAN.__init__).parameters.values())[3:]
-    assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)
-    assert {p.name for p in parameters} <= {f.name for f in dataclasses.fields(TrainerSettings)}
+    for model in (DCGAN, ConditionalDCGAN):
+        parameters = [p for p in list(inspect.signature(model.__init__).parameters.values())[3:]
+                      if p.kind is not inspect.Parameter.VAR_KEYWORD]  # the DCGAN's, passed on
+        assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)
+        assert ({p.name for p in parameters}
+                <= {f.name for f in dataclasses.fields(TrainerSettings)})

@@ -25,6 +25,7 @@ from metrics import prdc
 from tf_environment import onednn_cpu_flags, onednn_line
 from trainer_module import conditions, export, networks, pixels
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
+from trainer_module.conditional_dcgan import ConditionalDCGAN
 from trainer_module.dcgan import DCGAN, discriminator_output
 from trainer_module.fused_adam import FusedAdam
 from trainer_module.quality_probe import QualityProbe
@@ -186,25 +187,23 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
     """Networks, label settings and Adam optimizers, as the settings say."""
     keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
     attributes = len(settings.attributes) if settings.conditional else 0
-    gan = DCGAN(networks.build_generator(settings.z_dim, settings.variant, settings.image_size,
-                                         attributes, settings.generator_filters),
-                networks.build_discriminator(settings.image_size, settings.variant,
-                                             discriminator_output(settings.loss), attributes,
-                                             settings.conditioning,
-                                             settings.discriminator_filters,
-                                             settings.attribute_head),
-                z_dim=settings.z_dim,
-                real_label=settings.real_label,
-                real_label_noise=settings.real_label_noise,
-                fake_label_noise=settings.fake_label_noise,
-                label_flip_probability=settings.label_flip_probability,
-                loss=settings.loss,
-                train_seed=settings.train_seed,
-                generator_ema_decay=settings.generator_ema_decay,
-                conditioning=settings.conditioning if settings.conditional else "",
-                d_attribute_weight=settings.d_attribute_weight,
-                g_attribute_weight=settings.g_attribute_weight,
-                mismatch_weight=settings.mismatch_weight)
+    generator = networks.build_generator(settings.z_dim, settings.variant, settings.image_size,
+                                         attributes, settings.generator_filters)
+    discriminator = networks.build_discriminator(
+        settings.image_size, settings.variant, discriminator_output(settings.loss), attributes,
+        settings.conditioning, settings.discriminator_filters, settings.attribute_head)
+    dcgan_settings = dict(
+        z_dim=settings.z_dim, real_label=settings.real_label,
+        real_label_noise=settings.real_label_noise, fake_label_noise=settings.fake_label_noise,
+        label_flip_probability=settings.label_flip_probability, loss=settings.loss,
+        train_seed=settings.train_seed, generator_ema_decay=settings.generator_ema_decay)
+    if settings.conditional:
+        gan = ConditionalDCGAN(generator, discriminator, conditioning=settings.conditioning,
+                               d_attribute_weight=settings.d_attribute_weight,
+                               g_attribute_weight=settings.g_attribute_weight,
+                               mismatch_weight=settings.mismatch_weight, **dcgan_settings)
+    else:
+        gan = DCGAN(generator, discriminator, **dcgan_settings)
 
     def adam(learning_rate: float):
         optimizer = FusedAdam(learning_rate, beta_1=settings.beta_1)
