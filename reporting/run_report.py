@@ -149,11 +149,8 @@ def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
     primary = settings.eval_primary_metric
     baseline = metrics.get(f"{primary}_baseline")
     if baseline is not None:
-        tolerance = settings.baseline_fd_tolerance
-        checks.append(GateCheck(
-            f"{primary} ≤ (1 + {tolerance:g}) × the blessed baseline's {baseline:.4f}",
-            blessing_lib.Threshold(primary, "max", (1 + tolerance) * baseline),
-            metrics.get(primary)))
+        rule = blessing_lib.baseline_threshold(primary, baseline, settings.baseline_fd_tolerance)
+        checks.append(GateCheck(f"{primary} ≤ {rule.limit_text()}", rule, metrics.get(primary)))
     return checks
 
 

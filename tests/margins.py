@@ -31,3 +31,10 @@ def largest_relative_difference(got, expected, floor: float = 1e-12) -> float:
                    for key, value in expected.items())
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     return float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), floor)))
+
+
+def tolerance_used(got, expected, rtol: float, atol: float) -> float:
+    """The largest |got - expected| / (atol + rtol |expected|) over every element: the share of
+    numpy's allclose tolerance a comparison used (at most 1 passes)."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    return float(np.max(np.abs(got - expected) / (atol + rtol * np.abs(expected))))

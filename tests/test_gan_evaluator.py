@@ -29,7 +29,8 @@ def test_blessed_only_when_clearly_better_than_untrained():
 def test_not_blessed_when_worse_than_baseline_beyond_tolerance():
     assert decide(results(40.0), [RATIO], KEY, 37.0, 0.1)[0]  # 40 <= 1.1 * 37
     blessed, reasons = decide(results(45.0), [RATIO], KEY, 37.0, 0.1)
-    assert not blessed and len(reasons) == 1 and "baseline" in reasons[0]
+    assert not blessed and reasons == [
+        f"{KEY} = 45 > (1 + 0.1) x the blessed baseline's 37 = 40.7"]
     assert decide(results(36.0), [RATIO], KEY, 37.0, 0.0)[0]  # better than the baseline
 
 

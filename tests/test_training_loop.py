@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from gan_evaluator_testing import blob_pixels
-from margins import largest_relative_difference, measured
+from margins import largest_relative_difference, measured, tolerance_used
 from pipeline import disk_full
 from pipeline_config import PipelineConfig
 import trainer_module
@@ -71,9 +71,9 @@ def run_worker_to_end(checkpoint_dir, weights_out) -> str:
 
 def assert_same_weights(path, expected):
     resumed = load_weights(path)
-    measured("weights after a resume, largest difference beyond atol relative to the value",
-             max(float(np.max((np.abs(a - b) - 1e-6) / np.abs(b).clip(1e-12)))
-                 for a, b in zip(resumed, expected)), 1e-5)
+    measured("weights after a resume, share of the tolerance used",
+             max(tolerance_used(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(resumed, expected)),
+             1.0)
     for resumed, reference in zip(resumed, expected):
         np.testing.assert_allclose(resumed, reference, rtol=1e-5, atol=1e-6)
 

@@ -44,14 +44,20 @@ class Threshold:
         return None
 
 
+def baseline_threshold(primary: str, baseline_value: float, tolerance: float) -> Threshold:
+    """The baseline rule: the candidate's primary metric (lower is better) at most (1 +
+    tolerance) x the last blessed model's. The one statement of it, for the decision and for
+    the pages that show the gate."""
+    return Threshold(primary, "max", (1 + tolerance) * baseline_value,
+                     basis=f"(1 + {tolerance:g}) x the blessed baseline's {baseline_value:.4g}")
+
+
 def decide(results: dict, thresholds: Sequence[Threshold], primary: str,
            baseline_value: Optional[float], tolerance: float) -> tuple[bool, list[str]]:
     """(blessed, reasons it is not). The primary metric is lower-is-better."""
     value = results.get(primary, math.nan)
     reasons = [] if math.isfinite(value) else [f"{primary} is not finite ({value})"]
+    if baseline_value is not None and math.isfinite(value):
+        thresholds = [*thresholds, baseline_threshold(primary, baseline_value, tolerance)]
     reasons += [reason for reason in (t.violation(results) for t in thresholds) if reason]
-    worse = baseline_value is not None and value > (1 + tolerance) * baseline_value
-    if worse and math.isfinite(value):
-        reasons.append(f"{primary} = {value:.4g} > (1 + {tolerance}) x the blessed baseline's "
-                       f"{baseline_value:.4g}")
     return not reasons, reasons
