@@ -52,18 +52,6 @@ def _describe(structure) -> str:
                      for name, spec in sorted(specs.items()))
 
 
-def _is_generator(signature) -> bool:
-    """serving_default maps z float32 [N, d] (and, conditional, attributes float32 [N, A]) to
-    images uint8 [N, H, W, C]."""
-    _, inputs = signature.structured_input_signature
-    images = signature.structured_outputs.get("images")
-    if set(inputs) not in ({"z"}, {"z", export.ATTRIBUTES_INPUT}):
-        return False
-    return (all(spec.dtype == tf.float32 and spec.shape.rank == 2 and spec.shape[1] is not None
-                for spec in inputs.values())
-            and images is not None and images.dtype == tf.uint8 and images.shape.rank == 4)
-
-
 def parse_request(text: str, names) -> np.ndarray:
     """'Eyeglasses=1,Smiling,Male=0' -> the codes a conditional generator takes, in `names`'
     order: +1 asked present (NAME or NAME=1), -1 asked absent (NAME=0), 0 left open."""
@@ -89,9 +77,7 @@ class Generator:
     path: str  # the folder holding saved_model.pb
     z_dim: int
     signatures: dict  # name -> "inputs -> outputs", for people
-    _serve: object
-    _sample: Optional[object]
-    _loaded: object  # keeps the signatures' variables alive
+    _exported: export.LoadedGenerator
     # A conditional generator's attribute names, in its inputs' order; () for an unconditional one.
     attribute_names: tuple = ()
 
@@ -102,8 +88,8 @@ class Generator:
     def inputs(self, count: int, seed: int) -> np.ndarray:
         """Fixed inputs for a seed: z, followed by real attribute rows (the table the model
         carries) for a conditional generator (trainer_module/conditions.py)."""
-        table = self._loaded.attribute_table.numpy() if self.conditional else None
-        return conditions.generator_inputs(count, self.z_dim, seed, table)
+        return conditions.generator_inputs(count, self.z_dim, seed,
+                                           self._exported.attribute_table)
 
     def images(self, inputs) -> np.ndarray:
         """uint8 [N, H, W, 3] for inputs [N, z_dim] (a conditional generator's: [N, z_dim +
@@ -113,14 +99,7 @@ class Generator:
         if inputs.ndim != 2 or inputs.shape[1] != expected:
             raise GeneratorError(f"{self.path} takes inputs of width {expected}, got "
                                  f"{list(inputs.shape)}")
-
-        def draw(part):
-            if not self.conditional:
-                return self._serve(z=tf.constant(part))
-            return self._serve(z=tf.constant(part[:, :self.z_dim]),
-                               attributes=tf.constant(part[:, self.z_dim:]))
-
-        return np.concatenate([draw(inputs[start:start + BATCH_SIZE])["images"].numpy()
+        return np.concatenate([self._exported.images(inputs[start:start + BATCH_SIZE])
                                for start in range(0, len(inputs), BATCH_SIZE)])
 
     def _check_request(self, attributes: str) -> None:
@@ -136,14 +115,14 @@ class Generator:
         moved along a direction, or written down and drawn again (the studio, `sample --z`).
         Face i is the same for any count above i."""
         self._check_request(attributes)
-        if self._sample is None:
+        if self._exported.sample is None:
             return self.inputs(count, seed)
         seed = tf.constant(seed, tf.int64)
         z = export._latent(tf.constant(count, tf.int32), seed, self.z_dim).numpy()
         if not self.conditional:
             return z
         rows = conditions.matching_rows(
-            self._loaded.attribute_table, tf.constant(parse_request(attributes,
+            self._exported.module.attribute_table, tf.constant(parse_request(attributes,
                                                                     self.attribute_names)),
             count, tf.stack([seed, tf.constant(1, tf.int64)])).numpy()
         return np.concatenate([z, rows], axis=1)
@@ -153,13 +132,13 @@ class Generator:
         served model gives the same faces for the same seed. `attributes` ('Smiling=1,Male=0'):
         a conditional generator's request (parse_request); the rest follow real faces."""
         self._check_request(attributes)
-        if self._sample is None:
+        if self._exported.sample is None:
             return self.images(self.inputs(count, seed))
         arguments = {"count": tf.constant(count, tf.int32), "seed": tf.constant(seed, tf.int64)}
         if self.conditional:
             arguments[export.ATTRIBUTES_INPUT] = tf.constant(
                 parse_request(attributes, self.attribute_names))
-        return self._sample(**arguments)["images"].numpy()
+        return self._exported.sample(**arguments)["images"].numpy()
 
     def training_config(self) -> Optional[dict]:
         return export.read_training_config(self.path)
@@ -168,31 +147,23 @@ class Generator:
 def load(path: str) -> Generator:
     export_dir = find_export_dir(path)
     try:
-        loaded = tf.saved_model.load(export_dir)
+        exported = export.load_generator(export_dir)
+    except export.NotAGenerator as err:
+        raise GeneratorError(str(err)) from err
     except Exception as err:  # a corrupt or foreign file: say so in one line
         first_line = str(err).splitlines()[0] if str(err) else ""
         raise GeneratorError(f"{export_dir}: not a readable SavedModel "
                              f"({type(err).__name__}: {first_line})") from err
-    signatures = dict(loaded.signatures)
-    serve = signatures.get(export.SERVING_SIGNATURE)
-    if serve is None or not _is_generator(serve):
-        found = ", ".join(sorted(signatures)) or "none"
-        raise GeneratorError(
-            f"{export_dir} is a SavedModel but not a generator: it needs a "
-            f"{export.SERVING_SIGNATURE} signature z float32 [N, d] -> images uint8 [N, H, W, 3] "
-            f"(signatures found: {found})")
-    inputs = serve.structured_input_signature[1]
     names = ()
-    if export.ATTRIBUTES_INPUT in inputs:
+    if exported.attribute_count:
         config = export.read_training_config(export_dir) or {}
         names = tuple(config.get("attributes", ()))
-        if len(names) != inputs[export.ATTRIBUTES_INPUT].shape[1]:
+        if len(names) != exported.attribute_count:
             raise GeneratorError(f"{export_dir} is a conditional generator whose training config "
-                                 f"does not name its {inputs[export.ATTRIBUTES_INPUT].shape[1]} "
-                                 "attributes")
+                                 f"does not name its {exported.attribute_count} attributes")
     return Generator(
-        path=export_dir, z_dim=int(inputs["z"].shape[1]), attribute_names=names,
+        path=export_dir, z_dim=exported.z_dim, attribute_names=names,
         signatures={name: f"{_describe(fn.structured_input_signature)} -> "
                           f"{_describe(fn.structured_outputs)}"
-                    for name, fn in sorted(signatures.items())},
-        _serve=serve, _sample=signatures.get(export.SAMPLE_SIGNATURE), _loaded=loaded)
+                    for name, fn in sorted(exported.module.signatures.items())},
+        _exported=exported)

@@ -17,6 +17,7 @@ place for extra files), so whoever holds a pushed generator can see how it was t
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Optional
@@ -93,6 +94,63 @@ def export_generator(generator, export_dir: str, z_dim: int,
         tf.io.gfile.makedirs(os.path.dirname(path))
         with tf.io.gfile.GFile(path, "w") as f:
             f.write(json.dumps(training_config, indent=1, sort_keys=True, default=str) + "\n")
+
+
+class NotAGenerator(ValueError):
+    """A SavedModel without the generator's serving signature; the message says what it has."""
+
+
+def _is_generator(signature) -> bool:
+    """serving_default maps z float32 [N, d] (and, conditional, attributes float32 [N, A]) to
+    images uint8 [N, H, W, C]."""
+    _, inputs = signature.structured_input_signature
+    images = signature.structured_outputs.get("images")
+    if set(inputs) not in ({"z"}, {"z", ATTRIBUTES_INPUT}):
+        return False
+    return (all(spec.dtype == tf.float32 and spec.shape.rank == 2 and spec.shape[1] is not None
+                for spec in inputs.values())
+            and images is not None and images.dtype == tf.uint8 and images.shape.rank == 4)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedGenerator:
+    """An exported generator loaded back: the one reader of the signatures export_generator
+    writes, for the evaluator and for dcgan_faces."""
+    export_dir: str
+    z_dim: int
+    attribute_count: int  # 0 for an unconditional generator
+    serve: object  # the serving_default signature
+    sample: Optional[object]  # the sample signature (None in a model exported without one)
+    module: object  # the loaded SavedModel: keeps the variables alive, holds attribute_table
+
+    @property
+    def attribute_table(self) -> Optional[np.ndarray]:
+        """A conditional generator's real attribute rows; None for an unconditional one."""
+        return self.module.attribute_table.numpy() if self.attribute_count else None
+
+    def images(self, inputs: np.ndarray) -> np.ndarray:
+        """uint8 [N, H, W, 3] for inputs [N, z_dim (+ attributes)]: z, then the codes."""
+        if not self.attribute_count:
+            return self.serve(z=tf.constant(inputs))["images"].numpy()
+        return self.serve(z=tf.constant(inputs[:, :self.z_dim]),
+                          attributes=tf.constant(inputs[:, self.z_dim:]))["images"].numpy()
+
+
+def load_generator(export_dir: str) -> LoadedGenerator:
+    """The SavedModel in `export_dir`; NotAGenerator when its serving signature is not one."""
+    loaded = tf.saved_model.load(export_dir)
+    signatures = dict(loaded.signatures)
+    serve = signatures.get(SERVING_SIGNATURE)
+    if serve is None or not _is_generator(serve):
+        raise NotAGenerator(
+            f"{export_dir} is a SavedModel but not a generator: it needs a {SERVING_SIGNATURE} "
+            f"signature z float32 [N, d] -> images uint8 [N, H, W, 3] (signatures found: "
+            f"{', '.join(sorted(signatures)) or 'none'})")
+    inputs = serve.structured_input_signature[1]
+    attributes = inputs[ATTRIBUTES_INPUT].shape[1] if ATTRIBUTES_INPUT in inputs else 0
+    return LoadedGenerator(export_dir=export_dir, z_dim=int(inputs["z"].shape[1]),
+                           attribute_count=int(attributes), serve=serve,
+                           sample=signatures.get(SAMPLE_SIGNATURE), module=loaded)
 
 
 def read_training_config(export_dir: str) -> Optional[dict]:

@@ -66,16 +66,9 @@ def exported_model(model_uri: str) -> Tuple[GeneratorSource, Optional[np.ndarray
     (trainer_module/export.py; None for an unconditional one), from one load of the
     SavedModel. A conditional generator's inputs are split into z and attributes here."""
     export_dir = path_utils.serving_model_path(model_uri)
-    loaded = tf.saved_model.load(export_dir)
-    serve = loaded.signatures[export.SERVING_SIGNATURE]
-    fingerprint = storage.fingerprint_directory(export_dir)
-    _, signature = serve.structured_input_signature
-    if export.ATTRIBUTES_INPUT not in signature:
-        return (lambda z: serve(z=tf.constant(z))["images"].numpy(), fingerprint), None
-    z_dim = signature["z"].shape[1]
-    return ((lambda inputs: serve(z=tf.constant(inputs[:, :z_dim]),
-                                  attributes=tf.constant(inputs[:, z_dim:]))["images"].numpy(),
-             fingerprint), loaded.attribute_table.numpy())
+    generator = export.load_generator(export_dir)
+    return ((generator.images, storage.fingerprint_directory(export_dir)),
+            generator.attribute_table)
 
 
 def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
