@@ -74,12 +74,11 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     # MirroredStrategy() alone takes the GPUs, or one CPU: the two CPU devices are named here.
     strategy = (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if mode == "mirrored"
                 else tf.distribute.get_strategy())
-    from tiny_pipeline import NARROW
-
-    # Narrow networks: the scaling, the replicas' equality and the resume are the same at any
-    # width, and four runs of the default width cost about 50 s each on 2 cores.
-    settings = dataclasses.replace(PipelineConfig(**NARROW).trainer_settings(),
-                                   batch_size=GLOBAL_BATCH, generator_ema_decay=0.999)
+    # The default width, not tests/tiny_pipeline.NARROW: the test tells a wrong loss scaling (2x)
+    # from the replicas' own difference (other z, batch norm over half the batch), which the
+    # narrow networks make 54 % in the first step's losses (measured) against 7 % here.
+    settings = dataclasses.replace(PipelineConfig().trainer_settings(), batch_size=GLOBAL_BATCH,
+                                   generator_ema_decay=0.999)
     with strategy.scope():
         gan = build_dcgan(settings)
     real = tf.random.stateless_uniform([GLOBAL_BATCH, 64, 64, 3], [3, 0], -1, 1)

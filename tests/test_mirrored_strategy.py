@@ -65,7 +65,8 @@ def test_a_run_stopped_under_the_strategy_resumes_where_it_stopped(runs):
              largest_relative_difference(resumed["average_sum"], whole["average_sum"]), 1e-4)
     measured("last losses, resumed against whole, largest relative difference",
              largest_relative_difference({n: resumed["logs"][n] for n in ("d_loss", "g_loss")},
-                                         whole["logs"]), 1e-3)
+                                         {n: whole["logs"][n] for n in ("d_loss", "g_loss")}),
+             1e-3)
     assert resumed["average_sum"] == pytest.approx(whole["average_sum"], rel=1e-4)
     for name in ("d_loss", "g_loss"):
         assert resumed["logs"][name] == pytest.approx(whole["logs"][name], rel=1e-3), name
