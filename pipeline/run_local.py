@@ -99,7 +99,7 @@ def run(config: PipelineConfig) -> None:
 
 def calibrated_lines(metrics: dict) -> list:
     """Precision and recall of the primary extractor next to real images' own (the gate asks
-    for a fraction of those); none for a run recorded before the calibration existed."""
+    for a fraction of those); none when the evaluator measured neither."""
     name = metrics["primary_metric"].split("/", 1)[1]
     parts = [f"{metric}/{name}: {metrics[f'{metric}/{name}']:.3f} (real vs real "
              f"{metrics[f'{metric}/{name}_real_vs_real']:.3f})"

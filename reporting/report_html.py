@@ -236,10 +236,8 @@ def _metric_rows(metrics: dict) -> list:
 
 def _real_vs_real_note(metrics: dict) -> str:
     """What the "real vs real" column is: the ceiling the gate's precision and recall limits are
-    fractions of (absent from runs recorded before the calibration existed)."""
-    per_side = metrics.get("num_real_vs_real_images")
-    if per_side is None:
-        return ""
+    fractions of."""
+    per_side = metrics["num_real_vs_real_images"]
     return (f"<p>Real vs real: {per_side:,} real images scored against {per_side:,} other real "
             "images of the same split: for KID and precision to coverage the same counts as the "
             "model's comparison (a warning below says when they are not); FID at that count. "

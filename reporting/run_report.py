@@ -155,12 +155,9 @@ def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
 
 
 def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
-    """The gate's conditions, from the settings the evaluator ran with; none for a run recorded
-    before they were stored as one `settings` property."""
-    props = run.exec_properties(ids.EVALUATOR)
-    if "settings" not in props:
-        return []
-    return gate_checks(EvaluatorSettings.from_json(props["settings"]), metrics)
+    """The gate's conditions, from the settings the evaluator ran with."""
+    return gate_checks(EvaluatorSettings.from_json(run.exec_properties(ids.EVALUATOR)["settings"]),
+                       metrics)
 
 
 def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:

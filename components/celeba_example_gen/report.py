@@ -89,7 +89,7 @@ def summary(report: Dict[str, Any], path: str) -> str:
         lines.append(f"  Empty split(s): {', '.join(empty)}")
     if report["converted_to_rgb"]:
         lines.append(f"  {len(report['converted_to_rgb']):,} converted to RGB")
-    if report.get("turned_upright"):  # reports written before it was recorded lack it
+    if report["turned_upright"]:
         lines.append(f"  {len(report['turned_upright']):,} turned upright by their EXIF orientation")
     lines.append(f"  Report: {path}")
     return "\n".join(lines)
