@@ -25,6 +25,8 @@ def test_it_beats_answering_the_commoner_value_on_unseen_faces(trained):
     classifier, images, labels = trained
     accuracy, floor = agreement(classifier.predict(images), labels), majority_rate(labels)
     print(dict(zip(CONTROLLED_ATTRIBUTES, np.round(accuracy, 3))))
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2):
+    # mean 0.110 / 0.110 above the majority rate; the worst attribute +0.020 / +0.015.
     measured("mean accuracy above the majority rate", accuracy.mean() - floor.mean(), 0.05)
     measured("worst attribute's accuracy above its majority rate", (accuracy - floor).min(),
              -0.05)

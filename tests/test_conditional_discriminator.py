@@ -63,6 +63,8 @@ def test_the_heads_real_accuracy_beats_the_majority_rate_on_unseen_faces(trained
     accuracy = agreement((logits.numpy() > 0).astype(int), labels)
     majority = majority_rate(labels)
     print(dict(zip(CONTROLLED_ATTRIBUTES, np.round(accuracy - majority, 3))))
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2):
+    # 0.067 / 0.066 above the majority rate.
     measured("head's mean accuracy above the majority rate", accuracy.mean() - majority.mean(),
              0.04)
     assert accuracy.mean() >= majority.mean() + 0.04
@@ -81,6 +83,7 @@ def test_d_scores_a_face_higher_with_its_own_codes_than_with_one_flipped(trained
         higher.append((own > gan.discriminator([faces, flipped], training=False)[0]
                        .numpy().ravel()).mean())
     print(dict(zip(CONTROLLED_ATTRIBUTES, np.round(higher, 3))))
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0.703 / 0.708.
     measured("share of faces scored higher with their own codes", np.mean(higher), 0.6)
     assert np.mean(higher) >= 0.6
 

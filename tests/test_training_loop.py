@@ -219,6 +219,7 @@ def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path,
     tear(str(tmp_path / "ckpt" / "ckpt-6"))  # resume at 4; the NaN stop names 4, not torn 6
     with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
         train(fresh, poisoned, tiny_settings(tmp_path, 8))
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
     measured("losses after passing over a torn checkpoint, largest relative difference",
              largest_relative_difference(logs, expected), 1e-4)
     assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
@@ -245,6 +246,7 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
     capsys.readouterr()
     logs = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
     assert "ckpt-2 at step 2" in capsys.readouterr().out
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
     measured("losses after a full disk and a rerun, largest relative difference",
              largest_relative_difference(logs, expected), 1e-4)
     assert logs == pytest.approx(expected, rel=1e-4)
@@ -396,6 +398,7 @@ def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tm
     refresh_batchnorm_statistics(gan.generator, 100, batches=4, batch_size=64)
     exported = gan.generator(samples.z, training=False).numpy()
     preview = samples.view.copy(samples.z, training=False).numpy()
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
     measured("grid preview against the exported G, largest difference (model range -1..1)",
              np.abs(preview - exported).max(), 0.05)
     np.testing.assert_allclose(preview, exported, atol=0.05)

@@ -1,5 +1,6 @@
-"""TFX's Transform executor, as the pipeline configures it, on the built-in faces: what it stores,
-how big it is, and that a rerun over the same data writes the same bytes."""
+"""TFX's Transform executor, as the pipeline configures it, on the built-in faces (the shared tiny
+run's): what it stores, how big it is, and that a rerun over the same data writes the same
+examples."""
 import os
 import shutil
 
@@ -7,28 +8,41 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
+from tfx.types import standard_artifacts
 
-from pipeline.standalone import run_example_gen
-from data.synthetic_celeba import ensure_dataset
 from pipeline.standalone import run_transform, split_names, trainer_fn_args
 from pipeline_config import PROJECT_ROOT, PipelineConfig
+from tiny_pipeline import metadata_store, produced_by, tiny_config
 from trainer_module import pixels, run
 from trainer_module.preprocessing import decode_crop_resize
 
 pytestmark = pytest.mark.slow
 
 
+def as_artifact(kind, recorded):
+    """A TFX artifact of `kind` from its ML Metadata record."""
+    artifact = kind()
+    artifact.set_mlmd_artifact(recorded)
+    return artifact
+
+
 @pytest.fixture(scope="module")
-def two_runs(module_tmp):
+def two_runs(module_tmp, tiny_command_run):
+    """The shared tiny run's examples (64 built-in faces) and its Transform's outputs, and
+    Transform run once more over the same examples, outside the pipeline, as it configures it."""
+    tiny_root, _ = tiny_command_run
+    config = tiny_config(tiny_root)
+    store = metadata_store(config)
+    examples = as_artifact(standard_artifacts.Examples,
+                           produced_by(store, "Examples", "CelebAExampleGen"))
+    first = as_artifact(standard_artifacts.Examples, produced_by(store, "Examples", "Transform"))
+    graph = as_artifact(standard_artifacts.TransformGraph,
+                        produced_by(store, "TransformGraph", "Transform"))
     root = module_tmp("transform")
-    ensure_dataset(str(root / "data"), 48, seed=3)
-    examples = run_example_gen(str(root / "data"), str(root / "examples"))
     os.makedirs(root / "schema")
     shutil.copy(PROJECT_ROOT / "schema" / "schema.pbtxt", root / "schema")
-    config = PipelineConfig()
-    runs = [run_transform(config, examples, str(root / "schema"), str(root / f"run{i}"))
-            for i in (1, 2)]
-    return examples, [transformed for transformed, _ in runs], runs[0][1]
+    second, _ = run_transform(config, examples, str(root / "schema"), str(root / "again"))
+    return examples, [first, second], graph
 
 
 def split_files(artifact, split):
