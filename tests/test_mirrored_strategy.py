@@ -35,12 +35,14 @@ def test_two_replicas_give_the_losses_of_one_device_for_the_same_global_batch(ru
     """Each replica averages its losses over the global batch and the loop sums them: a wrong
     scaling would show as twice (or half) the one-device loss. The first step's losses are
     not identical: the replicas draw other z than the one device, and BatchNorm normalises
-    each replica's half batch (measured: 7 % apart in d_loss). The two-replica step is the
-    first of the run stopped after two steps."""
+    each replica's half batch (measured: the four losses at most 17 % apart, below). The
+    two-replica step is the first of the run stopped after two steps."""
     one, two = runs["one_device"], runs["stopped"]
     assert one["replicas"] == 1 and two["replicas"] == 2
     assert one["first_step_logs"] == one["logs"]  # a 1-step run: its first step is its last
     losses = ("d_loss", "g_loss", "d_real", "d_fake")
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2):
+    # the four losses at most 0.174 / 0.174 apart (a wrong scaling: 1.0, twice or half).
     measured("first step's losses, 2 replicas against 1 device, largest relative difference",
              largest_relative_difference({n: two["first_step_logs"][n] for n in losses},
                                          {n: one["logs"][n] for n in losses}), 0.25)
@@ -61,6 +63,7 @@ def test_replicas_draw_different_z_and_keep_identical_weights_and_averages(runs)
 def test_a_run_stopped_under_the_strategy_resumes_where_it_stopped(runs):
     stopped, resumed, whole = runs["stopped"], runs["resumed"], runs["whole"]
     assert stopped["g_steps"] == 2 and resumed["g_steps"] == 4 == resumed["average_updates"]
+    # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0 for both.
     measured("weight average's sum, resumed against whole, relative difference",
              largest_relative_difference(resumed["average_sum"], whole["average_sum"]), 1e-4)
     measured("last losses, resumed against whole, largest relative difference",

@@ -152,10 +152,11 @@ def test_each_worker_trains_on_its_own_half_of_every_global_batch(runs):
 
 
 # Float rounding between the two set-ups: the same sums in another order across processes
-# (the collective all-reduce against MirroredStrategy's in-process one). Measured on the AMD
-# EPYC with AVX-512 (2026-12-07): losses and weights equal to the last bit at every step; the
-# tolerance leaves room for another CPU's kernels, far below what a wrong shard or scale moves
-# (a whole batch's half: losses apart in the 2nd decimal).
+# (the collective all-reduce against MirroredStrategy's in-process one). Measured 2026-12-07
+# (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): losses and variables equal
+# to the last bit at every step, on both; after the resume, the per-replica batch-norm means
+# use 0.116 / 0.116 of the tolerance. The tolerance leaves room for another CPU's kernels, far
+# below what a wrong shard or scale moves (a whole batch's half: losses apart in the 2nd decimal).
 REL = 1e-6
 
 
