@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import random
+import typing
 
 import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
@@ -89,6 +90,20 @@ def process_state_kept():
         keras.mixed_precision.set_global_policy(policy)
         random.setstate(python_random)
         np.random.set_state(numpy_random)
+
+
+def check_choices(settings) -> None:
+    """Every field of a settings dataclass typed as a Literal holds one of its values; else one
+    line naming the field and the values allowed. Called when the settings are built, so a
+    mistyped choice stops the pipeline's build, not a component minutes into the run."""
+    hints = typing.get_type_hints(type(settings))
+    for field in dataclasses.fields(settings):
+        hint = hints[field.name]
+        if typing.get_origin(hint) is typing.Literal:
+            value = getattr(settings, field.name)
+            if value not in typing.get_args(hint):
+                raise ValueError(f"{field.name} must be one of {typing.get_args(hint)}, "
+                                 f"not {value!r}")
 
 
 def read_whole(settings_class, values: dict, built_by: str):

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from pathlib import Path
+from typing import Literal
 
 import common as ids
+from common import check_choices
 from components.celeba_example_gen.policy import IngestionFields, IngestionPolicy
 from components.gan_evaluator.settings import EvaluatorFields, EvaluatorSettings
 from data import celeba_files
+from trainer_module.choices import CropMode
 from trainer_module.settings import TrainerFields, TrainerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent  # the repository: outputs/, schema/
@@ -53,7 +57,7 @@ class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
 
     # --- Transform (image_size and attributes: ModelShape) -----------------------------------
     # squash, center_square, center_108, center_140 or center_160 (trainer_module/preprocessing.py)
-    crop_mode: str = "center_square"
+    crop_mode: CropMode = "center_square"
     # Transform's own pre- and post-transform statistics: the raw data's are StatisticsGen's
     # already and the transformed feature is PNG bytes, so they only cost time (docs/transform.md).
     transform_statistics: bool = False
@@ -68,6 +72,9 @@ class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
     # Compare with the latest blessed model (a LatestBlessedModelStrategy Resolver). Off by default:
     # a resolver runs as its own node every run, so a re-run is never served wholly from the cache.
     eval_compare_with_baseline: bool = False
+
+    def __post_init__(self):
+        check_choices(self)  # every Literal-typed choice, here and in the groups, at build time
 
     # --- Derived locations --------------------------------------------------------------------
     @property
@@ -120,7 +127,8 @@ def _same_named(config: PipelineConfig, settings_class) -> dict:
             if field.name in declared}
 
 # --- Kubeflow Pipelines / Vertex AI (pipeline/kubeflow_runner.py) ------------------------------
-BEAM_RUNNERS = ("direct", "dataflow", "flink")
+BeamRunner = Literal["direct", "dataflow", "flink"]
+BEAM_RUNNERS = typing.get_args(BeamRunner)
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowConfig:
@@ -140,7 +148,7 @@ class KubeflowConfig:
     train_steps: int = 25000
 
     # Beam for CelebAExampleGen, StatisticsGen and Transform: one of BEAM_RUNNERS.
-    beam_runner: str = "dataflow"
+    beam_runner: BeamRunner = "dataflow"
     gcp_project: str = "your-gcp-project"
     gcp_region: str = "us-central1"
     dataflow_machine_type: str = "n1-standard-4"
@@ -162,6 +170,9 @@ class KubeflowConfig:
     # by the Vertex AI Trainer extension from the Trainer's pod (pipeline/kubeflow_runner.py).
     trainer_worker_count: int = 1
     trainer_machine_type: str = "n1-standard-8"
+
+    def __post_init__(self):
+        check_choices(self)
 
     def beam_pipeline_args(self) -> tuple[str, ...]:
         """Arguments for the chosen Beam runner; temp and staging files go under output_root."""

@@ -6,6 +6,7 @@ nobody reads fails here.
 """
 import dataclasses
 import json
+import typing
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ OTHER_VALUES = {
 def other_value(field: dataclasses.Field, value):
     if field.name in OTHER_VALUES:
         return OTHER_VALUES[field.name]
+    hint = typing.get_type_hints(PipelineConfig)[field.name]
+    if typing.get_origin(hint) is typing.Literal:  # a choice: another of its values
+        return next(choice for choice in typing.get_args(hint) if choice != value)
     if isinstance(value, bool):
         return not value
     if isinstance(value, (int, float)):
@@ -117,7 +121,6 @@ def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_th
         overrides, message):
     with pytest.raises(ValueError, match=message):
         PipelineConfig(**overrides).trainer_settings()
-    PipelineConfig(conditioning="hypernetwork").trainer_settings()  # unconditional: not read
 
 
 def test_every_setting_is_declared_once():
@@ -151,3 +154,40 @@ def test_the_dcgan_takes_its_settings_without_defaults():
         assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)
         assert ({p.name for p in parameters}
                 <= {f.name for f in dataclasses.fields(TrainerSettings)})
+
+
+CHOICES = ["variant", "loss", "conditioning", "distribute_strategy", "precision", "crop_mode"]
+
+
+@pytest.mark.parametrize("name", CHOICES)
+def test_a_mistyped_choice_stops_the_config_being_built_naming_the_field_and_its_values(name):
+    """A choice is a Literal, checked once as the config is built (common.check_choices): not
+    inside run_fn or Transform minutes later."""
+    allowed = typing.get_args(typing.get_type_hints(PipelineConfig)[name])
+    with pytest.raises(ValueError) as refused:
+        PipelineConfig(**{name: "nonsense"})
+    assert str(refused.value) == f"{name} must be one of {allowed}, not 'nonsense'"
+    with pytest.raises(ValueError, match=f"^{name} must be one of"):
+        dataclasses.replace(PipelineConfig().trainer_settings(), **{name: "nonsense"}) \
+            if name != "crop_mode" else PipelineConfig().with_overrides(crop_mode="nonsense")
+
+
+def test_the_kubeflow_config_checks_its_beam_runner():
+    from pipeline_config import KubeflowConfig
+
+    with pytest.raises(ValueError, match=r"^beam_runner must be one of \('direct', 'dataflow', "
+                                         r"'flink'\), not 'spark'$"):
+        KubeflowConfig(beam_runner="spark")
+
+
+def test_the_code_acts_on_exactly_the_choices_the_settings_declare():
+    """Each choice is declared once, as a Literal in trainer_module/choices.py; the code's own
+    tables of them are read from there, or (the losses) must name the same ones."""
+    from trainer_module import choices, dcgan, networks, preprocessing, run
+
+    assert tuple(dcgan.LOSSES) == typing.get_args(choices.Loss)
+    assert networks.VARIANTS == typing.get_args(choices.Variant)
+    assert networks.CONDITIONINGS == typing.get_args(choices.Conditioning)
+    assert run.STRATEGIES == typing.get_args(choices.DistributeStrategy)
+    assert run.PRECISIONS == typing.get_args(choices.Precision)
+    assert preprocessing.CROP_MODES == typing.get_args(choices.CropMode)

@@ -19,15 +19,18 @@ Variants:
 """
 from __future__ import annotations
 
+import typing
+
 import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
+from trainer_module import choices
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
 
-VARIANTS = ("seed", "paper")
+VARIANTS = typing.get_args(choices.Variant)
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
-CONDITIONINGS = ("auxiliary", "projection")
+CONDITIONINGS = typing.get_args(choices.Conditioning)
 
 
 def _init(variant: str) -> dict:

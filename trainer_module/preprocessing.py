@@ -8,10 +8,13 @@ No analyzers: every step is fixed, none depends on the data.
 """
 from __future__ import annotations
 
+import typing
+
 import tensorflow as tf
 
 from common import ATTRIBUTE_PREFIX, IMAGE_KEY, UNKNOWN_ATTRIBUTE
 from trainer_module import pixels
+from trainer_module.choices import CropMode
 
 # Crop before resizing, by the convention of the work whose numbers one compares with:
 #   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)
@@ -19,7 +22,7 @@ from trainer_module import pixels
 #   center_108     centred 108x108 (DCGAN-tensorflow)
 #   center_140     centred 140x140 (TTUR's CelebA FIDs)
 #   center_160     centred 160x160 (compare_gan)
-CROP_MODES = ("squash", "center_square", "center_108", "center_140", "center_160")
+CROP_MODES = typing.get_args(CropMode)
 # zlib level of the stored PNGs: lossless at every level; 1 trades a little size for speed
 # (docs/transform.md, "Storage", has the measurement).
 PNG_COMPRESSION = 1

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import time
+import typing
 from typing import Optional, Sequence, Tuple
 
 
@@ -29,6 +30,7 @@ from trainer_module.conditional_dcgan import ConditionalDCGAN
 from trainer_module.dcgan import DCGAN, discriminator_output
 from trainer_module.fused_adam import FusedAdam
 from trainer_module.quality_probe import QualityProbe
+from trainer_module.choices import DistributeStrategy, Precision
 from trainer_module.settings import TrainerSettings
 from trainer_module.training_loop import (
     LoopSettings, QualityScores, SampleGrids, remove_worker_path, standard_jobs, train,
@@ -36,8 +38,8 @@ from trainer_module.training_loop import (
 from trainer_module.transformed_examples import (
     real_attribute_codes, real_image_batches)
 
-PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
-PRECISIONS = ("auto",) + PRECISION_POLICIES
+PRECISIONS = typing.get_args(Precision)
+PRECISION_POLICIES = tuple(name for name in PRECISIONS if name != "auto")
 # CPU flags (/proc/cpuinfo) of bfloat16 arithmetic that oneDNN's convolutions use.
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
@@ -70,7 +72,7 @@ def set_precision(policy: str) -> None:
     keras.mixed_precision.set_global_policy(policy)
 
 
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+STRATEGIES = typing.get_args(DistributeStrategy)
 # What the Vertex AI Trainer (tfx.extensions.google_cloud_ai_platform, chosen by
 # pipeline/kubeflow_runner.py for several workers) keeps in the Trainer's custom_config for
 # itself: the CustomJob to start and where. It reaches run_fn beside the settings.

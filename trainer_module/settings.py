@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from common import read_whole
+from common import check_choices, read_whole
+from trainer_module.choices import Conditioning, DistributeStrategy, Loss, Precision, Variant
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +24,7 @@ class ModelShape:
     its attribute measures) must agree on."""
     z_dim: int = 100
     image_size: int = 64  # the faces Transform makes and G draws
-    variant: str = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    variant: Variant = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
     # G's first feature maps, halved by each upsampling block (D's: TrainerFields). 512 is
     # PyTorch's DCGAN example's G (8 * ngf, ngf = 64); the seed's is twice as wide
     # (seed_recipe.py). Why the default is the narrower: docs/quality.md, "G's width".
@@ -53,7 +54,7 @@ class TrainerFields(ModelShape):
     # start, trainer_module/weight_average.py): better FD, precision and recall from the same
     # training (docs/quality.md, "Averaging G's weights"); 0: G's last weights, as the seed's.
     generator_ema_decay: float = 0.999
-    loss: str = "bce"  # "bce" (the seed's) or "least_squares" (LSGAN; D without its sigmoid)
+    loss: Loss = "bce"  # "bce" (the seed's) or "least_squares" (LSGAN; D without its sigmoid)
     real_label: float = 1.0  # D's target for real images (< 1: one-sided label smoothing)
     real_label_noise: float = 0.0  # real labels ~ real_label + this * U(-1, 1); the seed: 0.5
     fake_label_noise: float = 0.0  # fake labels ~ this * U(0, 1); the seed: 0.25
@@ -65,7 +66,7 @@ class TrainerFields(ModelShape):
     # reading them, "projection" (Miyato & Koyama 2018; the head too when a weight is above 0),
     # where real faces with one attribute flipped can count as fakes (mismatch_weight). The
     # defaults are the recipe that measured best side by side.
-    conditioning: str = "auxiliary"
+    conditioning: Conditioning = "auxiliary"
     d_attribute_weight: float = 1.0
     g_attribute_weight: float = 10.0
     mismatch_weight: float = 0.0
@@ -80,11 +81,11 @@ class TrainerFields(ModelShape):
     steps_per_epoch: int = 0  # 0: train examples // batch_size, counted once per run
     # auto (MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored on several GPUs),
     # default, mirrored, multi_worker (trainer_module/run.py: choose_strategy; docs/scale.md).
-    distribute_strategy: str = "auto"
+    distribute_strategy: DistributeStrategy = "auto"
     # Keras precision policy: "auto" (mixed_bfloat16 on a CPU with AMX or AVX512_BF16, float32
     # elsewhere: run.choose_precision; docs/quality.md, "bfloat16"), float32 (the seed's),
     # mixed_float16 for GPUs (with loss scaling), mixed_bfloat16. Exports serve float32 always.
-    precision: str = "auto"
+    precision: Precision = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,15 +96,13 @@ class TrainerSettings(TrainerFields):
 
     def __post_init__(self):
         # Checked when the pipeline is built, not minutes into a run.
-        from trainer_module.networks import CONDITIONINGS, check_widths
+        from trainer_module.networks import check_widths
         object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
+        check_choices(self)
         check_widths(self.image_size, self.generator_filters, self.discriminator_filters)
         if self.conditional:
             if not self.attributes:
                 raise ValueError("a conditional model needs attributes to be conditioned on")
-            if self.conditioning not in CONDITIONINGS:
-                raise ValueError(f"conditioning must be one of {CONDITIONINGS}, not "
-                                 f"{self.conditioning!r}")
             if self.conditioning == "auxiliary" and not self.d_attribute_weight:
                 raise ValueError("an auxiliary D learns the attributes only through its head: "
                                  "d_attribute_weight must be > 0")
