@@ -70,8 +70,8 @@ def main(checkpoint_dir: str, steps: int, weights_out: str, kill_stage: str = ""
     if kill_stage:
         kill_during_second_save(checkpoint_dir, kill_stage)
     # The default width, not tests/tiny_pipeline.NARROW: the kill inside a checkpoint write
-    # must catch the data file half-written, which takes a file of some size (about 210 MB
-    # here; the narrow networks' is written in a few milliseconds).
+    # must catch the data file half-written, which takes a file of some size (the narrow
+    # networks' is written in a few milliseconds).
     gan = build_dcgan(PipelineConfig().trainer_settings())
     batch = np.random.default_rng(0).uniform(-1, 1, (BATCH, 64, 64, 3)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
