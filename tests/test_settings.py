@@ -167,9 +167,9 @@ def test_a_mistyped_choice_stops_the_config_being_built_naming_the_field_and_its
     with pytest.raises(ValueError) as refused:
         PipelineConfig(**{name: "nonsense"})
     assert str(refused.value) == f"{name} must be one of {allowed}, not 'nonsense'"
-    with pytest.raises(ValueError, match=f"^{name} must be one of"):
-        dataclasses.replace(PipelineConfig().trainer_settings(), **{name: "nonsense"}) \
-            if name != "crop_mode" else PipelineConfig().with_overrides(crop_mode="nonsense")
+    if name != "crop_mode":  # the Trainer's settings, read back in run_fn, check theirs too
+        with pytest.raises(ValueError, match=f"^{name} must be one of"):
+            dataclasses.replace(PipelineConfig().trainer_settings(), **{name: "nonsense"})
 
 
 def test_the_kubeflow_config_checks_its_beam_runner():
