@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the probe pulls in the evaluator's metrics; only run_fn nee
     from trainer_module.quality_probe import QualityProbe
 
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake")
+GRID_LATENT_SEED = 2024  # the fixed z of the Trainer's sample grids, the same in every run
 
 
 class TrainingDiverged(FloatingPointError):
@@ -87,7 +88,8 @@ class SampleGrids(SideJob):
     live G's statistics are not touched.
     """
 
-    def __init__(self, view: ExportView, out_dir: str, grid_size: int, seed: int = 2024):
+    def __init__(self, view: ExportView, out_dir: str, grid_size: int,
+                 seed: int = GRID_LATENT_SEED):
         self.view = view
         self.out_dir = out_dir
         self.grid_size = grid_size
