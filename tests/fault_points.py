@@ -47,18 +47,18 @@ class FaultPoint:
 POINTS = {
     "CelebAExampleGen": FaultPoint(
         "components.celeba_example_gen.executor", "image_example", 20,
-        "19 of the 64 images read and converted, no example written"),
+        "19 of the 64 images read and converted"),
     # Not preprocessing_fn itself: TFX reloads the module that holds it, undoing the wrapper.
     "Transform": FaultPoint(
         "trainer_module.pixels", "quantize", 1,
-        "the preprocessing graph being traced (its faces quantized to uint8), nothing written"),
+        "the preprocessing graph being traced (its faces quantized to uint8)"),
     "Trainer": FaultPoint(
         "trainer_module.export", "export_generator", 1,
         "trained, the last checkpoint written, the generator not yet exported"),
     # Not the FD itself: the Trainer's quality probe computes FDs too.
     "GanEvaluator": FaultPoint(
         "components.gan_evaluator.evaluation", "Evaluation.score", 1,
-        "the real images embedded, the trained generator not yet scored, nothing written"),
+        "the real images embedded, the trained generator not yet scored"),
     "Pusher": FaultPoint(
         "tfx.utils.io_utils", "copy_file", 1,
         "the serving version's variables copied, its saved_model.pb not yet"),
