@@ -10,7 +10,7 @@ recorded op times are summed by op type, per step (both cores' threads added, so
 exceed the step's wall time). The settings are the code paths of the two machine types:
 `default` (this CPU as it is), `avx2` (oneDNN limited to AVX2: an AVX2-only CPU now) and
 `avx2_onednn_off` (an AVX2-only CPU before the project turned oneDNN on: TensorFlow's default
-there, Eigen's convolutions). --torch adds the PyTorch twin (../shared/bench/torch_dcgan.py,
+there, Eigen's convolutions). --torch adds the PyTorch twin (bench/reference/torch_dcgan.py,
 unchanged, run under torch.profiler) as is and limited to AVX2, by op, in a table of its own.
 --generator-filters sets G's width (default: the Trainer's; the twin builds the seed's, 1024).
 

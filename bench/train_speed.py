@@ -32,7 +32,8 @@ bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the ste
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
 
-SEED_BENCH = ROOT.parent / "shared" / "bench"
+# The article's Keras step and its PyTorch twin, kept beside the benchmarks (bench/reference/).
+SEED_BENCH = ROOT / "bench" / "reference"
 
 
 # Our step with one change each: (extra arguments to bench/train_step.py, extra environment).

@@ -5,7 +5,7 @@
                                          [--losses] [--generator-filters N]
 
 Prints one line: train_step img_per_s=<float> (with --losses: the losses of each step, as JSON,
-before it; bench/kernel_numerics.py compares them across kernel settings). Compare with ../shared/bench/seed_keras.py and
+before it; bench/kernel_numerics.py compares them across kernel settings). Compare with bench/reference/seed_keras.py and
 torch_dcgan.py run back to back on the same machine (bench/train_speed.py does).
 The options are the speed-ups bench/train_speed.py --variants tries: a Keras mixed-precision
 policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thread pools, and
