@@ -1,4 +1,4 @@
-.PHONY: setup browser run test test-all bench-train quality-curve flink-install flink-start flink-stop
+.PHONY: setup browser run lint test test-all bench-train quality-curve flink-install flink-start flink-stop
 
 # Both commands create .venv (Python 3.10) and install requirements.lock on first use only.
 setup:
@@ -11,13 +11,18 @@ browser:
 run: setup
 	.venv/bin/python pipeline/run_local.py $(ARGS)
 
+# Lint and format check (ruff, configured in pyproject.toml): zero findings, or the tests do not run.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
 # The fast tier: everything but the tests marked slow (whole-pipeline runs, fault sequences,
 # multi-process training); docs/tests.md.
-test: setup browser
+test: lint browser
 	.venv/bin/python -m pytest -m "not slow" $(ARGS)
 
 # Every test, the slow tier included: what CI runs (.ci/run).
-test-all: setup browser
+test-all: lint browser
 	.venv/bin/python -m pytest $(ARGS)
 
 # Train-step speed against the seed's Keras code and the PyTorch twin (in its own Python 3.11 venv).

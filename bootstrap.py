@@ -7,6 +7,7 @@ it loads, Keras 2 and oneDNN (tf_environment.py), which every project package al
 __init__: a TFX executor can start in a process where none of our entry points ran (an
 orchestrator's container entrypoint), and TensorFlow reads those variables only once.
 """
+
 from __future__ import annotations
 
 import os

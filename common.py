@@ -12,14 +12,15 @@ evaluator, the report and the CLI import it, and it imports none of them.
 - `read_whole`: settings read back from a component's properties, all or nothing.
 - `process_state_kept`: what a component sets for the whole process, put back when it ends.
 """
+
 from __future__ import annotations
+
+import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
 import contextlib
 import dataclasses
 import random
 import typing
-
-import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
 # Component ids, in the DAG's order.
 EXAMPLE_GEN = "CelebAExampleGen"
@@ -102,8 +103,9 @@ def check_choices(settings) -> None:
         if typing.get_origin(hint) is typing.Literal:
             value = getattr(settings, field.name)
             if value not in typing.get_args(hint):
-                raise ValueError(f"{field.name} must be one of {typing.get_args(hint)}, "
-                                 f"not {value!r}")
+                raise ValueError(
+                    f"{field.name} must be one of {typing.get_args(hint)}, not {value!r}"
+                )
 
 
 def read_whole(settings_class, values: dict, built_by: str):
@@ -112,7 +114,9 @@ def read_whole(settings_class, values: dict, built_by: str):
     names = {field.name for field in dataclasses.fields(settings_class)}
     missing, unknown = names - set(values), set(values) - names
     if missing or unknown:
-        raise ValueError(f"stored settings do not match {settings_class.__name__}: missing "
-                         f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
-                         f"{built_by}")
+        raise ValueError(
+            f"stored settings do not match {settings_class.__name__}: missing "
+            f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
+            f"{built_by}"
+        )
     return settings_class(**values)

@@ -2,7 +2,8 @@
 
 `PipelineConfig()` is the default run (`python pipeline/run_local.py`). Runners and
 tests derive other configurations with `dataclasses.replace(config, field=value)` or
-`config.with_overrides(...)`; nothing else in the project hard-codes a path, a size or a hyperparameter.
+`config.with_overrides(...)`; nothing else in the project hard-codes a path, a size or a
+hyperparameter.
 
 Each setting is declared once, with its default and its reason, where the code that reads it
 lives: the pipeline's own below; ExampleGen's ingestion policy in
@@ -12,6 +13,7 @@ TrainerFields); the evaluator's in components/gan_evaluator/settings.py (Evaluat
 PipelineConfig composes those groups, so every setting keeps one name from here to the code that
 uses it, and builds each component's settings from them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,7 +52,8 @@ class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
     data_root: str = str(PROJECT_ROOT / "data" / "generated" / "synthetic_celeba")
     synthetic_num_images: int = 4000
     synthetic_seed: int = 0
-    # Without list_eval_partition.txt: a SHA-256 split on the file name, weights (train, eval, test).
+    # Without list_eval_partition.txt: a SHA-256 split on the file name, with these weights
+    # (train, eval, test).
     hash_split_buckets: tuple[int, int, int] = (8, 1, 1)
     # The curated schema ExampleValidator checks every split against (through ImportSchemaGen).
     schema_file: str = str(PROJECT_ROOT / "schema" / "schema.pbtxt")
@@ -97,38 +100,56 @@ class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
     def trainer_settings(self) -> TrainerSettings:
         """What `run_fn` reads (trainer_module/settings.py): the fields of the same names, and
         where a crashed Trainer's checkpoints are kept."""
-        return TrainerSettings(**_same_named(self, TrainerSettings), checkpoint_root=os.path.join(
-            self.pipeline_root, ids.TRAINER, "checkpoints"))
+        return TrainerSettings(
+            **_same_named(self, TrainerSettings),
+            checkpoint_root=os.path.join(self.pipeline_root, ids.TRAINER, "checkpoints"),
+        )
 
     def evaluator_settings(self) -> EvaluatorSettings:
         """What GanEvaluator reads (components/gan_evaluator/settings.py): the fields of the same
         names, and the statistics cache's folder when `eval_cache_statistics` is on."""
-        return EvaluatorSettings(**_same_named(self, EvaluatorSettings), eval_cache_dir=(
-            os.path.join(self.pipeline_root, "gan_evaluator_cache")
-            if self.eval_cache_statistics else ""))
+        return EvaluatorSettings(
+            **_same_named(self, EvaluatorSettings),
+            eval_cache_dir=(
+                os.path.join(self.pipeline_root, "gan_evaluator_cache")
+                if self.eval_cache_statistics
+                else ""
+            ),
+        )
 
     def transform_custom_config(self) -> dict:
         """What preprocessing_fn reads; an unknown attribute name stops the pipeline's build."""
         unknown = sorted(set(self.attributes) - set(celeba_files.CELEBA_ATTRIBUTES))
         if unknown:
-            raise ValueError(f"attributes: {', '.join(unknown)} not among CelebA's 40 "
-                             f"({', '.join(celeba_files.CELEBA_ATTRIBUTES)})")
-        return {"crop_mode": self.crop_mode, "image_size": self.image_size,
-                "attributes": list(self.attributes)}
+            raise ValueError(
+                f"attributes: {', '.join(unknown)} not among CelebA's 40 "
+                f"({', '.join(celeba_files.CELEBA_ATTRIBUTES)})"
+            )
+        return {
+            "crop_mode": self.crop_mode,
+            "image_size": self.image_size,
+            "attributes": list(self.attributes),
+        }
 
-    def with_overrides(self, **overrides) -> "PipelineConfig":
+    def with_overrides(self, **overrides) -> PipelineConfig:
         return dataclasses.replace(self, **overrides)
+
 
 def _same_named(config: PipelineConfig, settings_class) -> dict:
     """The config's values for the settings class's fields that the config declares (the rest
     are derived, and passed by the caller)."""
     declared = {field.name for field in dataclasses.fields(PipelineConfig)}
-    return {field.name: getattr(config, field.name) for field in dataclasses.fields(settings_class)
-            if field.name in declared}
+    return {
+        field.name: getattr(config, field.name)
+        for field in dataclasses.fields(settings_class)
+        if field.name in declared
+    }
+
 
 # --- Kubeflow Pipelines / Vertex AI (pipeline/kubeflow_runner.py) ------------------------------
 BeamRunner = Literal["direct", "dataflow", "flink"]
 BEAM_RUNNERS = typing.get_args(BeamRunner)
+
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowConfig:
@@ -138,6 +159,7 @@ class KubeflowConfig:
     The defaults are placeholders (bucket, project, registry): compiling works as they are, a run
     needs real ones, here or through the runner's flags.
     """
+
     # Storage every pod and Beam worker reads and writes (any tf.io.gfile filesystem).
     output_root: str = "gs://your-bucket/celeba-dcgan"  # pipeline root, pushed models, Beam temp
     data_root: str = "gs://your-bucket/celeba"  # img_align_celeba/, list_*_celeba.txt as published
@@ -177,8 +199,11 @@ class KubeflowConfig:
     def beam_pipeline_args(self) -> tuple[str, ...]:
         """Arguments for the chosen Beam runner; temp and staging files go under output_root."""
         if self.beam_runner == "direct":
-            return ("--runner=DirectRunner", "--direct_running_mode=multi_processing",
-                    "--direct_num_workers=0")  # 0: one worker per core of the pod
+            return (
+                "--runner=DirectRunner",
+                "--direct_running_mode=multi_processing",
+                "--direct_num_workers=0",
+            )  # 0: one worker per core of the pod
         if self.beam_runner == "dataflow":
             beam_root = f"{self.output_root.rstrip('/')}/beam"
             return (
@@ -208,9 +233,15 @@ class KubeflowConfig:
     def pipeline_config(self, base: PipelineConfig | None = None) -> PipelineConfig:
         """The local configuration with the cluster's storage, data, steps and Beam runner, and
         multi-worker training when several workers are asked for."""
-        multi_worker = ({"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1
-                        else {})
+        multi_worker = (
+            {"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1 else {}
+        )
         return (base or PipelineConfig()).with_overrides(
-            output_root=self.output_root, data_root=self.data_root, synthetic_num_images=0,
-            train_steps=self.train_steps, beam_pipeline_args=self.beam_pipeline_args(),
-            schema_file=self.schema_file, **multi_worker)
+            output_root=self.output_root,
+            data_root=self.data_root,
+            synthetic_num_images=0,
+            train_steps=self.train_steps,
+            beam_pipeline_args=self.beam_pipeline_args(),
+            schema_file=self.schema_file,
+            **multi_worker,
+        )

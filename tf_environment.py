@@ -16,6 +16,7 @@ its top (so any import of project code sets both first), as do the bench scripts
 conftest; the Docker image sets the same variables in its environment, since a TFX container
 entrypoint loads TensorFlow before it imports project code.
 """
+
 import os
 import platform
 
@@ -35,8 +36,11 @@ def onednn_line() -> str:
 
     if _pywrap_util_port.IsMklEnabled():
         return f"oneDNN kernels on ({cpu_instruction_set()})"
-    reason = ("TF_ENABLE_ONEDNN_OPTS=" + os.environ["TF_ENABLE_ONEDNN_OPTS"]
-              if "TF_ENABLE_ONEDNN_OPTS" in os.environ else "TensorFlow's default on this CPU")
+    reason = (
+        "TF_ENABLE_ONEDNN_OPTS=" + os.environ["TF_ENABLE_ONEDNN_OPTS"]
+        if "TF_ENABLE_ONEDNN_OPTS" in os.environ
+        else "TensorFlow's default on this CPU"
+    )
     return f"oneDNN kernels off ({reason}): convolutions take Eigen's slower path"
 
 
@@ -44,8 +48,10 @@ def cpu_instruction_set() -> str:
     """The newest of the CPU's vector and matrix instruction sets that oneDNN uses, as Linux
     lists them ('unknown' elsewhere); ONEDNN_MAX_CPU_ISA, when set, caps what oneDNN uses."""
     flags = cpuinfo_field("flags").split()
-    newest = next((name for name in ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "avx")
-                   if name in flags), "unknown")
+    newest = next(
+        (name for name in ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "avx") if name in flags),
+        "unknown",
+    )
     cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
     return f"{newest}, capped at {cap}" if cap else newest
 
@@ -60,10 +66,13 @@ def onednn_cpu_flags() -> str:
     if cap in ("", "ALL", "DEFAULT"):
         return " ".join(flags)
     bfloat16 = any(kind in cap for kind in ("BF16", "FP16", "AVX10", "AMX"))
-    return " ".join(flag for flag in flags
-                    if not (flag.startswith("amx") and "AMX" not in cap)
-                    and not (flag == "avx512_bf16" and not bfloat16)
-                    and not (flag.startswith("avx512") and "512" not in cap))
+    return " ".join(
+        flag
+        for flag in flags
+        if not (flag.startswith("amx") and "AMX" not in cap)
+        and not (flag == "avx512_bf16" and not bfloat16)
+        and not (flag.startswith("avx512") and "512" not in cap)
+    )
 
 
 def cpuinfo_field(name: str) -> str:
@@ -71,7 +80,13 @@ def cpuinfo_field(name: str) -> str:
     none (not Linux)."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            return next((line.split(":", 1)[1].strip() for line in cpuinfo
-                         if line.split(":", 1)[0].strip() == name), "")
+            return next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.split(":", 1)[0].strip() == name
+                ),
+                "",
+            )
     except OSError:
         return ""

@@ -16,6 +16,7 @@ Prints one line per method (means over attributes with a direction, and how many
 meet both targets: flips >= 80 % and every other attribute changed in <= 10 %, leaving out the
 ones real faces tie to it), then one line per method and attribute.
 """
+
 import argparse
 import itertools
 import sys
@@ -27,14 +28,13 @@ import bootstrap  # noqa: E402
 bootstrap.start()
 
 import numpy as np  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own dependency)
 import tensorflow_transform as tft  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402  (TFX's own dependency)
 from tfx.types import artifact_utils  # noqa: E402
 
 import common as ids  # noqa: E402
 from components.gan_evaluator import attributes, sources  # noqa: E402
-from components.gan_evaluator.attribute_classifier import (  # noqa: E402
-    train_classifier)
+from components.gan_evaluator.attribute_classifier import train_classifier  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from reporting import run_outputs  # noqa: E402
 from trainer_module import images  # noqa: E402
@@ -67,6 +67,7 @@ def latest_output(store, component: str, key: str):
 def as_tfx(artifact, artifact_type):
     """A TFX artifact over an MLMD one (for artifact_utils' split helpers)."""
     from tfx.types import standard_artifacts
+
     result = getattr(standard_artifacts, artifact_type)()
     result.set_mlmd_artifact(artifact)
     return result
@@ -75,10 +76,19 @@ def as_tfx(artifact, artifact_type):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--output-root", default="outputs")
-    parser.add_argument("--samples", type=int, default=None,
-                        help="z per labelling and per edit (default: the config's)")
-    parser.add_argument("--strengths", type=float, nargs="+", default=None,
-                        help="edit strengths (default: the config's)")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="z per labelling and per edit (default: the config's)",
+    )
+    parser.add_argument(
+        "--strengths",
+        type=float,
+        nargs="+",
+        default=None,
+        help="edit strengths (default: the config's)",
+    )
     args = parser.parse_args()
     config = PipelineConfig(output_root=args.output_root)
     settings = config.evaluator_settings()
@@ -91,8 +101,11 @@ def main():
 
     def read(split):
         return attributes.real_images_and_attributes(
-            artifact_utils.get_split_uri([examples], split), feature_spec, settings.attributes,
-            settings.attribute_max_real_images)
+            artifact_utils.get_split_uri([examples], split),
+            feature_spec,
+            settings.attributes,
+            settings.attribute_max_real_images,
+        )
 
     names = settings.attributes
     train = read("train")
@@ -101,38 +114,54 @@ def main():
     generate, _ = sources.exported_generator(model.uri)
 
     def decide(z):
-        return np.concatenate([classifier.predict(generate(z[i:i + 250]))
-                               for i in range(0, len(z), 250)])
+        return np.concatenate(
+            [classifier.predict(generate(z[i : i + 250])) for i in range(0, len(z), 250)]
+        )
 
     z = images.latent_points(samples, settings.z_dim, attributes.DIRECTION_SEED)
     decisions = decide(z)
     fresh = images.latent_points(samples, settings.z_dim, attributes.EDIT_SEED)
     before = decide(fresh)
-    found = {"mean_difference": attributes.mean_difference_directions(z, decisions),
-             "boundary": boundary_directions(z, decisions)}
+    found = {
+        "mean_difference": attributes.mean_difference_directions(z, decisions),
+        "boundary": boundary_directions(z, decisions),
+    }
     for name in list(found):
         found[name + "+conditional"] = attributes.conditional_directions(found[name])
-        found[name + "+conditional_unbound"] = attributes.conditional_directions(found[name],
-                                                                                 bound)
+        found[name + "+conditional_unbound"] = attributes.conditional_directions(found[name], bound)
     rows = []
     for strength, (method, directions) in itertools.product(
-            args.strengths or [settings.attribute_edit_strength], found.items()):
-        scores = [attributes.edit_scores(
-            before, decide((fresh + strength * d).astype(np.float32)), k, bound[k])
-            if np.isfinite(d).all() else (np.nan,) * 3 for k, d in enumerate(directions)]
+        args.strengths or [settings.attribute_edit_strength], found.items()
+    ):
+        scores = [
+            attributes.edit_scores(
+                before, decide((fresh + strength * d).astype(np.float32)), k, bound[k]
+            )
+            if np.isfinite(d).all()
+            else (np.nan,) * 3
+            for k, d in enumerate(directions)
+        ]
         flips, others, worst = np.array(scores).T
         has = np.isfinite(flips)
         meets = int(((flips >= FLIP_TARGET) & (worst <= OTHERS_TARGET))[has].sum())
-        print(f"directions strength={strength:g} method={method} attributes={int(has.sum())} "
-              f"flip_mean={np.nanmean(flips):.3f} others_changed_mean={np.nanmean(others):.3f} "
-              f"flip_at_least_0.8={int((flips[has] >= FLIP_TARGET).sum())} "
-              f"every_other_at_most_0.1={int((worst[has] <= OTHERS_TARGET).sum())} "
-              f"both={meets}", flush=True)
-        rows += [(strength, method, n, f, o, w)
-                 for n, f, o, w in zip(names, flips, others, worst) if np.isfinite(f)]
+        print(
+            f"directions strength={strength:g} method={method} attributes={int(has.sum())} "
+            f"flip_mean={np.nanmean(flips):.3f} others_changed_mean={np.nanmean(others):.3f} "
+            f"flip_at_least_0.8={int((flips[has] >= FLIP_TARGET).sum())} "
+            f"every_other_at_most_0.1={int((worst[has] <= OTHERS_TARGET).sum())} "
+            f"both={meets}",
+            flush=True,
+        )
+        rows += [
+            (strength, method, n, f, o, w)
+            for n, f, o, w in zip(names, flips, others, worst)
+            if np.isfinite(f)
+        ]
     for strength, method, name, flip, other, worst_other in rows:
-        print(f"direction strength={strength:g} method={method} attribute={name} "
-              f"flip={flip:.3f} others={other:.3f} worst_other={worst_other:.3f}")
+        print(
+            f"direction strength={strength:g} method={method} attribute={name} "
+            f"flip={flip:.3f} others={other:.3f} worst_other={worst_other:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,29 @@
-"""The built-in faces the benchmarks run on, and the pipeline's first steps over them."""
+"""The built-in faces the benchmarks run on, and the pipeline's first steps over them.
+
+The components run outside an orchestrator through the tests' harness (tests/standalone.py),
+re-exported here for the benchmarks: run_example_gen, run_transform, split_names,
+trainer_fn_args.
+"""
+
 import os
 import shutil
+import sys
 import tempfile
+from pathlib import Path
 
-from pipeline.standalone import run_example_gen
-from data.synthetic_celeba import ensure_dataset
-from pipeline_config import PROJECT_ROOT, PipelineConfig
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from standalone import (  # noqa: E402
+    run_example_gen,
+    run_transform,
+    split_names,
+    trainer_fn_args,
+)
+
+from data.synthetic_celeba import ensure_dataset  # noqa: E402
+from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+
+__all__ = ["run_example_gen", "run_transform", "split_names", "trainer_fn_args"]
 
 
 def dataset_root(config: PipelineConfig, num_images: int) -> str:
@@ -31,10 +49,15 @@ def training_batches(config: PipelineConfig, transformed, graph):
     """run_fn's own input pipeline (`image_dataset`) over Transform's output, as FnArgs give it."""
     import tensorflow_transform as tft
 
-    from pipeline.standalone import trainer_fn_args
     from trainer_module.run import image_dataset
+
     fn_args = trainer_fn_args(transformed, graph, config.trainer_settings())
-    return image_dataset(fn_args.train_files, fn_args.data_accessor,
-                         tft.TFTransformOutput(fn_args.transform_graph_path),
-                         config.batch_size, config.image_size, config.train_seed,
-                         config.shuffle_buffer)
+    return image_dataset(
+        fn_args.train_files,
+        fn_args.data_accessor,
+        tft.TFTransformOutput(fn_args.transform_graph_path),
+        config.batch_size,
+        config.image_size,
+        config.train_seed,
+        config.shuffle_buffer,
+    )

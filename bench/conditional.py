@@ -25,6 +25,7 @@ trained (name it as the one --models entry; `--reference` gives the unconditiona
 metrics.json for the ratio): for a change in the evaluator's code, which TFX's cache keys do
 not cover.
 """
+
 import argparse
 import glob
 import json
@@ -46,13 +47,25 @@ import common as ids  # noqa: E402
 # matching-aware negatives (real faces with one attribute flipped count as fakes).
 MODELS = {
     "unconditional": {"conditional": False},
-    "projection": {"conditional": True, "conditioning": "projection",
-                   "d_attribute_weight": 0.0, "g_attribute_weight": 0.0},
-    "auxiliary": {"conditional": True, "conditioning": "auxiliary",
-                  "d_attribute_weight": 1.0, "g_attribute_weight": 10.0},
-    "projection_head_mismatch": {"conditional": True, "conditioning": "projection",
-                                 "d_attribute_weight": 1.0, "g_attribute_weight": 10.0,
-                                 "mismatch_weight": 0.5},
+    "projection": {
+        "conditional": True,
+        "conditioning": "projection",
+        "d_attribute_weight": 0.0,
+        "g_attribute_weight": 0.0,
+    },
+    "auxiliary": {
+        "conditional": True,
+        "conditioning": "auxiliary",
+        "d_attribute_weight": 1.0,
+        "g_attribute_weight": 10.0,
+    },
+    "projection_head_mismatch": {
+        "conditional": True,
+        "conditioning": "projection",
+        "d_attribute_weight": 1.0,
+        "g_attribute_weight": 10.0,
+        "mismatch_weight": 0.5,
+    },
 }
 FD = "fid/random_embedding"
 PREFIX = "attributes/"
@@ -63,24 +76,31 @@ def overrides(model: str) -> dict:
 
 
 def newest_metrics(config) -> dict:
-    paths = glob.glob(os.path.join(config.pipeline_root, ids.EVALUATOR, "evaluation", "*",
-                                   "metrics.json"))
+    paths = glob.glob(
+        os.path.join(config.pipeline_root, ids.EVALUATOR, "evaluation", "*", "metrics.json")
+    )
     newest = max(paths, key=lambda path: int(Path(path).parent.name))
     with open(newest) as f:
         return {"path": newest, **json.load(f)}
 
 
 def line(model: str, metrics: dict, reference_fd: float, seconds: float) -> str:
-    parts = [f"conditional model={model}", f"seconds={seconds:.0f}",
-             f"fd={metrics[FD]:.3f}", f"fd_to_unconditional={metrics[FD] / reference_fd:.3f}",
-             f"precision={metrics['precision/random_embedding']:.3f} "
-             f"(real {metrics['precision/random_embedding_real_vs_real']:.3f})",
-             f"recall={metrics['recall/random_embedding']:.3f} "
-             f"(real {metrics['recall/random_embedding_real_vs_real']:.3f})",
-             f"ruler_accuracy={metrics[PREFIX + 'classifier_accuracy_mean']:.3f}"]
+    parts = [
+        f"conditional model={model}",
+        f"seconds={seconds:.0f}",
+        f"fd={metrics[FD]:.3f}",
+        f"fd_to_unconditional={metrics[FD] / reference_fd:.3f}",
+        f"precision={metrics['precision/random_embedding']:.3f} "
+        f"(real {metrics['precision/random_embedding_real_vs_real']:.3f})",
+        f"recall={metrics['recall/random_embedding']:.3f} "
+        f"(real {metrics['recall/random_embedding_real_vs_real']:.3f})",
+        f"ruler_accuracy={metrics[PREFIX + 'classifier_accuracy_mean']:.3f}",
+    ]
     if PREFIX + "fidelity_mean" in metrics:
-        parts += [f"fidelity={metrics[PREFIX + 'fidelity_mean']:.3f}",
-                  f"fidelity_to_accuracy={metrics[PREFIX + 'fidelity_to_accuracy']:.3f}"]
+        parts += [
+            f"fidelity={metrics[PREFIX + 'fidelity_mean']:.3f}",
+            f"fidelity_to_accuracy={metrics[PREFIX + 'fidelity_to_accuracy']:.3f}",
+        ]
     return " ".join(parts)
 
 
@@ -94,7 +114,8 @@ def evaluate_latest(config) -> None:
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     tfx.orchestration.LocalDagRunner().run(
         create_pipeline(config.with_overrides(enable_cache=False), connection),
-        run_options=RunOptions(from_nodes=[ids.EVALUATOR], to_nodes=[ids.EVALUATOR]))
+        run_options=RunOptions(from_nodes=[ids.EVALUATOR], to_nodes=[ids.EVALUATOR]),
+    )
 
 
 def train_only(config) -> None:
@@ -106,18 +127,24 @@ def train_only(config) -> None:
 
     os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(config, connection),
-                                           run_options=RunOptions(to_nodes=[ids.TRAINER]))
+    tfx.orchestration.LocalDagRunner().run(
+        create_pipeline(config, connection), run_options=RunOptions(to_nodes=[ids.TRAINER])
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
-    parser.add_argument("--models", nargs="+", default=["unconditional", "auxiliary"],
-                        choices=MODELS)
+    parser.add_argument(
+        "--models", nargs="+", default=["unconditional", "auxiliary"], choices=MODELS
+    )
     parser.add_argument("--train-steps", type=int, default=None)
-    parser.add_argument("--train-seed", type=int, default=None,
-                        help="the Trainer's seed for every model (default: the config's)")
+    parser.add_argument(
+        "--train-seed",
+        type=int,
+        default=None,
+        help="the Trainer's seed for every model (default: the config's)",
+    )
     parser.add_argument("--evaluate-latest", action="store_true")
     parser.add_argument("--train-only", action="store_true")
     parser.add_argument("--reference", help="the unconditional model's metrics.json")
@@ -140,8 +167,10 @@ def main() -> None:
         started = time.perf_counter()
         if args.train_only:
             train_only(config)
-            print(f"conditional model={model} trained in {time.perf_counter() - started:.0f} s",
-                  flush=True)
+            print(
+                f"conditional model={model} trained in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
             continue
         (evaluate_latest if args.evaluate_latest else run)(config)
         results[model] = (newest_metrics(config), time.perf_counter() - started)
@@ -161,12 +190,15 @@ def main() -> None:
         if PREFIX + "fidelity_mean" not in metrics:
             continue
         for name in names:
-            print(f"conditional model={model} attribute={name} "
-                  f"on={metrics[f'{PREFIX}fidelity_on/{name}']:.3f} "
-                  f"off={metrics[f'{PREFIX}fidelity_off/{name}']:.3f} "
-                  f"fidelity={metrics[f'{PREFIX}fidelity/{name}']:.3f} "
-                  f"ruler={metrics[f'{PREFIX}classifier_accuracy/{name}']:.3f} "
-                  f"real_rate={metrics[f'{PREFIX}real_rate/{name}']:.3f}", flush=True)
+            print(
+                f"conditional model={model} attribute={name} "
+                f"on={metrics[f'{PREFIX}fidelity_on/{name}']:.3f} "
+                f"off={metrics[f'{PREFIX}fidelity_off/{name}']:.3f} "
+                f"fidelity={metrics[f'{PREFIX}fidelity/{name}']:.3f} "
+                f"ruler={metrics[f'{PREFIX}classifier_accuracy/{name}']:.3f} "
+                f"real_rate={metrics[f'{PREFIX}real_rate/{name}']:.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ compared. Last, CelebAExampleGen's executor runs on both. One line per case:
 where a result is the sorted lines of the final files, or the error. docs/scale.md has the
 table and what it means for the pipeline.
 """
+
 import glob
 import os
 import shutil
@@ -45,27 +46,44 @@ def _write(pcoll, out, name):
 # Each case: (pipeline, scratch folder with an input file, output folder) -> None.
 CASES = {
     "create_map_write": lambda p, src, out: _write(
-        p | beam.Create(range(6)) | beam.Map(lambda x: x * 2), out, "a"),
+        p | beam.Create(range(6)) | beam.Map(lambda x: x * 2), out, "a"
+    ),
     "read_text": lambda p, src, out: _write(
-        p | beam.io.ReadFromText(os.path.join(src, "lines.txt")), out, "a"),
+        p | beam.io.ReadFromText(os.path.join(src, "lines.txt")), out, "a"
+    ),
     "read_tfrecord": lambda p, src, out: _write(
-        p | beam.io.ReadFromTFRecord(os.path.join(src, "records.tfrecord")), out, "a"),
+        p | beam.io.ReadFromTFRecord(os.path.join(src, "records.tfrecord")), out, "a"
+    ),
     "combine_per_key": lambda p, src, out: _write(
-        p | beam.Create([("a", 1), ("b", 2), ("a", 3)]) | beam.CombinePerKey(sum), out, "a"),
+        p | beam.Create([("a", 1), ("b", 2), ("a", 3)]) | beam.CombinePerKey(sum), out, "a"
+    ),
     "side_input": lambda p, src, out: _write(
-        p | "Main" >> beam.Create(range(3))
-        | beam.Map(lambda x, side: x + side[0],
-                   side=beam.pvalue.AsList(p | "Side" >> beam.Create([10]))), out, "a"),
+        p
+        | "Main" >> beam.Create(range(3))
+        | beam.Map(
+            lambda x, side: x + side[0], side=beam.pvalue.AsList(p | "Side" >> beam.Create([10]))
+        ),
+        out,
+        "a",
+    ),
     "two_sinks": lambda p, src, out: [
-        _write(numbers, out, name) for numbers in [p | beam.Create(range(4))]
-        for name in ("one", "two")],
+        _write(numbers, out, name)
+        for numbers in [p | beam.Create(range(4))]
+        for name in ("one", "two")
+    ],
     "partition": lambda p, src, out: [
-        _write(part, out, f"part{index}") for index, part in
-        enumerate(p | beam.Create(range(6)) | beam.Partition(lambda x, n: x % n, 2))],
+        _write(part, out, f"part{index}")
+        for index, part in enumerate(
+            p | beam.Create(range(6)) | beam.Partition(lambda x, n: x % n, 2)
+        )
+    ],
     "tagged_outputs": lambda p, src, out: [
-        _write(split[tag], out, tag) for split in
-        [p | beam.Create(range(6)) | beam.ParDo(_SplitOddEven()).with_outputs("odd", main="even")]
-        for tag in ("even", "odd")],
+        _write(split[tag], out, tag)
+        for split in [
+            p | beam.Create(range(6)) | beam.ParDo(_SplitOddEven()).with_outputs("odd", main="even")
+        ]
+        for tag in ("even", "odd")
+    ],
 }
 
 
@@ -93,14 +111,16 @@ def run_case(case, src: str, out: str, args: list) -> str:
 
 
 def run_example_gen(data: str, out: str, args: list) -> str:
-    from pipeline.standalone import run_example_gen as example_gen
+    from bench_data import run_example_gen as example_gen
 
     shutil.rmtree(out, ignore_errors=True)
     try:
         example_gen(data, out, beam_pipeline_args=args)
     except Exception as err:
         return f"error {type(err).__name__}: {str(err).splitlines()[0][:120]}"
-    files = sorted(os.path.relpath(path, out) for path in glob.glob(os.path.join(out, "Split-*", "*")))
+    files = sorted(
+        os.path.relpath(path, out) for path in glob.glob(os.path.join(out, "Split-*", "*"))
+    )
     return f"{len(files)} split files {files}"
 
 
@@ -118,23 +138,37 @@ def main() -> None:
         with tf.io.TFRecordWriter(os.path.join(src, "records.tfrecord")) as writer:
             for record in (b"r1", b"r2"):
                 writer.write(record)
-        cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        runners = {"direct": ["--runner=DirectRunner"],
-                   "dask": [f"--runner={DASK_RUNNER}",
-                            f"--dask_client_address={cluster.scheduler_address}"]}
+        cluster = LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        runners = {
+            "direct": ["--runner=DirectRunner"],
+            "dask": [
+                f"--runner={DASK_RUNNER}",
+                f"--dask_client_address={cluster.scheduler_address}",
+            ],
+        }
         try:
             for name, case in CASES.items():
-                got = {runner: run_case(case, src, os.path.join(scratch, runner, name), args)
-                       for runner, args in runners.items()}
-                print(f"dask_probe case={name} direct={got['direct']} dask={got['dask']} "
-                      f"equal={'yes' if got['direct'] == got['dask'] else 'no'}", flush=True)
+                got = {
+                    runner: run_case(case, src, os.path.join(scratch, runner, name), args)
+                    for runner, args in runners.items()
+                }
+                print(
+                    f"dask_probe case={name} direct={got['direct']} dask={got['dask']} "
+                    f"equal={'yes' if got['direct'] == got['dask'] else 'no'}",
+                    flush=True,
+                )
             data = str(ensure_dataset(os.path.join(scratch, "faces"), 60, 0))
-            got = {runner: run_example_gen(data, os.path.join(scratch, runner, "example_gen"),
-                                           args) for runner, args in runners.items()}
-            print(f"dask_probe case=celeba_example_gen direct={got['direct']} "
-                  f"dask={got['dask']} equal={'yes' if got['direct'] == got['dask'] else 'no'}",
-                  flush=True)
+            got = {
+                runner: run_example_gen(data, os.path.join(scratch, runner, "example_gen"), args)
+                for runner, args in runners.items()
+            }
+            print(
+                f"dask_probe case=celeba_example_gen direct={got['direct']} "
+                f"dask={got['dask']} equal={'yes' if got['direct'] == got['dask'] else 'no'}",
+                flush=True,
+            )
         finally:
             cluster.close()
 

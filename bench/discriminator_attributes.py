@@ -15,6 +15,7 @@ scores higher with their own codes than with that one attribute flipped (0.5: D 
 below 0.5: D prefers the wrong answer). D runs in inference mode (BatchNorm's moving
 statistics), as the evaluator's models do; a few minutes on 2 cores.
 """
+
 import argparse
 import glob
 import os
@@ -35,15 +36,17 @@ def newest(directory: str, inside: str = "") -> str:
     paths = [path.rstrip("/") for path in glob.glob(pattern)]
     if not paths:
         raise SystemExit(f"nothing matches {pattern}: run bench/conditional.py first")
-    return max(paths, key=lambda path: int(Path(path[:len(path) - len(inside)]).name))
+    return max(paths, key=lambda path: int(Path(path[: len(path) - len(inside)]).name))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-root", default=str(HERE.parent / "outputs" / "conditional"))
     parser.add_argument("--images", type=int, default=1024)
-    parser.add_argument("--discriminator", help="a saved discriminator (default: the newest "
-                        "Trainer's model_run/<id>/discriminator)")
+    parser.add_argument(
+        "--discriminator",
+        help="a saved discriminator (default: the newest Trainer's model_run/<id>/discriminator)",
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -59,45 +62,60 @@ def main() -> None:
 
     config = PipelineConfig().with_overrides(output_root=args.output_root)
     root = config.pipeline_root
-    saved = args.discriminator or newest(os.path.join(root, ids.TRAINER, "model_run"),
-                                         "discriminator")
+    saved = args.discriminator or newest(
+        os.path.join(root, ids.TRAINER, "model_run"), "discriminator"
+    )
     discriminator = keras.models.load_model(
-        saved, compile=False, custom_objects={"MinibatchStddev": networks.MinibatchStddev})
+        saved, compile=False, custom_objects={"MinibatchStddev": networks.MinibatchStddev}
+    )
     reads_codes = len(discriminator.inputs) == 2
     has_head = len(discriminator.outputs) == 2
     if not (reads_codes or has_head):
         raise SystemExit(f"{saved}: this discriminator neither reads nor tells attributes")
     transformed = newest(os.path.join(root, ids.TRANSFORM, "transformed_examples"))
     spec = tft.TFTransformOutput(
-        newest(os.path.join(root, ids.TRANSFORM, "transform_graph"))).transformed_feature_spec()
+        newest(os.path.join(root, ids.TRANSFORM, "transform_graph"))
+    ).transformed_feature_spec()
 
     def split(name: str):
-        images, labels = real_images_and_attributes(os.path.join(transformed, f"Split-{name}"),
-                                                    spec, config.attributes, args.images)
+        images, labels = real_images_and_attributes(
+            os.path.join(transformed, f"Split-{name}"), spec, config.attributes, args.images
+        )
         return pixels.to_model_range(images), labels
 
     def outputs(faces, asked=None) -> list:
         """D's outputs (each a list over batches of 128) in inference mode."""
         batches = []
         for i in range(0, len(faces), 128):
-            inputs = [faces[i:i + 128], tf.constant(asked[i:i + 128])] if reads_codes \
-                else faces[i:i + 128]
+            inputs = (
+                [faces[i : i + 128], tf.constant(asked[i : i + 128])]
+                if reads_codes
+                else faces[i : i + 128]
+            )
             result = discriminator(inputs, training=False)
             batches.append([np.asarray(part) for part in (result if has_head else [result])])
         return [np.concatenate(parts) for parts in zip(*batches)]
 
-    print(f"discriminator model={saved} reads_codes={reads_codes} attribute_head={has_head}",
-          flush=True)
+    print(
+        f"discriminator model={saved} reads_codes={reads_codes} attribute_head={has_head}",
+        flush=True,
+    )
     if has_head:  # the head's accuracy on real faces it never trained on
         faces, labels = split("test")
         logits = outputs(faces, conditions.attribute_codes(labels).numpy())[1]
         accuracy = agreement((logits > 0).astype(int), labels)
         majority = majority_rate(labels)
-        print(f"discriminator head faces={len(labels)} split=test accuracy_mean="
-              f"{accuracy.mean():.3f} majority_mean={majority.mean():.3f}", flush=True)
+        print(
+            f"discriminator head faces={len(labels)} split=test accuracy_mean="
+            f"{accuracy.mean():.3f} majority_mean={majority.mean():.3f}",
+            flush=True,
+        )
         for k, name in enumerate(config.attributes):
-            print(f"discriminator head attribute={name} accuracy={accuracy[k]:.3f} "
-                  f"majority={majority[k]:.3f}", flush=True)
+            print(
+                f"discriminator head attribute={name} accuracy={accuracy[k]:.3f} "
+                f"majority={majority[k]:.3f}",
+                flush=True,
+            )
     if not reads_codes:
         return
     faces, labels = split("train")
@@ -108,17 +126,22 @@ def main() -> None:
 
     own = score(codes)
     shuffled = score(codes[np.random.default_rng(0).permutation(len(codes))])
-    print(f"discriminator faces={len(codes)} own_mean={own.mean():.3f} "
-          f"shuffled_mean={shuffled.mean():.3f} own_higher_than_shuffled="
-          f"{(own > shuffled).mean():.3f}", flush=True)
+    print(
+        f"discriminator faces={len(codes)} own_mean={own.mean():.3f} "
+        f"shuffled_mean={shuffled.mean():.3f} own_higher_than_shuffled="
+        f"{(own > shuffled).mean():.3f}",
+        flush=True,
+    )
     higher = []
     for k, name in enumerate(config.attributes):
         flipped = codes.copy()
         flipped[:, k] = -flipped[:, k]
         higher.append((own > score(flipped)).mean())
-        print(f"discriminator attribute={name} own_higher_than_flipped={higher[-1]:.3f}",
-              flush=True)
+        print(
+            f"discriminator attribute={name} own_higher_than_flipped={higher[-1]:.3f}", flush=True
+        )
     print(f"discriminator own_higher_than_flipped_mean={np.mean(higher):.3f}", flush=True)
+
 
 if __name__ == "__main__":
     main()

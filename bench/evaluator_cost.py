@@ -10,6 +10,7 @@ generator, freshly initialised (the real generation cost); `blocks` is a cheap s
 z into blocky images, for measuring the evaluator alone. Prints one line per count, then the
 ratio of the peaks: memory should stay flat, since only the subsets are kept.
 """
+
 import argparse
 import json
 import os
@@ -46,8 +47,9 @@ def current_rss_mib() -> float:
 
 
 def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
-    settings = PipelineConfig(eval_num_samples=samples, eval_metrics=tuple(metrics),
-                              eval_cache_statistics=False).evaluator_settings()
+    settings = PipelineConfig(
+        eval_num_samples=samples, eval_metrics=tuple(metrics), eval_cache_statistics=False
+    ).evaluator_settings()
     dcgan = generator == "dcgan"
     candidate = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
     untrained = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
@@ -55,12 +57,20 @@ def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
     rss_before = current_rss_mib()
     timer = PhaseTimer()
     started = time.perf_counter()
-    evaluation = Evaluation(settings, {"kind": "bench"}, lambda: sources.generated_batches(
-        blocks_generator, real_z, settings.eval_batch_size), timer)
+    evaluation = Evaluation(
+        settings,
+        {"kind": "bench"},
+        lambda: sources.generated_batches(blocks_generator, real_z, settings.eval_batch_size),
+        timer,
+    )
     evaluation.score(candidate, untrained)
-    return {"samples": samples, "seconds": time.perf_counter() - started,
-            "phases": dict(timer.seconds), "rss_before_mib": rss_before,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "samples": samples,
+        "seconds": time.perf_counter() - started,
+        "phases": dict(timer.seconds),
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main():
@@ -76,20 +86,39 @@ def main():
         return
     peaks = []
     for samples in args.samples:
-        command = [sys.executable, __file__, "--child", "--samples", str(samples),
-                   "--generator", args.generator, "--real", str(args.real), "--metrics",
-                   *args.metrics]
-        result = json.loads(subprocess.run(command, check=True, capture_output=True,
-                                           text=True).stdout.strip().splitlines()[-1])
-        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in
-                           sorted(result["phases"].items(), key=lambda kv: -kv[1]))
-        print(f"evaluator samples={samples} generator={args.generator} "
-              f"seconds={result['seconds']:.1f} peak_rss_mib={result['peak_rss_mib']:.0f} "
-              f"(before scoring {result['rss_before_mib']:.0f}) | {phases}")
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--samples",
+            str(samples),
+            "--generator",
+            args.generator,
+            "--real",
+            str(args.real),
+            "--metrics",
+            *args.metrics,
+        ]
+        result = json.loads(
+            subprocess.run(command, check=True, capture_output=True, text=True)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        phases = ", ".join(
+            f"{name} {seconds:.1f} s"
+            for name, seconds in sorted(result["phases"].items(), key=lambda kv: -kv[1])
+        )
+        print(
+            f"evaluator samples={samples} generator={args.generator} "
+            f"seconds={result['seconds']:.1f} peak_rss_mib={result['peak_rss_mib']:.0f} "
+            f"(before scoring {result['rss_before_mib']:.0f}) | {phases}"
+        )
         peaks.append(result["peak_rss_mib"])
     if len(peaks) > 1:
-        print(f"peak memory ratio {args.samples[-1]} / {args.samples[0]} samples: "
-              f"{peaks[-1] / peaks[0]:.3f}")
+        print(
+            f"peak memory ratio {args.samples[-1]} / {args.samples[0]} samples: "
+            f"{peaks[-1] / peaks[0]:.3f}"
+        )
 
 
 if __name__ == "__main__":

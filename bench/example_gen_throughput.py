@@ -7,6 +7,7 @@ Prints one line per run: example_gen mode=<mode> workers=<w> images=<n> seconds=
 img_per_s=<f>. The time includes Beam's start-up, as a pipeline run pays it; on a shared machine
 run it when the cores are quiet and compare modes from the same invocation.
 """
+
 import argparse
 import os
 import sys
@@ -20,23 +21,30 @@ import bootstrap  # noqa: E402
 
 bootstrap.start()
 
-from pipeline.standalone import run_example_gen  # noqa: E402
-from bench_data import dataset_root  # noqa: E402
+from bench_data import dataset_root, run_example_gen  # noqa: E402
+
 from pipeline_config import PipelineConfig  # noqa: E402
 
 MODES = ("in_memory", "multi_processing")
 
 
 def beam_args(mode: str, workers: int) -> list:
-    return ["--runner=DirectRunner", f"--direct_running_mode={mode}",
-            f"--direct_num_workers={workers}"]
+    return [
+        "--runner=DirectRunner",
+        f"--direct_running_mode={mode}",
+        f"--direct_num_workers={workers}",
+    ]
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--num-images", type=int, default=PipelineConfig().synthetic_num_images)
-    parser.add_argument("--workers", type=int, default=os.cpu_count(),
-                        help="multi_processing workers (in_memory always uses 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count(),
+        help="multi_processing workers (in_memory always uses 1)",
+    )
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     data_root = dataset_root(PipelineConfig(), args.num_images)
@@ -47,8 +55,11 @@ def main():
                 started = time.perf_counter()
                 run_example_gen(data_root, out, beam_pipeline_args=beam_args(mode, workers))
                 seconds = time.perf_counter() - started
-            print(f"example_gen mode={mode} workers={workers} images={args.num_images} "
-                  f"seconds={seconds:.1f} img_per_s={args.num_images / seconds:.0f}", flush=True)
+            print(
+                f"example_gen mode={mode} workers={workers} images={args.num_images} "
+                f"seconds={seconds:.1f} img_per_s={args.num_images / seconds:.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

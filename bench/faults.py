@@ -7,6 +7,7 @@ declared in pyproject.toml); this runs exactly those tests, the same ones `make 
 prints a cell as survived only when every test behind it passed. Nothing here decides a verdict
 of its own, so the matrix cannot say more than the suite does.
 """
+
 from __future__ import annotations
 
 import collections
@@ -32,9 +33,11 @@ class FaultCells:
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
-            self.cells_of[item.nodeid] = [(mark.args[0], component)
-                                          for mark in item.iter_markers("fault")
-                                          for component in mark.args[1:]]
+            self.cells_of[item.nodeid] = [
+                (mark.args[0], component)
+                for mark in item.iter_markers("fault")
+                for component in mark.args[1:]
+            ]
 
     def pytest_runtest_logreport(self, report):
         if report.failed:
@@ -50,9 +53,16 @@ class FaultCells:
         for nodeid, cells in self.cells_of.items():
             for cell in cells:
                 tests[cell].append(self.outcome.get(nodeid, "skipped"))
-        return {cell: ("FAILED" if "failed" in outcomes else
-                       "not run" if "skipped" in outcomes else "survived")
-                for cell, outcomes in tests.items()}
+        return {
+            cell: (
+                "FAILED"
+                if "failed" in outcomes
+                else "not run"
+                if "skipped" in outcomes
+                else "survived"
+            )
+            for cell, outcomes in tests.items()
+        }
 
 
 def print_matrix(matrix: dict) -> None:
@@ -63,15 +73,18 @@ def print_matrix(matrix: dict) -> None:
     for fault in faults:
         print(f"| {fault} | " + " | ".join(matrix.get((fault, c), "–") for c in COLUMNS) + " |")
     verdicts = collections.Counter(matrix.values())
-    print(f"\n{len(matrix)} cells tried: {verdicts['survived']} survived, "
-          f"{verdicts['FAILED']} failed, {verdicts['not run']} not run ('–': not applicable)")
+    print(
+        f"\n{len(matrix)} cells tried: {verdicts['survived']} survived, "
+        f"{verdicts['FAILED']} failed, {verdicts['not run']} not run ('–': not applicable)"
+    )
 
 
 def main() -> int:
     os.chdir(ROOT)
     cells = FaultCells()
-    code = pytest.main(["-m", "fault", "-q", "-p", "no:cacheprovider", "tests"] + sys.argv[1:],
-                       plugins=[cells])
+    code = pytest.main(
+        ["-m", "fault", "-q", "-p", "no:cacheprovider", "tests"] + sys.argv[1:], plugins=[cells]
+    )
     print_matrix(cells.matrix())
     return int(code)
 

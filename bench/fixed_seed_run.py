@@ -11,6 +11,7 @@ minute and a half on 2 cores. The code is the checkout the script sits in; in a 
 between b382cae and the return to the top-level layout, its two project imports start with
 `celeba_dcgan.`.
 """
+
 import glob
 import json
 import os
@@ -29,17 +30,33 @@ from pipeline_config import PipelineConfig  # noqa: E402
 def main() -> None:
     root = sys.argv[1]
     config = PipelineConfig(
-        data_root=os.path.join(root, "data"), output_root=os.path.join(root, "out"),
-        synthetic_num_images=300, train_steps=40, batch_size=16, generator_filters=128,
-        discriminator_filters=16, eval_num_samples=300, eval_batch_size=100, sample_grid_size=4,
-        attribute_samples=300, eval_feature_subset_size=100, eval_image_subset_size=100,
-        eval_kid_subset_size=100, eval_ms_ssim_pairs=100, probe_samples=50,
-        eval_every_steps=20, max_fd_ratio_to_untrained=100.0, eval_min_precision_fraction=0.0,
-        eval_min_recall_fraction=0.0, precision="float32")  # the same numerics on every CPU kind
+        data_root=os.path.join(root, "data"),
+        output_root=os.path.join(root, "out"),
+        synthetic_num_images=300,
+        train_steps=40,
+        batch_size=16,
+        generator_filters=128,
+        discriminator_filters=16,
+        eval_num_samples=300,
+        eval_batch_size=100,
+        sample_grid_size=4,
+        attribute_samples=300,
+        eval_feature_subset_size=100,
+        eval_image_subset_size=100,
+        eval_kid_subset_size=100,
+        eval_ms_ssim_pairs=100,
+        probe_samples=50,
+        eval_every_steps=20,
+        max_fd_ratio_to_untrained=100.0,
+        eval_min_precision_fraction=0.0,
+        eval_min_recall_fraction=0.0,
+        precision="float32",
+    )  # the same numerics on every CPU kind
     prepare_data(config)
     run(config)
-    (path,) = glob.glob(os.path.join(config.pipeline_root, "GanEvaluator", "evaluation", "*",
-                                     "metrics.json"))
+    (path,) = glob.glob(
+        os.path.join(config.pipeline_root, "GanEvaluator", "evaluation", "*", "metrics.json")
+    )
     with open(path) as f:
         print("METRICS " + json.dumps(json.load(f), sort_keys=True))
 

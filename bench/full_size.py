@@ -20,6 +20,7 @@ Prints `full_size images=<n> component=<name> seconds=<s> peak_rss_mb=<m>` per c
 `count_pass`, `draw`, `transform_steady` and `tf_data` lines. Long (about an hour for both sizes
 on 2 cores): run it in the background, alone on the machine.
 """
+
 import argparse
 import os
 import subprocess
@@ -88,6 +89,7 @@ class TreeMemory:
 def run_pipeline(data_root: str, output_root: str, train_steps: int) -> None:
     """In the child process: the pipeline up to the Trainer, the console's component lines."""
     import tf_environment  # noqa: F401
+
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
@@ -95,21 +97,29 @@ def run_pipeline(data_root: str, output_root: str, train_steps: int) -> None:
     from pipeline.pipeline import create_pipeline
     from pipeline_config import PipelineConfig
 
-    config = PipelineConfig(data_root=data_root, output_root=output_root, synthetic_num_images=0,
-                            train_steps=train_steps, enable_cache=False)
+    config = PipelineConfig(
+        data_root=data_root,
+        output_root=output_root,
+        synthetic_num_images=0,
+        train_steps=train_steps,
+        enable_cache=False,
+    )
     os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     console.set_up(verbose=False)
     with console.component_lines(verbose=False):  # a partial run, up to the Trainer
-        tfx.orchestration.LocalDagRunner().run(create_pipeline(config, connection),
-                                               run_options=RunOptions(to_nodes=[ids.TRAINER]))
+        tfx.orchestration.LocalDagRunner().run(
+            create_pipeline(config, connection), run_options=RunOptions(to_nodes=[ids.TRAINER])
+        )
 
 
 def measure_pipeline(data_root: str, output_root: str, train_steps: int, images: int) -> dict:
     """{component: (seconds, peak RSS in MB)} of the pipeline run in a child process."""
     child = subprocess.Popen(
         [sys.executable, __file__, "--run-pipeline", data_root, output_root, str(train_steps)],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     memory = TreeMemory(child.pid)
     started, results = {}, {}
     for line in child.stdout:
@@ -124,8 +134,7 @@ def measure_pipeline(data_root: str, output_root: str, train_steps: int, images:
     if child.wait() != 0:
         raise SystemExit(f"the pipeline failed on {images} images (exit {child.returncode})")
     memory.stop()
-    return {name: (seconds, memory.peaks.get(name, 0) / 2**20)
-            for name, seconds in results.items()}
+    return {name: (seconds, memory.peaks.get(name, 0) / 2**20) for name, seconds in results.items()}
 
 
 def transformed_train_files(output_root: str) -> list:
@@ -136,7 +145,9 @@ def transformed_train_files(output_root: str) -> list:
 
 def count_pass_seconds(output_root: str) -> tuple:
     import tf_environment  # noqa: F401
+
     from trainer_module.run import count_examples
+
     started = time.perf_counter()
     count = count_examples(transformed_train_files(output_root))
     return count, time.perf_counter() - started
@@ -147,6 +158,7 @@ def tf_data_transform_rate(data_root: str, out_dir: str) -> float:
     JPEG, then the preprocessing_fn's own face_png (decode, crop, resize, round, encode the
     PNG), and write one GZIP TFRecord file."""
     import tf_environment  # noqa: F401
+
     import tensorflow as tf
 
     from data import celeba_files
@@ -156,11 +168,15 @@ def tf_data_transform_rate(data_root: str, out_dir: str) -> float:
     config = PipelineConfig()
     image_dir = Path(data_root, celeba_files.IMAGE_DIR)
     files = sorted(str(p) for p in image_dir.iterdir())
-    dataset = (tf.data.Dataset.from_tensor_slices(files)
-               .map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
-               .map(lambda jpeg: face_png(jpeg, config.crop_mode, config.image_size),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-               .prefetch(tf.data.AUTOTUNE))
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(files)
+        .map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(
+            lambda jpeg: face_png(jpeg, config.crop_mode, config.image_size),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
     started = time.perf_counter()
     with tf.io.TFRecordWriter(os.path.join(out_dir, "images.gz"), "GZIP") as writer:
         for png in dataset:
@@ -172,6 +188,7 @@ def draw(images: int, workers: int) -> tuple:
     """(data root, seconds to draw it; 0 when it was there)."""
     from data.synthetic_celeba import ensure_dataset
     from pipeline_config import PipelineConfig
+
     root = os.path.join(tempfile.gettempdir(), f"synthetic_celeba_{images}")
     started = time.perf_counter()
     ensure_dataset(root, images, PipelineConfig().synthetic_seed, workers=workers)
@@ -194,14 +211,20 @@ def main():
         print(f"draw images={images} workers={args.workers} seconds={seconds:.0f}", flush=True)
         with tempfile.TemporaryDirectory() as output_root:
             for name, (seconds, peak) in measure_pipeline(
-                    data_root, output_root, args.train_steps, images).items():
-                print(f"full_size images={images} component={name} seconds={seconds:.1f} "
-                      f"peak_rss_mb={peak:.0f}", flush=True)
+                data_root, output_root, args.train_steps, images
+            ).items():
+                print(
+                    f"full_size images={images} component={name} seconds={seconds:.1f} "
+                    f"peak_rss_mb={peak:.0f}",
+                    flush=True,
+                )
                 if name == ids.TRANSFORM:
                     transform_seconds[images] = seconds
             count, seconds = count_pass_seconds(output_root)
-            print(f"count_pass images={images} train_records={count} seconds={seconds:.1f}",
-                  flush=True)
+            print(
+                f"count_pass images={images} train_records={count} seconds={seconds:.1f}",
+                flush=True,
+            )
     if len(transform_seconds) >= 2:
         small, large = min(transform_seconds), max(transform_seconds)
         steady = (large - small) / (transform_seconds[large] - transform_seconds[small])

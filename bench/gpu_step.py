@@ -9,6 +9,7 @@ that follow are the CPU's, not a GPU's), then one line per setting:
 runs bench/train_step.py in a process of its own (a Keras precision policy is process-wide), on
 one fixed in-memory batch: the step alone, without the input pipeline.
 """
+
 import argparse
 import itertools
 import os
@@ -23,18 +24,33 @@ POLICIES = ("float32", "mixed_float16")
 def device() -> str:
     """The GPU's name as TensorFlow sees it, or a line saying there is none."""
     done = subprocess.run(
-        [sys.executable, "-c",
-         "import tensorflow as tf; gpus = tf.config.list_physical_devices('GPU'); "
-         "print(tf.config.experimental.get_device_details(gpus[0]).get('device_name', gpus[0].name)"
-         " if gpus else '')"],
-        capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        [
+            sys.executable,
+            "-c",
+            "import tensorflow as tf; gpus = tf.config.list_physical_devices('GPU'); "
+            "print(tf.config.experimental.get_device_details(gpus[0])"
+            ".get('device_name', gpus[0].name) if gpus else '')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     name = done.stdout.strip()
     return name or "none (no GPU visible to TensorFlow: CPU figures, a GPU's are unmeasured)"
 
 
 def images_per_second(batch: int, policy: str, xla: bool, steps: int) -> str:
-    command = [sys.executable, str(HERE / "train_step.py"), "--batch", str(batch),
-               "--policy", policy, "--steps", str(steps)] + (["--jit"] if xla else [])
+    command = [
+        sys.executable,
+        str(HERE / "train_step.py"),
+        "--batch",
+        str(batch),
+        "--policy",
+        policy,
+        "--steps",
+        str(steps),
+    ] + (["--jit"] if xla else [])
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:  # e.g. out of device memory at a large batch: say so, go on
         return "failed: " + (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
@@ -49,8 +65,10 @@ def main():
     print(f"gpu_step device={device()}", flush=True)
     for batch, policy, xla in itertools.product(args.batches, POLICIES, (False, True)):
         rate = images_per_second(batch, policy, xla, args.steps)
-        print(f"gpu_step batch={batch} policy={policy} xla={'on' if xla else 'off'} "
-              f"img_per_s={rate}", flush=True)
+        print(
+            f"gpu_step batch={batch} policy={policy} xla={'on' if xla else 'off'} img_per_s={rate}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ output: read, parse, decode the PNGs, scale, shuffle, batch) next to the train s
 Prints: input_pipeline img_per_s=<f>, train_step img_per_s=<f>, ratio=<input / step> (the
 target is >= 5). ExampleGen and Transform run once first, untimed, on the built-in data.
 """
+
 import argparse
 import os
 import sys
@@ -20,10 +21,15 @@ import bootstrap  # noqa: E402
 bootstrap.start()
 
 
-from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
-from pipeline.standalone import run_transform  # noqa: E402
-from pipeline_config import PipelineConfig  # noqa: E402
+from bench_data import (  # noqa: E402
+    dataset_root,
+    examples_and_schema,
+    run_transform,  # noqa: E402
+    training_batches,
+)
 from train_step import train_step_images_per_second  # noqa: E402
+
+from pipeline_config import PipelineConfig  # noqa: E402
 
 
 def input_images_per_second(config: PipelineConfig, examples, graph, batches: int) -> float:
@@ -45,8 +51,9 @@ def main():
     config = PipelineConfig()
     with tempfile.TemporaryDirectory() as work:
         examples, schema_dir = examples_and_schema(dataset_root(config, args.num_images), work)
-        transformed, graph = run_transform(config, examples, schema_dir,
-                                           os.path.join(work, "transform"))
+        transformed, graph = run_transform(
+            config, examples, schema_dir, os.path.join(work, "transform")
+        )
         data_rate = input_images_per_second(config, transformed, graph, args.batches)
     print(f"input_pipeline img_per_s={data_rate:.0f}", flush=True)
     step_rate = train_step_images_per_second(args.steps, config.batch_size)

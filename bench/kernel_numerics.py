@@ -8,6 +8,7 @@ first setting's, step by step. A GAN's training amplifies any rounding differenc
 step, so the yardstick is the difference between two kernel settings the project already
 trained with (this CPU's oneDNN kernels against oneDNN's AVX2 ones), not zero.
 """
+
 import argparse
 import json
 import os
@@ -24,9 +25,13 @@ TRAIN_STEP = Path(__file__).resolve().parent / "train_step.py"
 
 def losses(steps: int, batch: int, extra_env: dict) -> list:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_DETERMINISTIC_OPS="1", **extra_env)
-    out = subprocess.run([sys.executable, str(TRAIN_STEP), "--steps", str(steps), "--batch",
-                          str(batch), "--losses"], capture_output=True, text=True, env=env,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(TRAIN_STEP), "--steps", str(steps), "--batch", str(batch), "--losses"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-2])
 
 
@@ -41,14 +46,18 @@ def main():
     shown = sorted({0, 1, 2, 4, 8, len(reference) - 1} & set(range(len(reference))))
     print(f"{'step':>5s}" + "".join(f"{name + ' d/g':>34s}" for name in runs))
     for index in shown:
-        print(f"{index + 1:5d}" + "".join(f"{run[index][0]:17.6f}{run[index][1]:17.6f}"
-                                          for run in runs.values()))
+        print(
+            f"{index + 1:5d}"
+            + "".join(f"{run[index][0]:17.6f}{run[index][1]:17.6f}" for run in runs.values())
+        )
     print("\nlargest relative difference from 'default' in d_loss or g_loss, by step")
     for name, run in runs.items():
         if name == "default":
             continue
-        differences = [max(abs(a - b) / abs(b) for a, b in zip(mine, theirs))
-                       for mine, theirs in zip(run, reference)]
+        differences = [
+            max(abs(a - b) / abs(b) for a, b in zip(mine, theirs))
+            for mine, theirs in zip(run, reference)
+        ]
         print(f"  {name:18s}" + " ".join(f"{value:.1e}" for value in differences))
 
 

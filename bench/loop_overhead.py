@@ -7,13 +7,18 @@ Each stage adds one piece (each with a freshly built DCGAN, the default settings
   fixed_batch  the compiled step on one batch held in memory (bench/train_step.py's measure)
   real_data    the step fed by run_fn's input pipeline over Transform's output (read, decode)
   loop         training_loop.train with no side jobs (its distributed-step wrapper, read-backs)
+  fit          Keras `fit` over the same input pipeline, the same DCGAN.train_step, no callbacks
+               but a timer (the alternative to the loop: is the compiled step in a Python loop
+               worth its code?)
   loop_jobs    train with the standard side jobs but the probe and the grids: progress bar,
                TensorBoard scalars every 5 steps, divergence stop, checkpoints every 100 steps
+  loop, fit    again, alternating, so drift hits both alike
   fixed_batch  again, last: how far the machine drifted meanwhile
 Each rate is over the steps after the first `--skip` (tracing). The quality probe and the sample
 grids have their own cost lines in the Trainer's log (docs/trainer.md). ExampleGen and Transform
 run once first, untimed (bench/quality_curve.py's copy of the built-in data, reused).
 """
+
 import argparse
 import os
 import sys
@@ -27,16 +32,17 @@ import bootstrap  # noqa: E402
 
 bootstrap.start()
 
+import tf_keras as keras  # noqa: E402
 from bench_data import training_batches  # noqa: E402
-from common import graph_function  # noqa: E402
-from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.run import build_dcgan  # noqa: E402
-from trainer_module.training_loop import (  # noqa: E402
-    LoopSettings, StepHook, standard_jobs, train)
 from quality_curve import transformed_data  # noqa: E402
 from train_speed import cpu_description  # noqa: E402
 
-STAGES = ("fixed_batch", "real_data", "loop", "loop_jobs", "fixed_batch")
+from common import graph_function  # noqa: E402
+from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.training_loop import LoopSettings, StepHook, standard_jobs, train  # noqa: E402
+
+STAGES = ("fixed_batch", "real_data", "loop", "fit", "loop_jobs", "loop", "fit", "fixed_batch")
 
 
 def rate(times: list, skip: int, batch_size: int) -> float:
@@ -64,13 +70,44 @@ def loop_step_times(config: PipelineConfig, data, steps: int, with_jobs: bool) -
     hook = StepHook(lambda step: times.append(time.perf_counter()))
     with tempfile.TemporaryDirectory(prefix="loop_overhead_") as work:  # checkpoints, events
         settings = LoopSettings(
-            steps=steps, global_batch_size=config.batch_size, steps_per_epoch=10**9,  # no grids
+            steps=steps,
+            global_batch_size=config.batch_size,
+            steps_per_epoch=10**9,  # no grids
             checkpoint_dir=os.path.join(work, "checkpoints"),
             checkpoint_every_steps=config.checkpoint_every_steps if with_jobs else 0,
             log_dir=os.path.join(work, "tensorboard") if with_jobs else None,
-            log_every_steps=config.log_every_steps, eval_every_steps=0)
+            log_every_steps=config.log_every_steps,
+            eval_every_steps=0,
+        )
         jobs = standard_jobs(gan, settings, on_step=hook.on_step) if with_jobs else [hook]
         train(gan, training_batches(config, *data), settings, jobs=jobs)
+    return times
+
+
+class _Timer(keras.callbacks.Callback):
+    """The time at each batch's end, without reading the step's logs back (no host sync)."""
+
+    _supports_tf_logs = True  # fit hands the logs as tensors and does not wait for them
+
+    def __init__(self, times: list):
+        super().__init__()
+        self.times = times
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def fit_step_times(config: PipelineConfig, data, steps: int) -> list:
+    gan = build_dcgan(config.trainer_settings())
+    times = []
+    gan.fit(
+        training_batches(config, *data),
+        epochs=1,
+        steps_per_epoch=steps,
+        verbose=0,
+        callbacks=[_Timer(times)],
+    )
+    times[-1] = time.perf_counter()  # fit has returned: the last step is done
     return times
 
 
@@ -85,6 +122,8 @@ def main():
     for stage in STAGES:
         if stage.startswith("loop"):
             times = loop_step_times(config, data, args.steps, stage == "loop_jobs")
+        elif stage == "fit":
+            times = fit_step_times(config, data, args.steps)
         else:
             times = bare_step_times(config, data, args.steps, stage == "fixed_batch")
         print(f"{stage} img_per_s={rate(times, args.skip, config.batch_size):.1f}", flush=True)

@@ -18,6 +18,7 @@ Training seconds exclude the probe's own time (not the grid's, about a second).
 `report` prints a Markdown table of several runs and writes one plot (metrics against steps and
 against training seconds) to --out.png.
 """
+
 import argparse
 import ast
 import json
@@ -34,17 +35,20 @@ bootstrap.start()
 
 import numpy as np  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
+from bench_data import (  # noqa: E402
+    dataset_root,
+    examples_and_schema,
+    run_transform,  # noqa: E402
+    training_batches,
+)
 from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
 
-from bench_data import dataset_root, examples_and_schema, training_batches  # noqa: E402
-from pipeline.standalone import run_transform  # noqa: E402
 from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
 from trainer_module import images  # noqa: E402
 from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
-from trainer_module.training_loop import (  # noqa: E402
-    LoopSettings, QualityScores, standard_jobs, train)
+from trainer_module.training_loop import LoopSettings, QualityScores, standard_jobs, train  # noqa: E402
 from trainer_module.transformed_examples import real_image_batches  # noqa: E402
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"
@@ -56,7 +60,8 @@ def transformed_data(config: PipelineConfig):
     work = ROOT / f"data_{config.synthetic_num_images}_{config.crop_mode}_{config.image_size}"
     if not (work / "DONE").exists():
         examples, schema_dir = examples_and_schema(
-            dataset_root(config, config.synthetic_num_images), str(work))
+            dataset_root(config, config.synthetic_num_images), str(work)
+        )
         run_transform(config, examples, schema_dir, str(work / "transform"))
         (work / "DONE").write_text("ok")
     transformed = standard_artifacts.Examples()
@@ -70,8 +75,9 @@ def transformed_data(config: PipelineConfig):
 def real_batches(transformed, graph, splits, batch_size=250):
     spec = tft.TFTransformOutput(graph.uri).transformed_feature_spec()
     for split in splits:
-        yield from real_image_batches(os.path.join(transformed.uri, f"Split-{split}"), spec,
-                                      batch_size, 10**9)
+        yield from real_image_batches(
+            os.path.join(transformed.uri, f"Split-{split}"), spec, batch_size, 10**9
+        )
 
 
 def parse_overrides(pairs):
@@ -101,9 +107,10 @@ def run(args):
     if 0 not in done_steps:
         held_out = np.concatenate(list(real_batches(transformed, graph, ["eval", "test"])))
         if len(held_out) < args.samples:  # too few held-out images: add ones from the end of train
-            held_out = np.concatenate([held_out,
-                                       train_images[::-1][:args.samples - len(held_out)]])
-        real = probe.score_images(held_out[:args.samples])
+            held_out = np.concatenate(
+                [held_out, train_images[::-1][: args.samples - len(held_out)]]
+            )
+        real = probe.score_images(held_out[: args.samples])
         _append(curve_path, {"step": 0, "kind": "real_vs_real", "train_seconds": 0.0, **real})
         print("real vs real", _short(real), flush=True)
 
@@ -122,19 +129,33 @@ def run(args):
         seconds = offset + time.perf_counter() - started - quality.seconds
         probe_seconds = quality.seconds
         values = quality.record(step)
-        images.save_image_grid(view.copy(grid_z, training=False).numpy(),
-                               str(out / "grids" / f"step_{step:05d}.png"), columns=6)
-        _append(curve_path, {"step": step, "kind": "model", "train_seconds": round(seconds, 1),
-                             "probe_seconds": round(quality.seconds - probe_seconds, 1),
-                             **{f"{name}/{probe.extractor.name}": value
-                                for name, value in values.items()}})
+        images.save_image_grid(
+            view.copy(grid_z, training=False).numpy(),
+            str(out / "grids" / f"step_{step:05d}.png"),
+            columns=6,
+        )
+        _append(
+            curve_path,
+            {
+                "step": step,
+                "kind": "model",
+                "train_seconds": round(seconds, 1),
+                "probe_seconds": round(quality.seconds - probe_seconds, 1),
+                **{f"{name}/{probe.extractor.name}": value for name, value in values.items()},
+            },
+        )
         print(f"\nstep {step} train_s {seconds:.0f}", _short(values), flush=True)
 
-    settings = LoopSettings(steps=args.steps, global_batch_size=config.batch_size,
-                            steps_per_epoch=10**9, checkpoint_dir=str(out / "checkpoints"),
-                            checkpoint_every_steps=args.every, log_dir=None,
-                            log_every_steps=args.every,
-                            eval_every_steps=0)  # scored by on_step, which also writes the grids
+    settings = LoopSettings(
+        steps=args.steps,
+        global_batch_size=config.batch_size,
+        steps_per_epoch=10**9,
+        checkpoint_dir=str(out / "checkpoints"),
+        checkpoint_every_steps=args.every,
+        log_dir=None,
+        log_every_steps=args.every,
+        eval_every_steps=0,
+    )  # scored by on_step, which also writes the grids
     train(gan, dataset, settings, jobs=standard_jobs(gan, settings, on_step=on_step))
 
 
@@ -146,13 +167,13 @@ def _append(path, record):
 def _last_seconds(path) -> float:
     if not path.exists():
         return 0.0
-    return max([json.loads(line)["train_seconds"] for line in path.read_text().splitlines()]
-               or [0.0])
+    return max(
+        [json.loads(line)["train_seconds"] for line in path.read_text().splitlines()] or [0.0]
+    )
 
 
 def _short(values: dict) -> str:
-    return " ".join(f"{k.split('/')[0]}={v:.3f}" for k, v in values.items()
-                    if isinstance(v, float))
+    return " ".join(f"{k.split('/')[0]}={v:.3f}" for k, v in values.items() if isinstance(v, float))
 
 
 def load_curve(name):
@@ -161,8 +182,10 @@ def load_curve(name):
 
 def report(args):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     metrics = ["fid", "kid", "precision", "recall", "density", "coverage"]
     key = lambda m: f"{m}/random_embedding"  # noqa: E731
     print("| run | step | train s | " + " | ".join(metrics) + " |")
@@ -172,16 +195,23 @@ def report(args):
         curve = load_curve(name)
         real = next(p for p in curve if p["kind"] == "real_vs_real")
         points = sorted((p for p in curve if p["kind"] == "model"), key=lambda p: p["step"])
-        print(f"| {name}: real vs real | | | "
-              + " | ".join(f"{real[key(m)]:.3g}" for m in metrics) + " |")
+        print(
+            f"| {name}: real vs real | | | "
+            + " | ".join(f"{real[key(m)]:.3g}" for m in metrics)
+            + " |"
+        )
         for p in points:
-            print(f"| {name} | {p['step']} | {p['train_seconds']:.0f} | "
-                  + " | ".join(f"{p[key(m)]:.3g}" for m in metrics) + " |")
+            print(
+                f"| {name} | {p['step']} | {p['train_seconds']:.0f} | "
+                + " | ".join(f"{p[key(m)]:.3g}" for m in metrics)
+                + " |"
+            )
         for column, metric in enumerate(metrics):
             for row, x in enumerate(("step", "train_seconds")):
                 axis = axes[row][column]
-                line, = axis.plot([p[x] for p in points], [p[key(metric)] for p in points],
-                                  marker="o", label=name)
+                (line,) = axis.plot(
+                    [p[x] for p in points], [p[key(metric)] for p in points], marker="o", label=name
+                )
                 axis.axhline(real[key(metric)], color=line.get_color(), linestyle=":")
                 axis.set_xlabel("training step" if x == "step" else "training seconds (2 cores)")
                 axis.set_title(metric)

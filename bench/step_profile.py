@@ -19,6 +19,7 @@ the wall time) and the convolutions' share of the op time, and so the GFLOP/s th
 ran at while they ran (the step's work, nearly all of it theirs, over their share of the time):
 what to hold against the float32 matmul peak that train_speed.py prints.
 """
+
 import argparse
 import collections
 import glob
@@ -30,12 +31,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_speed import (AVX2_CAP, AVX2_ONEDNN_OFF, SEED_BENCH, TORCH_AVX2_CAP,  # noqa: E402
-                         cpu_description, step_gflops_per_image)
+from train_speed import (  # noqa: E402
+    AVX2_CAP,
+    AVX2_ONEDNN_OFF,
+    SEED_BENCH,
+    TORCH_AVX2_CAP,
+    cpu_description,
+    step_gflops_per_image,
+)
 
 SETTINGS = {"default": {}, "avx2": AVX2_CAP, "avx2_onednn_off": AVX2_ONEDNN_OFF}
 TORCH_SETTINGS = {"torch": {}, "torch_avx2": TORCH_AVX2_CAP}
@@ -57,18 +63,20 @@ print(json.dumps({"ms_per_step": (time.perf_counter() - started) * 1e3 / steps,
 """
 
 
-def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int]) -> dict:
+def profile_tensorflow(batch: int, steps: int, generator_filters: int | None) -> dict:
     """In this process: {op type: ms per step} and the step's wall ms, from TensorFlow's
     profiler over `steps` steps after three unrecorded ones."""
     import bootstrap
+
     bootstrap.start()
+    from tf_environment import onednn_line
+
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    from train_step import config_with_generator_filters
 
     from common import graph_function
-    from tf_environment import onednn_line
     from trainer_module.run import build_dcgan
-    from train_step import config_with_generator_filters
 
     config = config_with_generator_filters(generator_filters)
     gan = build_dcgan(config.trainer_settings())
@@ -85,8 +93,9 @@ def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int])
     wall = time.perf_counter() - started
     tf.profiler.experimental.stop()
     space = xplane_pb2.XSpace()
-    space.ParseFromString(Path(glob.glob(f"{log_dir}/plugins/profile/*/*.xplane.pb")[0])
-                          .read_bytes())
+    space.ParseFromString(
+        Path(glob.glob(f"{log_dir}/plugins/profile/*/*.xplane.pb")[0]).read_bytes()
+    )
     by_type = collections.Counter()
     for plane in space.planes:
         for line in plane.lines:
@@ -94,8 +103,12 @@ def profile_tensorflow(batch: int, steps: int, generator_filters: Optional[int])
                 match = OP_EVENT.match(plane.event_metadata[event.metadata_id].name)
                 if match and not match.group(1).endswith("PartitionedCall"):
                     by_type[match.group(1)] += event.duration_ps / 1e9 / steps
-    return {"ms_per_step": wall * 1e3 / steps, "ops": dict(by_type), "onednn": onednn_line(),
-            "gflop_per_step": batch * step_gflops_per_image(config.generator_filters)}
+    return {
+        "ms_per_step": wall * 1e3 / steps,
+        "ops": dict(by_type),
+        "onednn": onednn_line(),
+        "gflop_per_step": batch * step_gflops_per_image(config.generator_filters),
+    }
 
 
 def run_child(command: list, extra_env: dict) -> dict:
@@ -106,15 +119,20 @@ def run_child(command: list, extra_env: dict) -> dict:
 
 def print_table(results: dict, top: int) -> None:
     names = list(results)
-    ops = sorted(set().union(*(r["ops"] for r in results.values())),
-                 key=lambda op: -max(r["ops"].get(op, 0.0) for r in results.values()))[:top]
+    ops = sorted(
+        set().union(*(r["ops"] for r in results.values())),
+        key=lambda op: -max(r["ops"].get(op, 0.0) for r in results.values()),
+    )[:top]
     print(f"{'ms per step':42s}" + "".join(f"{name:>18s}" for name in names))
     print(f"{'  step (wall)':42s}" + "".join(f"{r['ms_per_step']:18.0f}" for r in results.values()))
-    print(f"{'  all ops (both threads)':42s}"
-          + "".join(f"{sum(r['ops'].values()):18.0f}" for r in results.values()))
+    print(
+        f"{'  all ops (both threads)':42s}"
+        + "".join(f"{sum(r['ops'].values()):18.0f}" for r in results.values())
+    )
     for op in ops:
-        print(f"  {op[:40]:40s}" + "".join(f"{r['ops'].get(op, 0.0):18.1f}"
-                                           for r in results.values()))
+        print(
+            f"  {op[:40]:40s}" + "".join(f"{r['ops'].get(op, 0.0):18.1f}" for r in results.values())
+        )
     if all("gflop_per_step" in r for r in results.values()):
         print_convolution_rate(results)
 
@@ -125,12 +143,17 @@ def convolution_share(ops: dict) -> float:
 
 
 def print_convolution_rate(results: dict) -> None:
-    rows = {"  step GFLOP/s (its multiply-adds / wall)":
-            [r["gflop_per_step"] / r["ms_per_step"] * 1e3 for r in results.values()],
-            "  convolutions' share of the op time": [convolution_share(r["ops"])
-                                                     for r in results.values()]}
+    rows = {
+        "  step GFLOP/s (its multiply-adds / wall)": [
+            r["gflop_per_step"] / r["ms_per_step"] * 1e3 for r in results.values()
+        ],
+        "  convolutions' share of the op time": [
+            convolution_share(r["ops"]) for r in results.values()
+        ],
+    }
     rows["  convolutions' GFLOP/s while they ran"] = [
-        rate / share for rate, share in zip(*rows.values())]
+        rate / share for rate, share in zip(*rows.values())
+    ]
     for label, values in rows.items():
         print(f"{label:42s}" + "".join(f"{value:18.2f}" for value in values))
 
@@ -152,15 +175,35 @@ def main():
     print(cpu_description(), f"batch {args.batch}, {args.steps} recorded steps", flush=True)
     results = {}
     for name in args.settings.split(","):
-        width = ([] if args.generator_filters is None
-                 else ["--generator-filters", str(args.generator_filters)])
-        results[name] = run_child([sys.executable, __file__, "--child", "--batch", str(args.batch),
-                                   "--steps", str(args.steps)] + width, SETTINGS[name])
+        width = (
+            []
+            if args.generator_filters is None
+            else ["--generator-filters", str(args.generator_filters)]
+        )
+        results[name] = run_child(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--batch",
+                str(args.batch),
+                "--steps",
+                str(args.steps),
+            ]
+            + width,
+            SETTINGS[name],
+        )
         print(f"{name}: {results[name]['onednn']}", flush=True)
     print_table(results, args.top)
     if args.torch:
-        command = [args.torch_python, "-c", TORCH_CHILD, str(SEED_BENCH / "torch_dcgan.py"),
-                   str(args.steps), str(args.batch)]
+        command = [
+            args.torch_python,
+            "-c",
+            TORCH_CHILD,
+            str(SEED_BENCH / "torch_dcgan.py"),
+            str(args.steps),
+            str(args.batch),
+        ]
         torch_results = {name: run_child(command, env) for name, env in TORCH_SETTINGS.items()}
         print()
         print_table(torch_results, args.top)

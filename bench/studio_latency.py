@@ -15,6 +15,7 @@ and measures:
 Prints the median, the 95th percentile and the largest of each, with the machine's CPU, the
 load average (others' work on the machine slows the figures) and the command.
 """
+
 import argparse
 import datetime
 import http.client
@@ -40,8 +41,11 @@ def cpu() -> str:
     """'<model name>, <n> cores, avx512f' from lscpu and /proc/cpuinfo."""
     model = "unknown CPU"
     try:
-        found = re.search(r"^Model name:\s*(.+)$", subprocess.run(
-            ["lscpu"], capture_output=True, text=True).stdout, re.MULTILINE)
+        found = re.search(
+            r"^Model name:\s*(.+)$",
+            subprocess.run(["lscpu"], capture_output=True, text=True).stdout,
+            re.MULTILINE,
+        )
         model = found.group(1).strip() if found else model
     except OSError:
         pass
@@ -49,8 +53,10 @@ def cpu() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             text = f.read()
-        flags = next((flag for flag in ("avx512f", "avx2") if re.search(rf"\b{flag}\b", text)),
-                     "neither avx512f nor avx2")
+        flags = next(
+            (flag for flag in ("avx512f", "avx2") if re.search(rf"\b{flag}\b", text)),
+            "neither avx512f nor avx2",
+        )
     except OSError:
         pass
     return f"{model}, {os.cpu_count()} cores, {flags}"
@@ -59,15 +65,21 @@ def cpu() -> str:
 def summary(label: str, times_ms: list) -> str:
     ordered = sorted(times_ms)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return (f"{label}: median {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms, "
-            f"max {ordered[-1]:.1f} ms over {len(ordered)} moves "
-            f"({'within' if p95 <= TARGET_MS else 'ABOVE'} the {TARGET_MS:.0f} ms target at p95)")
+    return (
+        f"{label}: median {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ordered[-1]:.1f} ms over {len(ordered)} moves "
+        f"({'within' if p95 <= TARGET_MS else 'ABOVE'} the {TARGET_MS:.0f} ms target at p95)"
+    )
 
 
 def start_server(argv: list) -> tuple:
     """(process, base url) of `dcgan-faces serve` on a free loopback port."""
-    process = subprocess.Popen([sys.executable, "-m", "dcgan_faces", "serve", *argv,
-                                "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dcgan_faces", "serve", *argv, "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     ready, _, _ = select.select([process.stdout], [], [], START_SECONDS)
     line = process.stdout.readline() if ready else ""
     found = re.search(r" at (http://\S+/) ", line)
@@ -109,8 +121,10 @@ def browser_moves(url: str, describe: dict, moves: int) -> list:
     name = describe["sliders"][0]["name"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-ready=yes]", timeout=120_000)
@@ -136,28 +150,40 @@ def main() -> None:
     parser.add_argument("--output-root", help="the pipeline's output root")
     parser.add_argument("--metadata", help="the pipeline's metadata.sqlite")
     parser.add_argument("--requests", type=int, default=300, help="timed HTTP requests")
-    parser.add_argument("--browser", type=int, default=60,
-                        help="timed slider moves in Chromium (0: none)")
+    parser.add_argument(
+        "--browser", type=int, default=60, help="timed slider moves in Chromium (0: none)"
+    )
     args = parser.parse_args()
-    argv = ([args.model] if args.model else []) + (
-        ["--output-root", args.output_root] if args.output_root else []) + (
-        ["--metadata", args.metadata] if args.metadata else [])
+    argv = (
+        ([args.model] if args.model else [])
+        + (["--output-root", args.output_root] if args.output_root else [])
+        + (["--metadata", args.metadata] if args.metadata else [])
+    )
 
     process, url = start_server(argv)
     try:
         import json
         import urllib.request
+
         with urllib.request.urlopen(url + "api/model", timeout=60) as response:
             describe = json.load(response)
-        print(f"{datetime.date.today()}; {cpu()}; load average "
-              f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; Python "
-              f"{platform.python_version()}")
-        print(f"model {describe['model']}: latent size {describe['z_dim']}, "
-              f"{len(describe['sliders'])} sliders")
+        print(
+            f"{datetime.date.today()}; {cpu()}; load average "
+            f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; Python "
+            f"{platform.python_version()}"
+        )
+        print(
+            f"model {describe['model']}: latent size {describe['z_dim']}, "
+            f"{len(describe['sliders'])} sliders"
+        )
         print(summary("HTTP, request to PNG read", http_moves(url, describe, args.requests)))
         if args.browser and describe["sliders"]:
-            print(summary("Chromium, slider input to face shown",
-                          browser_moves(url, describe, args.browser)))
+            print(
+                summary(
+                    "Chromium, slider input to face shown",
+                    browser_moves(url, describe, args.browser),
+                )
+            )
         print("command: .venv/bin/python bench/studio_latency.py " + " ".join(sys.argv[1:]))
     finally:
         process.terminate()

@@ -15,6 +15,7 @@ as on an AVX2-only CPU, and ours as such a CPU ran it before the project turned 
 (TensorFlow's default there: Eigen's path); on an AVX-512 machine they measure the AVX2
 machines' code paths on one core type, side by side.
 """
+
 import argparse
 import os
 import statistics
@@ -67,10 +68,26 @@ def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool
     runs = {
         "ours": ours,
         "ours_default": ours_default,
-        "seed_loop": [python, str(SEED_BENCH / "seed_keras.py"), "--keras", "tf", "--mode", "loop",
-                      "--steps", str(steps)],
-        "seed_fit": [python, str(SEED_BENCH / "seed_keras.py"), "--keras", "tf", "--mode", "fit",
-                     "--steps", str(steps)],
+        "seed_loop": [
+            python,
+            str(SEED_BENCH / "seed_keras.py"),
+            "--keras",
+            "tf",
+            "--mode",
+            "loop",
+            "--steps",
+            str(steps),
+        ],
+        "seed_fit": [
+            python,
+            str(SEED_BENCH / "seed_keras.py"),
+            "--keras",
+            "tf",
+            "--mode",
+            "fit",
+            "--steps",
+            str(steps),
+        ],
     }
     if torch_python and Path(torch_python).exists():
         runs["torch"] = [torch_python, str(SEED_BENCH / "torch_dcgan.py"), "--steps", str(steps)]
@@ -78,8 +95,9 @@ def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool
     if variants:
         runs.update({name: (ours + extra, env) for name, (extra, env) in VARIANTS.items()})
     if avx2:
-        runs.update({name: (runs[base][0], env) for name, (base, env) in AVX2_ONLY.items()
-                     if base in runs})
+        runs.update(
+            {name: (runs[base][0], env) for name, (base, env) in AVX2_ONLY.items() if base in runs}
+        )
     return runs
 
 
@@ -93,6 +111,7 @@ def cpu_description() -> str:
     """The CPU's model name, its newest instructions and core count (timings drift with the
     machine: every table names its CPU)."""
     from tf_environment import cpu_instruction_set, cpuinfo_field
+
     model = cpuinfo_field("model name") or "unknown CPU"
     return f"{model}, {cpu_instruction_set()}, {os.cpu_count()} cores"
 
@@ -101,20 +120,26 @@ def matmul_peak_gflops(extra_env: dict) -> float:
     """The float32 matmul peak, in its own process (so that extra_env, such as an ISA cap, holds
     from TensorFlow's start)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **extra_env)
-    out = subprocess.run([sys.executable, __file__, "--matmul-peak"], capture_output=True,
-                         text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--matmul-peak"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     return float(out.strip().splitlines()[-1])
 
 
 def measure_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     import tensorflow as tf
+
     a = tf.random.normal([size, size])
     tf.matmul(a, a).numpy()
     started = time.perf_counter()
     for _ in range(repeats):
         c = tf.matmul(a, a)
     c.numpy()
-    return 2 * size ** 3 * repeats / (time.perf_counter() - started) / 1e9
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
 def layer_flops(model) -> list:
@@ -177,8 +202,12 @@ def main():
         print(f"  {name:16s} {value:7.1f}   ours / {name} = {medians['ours'] / value:.2f}x")
     widths = {"ours": SEED_GENERATOR_FILTERS, "ours_default": PipelineConfig().generator_filters}
     flops = {name: step_gflops_per_image(filters) for name, filters in widths.items()}
-    print("\nstep GFLOP/image: " + ", ".join(
-        f"{name} (G {widths[name]} filters) {value:.2f}" for name, value in flops.items()))
+    print(
+        "\nstep GFLOP/image: "
+        + ", ".join(
+            f"{name} (G {widths[name]} filters) {value:.2f}" for name, value in flops.items()
+        )
+    )
     for cap, extra_env in (("", {}), ("_avx2", AVX2_CAP)):
         if f"ours{cap}" not in medians:
             continue
@@ -186,11 +215,15 @@ def main():
         print(f"matmul peak{' (AVX2)' if extra_env else ''} {peak:.0f} GFLOP/s")
         for name in widths:
             bound = peak / flops[name]
-            print(f"  bound for {name}{cap} {bound:.1f} img/s; it reaches "
-                  f"{medians[name + cap] / bound:.0%}")
+            print(
+                f"  bound for {name}{cap} {bound:.1f} img/s; it reaches "
+                f"{medians[name + cap] / bound:.0%}"
+            )
     if "torch_avx2" in medians:
-        print(f"ours_avx2 / torch_avx2 = {medians['ours_avx2'] / medians['torch_avx2']:.2f}x;"
-              f" ours_avx2 / ours = {medians['ours_avx2'] / medians['ours']:.2f}")
+        print(
+            f"ours_avx2 / torch_avx2 = {medians['ours_avx2'] / medians['torch_avx2']:.2f}x;"
+            f" ours_avx2 / ours = {medians['ours_avx2'] / medians['ours']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
                                          [--losses] [--generator-filters N]
 
 Prints one line: train_step img_per_s=<float> (with --losses: the losses of each step, as JSON,
-before it; bench/kernel_numerics.py compares them across kernel settings). Compare with bench/reference/seed_keras.py and
+before it; bench/kernel_numerics.py compares them across kernel settings). Compare with
+bench/reference/seed_keras.py and
 torch_dcgan.py run back to back on the same machine (bench/train_speed.py does).
 The options are the speed-ups bench/train_speed.py --variants tries: a Keras mixed-precision
 policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thread pools, and
@@ -13,12 +14,12 @@ policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thre
 show what those fusions give. --generator-filters sets G's width (default: the Trainer's);
 bench/train_speed.py passes the seed's, which its Keras benchmark and the PyTorch twin build.
 """
+
 import argparse
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bootstrap  # noqa: E402
@@ -32,7 +33,7 @@ from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan, set_precision  # noqa: E402
 
 
-def config_with_generator_filters(generator_filters: Optional[int] = None) -> PipelineConfig:
+def config_with_generator_filters(generator_filters: int | None = None) -> PipelineConfig:
     """The default config, with G's width set when given (None: the Trainer's default)."""
     config = PipelineConfig()
     if generator_filters is None:
@@ -40,9 +41,13 @@ def config_with_generator_filters(generator_filters: Optional[int] = None) -> Pi
     return config.with_overrides(generator_filters=generator_filters)
 
 
-def train_step_images_per_second(steps: int, batch_size: int, jit: bool = False,
-                                 losses: Optional[list] = None,
-                                 generator_filters: Optional[int] = None) -> float:
+def train_step_images_per_second(
+    steps: int,
+    batch_size: int,
+    jit: bool = False,
+    losses: list | None = None,
+    generator_filters: int | None = None,
+) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
     gan = build_dcgan(config_with_generator_filters(generator_filters).trainer_settings())
@@ -80,8 +85,9 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
     set_precision(args.policy)
     losses = [] if args.losses else None
-    rate = train_step_images_per_second(args.steps, args.batch, args.jit, losses,
-                                        args.generator_filters)
+    rate = train_step_images_per_second(
+        args.steps, args.batch, args.jit, losses, args.generator_filters
+    )
     if losses is not None:
         print(json.dumps(losses))
     print(f"train_step img_per_s={rate:.2f}")

@@ -5,9 +5,9 @@ completes, so nothing downstream would stop. This component sits between it and 
 Transform takes its schema from here, so it only runs once every split validated clean, and a
 failed run names the anomalies in its one-line error.
 """
+
 # No `from __future__ import annotations`: @component reads the annotations as types.
 import os
-from typing import List
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
@@ -22,17 +22,19 @@ class DataAnomaliesError(RuntimeError):
     """The examples do not match the schema; the message names each anomaly."""
 
 
-def describe(split: str, anomalies: anomalies_pb2.Anomalies) -> List[str]:
+def describe(split: str, anomalies: anomalies_pb2.Anomalies) -> list[str]:
     """'split: feature: short description (description)' for each anomaly of one split."""
-    found = [f"{split}: {feature}: {info.short_description} ({info.description})"
-             for feature, info in sorted(anomalies.anomaly_info.items())]
+    found = [
+        f"{split}: {feature}: {info.short_description} ({info.description})"
+        for feature, info in sorted(anomalies.anomaly_info.items())
+    ]
     if anomalies.HasField("dataset_anomaly_info"):
         info = anomalies.dataset_anomaly_info
         found.append(f"{split}: dataset: {info.short_description} ({info.description})")
     return found
 
 
-def describe_anomalies(anomalies: standard_artifacts.ExampleAnomalies) -> List[str]:
+def describe_anomalies(anomalies: standard_artifacts.ExampleAnomalies) -> list[str]:
     """Every anomaly ExampleValidator recorded, split by split."""
     found = []
     for split in artifact_utils.decode_split_names(anomalies.split_names):
@@ -47,15 +49,19 @@ def raise_on_anomalies(anomalies: standard_artifacts.ExampleAnomalies) -> None:
     if found:
         raise DataAnomaliesError(
             f"ExampleValidator found {len(found)} anomalies against the schema, stopping before "
-            f"Transform: {'; '.join(found)}. Details: {anomalies.uri}")
+            f"Transform: {'; '.join(found)}. Details: {anomalies.uri}"
+        )
 
 
 @tfx.dsl.components.component
 def AnomalyGate(
-        anomalies: tfx.dsl.components.InputArtifact[standard_artifacts.ExampleAnomalies],
-        schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema],
-        checked_schema: tfx.dsl.components.OutputArtifact[standard_artifacts.Schema]) -> None:
+    anomalies: tfx.dsl.components.InputArtifact[standard_artifacts.ExampleAnomalies],
+    schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema],
+    checked_schema: tfx.dsl.components.OutputArtifact[standard_artifacts.Schema],
+) -> None:
     """Passes `schema` on as `checked_schema` when there are no anomalies, else raises."""
     raise_on_anomalies(anomalies)
-    io_utils.copy_file(os.path.join(schema.uri, SCHEMA_FILE_NAME),
-                       os.path.join(checked_schema.uri, SCHEMA_FILE_NAME))
+    io_utils.copy_file(
+        os.path.join(schema.uri, SCHEMA_FILE_NAME),
+        os.path.join(checked_schema.uri, SCHEMA_FILE_NAME),
+    )

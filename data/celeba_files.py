@@ -11,20 +11,51 @@ they name aside and report them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 CELEBA_ATTRIBUTES: tuple[str, ...] = (
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes",
-    "Bald", "Bangs", "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair",
-    "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin",
-    "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones",
-    "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard",
-    "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
-    "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair",
-    "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
-    "Wearing_Necktie", "Young",
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
 )
 """The 40 attribute names in the order of CelebA's attribute file columns."""
 
@@ -50,7 +81,7 @@ class RowProblem:
 
     source: str
     line: int
-    filename: Optional[str]
+    filename: str | None
     kind: str
     message: str
 
@@ -106,15 +137,12 @@ def write_attribute_file(
     lines = [str(len(rows)), " ".join(names)]
     for filename, values in rows.items():
         if len(values) != len(names) or any(v not in (1, -1) for v in values):
-            raise ValueError(
-                f"{filename}: need {len(names)} values of 1 or -1, got {list(values)}")
+            raise ValueError(f"{filename}: need {len(names)} values of 1 or -1, got {list(values)}")
         lines.append(filename + " " + " ".join(f"{v:2d}" for v in values))
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def parse_attribute_lines(
-    lines: Iterable[str], source: str
-) -> tuple[list[str], ListRows]:
+def parse_attribute_lines(lines: Iterable[str], source: str) -> tuple[list[str], ListRows]:
     """Parse a CelebA attribute file into (names, rows of {file name: values}).
 
     A broken header (row count, names) raises: the file then says nothing
@@ -152,9 +180,15 @@ def parse_attribute_lines(
             result.rows[filename] = [int(v) for v in raw]
 
     if data_rows != expected_count:
-        result.problems.append(RowProblem(
-            source, count_line, None, MALFORMED_ROW,
-            f"count says {expected_count} rows but the file has {data_rows}"))
+        result.problems.append(
+            RowProblem(
+                source,
+                count_line,
+                None,
+                MALFORMED_ROW,
+                f"count says {expected_count} rows but the file has {data_rows}",
+            )
+        )
     return names, result
 
 

@@ -20,11 +20,11 @@ import itertools
 import json
 import math
 import shutil
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -47,33 +47,61 @@ CELEBA_SPLIT_SIZES = (162_770, 19_867, 19_962)
 """Train / eval / test image counts of real CelebA (202,599 in all)."""
 
 CONTROLLED_ATTRIBUTES: tuple[str, ...] = (
-    "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee",
-    "Gray_Hair", "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard",
-    "Pale_Skin", "Smiling", "Wearing_Hat", "Wearing_Lipstick",
+    "Bangs",
+    "Black_Hair",
+    "Blond_Hair",
+    "Brown_Hair",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "No_Beard",
+    "Pale_Skin",
+    "Smiling",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
 )
 """Attributes the drawing decides; every other attribute is always -1."""
 
 Colour = tuple[int, int, int]
 
 HAIR_COLOURS: dict[str, Colour] = {
-    "black": (28, 22, 20), "brown": (105, 64, 36), "blond": (224, 190, 118),
-    "gray": (172, 170, 166), "red": (170, 70, 34),
+    "black": (28, 22, 20),
+    "brown": (105, 64, 36),
+    "blond": (224, 190, 118),
+    "gray": (172, 170, 166),
+    "red": (170, 70, 34),
 }
 HAIR_PROBABILITIES = (0.3, 0.28, 0.2, 0.1, 0.12)
-HAIR_ATTRIBUTES = {"black": "Black_Hair", "brown": "Brown_Hair",
-                   "blond": "Blond_Hair", "gray": "Gray_Hair"}
+HAIR_ATTRIBUTES = {
+    "black": "Black_Hair",
+    "brown": "Brown_Hair",
+    "blond": "Blond_Hair",
+    "gray": "Gray_Hair",
+}
 """Hair colours with a CelebA flag; red has none, so it sets all four to -1."""
 
 SKIN_TONES: tuple[Colour, ...] = (
-    (255, 228, 210), (240, 198, 165), (222, 170, 128), (196, 134, 94),
-    (140, 88, 58), (88, 56, 38),
+    (255, 228, 210),
+    (240, 198, 165),
+    (222, 170, 128),
+    (196, 134, 94),
+    (140, 88, 58),
+    (88, 56, 38),
 )
 """Anchors from palest to darkest; a face's tone in [0, 1] interpolates them."""
 PALE_LIMIT = 0.1
 """Tones below this are the palest tenth and get Pale_Skin=1."""
 
 EYE_COLOURS: tuple[Colour, ...] = (
-    (55, 36, 24), (100, 64, 34), (70, 110, 160), (80, 118, 78), (110, 110, 115))
+    (55, 36, 24),
+    (100, 64, 34),
+    (70, 110, 160),
+    (80, 118, 78),
+    (110, 110, 115),
+)
 GLASSES_COLOURS: tuple[Colour, ...] = ((20, 20, 22), (84, 52, 30), (150, 150, 155))
 MOUTH_INSIDE: Colour = (72, 24, 30)
 TEETH: Colour = (236, 232, 222)
@@ -102,11 +130,11 @@ class Face:
     hair_colour: Colour
     long_hair: bool
     bangs: bool
-    hat: Optional[Colour]
+    hat: Colour | None
     eye_colour: Colour
-    glasses: Optional[Colour]
+    glasses: Colour | None
     sunglasses: bool
-    facial_hair: Optional[str]  # one of FACIAL_HAIR_STYLES
+    facial_hair: str | None  # one of FACIAL_HAIR_STYLES
     smiling: bool
     mouth_open: bool
     lipstick: bool
@@ -132,6 +160,7 @@ class Face:
 
 
 # ---------------------------------------------------------------- sampling
+
 
 def _colour(values) -> Colour:
     return tuple(min(255, max(0, round(float(v)))) for v in values)
@@ -198,8 +227,11 @@ def sample_face(rng: np.random.Generator) -> Face:
         eye_colour=_choose(rng, EYE_COLOURS),
         glasses=_choose(rng, GLASSES_COLOURS) if glasses else None,
         sunglasses=glasses and rng.random() < 0.3,
-        facial_hair=(_choose(rng, FACIAL_HAIR_STYLES, (0.45, 0.25, 0.3))
-                     if male and rng.random() < 0.45 else None),
+        facial_hair=(
+            _choose(rng, FACIAL_HAIR_STYLES, (0.45, 0.25, 0.3))
+            if male and rng.random() < 0.45
+            else None
+        ),
         smiling=smiling,
         mouth_open=rng.random() < (0.65 if smiling else 0.25),
         lipstick=not male and rng.random() < 0.7,
@@ -213,6 +245,7 @@ def face_for(seed: int, index: int) -> Face:
 
 
 # ----------------------------------------------------------------- drawing
+
 
 class _Pen:
     """ImageDraw in face units: (0, 0) is the face centre, 1 is a face radius.
@@ -240,8 +273,7 @@ class _Pen:
         self.draw.chord(self.box(u, v, ru, rv), start, end, fill=fill)
 
     def line(self, points, fill, width):
-        self.draw.line([self.point(u, v) for u, v in points], fill=fill, width=width,
-                       joint="curve")
+        self.draw.line([self.point(u, v) for u, v in points], fill=fill, width=width, joint="curve")
 
     def polygon(self, points, fill):
         self.draw.polygon([self.point(u, v) for u, v in points], fill=fill)
@@ -268,8 +300,11 @@ def _draw_hair_behind(pen: _Pen, face: Face) -> None:
     """Hair seen around the head: a short cap, or long hair to the shoulders."""
     if face.long_hair:
         pen.ellipse(0, -0.35, 1.25, 0.92, fill=face.hair_colour)
-        pen.draw.rounded_rectangle([*pen.point(-1.25, -0.35), *pen.point(1.25, 1.4)],
-                                   radius=0.4 * pen.rx, fill=face.hair_colour)
+        pen.draw.rounded_rectangle(
+            [*pen.point(-1.25, -0.35), *pen.point(1.25, 1.4)],
+            radius=0.4 * pen.rx,
+            fill=face.hair_colour,
+        )
     else:
         pen.ellipse(0, -0.4, 1.1, 0.82, fill=face.hair_colour)
 
@@ -277,8 +312,9 @@ def _draw_hair_behind(pen: _Pen, face: Face) -> None:
 def _draw_head(pen: _Pen, face: Face) -> None:
     pen.ellipse(0, 2.05, 2.1, 0.75, fill=face.clothes)  # shoulders
     _draw_hair_behind(pen, face)
-    pen.draw.rectangle([*pen.point(-0.42, 0.5), *pen.point(0.42, 1.45)],
-                       fill=_shade(face.skin, 0.85))  # neck
+    pen.draw.rectangle(
+        [*pen.point(-0.42, 0.5), *pen.point(0.42, 1.45)], fill=_shade(face.skin, 0.85)
+    )  # neck
     if not face.long_hair:
         for side in (-1, 1):
             pen.ellipse(side * 1.0, -0.15, 0.13, 0.2, fill=_shade(face.skin, 0.92))  # ears
@@ -295,8 +331,11 @@ def _draw_eyes(pen: _Pen, face: Face) -> None:
     brow_width = pen.pixels(0.06 if face.male else 0.045)
     for side in (-1, 1):
         u = side * EYE_SPACING
-        pen.line([(u - 0.2, EYE_LEVEL - 0.12), (u, EYE_LEVEL - 0.16), (u + 0.2, EYE_LEVEL - 0.13)],
-                 fill=brow, width=brow_width)
+        pen.line(
+            [(u - 0.2, EYE_LEVEL - 0.12), (u, EYE_LEVEL - 0.16), (u + 0.2, EYE_LEVEL - 0.13)],
+            fill=brow,
+            width=brow_width,
+        )
         pen.ellipse(u, EYE_LEVEL, 0.17, 0.065, fill=(245, 242, 238))
         pen.ellipse(u, EYE_LEVEL, 0.085, 0.062, fill=face.eye_colour)
         pen.ellipse(u, EYE_LEVEL, 0.035, 0.03, fill=(10, 10, 10))
@@ -343,10 +382,14 @@ def _draw_glasses(pen: _Pen, face: Face) -> None:
     for side in (-1, 1):
         u = side * EYE_SPACING
         pen.ellipse(u, EYE_LEVEL, 0.27, 0.17, fill=lens, outline=face.glasses, width=frame_width)
-        pen.line([(side * 0.67, EYE_LEVEL - 0.02), (side * 0.98, EYE_LEVEL - 0.05)],
-                 fill=face.glasses, width=frame_width)
-    pen.line([(-0.13, EYE_LEVEL - 0.02), (0.13, EYE_LEVEL - 0.02)],
-             fill=face.glasses, width=frame_width)
+        pen.line(
+            [(side * 0.67, EYE_LEVEL - 0.02), (side * 0.98, EYE_LEVEL - 0.05)],
+            fill=face.glasses,
+            width=frame_width,
+        )
+    pen.line(
+        [(-0.13, EYE_LEVEL - 0.02), (0.13, EYE_LEVEL - 0.02)], fill=face.glasses, width=frame_width
+    )
 
 
 def _draw_hat(pen: _Pen, face: Face) -> None:
@@ -383,6 +426,7 @@ def draw_face(face: Face) -> Image.Image:
 
 # ----------------------------------------------------------------- dataset
 
+
 def image_name(index: int) -> str:
     """CelebA's file name for 1-based `index`: 000001.jpg, 000002.jpg, ..."""
     return f"{index:06d}.jpg"
@@ -418,15 +462,19 @@ def _write_image(image_dir: Path, seed: int, index: int) -> list[int]:
 
 
 def _marker(num_images: int, seed: int, complete: bool) -> dict:
-    return {"format_version": FORMAT_VERSION, "num_images": num_images, "seed": seed,
-            "complete": complete}
+    return {
+        "format_version": FORMAT_VERSION,
+        "num_images": num_images,
+        "seed": seed,
+        "complete": complete,
+    }
 
 
 def _write_marker(root: Path, num_images: int, seed: int, complete: bool) -> None:
     (root / MARKER_FILE).write_text(json.dumps(_marker(num_images, seed, complete)) + "\n")
 
 
-def _read_marker(path: Path) -> Optional[dict]:
+def _read_marker(path: Path) -> dict | None:
     """The marker's contents, {} if unreadable (still ours), None if absent."""
     if not path.exists():
         return None
@@ -436,8 +484,7 @@ def _read_marker(path: Path) -> Optional[dict]:
         return {}
 
 
-def generate_dataset(root: str | Path, num_images: int, seed: int = 0,
-                     workers: int = 1) -> Path:
+def generate_dataset(root: str | Path, num_images: int, seed: int = 0, workers: int = 1) -> Path:
     """Write `num_images` faces plus attribute and partition files under `root`.
 
     `workers` > 1 draws in that many processes; the files are the same.
@@ -455,14 +502,14 @@ def generate_dataset(root: str | Path, num_images: int, seed: int = 0,
 
     names = [image_name(i) for i in indices]
     write_attribute_file(root / ATTRIBUTE_FILE, dict(zip(names, values)))
-    split_ids = [split for split, count in enumerate(partition_counts(num_images))
-                 for _ in range(count)]
+    split_ids = [
+        split for split, count in enumerate(partition_counts(num_images)) for _ in range(count)
+    ]
     write_partition_file(root / PARTITION_FILE, dict(zip(names, split_ids)))
     return root
 
 
-def ensure_dataset(root: str | Path, num_images: int, seed: int = 0,
-                   workers: int = 1) -> Path:
+def ensure_dataset(root: str | Path, num_images: int, seed: int = 0, workers: int = 1) -> Path:
     """Generate the dataset unless `root` already holds exactly this one.
 
     The marker is written last, so a run that was cut short regenerates. A
@@ -480,7 +527,8 @@ def ensure_dataset(root: str | Path, num_images: int, seed: int = 0,
     if image_dir.exists():
         if found is None and any(image_dir.iterdir()):
             raise FileExistsError(
-                f"{image_dir} has images but no {MARKER_FILE}; not overwriting them")
+                f"{image_dir} has images but no {MARKER_FILE}; not overwriting them"
+            )
         shutil.rmtree(image_dir)
     root.mkdir(parents=True, exist_ok=True)
     _write_marker(root, num_images, seed, complete=False)
@@ -489,7 +537,7 @@ def ensure_dataset(root: str | Path, num_images: int, seed: int = 0,
     return root
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", required=True, type=Path, help="dataset folder")
     parser.add_argument("--num-images", required=True, type=int)

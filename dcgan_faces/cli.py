@@ -23,13 +23,13 @@ MODEL is an exported generator, a Trainer model folder or a Pusher destination s
 outputs/serving_model/celeba-dcgan (its newest version). Bad input exits with status 2 and one
 line, `error: ...`.
 """
+
 from __future__ import annotations
 
 import argparse
 import math
 import os
 import sys
-from typing import Optional
 
 import bootstrap
 from dcgan_faces.defaults import MAX_SEED, PROG, STUDIO_HOST, STUDIO_PORT
@@ -51,8 +51,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def _whole(low: int, high: Optional[int] = None):
+def _whole(low: int, high: int | None = None):
     """An argparse type: a whole number in [low, high]."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -60,8 +61,10 @@ def _whole(low: int, high: Optional[int] = None):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(
-                f"{value} is out of range, {low} to {high if high is not None else 'any'}")
+                f"{value} is out of range, {low} to {high if high is not None else 'any'}"
+            )
         return value
+
     return parse
 
 
@@ -112,15 +115,22 @@ def cmd_interpolate(args) -> None:
 
     _needs_suffix(args.out, ".gif", "--out")
     model = generator.load(args.model)
-    path = latent.walk(model.inputs(args.points, args.seed), args.steps, args.method,
-                       loop=args.loop)
+    path = latent.walk(
+        model.inputs(args.points, args.seed), args.steps, args.method, loop=args.loop
+    )
     frames = [Image.fromarray(face) for face in model.images(path)]
     if args.scale > 1:  # nearest neighbour: bigger, with no detail the model did not draw
-        frames = [frame.resize((frame.width * args.scale, frame.height * args.scale),
-                               Image.Resampling.NEAREST) for frame in frames]
+        frames = [
+            frame.resize(
+                (frame.width * args.scale, frame.height * args.scale), Image.Resampling.NEAREST
+            )
+            for frame in frames
+        ]
     images.save_gif(frames, args.out, frame_ms=args.frame_ms)
-    print(f"{args.out}: {len(frames)} frames through {args.points} latent points "
-          f"({args.method}{', looped' if args.loop else ''}, seed {args.seed}) from {model.path}")
+    print(
+        f"{args.out}: {len(frames)} frames through {args.points} latent points "
+        f"({args.method}{', looped' if args.loop else ''}, seed {args.seed}) from {model.path}"
+    )
 
 
 def cmd_edit(args) -> None:
@@ -136,16 +146,21 @@ def cmd_edit(args) -> None:
     kept = [name for name in (args.keep or "").split(",") if name]
     if args.add in kept:
         raise BadInput(f"--keep names {args.add}, the attribute --add changes")
-    direction = conditional_direction(directions.direction_of(found, args.add),
-                                      [directions.direction_of(found, name) for name in kept])
+    direction = conditional_direction(
+        directions.direction_of(found, args.add),
+        [directions.direction_of(found, name) for name in kept],
+    )
     strengths = np.linspace(0.0, args.strength, args.columns)
     faces = model.inputs(args.rows, args.seed)
-    z = np.stack([directions.steer(faces, [(direction, strength)]) for strength in strengths],
-                 axis=1).reshape(-1, faces.shape[1])  # a row per face, a column per strength
+    z = np.stack(
+        [directions.steer(faces, [(direction, strength)]) for strength in strengths], axis=1
+    ).reshape(-1, faces.shape[1])  # a row per face, a column per strength
     images.save_image_grid(model.images(z), args.grid, columns=args.columns)
-    print(f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added"
-          f"{' keeping ' + ', '.join(kept) if kept else ''} at strength "
-          f"{', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}")
+    print(
+        f"{args.grid}: {args.rows} faces (rows, seed {args.seed}) with {args.add} added"
+        f"{' keeping ' + ', '.join(kept) if kept else ''} at strength "
+        f"{', '.join(f'{s:g}' for s in strengths)} (columns) from {model.path}"
+    )
 
 
 def cmd_arithmetic(args) -> None:
@@ -159,27 +174,37 @@ def cmd_arithmetic(args) -> None:
     model = generator.load(args.model)
     found = directions.attribute_samples(model.path, args.metadata or _default_metadata())
     if "z" not in found:
-        raise BadInput(f"{model.path} was evaluated before the evaluator kept its labelled "
-                       "samples; evaluate it again to draw arithmetic")
+        raise BadInput(
+            f"{model.path} was evaluated before the evaluator kept its labelled "
+            "samples; evaluate it again to draw arithmetic"
+        )
     names = [str(name) for name in found["names"]]
     try:
         terms = face_arithmetic.parse_expression(args.expression, names)
-        result, members = face_arithmetic.arithmetic(found["z"], found["decisions"], names,
-                                                     terms, model.z_dim)
+        result, members = face_arithmetic.arithmetic(
+            found["z"], found["decisions"], names, terms, model.z_dim
+        )
     except ValueError as err:
         raise BadInput(str(err)) from None
     exemplars = face_arithmetic.MIN_CONCEPT  # every concept has at least as many
-    z = np.concatenate([np.concatenate([found["z"][indices[:exemplars]],
-                                        found["z"][indices].mean(axis=0, keepdims=True)])
-                        for indices in members]  # a concept's first faces, then its mean
-                       + [face_arithmetic.variations(result, exemplars + 1, args.seed)])
+    z = np.concatenate(
+        [
+            np.concatenate(
+                [found["z"][indices[:exemplars]], found["z"][indices].mean(axis=0, keepdims=True)]
+            )
+            for indices in members
+        ]  # a concept's first faces, then its mean
+        + [face_arithmetic.variations(result, exemplars + 1, args.seed)]
+    )
     images.save_image_grid(model.images(z.astype(np.float32)), args.grid, columns=exemplars + 1)
     described = " ".join(("+ " if term.sign > 0 else "- ") + term.label() for term in terms)
-    print(f"{args.grid}: {described.removeprefix('+ ')} = the last row (the result, then "
-          f"variations with noise of {face_arithmetic.VARIATION_SCALE:g}); a row per concept "
-          f"above it: {exemplars} of its faces and its mean "
-          f"({', '.join(str(len(m)) for m in members)} of {len(found['z'])} labelled samples) "
-          f"from {model.path}")
+    print(
+        f"{args.grid}: {described.removeprefix('+ ')} = the last row (the result, then "
+        f"variations with noise of {face_arithmetic.VARIATION_SCALE:g}); a row per concept "
+        f"above it: {exemplars} of its faces and its mean "
+        f"({', '.join(str(len(m)) for m in members)} of {len(found['z'])} labelled samples) "
+        f"from {model.path}"
+    )
 
 
 def _metrics_lines(export_dir: str, metadata_path: str) -> list:
@@ -189,14 +214,17 @@ def _metrics_lines(export_dir: str, metadata_path: str) -> list:
 
     if not os.path.isfile(metadata_path):
         return [f"Metrics: no metrics found (no pipeline metadata at {metadata_path})"]
-    model, evaluation = run_outputs.evaluation_of_export(run_outputs.open_store(metadata_path),
-                                                         export_dir)
+    model, evaluation = run_outputs.evaluation_of_export(
+        run_outputs.open_store(metadata_path), export_dir
+    )
     if evaluation is None:
         return [f"Metrics: no metrics found for this model in {metadata_path}"]
     metrics = run_outputs.read_metrics(evaluation)
     summary = evaluator_results.summary_text(metrics, metrics["primary_metric"])
-    return [f"Metrics (Trainer model {model.uri}; {evaluation.uri}):",
-            *(f"  {line}" for line in summary.splitlines())]
+    return [
+        f"Metrics (Trainer model {model.uri}; {evaluation.uri}):",
+        *(f"  {line}" for line in summary.splitlines()),
+    ]
 
 
 def cmd_info(args) -> None:
@@ -205,16 +233,25 @@ def cmd_info(args) -> None:
 
     model = generator.load(args.model)
     config = model.training_config()
-    conditioned = (f"  conditioned on: {', '.join(model.attribute_names)}"
-                   if model.conditional else "  unconditional")
-    lines = [f"Generator: {model.path}", f"  latent size: {model.z_dim}", conditioned,
-             "Signatures:",
-             *(f"  {name}: {description}" for name, description in model.signatures.items())]
+    conditioned = (
+        f"  conditioned on: {', '.join(model.attribute_names)}"
+        if model.conditional
+        else "  unconditional"
+    )
+    lines = [
+        f"Generator: {model.path}",
+        f"  latent size: {model.z_dim}",
+        conditioned,
+        "Signatures:",
+        *(f"  {name}: {description}" for name, description in model.signatures.items()),
+    ]
     if config is None:
         lines.append("Training config: none recorded in the model")
     else:
-        lines += [f"Training config ({export.TRAINING_CONFIG_FILE}):",
-                  *(f"  {key}: {value}" for key, value in sorted(config.items()))]
+        lines += [
+            f"Training config ({export.TRAINING_CONFIG_FILE}):",
+            *(f"  {key}: {value}" for key, value in sorted(config.items())),
+        ]
     print("\n".join(lines + _metrics_lines(model.path, args.metadata or _default_metadata())))
 
 
@@ -236,13 +273,19 @@ def cmd_serve(args) -> None:
     opened = studio.Studio.open(model_path, args.metadata or _default_metadata(output_root))
 
     def ready(url: str) -> None:
-        sliders = (f"{len(opened.sliders)} sliders" if opened.sliders
-                   else f"no sliders ({opened.note})")
-        print(f"Face studio for {opened.model.path} ({sliders}) at {url} (Ctrl+C stops it)",
-              flush=True)
+        sliders = (
+            f"{len(opened.sliders)} sliders" if opened.sliders else f"no sliders ({opened.note})"
+        )
+        print(
+            f"Face studio for {opened.model.path} ({sliders}) at {url} (Ctrl+C stops it)",
+            flush=True,
+        )
         if not studio.is_loopback(args.host):
-            print(f"note: listening on {args.host}, not only on this machine: whoever reaches "
-                  "it can use the studio", file=sys.stderr)
+            print(
+                f"note: listening on {args.host}, not only on this machine: whoever reaches "
+                "it can use the studio",
+                file=sys.stderr,
+            )
 
     studio.serve(opened, args.host, args.port, ready)
 
@@ -251,27 +294,34 @@ def _newest_pushed(output_root: str) -> str:
     """The Pusher's destination of the default pipeline under `output_root`; generator.load
     takes its newest complete version, as every command does with a destination."""
     from pipeline_config import PipelineConfig
+
     destination = PipelineConfig(output_root=output_root).serving_model_dir
     if not os.path.isdir(destination):
-        raise BadInput(f"no pushed model at {destination}: run the pipeline (make run) or name "
-                       "a MODEL")
+        raise BadInput(
+            f"no pushed model at {destination}: run the pipeline (make run) or name a MODEL"
+        )
     return destination
 
 
 def _default_output_root() -> str:
     from pipeline_config import PipelineConfig
+
     return PipelineConfig().output_root
 
 
-def _default_metadata(output_root: Optional[str] = None) -> str:
+def _default_metadata(output_root: str | None = None) -> str:
     from pipeline_config import PipelineConfig
+
     return PipelineConfig(output_root=output_root or _default_output_root()).metadata_path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0],
-                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="\n".join(__doc__.splitlines()[2:]))
+    parser = _Parser(
+        prog=PROG,
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     model_help = "an exported generator, a Trainer model folder or a Pusher destination"
 
@@ -280,104 +330,187 @@ def build_parser() -> argparse.ArgumentParser:
     out = sample.add_mutually_exclusive_group(required=True)
     out.add_argument("--grid", metavar="FILE.png", help="write one grid PNG")
     out.add_argument("--out-dir", metavar="DIR", help="write one PNG per face into DIR")
-    sample.add_argument("-n", "--count", type=_whole(1, MAX_IMAGES),
-                        help=f"how many faces (default {DEFAULT_COUNT})")
-    sample.add_argument("--seed", type=_whole(0, MAX_SEED),
-                        help="the same seed gives the same faces (default 0)")
-    sample.add_argument("--columns", type=_whole(1, MAX_IMAGES),
-                        help="grid columns (default: a square grid)")
-    sample.add_argument("--attributes", metavar="A=1,B=0,...",
-                        help="a conditional generator's request: each attribute 1 (present) "
-                             "or 0 (absent); the others follow real faces that match")
-    sample.add_argument("--z", metavar="FACE.json",
-                        help="draw the one face whose exact inputs the file holds, as the "
-                             "studio's download writes them (dcgan-faces serve)")
+    sample.add_argument(
+        "-n",
+        "--count",
+        type=_whole(1, MAX_IMAGES),
+        help=f"how many faces (default {DEFAULT_COUNT})",
+    )
+    sample.add_argument(
+        "--seed", type=_whole(0, MAX_SEED), help="the same seed gives the same faces (default 0)"
+    )
+    sample.add_argument(
+        "--columns", type=_whole(1, MAX_IMAGES), help="grid columns (default: a square grid)"
+    )
+    sample.add_argument(
+        "--attributes",
+        metavar="A=1,B=0,...",
+        help="a conditional generator's request: each attribute 1 (present) "
+        "or 0 (absent); the others follow real faces that match",
+    )
+    sample.add_argument(
+        "--z",
+        metavar="FACE.json",
+        help="draw the one face whose exact inputs the file holds, as the "
+        "studio's download writes them (dcgan-faces serve)",
+    )
     sample.set_defaults(command=cmd_sample)
 
     walk = commands.add_parser("interpolate", help="an animated GIF walking through latent space")
     walk.add_argument("model", metavar="MODEL", help=model_help)
     walk.add_argument("--out", required=True, metavar="FILE.gif", help="the GIF to write")
-    walk.add_argument("--points", type=_whole(2, MAX_POINTS), default=4,
-                      help="random latent points to walk through (default 4)")
-    walk.add_argument("--steps", type=_whole(1, MAX_STEPS), default=16,
-                      help="frames from one point to the next (default 16)")
-    walk.add_argument("--method", choices=("slerp", "linear"), default="slerp",
-                      help="spherical (default) or straight-line interpolation")
+    walk.add_argument(
+        "--points",
+        type=_whole(2, MAX_POINTS),
+        default=4,
+        help="random latent points to walk through (default 4)",
+    )
+    walk.add_argument(
+        "--steps",
+        type=_whole(1, MAX_STEPS),
+        default=16,
+        help="frames from one point to the next (default 16)",
+    )
+    walk.add_argument(
+        "--method",
+        choices=("slerp", "linear"),
+        default="slerp",
+        help="spherical (default) or straight-line interpolation",
+    )
     walk.add_argument("--loop", action="store_true", help="walk back to the first point")
     walk.add_argument("--seed", type=_whole(0), default=0, help="seed of the latent points")
-    walk.add_argument("--frame-ms", type=_whole(10, 10000), default=80,
-                      help="milliseconds per frame (default 80)")
-    walk.add_argument("--scale", type=_whole(1, MAX_SCALE), default=2,
-                      help="enlarge each 64x64 frame this many times (default 2)")
+    walk.add_argument(
+        "--frame-ms", type=_whole(10, 10000), default=80, help="milliseconds per frame (default 80)"
+    )
+    walk.add_argument(
+        "--scale",
+        type=_whole(1, MAX_SCALE),
+        default=2,
+        help="enlarge each 64x64 frame this many times (default 2)",
+    )
     walk.set_defaults(command=cmd_interpolate)
 
     edit = commands.add_parser("edit", help="faces moved along an attribute's direction in z")
     edit.add_argument("model", metavar="MODEL", help=model_help)
-    edit.add_argument("--add", required=True, metavar="ATTRIBUTE",
-                      help="a CelebA attribute the evaluator found a direction for, e.g. Smiling")
-    edit.add_argument("--strength", type=float, default=3.0,
-                      help="how far z moves at the last column, in units of z's standard "
-                           "deviation (default 3, as the evaluator measures; negative removes)")
-    edit.add_argument("--keep", metavar="A,B,...",
-                      help="attributes whose directions z must not move along (InterFaceGAN's "
-                           "conditional manipulation): fewer side effects, smaller flips")
+    edit.add_argument(
+        "--add",
+        required=True,
+        metavar="ATTRIBUTE",
+        help="a CelebA attribute the evaluator found a direction for, e.g. Smiling",
+    )
+    edit.add_argument(
+        "--strength",
+        type=float,
+        default=3.0,
+        help="how far z moves at the last column, in units of z's standard "
+        "deviation (default 3, as the evaluator measures; negative removes)",
+    )
+    edit.add_argument(
+        "--keep",
+        metavar="A,B,...",
+        help="attributes whose directions z must not move along (InterFaceGAN's "
+        "conditional manipulation): fewer side effects, smaller flips",
+    )
     edit.add_argument("--grid", required=True, metavar="FILE.png", help="the grid PNG to write")
     edit.add_argument("--rows", type=_whole(1, 64), default=6, help="faces (default 6)")
-    edit.add_argument("--columns", type=_whole(2, 16), default=5,
-                      help="strengths from 0 to --strength (default 5)")
+    edit.add_argument(
+        "--columns",
+        type=_whole(2, 16),
+        default=5,
+        help="strengths from 0 to --strength (default 5)",
+    )
     edit.add_argument("--seed", type=_whole(0), default=0, help="seed of the faces' z")
-    edit.add_argument("--metadata", metavar="FILE",
-                      help="the pipeline's metadata, where the directions are found (default: "
-                           "the local runner's)")
+    edit.add_argument(
+        "--metadata",
+        metavar="FILE",
+        help="the pipeline's metadata, where the directions are found (default: "
+        "the local runner's)",
+    )
     edit.set_defaults(command=cmd_edit)
 
     arithmetic = commands.add_parser(
-        "arithmetic", help="vector arithmetic on faces, e.g. smiling woman - woman + man")
+        "arithmetic", help="vector arithmetic on faces, e.g. smiling woman - woman + man"
+    )
     arithmetic.add_argument("model", metavar="MODEL", help=model_help)
-    arithmetic.add_argument("expression", metavar="EXPRESSION",
-                            help="concepts joined by + and -, each attributes present (NAME) or "
-                                 "absent (NAME=0), e.g. 'Smiling,Male=0 - Male=0 + Male'")
-    arithmetic.add_argument("--grid", required=True, metavar="FILE.png",
-                            help="the grid PNG to write")
-    arithmetic.add_argument("--seed", type=_whole(0), default=0,
-                            help="seed of the result's variations")
-    arithmetic.add_argument("--metadata", metavar="FILE",
-                            help="the pipeline's metadata, where the labelled samples are found "
-                                 "(default: the local runner's)")
+    arithmetic.add_argument(
+        "expression",
+        metavar="EXPRESSION",
+        help="concepts joined by + and -, each attributes present (NAME) or "
+        "absent (NAME=0), e.g. 'Smiling,Male=0 - Male=0 + Male'",
+    )
+    arithmetic.add_argument(
+        "--grid", required=True, metavar="FILE.png", help="the grid PNG to write"
+    )
+    arithmetic.add_argument(
+        "--seed", type=_whole(0), default=0, help="seed of the result's variations"
+    )
+    arithmetic.add_argument(
+        "--metadata",
+        metavar="FILE",
+        help="the pipeline's metadata, where the labelled samples are found "
+        "(default: the local runner's)",
+    )
     arithmetic.set_defaults(command=cmd_arithmetic)
 
-    serve = commands.add_parser("serve", help="the face studio: a local web page to sample, "
-                                              "steer and interpolate faces")
-    serve.add_argument("model", metavar="MODEL", nargs="?",
-                       help=f"{model_help} (default: the newest model the pipeline pushed)")
-    serve.add_argument("--output-root", metavar="DIR",
-                       help="the pipeline's output root, where the pushed model and the "
-                            "metadata are (default: ./outputs of the project)")
-    serve.add_argument("--metadata", metavar="FILE",
-                       help="the pipeline's metadata, where the attribute directions and their "
-                            "measures are found (default: the output root's)")
-    serve.add_argument("--host", default=STUDIO_HOST,
-                       help="the address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=_whole(0, 65535), default=STUDIO_PORT,
-                       help=f"the port (default {STUDIO_PORT}; 0: any free one, printed)")
+    serve = commands.add_parser(
+        "serve", help="the face studio: a local web page to sample, steer and interpolate faces"
+    )
+    serve.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help=f"{model_help} (default: the newest model the pipeline pushed)",
+    )
+    serve.add_argument(
+        "--output-root",
+        metavar="DIR",
+        help="the pipeline's output root, where the pushed model and the "
+        "metadata are (default: ./outputs of the project)",
+    )
+    serve.add_argument(
+        "--metadata",
+        metavar="FILE",
+        help="the pipeline's metadata, where the attribute directions and their "
+        "measures are found (default: the output root's)",
+    )
+    serve.add_argument(
+        "--host",
+        default=STUDIO_HOST,
+        help="the address to listen on (default 127.0.0.1: this machine only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_whole(0, 65535),
+        default=STUDIO_PORT,
+        help=f"the port (default {STUDIO_PORT}; 0: any free one, printed)",
+    )
     serve.set_defaults(command=cmd_serve)
 
     info = commands.add_parser("info", help="signatures, training config and metrics")
     info.add_argument("model", metavar="MODEL", help=model_help)
-    info.add_argument("--metadata", metavar="FILE",
-                      help="the pipeline's metadata.sqlite to find metrics in "
-                           "(default: outputs/metadata/celeba-dcgan/metadata.sqlite)")
+    info.add_argument(
+        "--metadata",
+        metavar="FILE",
+        help="the pipeline's metadata.sqlite to find metrics in "
+        "(default: outputs/metadata/celeba-dcgan/metadata.sqlite)",
+    )
     info.set_defaults(command=cmd_info)
 
     report = commands.add_parser("report", help="write a run's HTML report and print its path")
-    report.add_argument("--output-root", metavar="DIR",
-                        help="the pipeline's output root (default: ./outputs of the project)")
-    report.add_argument("--metadata", metavar="FILE",
-                        help="metadata.sqlite (default: the output root's)")
+    report.add_argument(
+        "--output-root",
+        metavar="DIR",
+        help="the pipeline's output root (default: ./outputs of the project)",
+    )
+    report.add_argument(
+        "--metadata", metavar="FILE", help="metadata.sqlite (default: the output root's)"
+    )
     report.add_argument("--run", metavar="RUN_ID", help="a pipeline run id (default: the latest)")
-    report.add_argument("--out", metavar="FILE.html",
-                        help="where to write it (default: <output root>/reports/<pipeline>/"
-                             "<run id>.html)")
+    report.add_argument(
+        "--out",
+        metavar="FILE.html",
+        help="where to write it (default: <output root>/reports/<pipeline>/<run id>.html)",
+    )
     report.set_defaults(command=cmd_report)
     return parser
 

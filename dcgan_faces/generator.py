@@ -3,11 +3,11 @@
 Accepted: an exported generator (the folder with saved_model.pb), a Trainer Model artifact (its
 Format-Serving/ inside) or a Pusher destination folder (its newest numbered version inside).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -37,19 +37,25 @@ def find_export_dir(path: str) -> str:
         raise GeneratorError(f"{path} is a file; give the generator's directory")
     names = (name.rstrip("/") for name in tf.io.gfile.listdir(path))  # gs:// marks folders by /
     versions = sorted((name for name in names if name.isdigit()), key=int, reverse=True)
-    candidates = [path, path_utils.serving_model_path(path),
-                  *(os.path.join(path, version) for version in versions)]
+    candidates = [
+        path,
+        path_utils.serving_model_path(path),
+        *(os.path.join(path, version) for version in versions),
+    ]
     for candidate in candidates:
         if tf.io.gfile.exists(os.path.join(candidate, SAVED_MODEL_FILE)):
             return candidate
-    raise GeneratorError(f"{path} is not a generator: no {SAVED_MODEL_FILE} in it, in its "
-                         f"Format-Serving/ or in a numbered version folder")
+    raise GeneratorError(
+        f"{path} is not a generator: no {SAVED_MODEL_FILE} in it, in its "
+        f"Format-Serving/ or in a numbered version folder"
+    )
 
 
 def _describe(structure) -> str:
     specs = structure if isinstance(structure, dict) else structure[1]
-    return ", ".join(f"{name} {spec.dtype.name} {list(spec.shape)}"
-                     for name, spec in sorted(specs.items()))
+    return ", ".join(
+        f"{name} {spec.dtype.name} {list(spec.shape)}" for name, spec in sorted(specs.items())
+    )
 
 
 def parse_request(text: str, names) -> np.ndarray:
@@ -62,8 +68,9 @@ def parse_request(text: str, names) -> np.ndarray:
         name, _, value = part.partition("=")
         name, value = name.strip(), value.strip() or "1"
         if name not in names:
-            raise GeneratorError(f"unknown attribute {name!r}; this generator is conditioned on "
-                                 f"{', '.join(names)}")
+            raise GeneratorError(
+                f"unknown attribute {name!r}; this generator is conditioned on {', '.join(names)}"
+            )
         if request[list(names).index(name)]:
             raise GeneratorError(f"{name} is asked for twice")
         if value not in ("0", "1"):
@@ -88,8 +95,7 @@ class Generator:
     def inputs(self, count: int, seed: int) -> np.ndarray:
         """Fixed inputs for a seed: z, followed by real attribute rows (the table the model
         carries) for a conditional generator (trainer_module/conditions.py)."""
-        return conditions.generator_inputs(count, self.z_dim, seed,
-                                           self._exported.attribute_table)
+        return conditions.generator_inputs(count, self.z_dim, seed, self._exported.attribute_table)
 
     def images(self, inputs) -> np.ndarray:
         """uint8 [N, H, W, 3] for inputs [N, z_dim] (a conditional generator's: [N, z_dim +
@@ -97,16 +103,23 @@ class Generator:
         inputs = np.asarray(inputs, np.float32)
         expected = self.z_dim + len(self.attribute_names)
         if inputs.ndim != 2 or inputs.shape[1] != expected:
-            raise GeneratorError(f"{self.path} takes inputs of width {expected}, got "
-                                 f"{list(inputs.shape)}")
-        return np.concatenate([self._exported.images(inputs[start:start + BATCH_SIZE])
-                               for start in range(0, len(inputs), BATCH_SIZE)])
+            raise GeneratorError(
+                f"{self.path} takes inputs of width {expected}, got {list(inputs.shape)}"
+            )
+        return np.concatenate(
+            [
+                self._exported.images(inputs[start : start + BATCH_SIZE])
+                for start in range(0, len(inputs), BATCH_SIZE)
+            ]
+        )
 
     def _check_request(self, attributes: str) -> None:
         if attributes and not self.conditional:
-            raise GeneratorError(f"{self.path} is an unconditional generator: it cannot be asked "
-                                 "for attributes (train with conditional=True, or move its faces "
-                                 "with `edit --add`)")
+            raise GeneratorError(
+                f"{self.path} is an unconditional generator: it cannot be asked "
+                "for attributes (train with conditional=True, or move its faces "
+                "with `edit --add`)"
+            )
 
     def sample_inputs(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
         """The inputs `sample` draws its faces from, [count, z_dim (+ attributes)]: the same z
@@ -122,9 +135,11 @@ class Generator:
         if not self.conditional:
             return z
         rows = conditions.matching_rows(
-            self._exported.module.attribute_table, tf.constant(parse_request(attributes,
-                                                                    self.attribute_names)),
-            count, tf.stack([seed, tf.constant(1, tf.int64)])).numpy()
+            self._exported.module.attribute_table,
+            tf.constant(parse_request(attributes, self.attribute_names)),
+            count,
+            tf.stack([seed, tf.constant(1, tf.int64)]),
+        ).numpy()
         return np.concatenate([z, rows], axis=1)
 
     def sample(self, count: int, seed: int, attributes: str = "") -> np.ndarray:
@@ -137,10 +152,11 @@ class Generator:
         arguments = {"count": tf.constant(count, tf.int32), "seed": tf.constant(seed, tf.int64)}
         if self.conditional:
             arguments[export.ATTRIBUTES_INPUT] = tf.constant(
-                parse_request(attributes, self.attribute_names))
+                parse_request(attributes, self.attribute_names)
+            )
         return self._exported.sample(**arguments)["images"].numpy()
 
-    def training_config(self) -> Optional[dict]:
+    def training_config(self) -> dict | None:
         return export.read_training_config(self.path)
 
 
@@ -152,18 +168,26 @@ def load(path: str) -> Generator:
         raise GeneratorError(str(err)) from err
     except Exception as err:  # a corrupt or foreign file: say so in one line
         first_line = str(err).splitlines()[0] if str(err) else ""
-        raise GeneratorError(f"{export_dir}: not a readable SavedModel "
-                             f"({type(err).__name__}: {first_line})") from err
+        raise GeneratorError(
+            f"{export_dir}: not a readable SavedModel ({type(err).__name__}: {first_line})"
+        ) from err
     names = ()
     if exported.attribute_count:
         config = export.read_training_config(export_dir) or {}
         names = tuple(config.get("attributes", ()))
         if len(names) != exported.attribute_count:
-            raise GeneratorError(f"{export_dir} is a conditional generator whose training config "
-                                 f"does not name its {exported.attribute_count} attributes")
+            raise GeneratorError(
+                f"{export_dir} is a conditional generator whose training config "
+                f"does not name its {exported.attribute_count} attributes"
+            )
     return Generator(
-        path=export_dir, z_dim=exported.z_dim, attribute_names=names,
-        signatures={name: f"{_describe(fn.structured_input_signature)} -> "
-                          f"{_describe(fn.structured_outputs)}"
-                    for name, fn in sorted(exported.module.signatures.items())},
-        _exported=exported)
+        path=export_dir,
+        z_dim=exported.z_dim,
+        attribute_names=names,
+        signatures={
+            name: f"{_describe(fn.structured_input_signature)} -> "
+            f"{_describe(fn.structured_outputs)}"
+            for name, fn in sorted(exported.module.signatures.items())
+        },
+        _exported=exported,
+    )

@@ -5,6 +5,7 @@ sphere of radius sqrt(100), and a straight line between two such points dips wel
 (its midpoint has about 1/sqrt(2) of the norm), where the generator never saw an input. slerp
 follows the great circle instead, so points of equal norm keep that norm all the way.
 """
+
 from __future__ import annotations
 
 import numpy as np

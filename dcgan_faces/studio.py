@@ -19,6 +19,7 @@ The server side is Flask on Werkzeug's server (docs/studio.md says why), on 127.
 told otherwise. Every request is checked before the model runs: a bad one is answered 4xx with
 {"error": "..."}, which the page shows; sizes are capped so that no request can run long.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,8 @@ import math
 import os
 import re
 import socket
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable, Optional
 
 import numpy as np
 from flask import Flask, Response, jsonify, request
@@ -73,11 +74,17 @@ class Slider:
     verdict: str  # reliable, partial, side effects, weak, not measured
 
     def as_json(self) -> dict:
-        return {"name": self.name, "low": self.low, "high": self.high, "step": SLIDER_STEP,
-                "measures": self.measures, "verdict": self.verdict}
+        return {
+            "name": self.name,
+            "low": self.low,
+            "high": self.high,
+            "step": SLIDER_STEP,
+            "measures": self.measures,
+            "verdict": self.verdict,
+        }
 
 
-def verdict(flip_rate: Optional[float], others_changed: Optional[float]) -> str:
+def verdict(flip_rate: float | None, others_changed: float | None) -> str:
     """One word for how far a slider can be trusted, from its measured edit (FLIP_TARGET)."""
     if flip_rate is None or others_changed is None:
         return "not measured"
@@ -88,7 +95,7 @@ def verdict(flip_rate: Optional[float], others_changed: Optional[float]) -> str:
     return "reliable" if flip_rate >= FLIP_TARGET else "partial"
 
 
-def _measure(metrics: dict, key: str, name: str) -> Optional[float]:
+def _measure(metrics: dict, key: str, name: str) -> float | None:
     value = metrics.get(MEASURE.format(key, name))
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
@@ -100,22 +107,38 @@ def make_sliders(names, metrics: dict, low: float, high: float, prefix: str) -> 
     its one edit grid, unmeasured ones last."""
     sliders = []
     for name in names:
-        measures = {key: _measure(metrics, f"{prefix}_{key}", name)
-                    for key in ("flip_rate", "others_changed", "worst_other_changed")}
-        sliders.append(Slider(name, low, high, measures,
-                              verdict(measures["flip_rate"], measures["others_changed"])))
+        measures = {
+            key: _measure(metrics, f"{prefix}_{key}", name)
+            for key in ("flip_rate", "others_changed", "worst_other_changed")
+        }
+        sliders.append(
+            Slider(
+                name,
+                low,
+                high,
+                measures,
+                verdict(measures["flip_rate"], measures["others_changed"]),
+            )
+        )
 
     def rank(slider):
         flip, others = slider.measures["flip_rate"], slider.measures["others_changed"]
         return (flip is None or others is None, -(flip or 0.0) + (others or 0.0))
+
     return sorted(sliders, key=rank)
 
 
 class Studio:
     """A generator loaded once, its sliders, and the faces they draw."""
 
-    def __init__(self, model: generator.Generator, found_directions: dict, metrics: dict,
-                 evaluation: Optional[str], note: str = ""):
+    def __init__(
+        self,
+        model: generator.Generator,
+        found_directions: dict,
+        metrics: dict,
+        evaluation: str | None,
+        note: str = "",
+    ):
         """`found_directions`: {attribute: unit direction in z} (unconditional generators);
         `metrics`: the evaluation's; `note`: what the page says of sliders it lacks."""
         self.model = model
@@ -125,14 +148,15 @@ class Studio:
             self.sliders = make_sliders(model.attribute_names, metrics, *CODE_RANGE, "code_edit")
             self._directions = {}
         else:
-            self.sliders = make_sliders(found_directions, metrics, -MAX_STRENGTH, MAX_STRENGTH,
-                                        "edit")
+            self.sliders = make_sliders(
+                found_directions, metrics, -MAX_STRENGTH, MAX_STRENGTH, "edit"
+            )
             self._directions = found_directions
         self._by_name = {slider.name: slider for slider in self.sliders}
         self._base = functools.lru_cache(maxsize=BASE_CACHE)(self._draw_base)
 
     @classmethod
-    def open(cls, model_path: str, metadata_path: str) -> "Studio":
+    def open(cls, model_path: str, metadata_path: str) -> Studio:
         """The studio of a generator, with the directions and measures of its latest
         evaluation in the pipeline's metadata; without them (never evaluated, no metadata) the
         page still draws faces and says why it has no sliders."""
@@ -144,18 +168,23 @@ class Studio:
                 note = f"{model.path} has no evaluation in {metadata_path}"
             elif not model.conditional:
                 samples = directions.attribute_samples(model.path, metadata_path)
-                found = {str(name): vector for name, vector
-                         in zip(samples["names"], samples["directions"])}
+                found = {
+                    str(name): vector
+                    for name, vector in zip(samples["names"], samples["directions"])
+                }
         except BadInput as err:
             note = str(err).splitlines()[0]
         rare = [name for name, vector in found.items() if not np.isfinite(vector).all()]
         if rare:
-            note = (f"no direction for {', '.join(rare)}: too rare in the model's samples for "
-                    "the evaluator to find one")
+            note = (
+                f"no direction for {', '.join(rare)}: too rare in the model's samples for "
+                "the evaluator to find one"
+            )
         found = {name: vector for name, vector in found.items() if name not in rare}
         if any(len(vector) != model.z_dim for vector in found.values()):
-            raise BadInput(f"the directions found for {model.path} do not have its latent "
-                           f"size {model.z_dim}")
+            raise BadInput(
+                f"the directions found for {model.path} do not have its latent size {model.z_dim}"
+            )
         return cls(model, found, metrics, evaluation, note)
 
     # --- faces ---------------------------------------------------------------------------------
@@ -168,8 +197,9 @@ class Studio:
         with the codes set to the values."""
         base = self._base(seed, index)
         if not self.model.conditional:
-            return directions.steer(base, [(self._directions[name], strength)
-                                           for name, strength in edits.items()])
+            return directions.steer(
+                base, [(self._directions[name], strength) for name, strength in edits.items()]
+            )
         moved = np.array(base, np.float32, copy=True)
         for name, code in edits.items():
             moved[self.model.z_dim + self.model.attribute_names.index(name)] = code
@@ -184,8 +214,9 @@ class Studio:
         """uint8 [H, W, 3]: one face, drawn alone, as `sample --z` draws it."""
         return self.model.images(self.inputs(seed, index, edits)[None])[0]
 
-    def strip(self, seed: int, index: int, edits: dict, to: int, frames: int,
-              method: str) -> np.ndarray:
+    def strip(
+        self, seed: int, index: int, edits: dict, to: int, frames: int, method: str
+    ) -> np.ndarray:
         """uint8 [frames, H, W, 3]: from the chosen face as edited to face `to` of the same seed
         as drawn, along the great circle (slerp) or the straight line, ends included."""
         ends = np.stack([self.inputs(seed, index, edits), self._base(seed, to)])
@@ -195,20 +226,28 @@ class Studio:
         """The face file (face_file.py) of a face, with the command that draws it again."""
         name = face_name(seed, index)
         return face_file.to_json(
-            self.model, self.inputs(seed, index, edits), seed=seed, index=index, edits=edits,
+            self.model,
+            self.inputs(seed, index, edits),
+            seed=seed,
+            index=index,
+            edits=edits,
             command=f"{PROG} sample {os.path.abspath(self.model.path)} --z {name}.json "
-                    f"--grid {name}.png")
+            f"--grid {name}.png",
+        )
 
     def describe(self) -> dict:
         """What the page needs to lay itself out."""
-        return {"model": os.path.abspath(self.model.path), "z_dim": self.model.z_dim,
-                "conditional": self.model.conditional,
-                "slider_kind": "code" if self.model.conditional else "direction",
-                "sliders": [slider.as_json() for slider in self.sliders],
-                "evaluation": self.evaluation, "note": self.note,
-                "limits": {"max_count": MAX_COUNT, "max_frames": MAX_FRAMES,
-                           "max_seed": str(MAX_SEED)},
-                "command": PROG}
+        return {
+            "model": os.path.abspath(self.model.path),
+            "z_dim": self.model.z_dim,
+            "conditional": self.model.conditional,
+            "slider_kind": "code" if self.model.conditional else "direction",
+            "sliders": [slider.as_json() for slider in self.sliders],
+            "evaluation": self.evaluation,
+            "note": self.note,
+            "limits": {"max_count": MAX_COUNT, "max_frames": MAX_FRAMES, "max_seed": str(MAX_SEED)},
+            "command": PROG,
+        }
 
     # --- request checks ------------------------------------------------------------------------
     def parse_edits(self, text: str) -> dict:
@@ -222,8 +261,9 @@ class Studio:
             name = name.strip()
             if name not in self._by_name:
                 known = ", ".join(self._by_name) or "none"
-                raise RequestError(f"unknown attribute {_shown(name)}; this model's sliders: "
-                                   f"{known}")
+                raise RequestError(
+                    f"unknown attribute {_shown(name)}; this model's sliders: {known}"
+                )
             if name in edits:
                 raise RequestError(f"{name} is given twice")
             try:
@@ -234,8 +274,10 @@ class Studio:
                 raise RequestError(f"{_shown(part)}: {name} needs a number, as {name}=1.5")
             slider = self._by_name[name]
             if not slider.low <= number <= slider.high:
-                raise RequestError(f"{name}={number:g} is out of range: {name} goes from "
-                                   f"{slider.low:g} to {slider.high:g}")
+                raise RequestError(
+                    f"{name}={number:g} is out of range: {name} goes from "
+                    f"{slider.low:g} to {slider.high:g}"
+                )
             edits[name] = number
         return edits
 
@@ -249,7 +291,7 @@ def _shown(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def whole(name: str, low: int, high: int, default: Optional[int] = None) -> int:
+def whole(name: str, low: int, high: int, default: int | None = None) -> int:
     """The query parameter `name` as a whole number in [low, high]; a 400 otherwise."""
     text = request.args.get(name)
     if text is None or text.strip() == "":
@@ -258,8 +300,9 @@ def whole(name: str, low: int, high: int, default: Optional[int] = None) -> int:
         return default
     text = text.strip()
     if not re.fullmatch(r"[0-9]+", text):
-        raise RequestError(f"{name} must be a whole number from {low} to {high}, not "
-                           f"{_shown(text)}")
+        raise RequestError(
+            f"{name} must be a whole number from {low} to {high}, not {_shown(text)}"
+        )
     if len(text.lstrip("0")) > len(str(high)) or not low <= int(text) <= high:
         raise RequestError(f"{name} {_shown(text, 24)} is out of range: {low} to {high}")
     return int(text)
@@ -283,8 +326,11 @@ def create_app(studio: Studio) -> Flask:
 
     def chosen() -> tuple:
         """(seed, index, edits) of the chosen face, from the query."""
-        return (whole("seed", 0, MAX_SEED), whole("index", 0, MAX_COUNT - 1),
-                studio.parse_edits(request.args.get("edits", "")))
+        return (
+            whole("seed", 0, MAX_SEED),
+            whole("index", 0, MAX_COUNT - 1),
+            studio.parse_edits(request.args.get("edits", "")),
+        )
 
     @app.get("/")
     def index():
@@ -298,24 +344,34 @@ def create_app(studio: Studio) -> Flask:
     def grid():
         seed, count = whole("seed", 0, MAX_SEED), whole("count", 1, MAX_COUNT, 16)
         faces, inputs = studio.grid(seed, count)
-        codes = (inputs[:, studio.model.z_dim:].tolist() if studio.model.conditional
-                 else [[] for _ in faces])
-        return jsonify(seed=str(seed), count=count, faces=[
-            {"image": data_url(face), "codes": dict(zip(studio.model.attribute_names, row))}
-            for face, row in zip(faces, codes)])
+        codes = (
+            inputs[:, studio.model.z_dim :].tolist()
+            if studio.model.conditional
+            else [[] for _ in faces]
+        )
+        return jsonify(
+            seed=str(seed),
+            count=count,
+            faces=[
+                {"image": data_url(face), "codes": dict(zip(studio.model.attribute_names, row))}
+                for face, row in zip(faces, codes)
+            ],
+        )
 
     @app.get("/api/face")
     def face():
-        return Response(png(studio.face(*chosen())), mimetype="image/png",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            png(studio.face(*chosen())), mimetype="image/png", headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/api/recipe")
     def recipe():
         seed, index, edits = chosen()
-        return Response(json.dumps(studio.recipe(seed, index, edits), indent=1) + "\n",
-                        mimetype="application/json", headers={
-                            "Content-Disposition":
-                                f"attachment; filename={face_name(seed, index)}.json"})
+        return Response(
+            json.dumps(studio.recipe(seed, index, edits), indent=1) + "\n",
+            mimetype="application/json",
+            headers={"Content-Disposition": f"attachment; filename={face_name(seed, index)}.json"},
+        )
 
     @app.get("/api/strip")
     def strip():
@@ -323,17 +379,23 @@ def create_app(studio: Studio) -> Flask:
         to, frames = whole("to", 0, MAX_COUNT - 1), whole("frames", 2, MAX_FRAMES, 8)
         method = request.args.get("method", "slerp")
         if method not in latent.METHODS:
-            raise RequestError(f"method must be one of {', '.join(latent.METHODS)}, not "
-                               f"{_shown(method)}")
-        return jsonify(frames=[data_url(frame) for frame in
-                               studio.strip(seed, index, edits, to, frames, method)])
+            raise RequestError(
+                f"method must be one of {', '.join(latent.METHODS)}, not {_shown(method)}"
+            )
+        return jsonify(
+            frames=[
+                data_url(frame) for frame in studio.strip(seed, index, edits, to, frames, method)
+            ]
+        )
 
     @app.errorhandler(HTTPException)
     def refused(error: HTTPException):
         """Every refusal as {"error": one line}, which the page shows as it is."""
         if isinstance(error, MethodNotAllowed):  # say what the route takes instead
-            return jsonify(error=f"{request.method} is not allowed on {request.path}: it "
-                                 f"answers {', '.join(sorted(error.valid_methods))}"), error.code
+            return jsonify(
+                error=f"{request.method} is not allowed on {request.path}: it "
+                f"answers {', '.join(sorted(error.valid_methods))}"
+            ), error.code
         return jsonify(error=error.description or error.name), error.code
 
     return app
@@ -359,8 +421,12 @@ def listen(host: str, port: int) -> socket.socket:
         raise BadInput(f"cannot listen on {host}:{port}: {reason}") from None
 
 
-def serve(studio: Studio, host: str = STUDIO_HOST, port: int = STUDIO_PORT,
-          ready: Optional[Callable[[str], None]] = None) -> None:
+def serve(
+    studio: Studio,
+    host: str = STUDIO_HOST,
+    port: int = STUDIO_PORT,
+    ready: Callable[[str], None] | None = None,
+) -> None:
     """Serves the studio until interrupted; `ready(url)` once it listens (port 0: a free one).
     Threaded, so that a long interpolation does not hold up a slider."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per slider move: no

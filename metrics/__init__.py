@@ -6,4 +6,5 @@ The bottom layer with `common`: the evaluator, the Trainer's quality probe, the 
 report import these modules; they import nothing of the project but `common`. Each metric is a
 small float64 function tested alone (tests/test_metrics_*.py).
 """
+
 import tf_environment  # noqa: F401  (set before TensorFlow loads)

@@ -11,13 +11,13 @@ Nothing is downloaded at run time; a missing file raises `FileNotFoundError` say
 Every extractor takes uint8 images [N, H, W, 3] (or floats in [-1, 1]) and returns float64
 [N, dim], and has a `fingerprint()` that changes whenever its output could.
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
 import os
-from typing import Callable
-
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -35,7 +35,8 @@ TTUR_MISSING = (
     "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz, extract "
     "classify_image_graph_def.pb (TF-GAN's inceptionv1_for_inception_score.pb from "
     "frozen_inception_v1_2015_12_05.tar.gz works too), and set "
-    "PipelineConfig.eval_inception_ttur_path to the .pb file.")
+    "PipelineConfig.eval_inception_ttur_path to the .pb file."
+)
 
 KERAS_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 KERAS_MISSING = (
@@ -43,7 +44,8 @@ KERAS_MISSING = (
     "downloaded at run time, and there are none at {path!r}. On a machine with internet access "
     "download https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
     f"{KERAS_WEIGHTS_FILE}, then set PipelineConfig.eval_inception_keras_weights to the file or "
-    "put it in Keras' cache ($KERAS_HOME/models, by default ~/.keras/models).")
+    "put it in Keras' cache ($KERAS_HOME/models, by default ~/.keras/models)."
+)
 
 
 def as_pixels(images) -> tf.Tensor:
@@ -59,8 +61,9 @@ def resize_like_tf1(pixels: tf.Tensor, size: int) -> tf.Tensor:
 
     TTUR's graph and TF-GAN both resize this way; TF 2's tf.image.resize samples differently.
     """
-    return tf.raw_ops.ResizeBilinear(images=pixels, size=[size, size], align_corners=False,
-                                     half_pixel_centers=False)
+    return tf.raw_ops.ResizeBilinear(
+        images=pixels, size=[size, size], align_corners=False, half_pixel_centers=False
+    )
 
 
 class FeatureExtractor:
@@ -84,8 +87,10 @@ class FeatureExtractor:
         pixels = as_pixels(images)
         if pixels.shape.rank != 4 or pixels.shape[-1] != 3:
             raise ValueError(f"expected images [N, H, W, 3], got {pixels.shape}")
-        chunks = [self._features(pixels[start:start + self.batch_size]).numpy()
-                  for start in range(0, int(pixels.shape[0]), self.batch_size)]
+        chunks = [
+            self._features(pixels[start : start + self.batch_size]).numpy()
+            for start in range(0, int(pixels.shape[0]), self.batch_size)
+        ]
         if not chunks:
             return np.zeros((0, self.dim), dtype=np.float64)
         return np.concatenate(chunks).reshape(-1, self.dim).astype(np.float64)
@@ -125,21 +130,25 @@ class RandomEmbedding(FeatureExtractor):
             in_channels = out_channels
         self._digest = storage.fingerprint_arrays(*kernels)
         self._kernels = [tf.constant(kernel) for kernel in kernels]
-        self._embed = graph_function(self._forward, input_signature=[
-            tf.TensorSpec([None, None, None, 3], tf.float32)])
+        self._embed = graph_function(
+            self._forward, input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)]
+        )
 
     def _forward(self, pixels):
         x = pixels / 127.5 - 1.0
         for kernel in self._kernels:
-            x = tf.nn.leaky_relu(tf.nn.conv2d(x, kernel, strides=2, padding="SAME"),
-                                 alpha=self.leaky_slope)
+            x = tf.nn.leaky_relu(
+                tf.nn.conv2d(x, kernel, strides=2, padding="SAME"), alpha=self.leaky_slope
+            )
         return tf.concat([tf.reduce_mean(x, axis=[1, 2]), tf.reduce_max(x, axis=[1, 2])], axis=1)
 
     def _features(self, pixels):
         _, height, width, channels = pixels.shape
         if height != width or channels != 3 or height < self.min_image_size:
-            raise ValueError(f"expected square RGB images of at least {self.min_image_size} px, "
-                             f"[N, size, size, 3], got {pixels.shape}")
+            raise ValueError(
+                f"expected square RGB images of at least {self.min_image_size} px, "
+                f"[N, size, size, 3], got {pixels.shape}"
+            )
         return self._embed(pixels)
 
     def fingerprint(self) -> str:
@@ -167,10 +176,12 @@ class InceptionTTUR(FeatureExtractor):
 
         def pool_3(images):
             return tf.graph_util.import_graph_def(
-                graph_def, input_map={TTUR_INPUT: images}, return_elements=[TTUR_OUTPUT])[0]
+                graph_def, input_map={TTUR_INPUT: images}, return_elements=[TTUR_OUTPUT]
+            )[0]
 
-        self._pool_3 = tf.compat.v1.wrap_function(pool_3, [
-            tf.TensorSpec([None, INCEPTION_SIZE, INCEPTION_SIZE, 3], tf.float32)])
+        self._pool_3 = tf.compat.v1.wrap_function(
+            pool_3, [tf.TensorSpec([None, INCEPTION_SIZE, INCEPTION_SIZE, 3], tf.float32)]
+        )
         self.dim = int(self._pool_3.outputs[0].shape[-1])
 
     def _features(self, pixels):
@@ -188,9 +199,13 @@ def keras_cache_path() -> str:
 
 def inception_v3_without_top():
     import tf_keras
+
     return tf_keras.applications.InceptionV3(
-        include_top=False, weights=None, pooling="avg",
-        input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3))
+        include_top=False,
+        weights=None,
+        pooling="avg",
+        input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+    )
 
 
 class InceptionKeras(FeatureExtractor):
@@ -201,8 +216,12 @@ class InceptionKeras(FeatureExtractor):
 
     name = "inception_keras"
 
-    def __init__(self, weights_path: str = "", batch_size: int = 50,
-                 build_model: Callable = inception_v3_without_top):
+    def __init__(
+        self,
+        weights_path: str = "",
+        batch_size: int = 50,
+        build_model: Callable = inception_v3_without_top,
+    ):
         path = weights_path or keras_cache_path()
         if not os.path.isfile(path):
             raise FileNotFoundError(KERAS_MISSING.format(path=path))
@@ -223,8 +242,9 @@ class InceptionKeras(FeatureExtractor):
 EXTRACTORS = ("random_embedding", "inception_ttur", "inception_keras")
 
 
-def build_extractor(name: str, *, seed: int = 0, inception_ttur_path: str = "",
-                    inception_keras_weights: str = "") -> FeatureExtractor:
+def build_extractor(
+    name: str, *, seed: int = 0, inception_ttur_path: str = "", inception_keras_weights: str = ""
+) -> FeatureExtractor:
     if name == "random_embedding":
         return RandomEmbedding(seed=seed)
     if name == "inception_ttur":

@@ -3,9 +3,8 @@
 d^2 = ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), in float64 with scipy's sqrtm, handling
 singular products and small imaginary parts as TTUR and pytorch-fid do.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
@@ -29,7 +28,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
         raise ValueError(f"mean shapes differ: {mu1.shape} vs {mu2.shape}")
     if sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
         raise ValueError(
-            f"covariance shapes {sigma1.shape}, {sigma2.shape} do not fit mean {mu1.shape}")
+            f"covariance shapes {sigma1.shape}, {sigma2.shape} do not fit mean {mu1.shape}"
+        )
 
     diff = mu1 - mu2
     product = sigma1 @ sigma2
@@ -60,8 +60,10 @@ def _trace_of_root_by_eigenvalues(product: np.ndarray) -> float:
     eigenvalues = np.linalg.eigvals(product)
     scale = max(np.max(np.abs(eigenvalues)), np.finfo(np.float64).tiny)
     if np.max(np.abs(eigenvalues.imag)) > 1e-6 * scale or np.min(eigenvalues.real) < -1e-6 * scale:
-        raise ValueError("the covariance product has eigenvalues that are not real and "
-                         "non-negative: the statistics are broken")
+        raise ValueError(
+            "the covariance product has eigenvalues that are not real and "
+            "non-negative: the statistics are broken"
+        )
     return float(np.sqrt(np.clip(eigenvalues.real, 0.0, None)).sum())
 
 
@@ -78,12 +80,14 @@ def fid_from_statistics(real: FeatureStatistics, fake: FeatureStatistics) -> flo
     return frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance)
 
 
-def too_few_samples(count: int, dim: int, what: str) -> Optional[str]:
+def too_few_samples(count: int, dim: int, what: str) -> str | None:
     """A warning when the covariance of `count` samples in `dim` dimensions is singular.
 
     FID is biased and, strictly, undefined there: the eps retry makes it computable, not right.
     """
     if count >= dim:
         return None
-    return (f"{what}: {count} samples < {dim} feature dimensions; the covariance is singular and "
-            f"the Fréchet distance is biased (use at least {dim} samples, ideally 10x more)")
+    return (
+        f"{what}: {count} samples < {dim} feature dimensions; the covariance is singular and "
+        f"the Fréchet distance is biased (use at least {dim} samples, ideally 10x more)"
+    )

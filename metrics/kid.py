@@ -3,6 +3,7 @@
 
 KID is unbiased, so unlike FID it can be compared across sample counts.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,11 +14,13 @@ def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x @ y.T / x.shape[1] + 1.0) ** 3
 
 
-def subset_indices(population: int, subset_size: int, num_subsets: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def subset_indices(
+    population: int, subset_size: int, num_subsets: int, rng: np.random.Generator
+) -> np.ndarray:
     """[num_subsets, subset_size] row indices, each row drawn without replacement."""
-    return np.stack([rng.choice(population, subset_size, replace=False)
-                     for _ in range(num_subsets)])
+    return np.stack(
+        [rng.choice(population, subset_size, replace=False) for _ in range(num_subsets)]
+    )
 
 
 def _subset_sums(kernel: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -36,8 +39,13 @@ def _indicator(indices: np.ndarray, population: int) -> np.ndarray:
     return indicator
 
 
-def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100,
-                              max_subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
+def kernel_inception_distance(
+    real: np.ndarray,
+    fake: np.ndarray,
+    num_subsets: int = 100,
+    max_subset_size: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Mean and standard deviation over subsets of the unbiased MMD^2 estimate.
 
     Per subset of m fake rows x and m real rows y (StyleGAN2-ADA's estimator):
@@ -53,8 +61,12 @@ def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: i
     fake_rows = subset_indices(len(fake), m, num_subsets, rng)
     real_rows = subset_indices(len(real), m, num_subsets, rng)
     k_xx, k_yy = polynomial_kernel(fake, fake), polynomial_kernel(real, real)
-    within = (_subset_sums(k_xx, fake_rows, fake_rows) - np.diagonal(k_xx)[fake_rows].sum(axis=1)
-              + _subset_sums(k_yy, real_rows, real_rows) - np.diagonal(k_yy)[real_rows].sum(axis=1))
+    within = (
+        _subset_sums(k_xx, fake_rows, fake_rows)
+        - np.diagonal(k_xx)[fake_rows].sum(axis=1)
+        + _subset_sums(k_yy, real_rows, real_rows)
+        - np.diagonal(k_yy)[real_rows].sum(axis=1)
+    )
     between = _subset_sums(polynomial_kernel(fake, real), fake_rows, real_rows)
     values = (within / (m - 1) - 2.0 * between / m) / m
     return float(values.mean()), float(values.std())

@@ -6,6 +6,7 @@ reaching each sample's k-th nearest neighbour. Density and coverage (Naeem et al
 fix precision's sensitivity to real outliers: density counts how many real balls hold each fake
 sample, coverage the share of real balls holding at least one fake sample.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,15 +29,20 @@ def kth_neighbour_radii(within: np.ndarray, k: int) -> np.ndarray:
     `within` holds a set's distances to itself; the zero to itself is the 0-th smallest.
     """
     if within.shape[0] <= k:
-        raise ValueError(f"k = {k} nearest neighbours need more than {k} samples, "
-                         f"got {within.shape[0]}")
+        raise ValueError(
+            f"k = {k} nearest neighbours need more than {k} samples, got {within.shape[0]}"
+        )
     within = within.copy()
     np.fill_diagonal(within, 0.0)
     return np.partition(within, k, axis=1)[:, k]
 
 
-def manifold_metrics(real: np.ndarray, fake: np.ndarray, pr_k: int = PRECISION_RECALL_K,
-                     dc_k: int = DENSITY_COVERAGE_K) -> dict:
+def manifold_metrics(
+    real: np.ndarray,
+    fake: np.ndarray,
+    pr_k: int = PRECISION_RECALL_K,
+    dc_k: int = DENSITY_COVERAGE_K,
+) -> dict:
     """precision, recall (k = pr_k) and density, coverage (k = dc_k) of `fake` against `real`.
 
     The comparisons follow each paper's reference code: <= for precision and recall

@@ -5,10 +5,11 @@ random subset of the features (KID, precision/recall, density/coverage). Optiona
 random subset of the images themselves (SWD, MS-SSIM). Memory depends on the subset sizes and the
 feature dimension, never on the number of images.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -24,23 +25,28 @@ class FeatureSummary:
     statistics: FeatureStatistics
     subset: np.ndarray  # [min(count, subset size), dim] float64
 
-    def to_arrays(self) -> Dict[str, np.ndarray]:
+    def to_arrays(self) -> dict[str, np.ndarray]:
         return {**self.statistics.to_arrays(), "subset": self.subset}
 
     @classmethod
-    def from_arrays(cls, arrays) -> "FeatureSummary":
+    def from_arrays(cls, arrays) -> FeatureSummary:
         return cls(FeatureStatistics.from_arrays(arrays), np.asarray(arrays["subset"]))
 
 
 @dataclasses.dataclass
 class SampleSet:
-    features: Dict[str, FeatureSummary]  # by extractor name
-    images: Optional[np.ndarray] = None  # uint8 [min(count, image subset size), H, W, 3]
+    features: dict[str, FeatureSummary]  # by extractor name
+    images: np.ndarray | None = None  # uint8 [min(count, image subset size), H, W, 3]
 
 
-def summarize(batches: Iterable[np.ndarray], extractors: Sequence[FeatureExtractor],
-              feature_subset_size: int, image_subset_size: int = 0,
-              timer: Optional[PhaseTimer] = None, source: str = "generation") -> SampleSet:
+def summarize(
+    batches: Iterable[np.ndarray],
+    extractors: Sequence[FeatureExtractor],
+    feature_subset_size: int,
+    image_subset_size: int = 0,
+    timer: PhaseTimer | None = None,
+    source: str = "generation",
+) -> SampleSet:
     """Runs every extractor over uint8 image batches; `source` names the time spent producing them.
 
     All reservoirs share one seed, so the kept features and images are of the same samples.
@@ -63,6 +69,8 @@ def summarize(batches: Iterable[np.ndarray], extractors: Sequence[FeatureExtract
     if count == 0:
         raise ValueError("the image source yielded no images")
     return SampleSet(
-        features={name: FeatureSummary(stats, subsets[name].rows)
-                  for name, stats in statistics.items()},
-        images=images.rows if images is not None else None)
+        features={
+            name: FeatureSummary(stats, subsets[name].rows) for name, stats in statistics.items()
+        },
+        images=images.rows if images is not None else None,
+    )

@@ -3,13 +3,13 @@
 Fingerprints are content hashes: two runs that see the same bytes get the same key, whatever
 the artifact URIs, so cached statistics survive a re-run of Transform or a copied model.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
-from typing import Iterable
-
+from collections.abc import Iterable
 
 import numpy as np
 import tensorflow as tf

@@ -4,9 +4,8 @@
 the sample count. `Reservoir` keeps a uniform random subset of the rows for the metrics that
 need the samples themselves (KID, precision/recall, density/coverage, SWD, MS-SSIM).
 """
-from __future__ import annotations
 
-from typing import Dict
+from __future__ import annotations
 
 import numpy as np
 
@@ -28,7 +27,7 @@ class FeatureStatistics:
         self._mean = np.zeros(dim, dtype=np.float64)
         self._m2 = np.zeros((dim, dim), dtype=np.float64)
 
-    def update(self, features) -> "FeatureStatistics":
+    def update(self, features) -> FeatureStatistics:
         """Adds a batch of features [n, dim]."""
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2:
@@ -62,13 +61,13 @@ class FeatureStatistics:
             raise ValueError("the covariance needs at least two samples")
         return self._m2 / (self.count - 1)
 
-    def to_arrays(self) -> Dict[str, np.ndarray]:
+    def to_arrays(self) -> dict[str, np.ndarray]:
         if self.dim is None:
             raise ValueError("no features have been added")
         return {"count": np.int64(self.count), "mean": self._mean, "m2": self._m2}
 
     @classmethod
-    def from_arrays(cls, arrays) -> "FeatureStatistics":
+    def from_arrays(cls, arrays) -> FeatureStatistics:
         """The inverse of `to_arrays`: the result keeps accumulating as if never saved."""
         stats = cls()
         stats._allocate(arrays["mean"].shape[0])
@@ -93,13 +92,13 @@ class Reservoir:
         self._rng = np.random.default_rng(seed)
         self._rows = None
 
-    def update(self, rows) -> "Reservoir":
+    def update(self, rows) -> Reservoir:
         rows = np.asarray(rows)
         if self._rows is None:
             self._rows = np.empty((self.capacity,) + rows.shape[1:], dtype=rows.dtype)
         filled = min(self.seen, self.capacity)
         direct = min(len(rows), self.capacity - filled)
-        self._rows[filled:filled + direct] = rows[:direct]
+        self._rows[filled : filled + direct] = rows[:direct]
         # Row i of the stream (0-based) replaces a random slot with probability capacity / (i + 1).
         positions = np.arange(self.seen + direct, self.seen + len(rows))
         slots = self._rng.integers(0, positions + 1) if len(positions) else positions
@@ -113,4 +112,4 @@ class Reservoir:
     def rows(self) -> np.ndarray:
         if self._rows is None:
             raise ValueError("no rows have been added")
-        return self._rows[:min(self.seen, self.capacity)]
+        return self._rows[: min(self.seen, self.capacity)]

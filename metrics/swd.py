@@ -8,6 +8,7 @@ similar fine detail, at 16 similar coarse structure. Needs no network.
 A port of ProGAN's metrics/sliced_wasserstein.py for NHWC arrays and a seeded generator;
 values are multiplied by 1e3 as ProGAN reports them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,8 +58,9 @@ def resolutions(image_size: int) -> list[int]:
     return sizes
 
 
-def patch_positions(count: int, height: int, width: int, patches_per_image: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def patch_positions(
+    count: int, height: int, width: int, patches_per_image: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image, top, left) of `patches_per_image` 7x7 windows per image, uniformly placed."""
     image = np.repeat(np.arange(count), patches_per_image)
     top = rng.integers(0, height - PATCH_SIZE + 1, size=len(image))
@@ -82,9 +84,13 @@ def normalize_descriptors(descriptors: np.ndarray) -> np.ndarray:
     return normalized.reshape(len(descriptors), -1)
 
 
-def sliced_wasserstein(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
-                       repeats: int = DIRECTION_REPEATS,
-                       directions: int = DIRECTIONS_PER_REPEAT) -> float:
+def sliced_wasserstein(
+    a: np.ndarray,
+    b: np.ndarray,
+    rng: np.random.Generator,
+    repeats: int = DIRECTION_REPEATS,
+    directions: int = DIRECTIONS_PER_REPEAT,
+) -> float:
     """Mean 1-D Wasserstein distance of the projections on random unit directions.
 
     Both sets must hold the same number of descriptors: the sorted projections are matched
@@ -95,7 +101,7 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
     results = []
     for _ in range(repeats):
         dirs = rng.standard_normal((a.shape[1], directions))
-        dirs = (dirs / np.sqrt(np.sum(dirs ** 2, axis=0, keepdims=True))).astype(np.float32)
+        dirs = (dirs / np.sqrt(np.sum(dirs**2, axis=0, keepdims=True))).astype(np.float32)
         # [direction, descriptor]: each direction's projections sorted in contiguous memory.
         projected_a = np.sort(dirs.T @ a.T, axis=1)
         projected_b = np.sort(dirs.T @ b.T, axis=1)
@@ -103,8 +109,9 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
     return float(np.mean(results))
 
 
-def sliced_wasserstein_distances(real: np.ndarray, fake: np.ndarray, patches_per_image: int = 128,
-                                 seed: int = 0) -> dict[int, float]:
+def sliced_wasserstein_distances(
+    real: np.ndarray, fake: np.ndarray, patches_per_image: int = 128, seed: int = 0
+) -> dict[int, float]:
     """SWD x 1e3 per pyramid resolution, on equally many real and fake images (uint8 NHWC)."""
     count = min(len(real), len(fake))
     if count == 0:

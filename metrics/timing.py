@@ -1,10 +1,11 @@
 """Where the evaluator's time goes: seconds accumulated per named phase."""
+
 from __future__ import annotations
 
 import collections
 import contextlib
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 
 class PhaseTimer:
@@ -31,8 +32,10 @@ class PhaseTimer:
 
     def report(self) -> str:
         total = sum(self.seconds.values()) or 1.0
-        return ", ".join(f"{name} {seconds:.1f} s ({100 * seconds / total:.0f}%)"
-                         for name, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1]))
+        return ", ".join(
+            f"{name} {seconds:.1f} s ({100 * seconds / total:.0f}%)"
+            for name, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1])
+        )
 
 
 _END = object()

@@ -11,6 +11,7 @@ Quiet mode hides, on purpose:
   change nothing here (KNOWN_HARMLESS).
 TFX's "Component X is running/finished" INFO lines become the per-component lines.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,6 +63,7 @@ def component_lines(verbose: bool):
 
 def _absl():
     from absl import logging as absl_logging
+
     return absl_logging
 
 

@@ -5,11 +5,12 @@ TensorFlow's ResourceExhaustedError ("<path>; No space left on device"), SQLite'
 disk is full" from the metadata store, or Beam's re-raised text of any of these. Only the
 text and the errno are reliable across them, so both are looked at along the whole chain.
 """
+
 from __future__ import annotations
 
 import errno
 import re
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 _NO_SPACE = re.compile(r"No space left on device|database or disk is full")
 # A path written just before the message ("<path>; No space ...", "[Errno 28] ...: '<path>'").
@@ -17,7 +18,7 @@ _PATH_BEFORE = re.compile(r"(/[^\s'\";,\]]+)[^/\n]{0,40}No space left on device"
 _PATH_AFTER = re.compile(r"No space left on device:? '?(/[^\s'\"]+)")
 
 
-def full_disk_path(err: BaseException, metadata_path: str = "") -> Optional[str]:
+def full_disk_path(err: BaseException, metadata_path: str = "") -> str | None:
     """The path whose write found the disk full, `metadata_path` for the metadata store, '' when
     the disk was full but no path is named; None when `err` is not a full disk.
 
@@ -36,7 +37,7 @@ def full_disk_path(err: BaseException, metadata_path: str = "") -> Optional[str]
     return None
 
 
-def _path_in(text: str) -> Optional[str]:
+def _path_in(text: str) -> str | None:
     found = _PATH_BEFORE.search(text) or _PATH_AFTER.search(text)
     return found.group(1) if found else None
 

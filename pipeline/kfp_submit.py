@@ -4,6 +4,7 @@ This is what `tfx pipeline create/update` and `tfx run create` did for KFP v1: a
 found by name, created on first upload and given a new version afterwards, and every submission
 runs the version it uploaded.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,17 +40,25 @@ def upload(client, package_path: str, pipeline_name: str) -> tuple[str, str]:
     if pipeline_id is None:
         # A first upload creates the pipeline and its first version, but reports only the former.
         pipeline_id = client.upload_pipeline(package_path, pipeline_name=pipeline_name).pipeline_id
-        versions = client.list_pipeline_versions(pipeline_id, page_size=1,
-                                                 sort_by="created_at desc").pipeline_versions
+        versions = client.list_pipeline_versions(
+            pipeline_id, page_size=1, sort_by="created_at desc"
+        ).pipeline_versions
         return pipeline_id, versions[0].pipeline_version_id
     version_name = f"{pipeline_name}-{time.strftime('%Y%m%d-%H%M%S')}"
     version = client.upload_pipeline_version(package_path, version_name, pipeline_id=pipeline_id)
     return pipeline_id, version.pipeline_version_id
 
 
-def submit(endpoint: str, package_path: str, pipeline_name: str, *, experiment: str,
-           pipeline_root: str, run_name: str | None = None,
-           namespace: str | None = None) -> Submission:
+def submit(
+    endpoint: str,
+    package_path: str,
+    pipeline_name: str,
+    *,
+    experiment: str,
+    pipeline_root: str,
+    run_name: str | None = None,
+    namespace: str | None = None,
+) -> Submission:
     """Uploads the package under `pipeline_name` and runs it in `experiment`. The run gets the
     configured pipeline root: on KFP 2.x that, not the compiled job, decides where artifacts go."""
     import kfp
@@ -58,6 +67,10 @@ def submit(endpoint: str, package_path: str, pipeline_name: str, *, experiment: 
     pipeline_id, version_id = upload(client, package_path, pipeline_name)
     experiment_id = client.create_experiment(experiment, namespace=namespace).experiment_id
     run = client.run_pipeline(
-        experiment_id, run_name or f"{pipeline_name} {time.strftime('%Y-%m-%d %H:%M:%S')}",
-        pipeline_id=pipeline_id, version_id=version_id, pipeline_root=pipeline_root)
+        experiment_id,
+        run_name or f"{pipeline_name} {time.strftime('%Y-%m-%d %H:%M:%S')}",
+        pipeline_id=pipeline_id,
+        version_id=version_id,
+        pipeline_root=pipeline_root,
+    )
     return Submission(pipeline_id=pipeline_id, version_id=version_id, run_id=run.run_id)

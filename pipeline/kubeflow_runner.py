@@ -9,6 +9,7 @@ The DAG is `create_pipeline`'s, compiled by TFX's KubeflowV2DagRunner into a KFP
 Storage, image, Beam runner and the Trainer's GPU node come from `KubeflowConfig` in
 pipeline_config.py; the flags below override them. See docs/kubeflow.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,15 @@ bootstrap.start()  # an entry point, also when the TFX CLI runs this file as __m
 import common as ids  # noqa: E402
 from pipeline_config import BEAM_RUNNERS, KubeflowConfig, PipelineConfig  # noqa: E402
 
+
 def trainer_resources(kubeflow: KubeflowConfig):
     """The Trainer pod's CPU, memory and GPUs, as KubeflowV2DagRunner reads them from the
     component's platform_config (Vertex AI picks a machine from them; KFP sets pod limits)."""
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     resources = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec(
-        cpu_limit=kubeflow.trainer_cpu, memory_limit=kubeflow.trainer_memory_gb)
+        cpu_limit=kubeflow.trainer_cpu, memory_limit=kubeflow.trainer_memory_gb
+    )
     if kubeflow.trainer_gpu_count > 0:
         resources.accelerator.type = kubeflow.trainer_gpu_type
         resources.accelerator.count = kubeflow.trainer_gpu_count
@@ -59,17 +62,26 @@ def vertex_training_job(kubeflow: KubeflowConfig) -> dict:
             raise ValueError(
                 f"trainer_gpu_type {kubeflow.trainer_gpu_type!r} is a Kubernetes resource name; "
                 "several workers run as a Vertex AI custom job, which wants an accelerator name "
-                "such as NVIDIA_TESLA_T4")
-        machine.update(accelerator_type=kubeflow.trainer_gpu_type,
-                       accelerator_count=kubeflow.trainer_gpu_count)
+                "such as NVIDIA_TESLA_T4"
+            )
+        machine.update(
+            accelerator_type=kubeflow.trainer_gpu_type, accelerator_count=kubeflow.trainer_gpu_count
+        )
 
     def pool(replicas: int) -> dict:
-        return {"machine_spec": machine, "replica_count": replicas,
-                "container_spec": {"image_uri": kubeflow.image}}
+        return {
+            "machine_spec": machine,
+            "replica_count": replicas,
+            "container_spec": {"image_uri": kubeflow.image},
+        }
 
-    return {"project": kubeflow.gcp_project,
-            "job_spec": {"worker_pool_specs": [pool(1), pool(kubeflow.trainer_worker_count - 1)],
-                         "scheduling": {"restart_job_on_worker_restart": True}}}
+    return {
+        "project": kubeflow.gcp_project,
+        "job_spec": {
+            "worker_pool_specs": [pool(1), pool(kubeflow.trainer_worker_count - 1)],
+            "scheduling": {"restart_job_on_worker_restart": True},
+        },
+    }
 
 
 def train_on_vertex_workers(trainer, kubeflow: KubeflowConfig) -> None:
@@ -87,11 +99,14 @@ def train_on_vertex_workers(trainer, kubeflow: KubeflowConfig) -> None:
 
     vertex = tfx.extensions.google_cloud_ai_platform
     trainer.executor_spec = vertex.Trainer.EXECUTOR_SPEC
-    trainer.exec_properties["custom_config"] = json_utils.dumps({
-        **json_utils.loads(trainer.exec_properties["custom_config"]),
-        vertex.TRAINING_ARGS_KEY: vertex_training_job(kubeflow),
-        vertex.ENABLE_VERTEX_KEY: True,
-        vertex.VERTEX_REGION_KEY: kubeflow.gcp_region})
+    trainer.exec_properties["custom_config"] = json_utils.dumps(
+        {
+            **json_utils.loads(trainer.exec_properties["custom_config"]),
+            vertex.TRAINING_ARGS_KEY: vertex_training_job(kubeflow),
+            vertex.ENABLE_VERTEX_KEY: True,
+            vertex.VERTEX_REGION_KEY: kubeflow.gcp_region,
+        }
+    )
 
 
 def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
@@ -114,16 +129,21 @@ def compile_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig) -> dict:
 
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
-            default_image=kubeflow.image),
+            default_image=kubeflow.image
+        ),
         output_dir=os.path.dirname(kubeflow.spec_path),
-        output_filename=os.path.basename(kubeflow.spec_path))
+        output_filename=os.path.basename(kubeflow.spec_path),
+    )
     return runner.run(build_pipeline(config, kubeflow))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", help="Kubeflow Pipelines API, e.g. http://localhost:8080; "
-                                           "upload the pipeline (or a new version) and run it")
+    parser.add_argument(
+        "--endpoint",
+        help="Kubeflow Pipelines API, e.g. http://localhost:8080; "
+        "upload the pipeline (or a new version) and run it",
+    )
     parser.add_argument("--experiment", default="celeba-dcgan", help="KFP experiment of the run")
     parser.add_argument("--run-name", help="name of the run (default: pipeline name and time)")
     parser.add_argument("--namespace", help="KFP namespace (multi-user installations)")
@@ -134,18 +154,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--beam-runner", choices=BEAM_RUNNERS)
     parser.add_argument("--project", help="GCP project (Dataflow)")
     parser.add_argument("--region", help="GCP region (Dataflow, Vertex AI training)")
-    parser.add_argument("--workers", type=int, help="machines training together; above 1, a "
-                                                    "Vertex AI custom job (docs/kubeflow.md)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="machines training together; above 1, a Vertex AI custom job (docs/kubeflow.md)",
+    )
     return parser.parse_args(argv)
 
 
 def kubeflow_config_from_args(args: argparse.Namespace) -> KubeflowConfig:
-    overrides = {"spec_path": args.spec_path, "image": args.image,
-                 "output_root": args.output_root, "data_root": args.data_root,
-                 "beam_runner": args.beam_runner, "gcp_project": args.project,
-                 "gcp_region": args.region, "trainer_worker_count": args.workers}
+    overrides = {
+        "spec_path": args.spec_path,
+        "image": args.image,
+        "output_root": args.output_root,
+        "data_root": args.data_root,
+        "beam_runner": args.beam_runner,
+        "gcp_project": args.project,
+        "gcp_region": args.region,
+        "trainer_worker_count": args.workers,
+    }
     return dataclasses.replace(
-        KubeflowConfig(), **{key: value for key, value in overrides.items() if value is not None})
+        KubeflowConfig(), **{key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def main(argv=None) -> int:
@@ -156,15 +186,25 @@ def main(argv=None) -> int:
     config = kubeflow.pipeline_config()
     pipeline_job = compile_pipeline(config, kubeflow)
     package_path = write_kfp_package(pipeline_job, kfp_package_path(kubeflow.spec_path))
-    print(f"Pipeline {config.pipeline_name} compiled for image {kubeflow.image}:\n"
-          f"  Vertex AI PipelineJob:          {kubeflow.spec_path}\n"
-          f"  Kubeflow Pipelines package:     {package_path}")
+    print(
+        f"Pipeline {config.pipeline_name} compiled for image {kubeflow.image}:\n"
+        f"  Vertex AI PipelineJob:          {kubeflow.spec_path}\n"
+        f"  Kubeflow Pipelines package:     {package_path}"
+    )
     if args.endpoint:
-        submitted = submit(args.endpoint, package_path, config.pipeline_name,
-                           experiment=args.experiment, run_name=args.run_name,
-                           pipeline_root=config.pipeline_root, namespace=args.namespace)
-        print(f"Run {submitted.run_id} started: pipeline {submitted.pipeline_id}, "
-              f"version {submitted.version_id}")
+        submitted = submit(
+            args.endpoint,
+            package_path,
+            config.pipeline_name,
+            experiment=args.experiment,
+            run_name=args.run_name,
+            pipeline_root=config.pipeline_root,
+            namespace=args.namespace,
+        )
+        print(
+            f"Run {submitted.run_id} started: pipeline {submitted.pipeline_id}, "
+            f"version {submitted.version_id}"
+        )
     return 0
 
 

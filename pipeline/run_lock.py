@@ -5,12 +5,13 @@ store and one pipeline root.
 The lock is an flock on <metadata folder>/run.lock, which the kernel releases when its holder
 exits in any way, kill -9 included: a dead run never leaves a stale lock behind.
 """
+
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 LOCK_FILE = "run.lock"
 
@@ -31,8 +32,10 @@ def exclusive_run(metadata_path: str) -> Iterator[str]:
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
-            raise RunInProgress(f"another run (process {holder}) is using {path}; wait for it to "
-                                "end, or give this one another --output-root") from None
+            raise RunInProgress(
+                f"another run (process {holder}) is using {path}; wait for it to "
+                "end, or give this one another --output-root"
+            ) from None
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.getpid()}\n")

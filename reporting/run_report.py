@@ -4,13 +4,13 @@ and sample grids, metrics, the blessing and its reasons, where the model was pus
 Everything is found from the run's record in ML Metadata (reporting/run_outputs.py) and the files
 of its artifacts. A run that stopped early still gets a page: what it did not reach is None.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
 import re
-from typing import Optional
 
 import tensorflow as tf  # noqa: E402
 from tensorflow.core.util import event_pb2  # noqa: E402
@@ -19,8 +19,13 @@ from tfx.types import standard_artifacts  # noqa: E402
 
 import common as ids  # noqa: E402
 from common import (  # noqa: E402
-    PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, SAMPLES_DIR,
-    TENSORBOARD_DIR)
+    PROBE_SECONDS,
+    PROGRESS_GIF,
+    QUALITY_PREFIX,
+    REAL_VS_REAL_PREFIX,
+    SAMPLES_DIR,
+    TENSORBOARD_DIR,
+)
 from components import anomaly_gate  # noqa: E402
 from components.gan_evaluator import blessing as blessing_lib  # noqa: E402
 from components.gan_evaluator import results as evaluator_results  # noqa: E402
@@ -34,14 +39,17 @@ MAX_SAMPLE_GRIDS = 12  # a long run's grids, evenly spaced, the last one always 
 @dataclasses.dataclass(frozen=True)
 class GateCheck:
     """One condition of the blessing, with the value the model reached."""
+
     description: str
     threshold: blessing_lib.Threshold
-    value: Optional[float]
+    value: float | None
 
     @property
     def holds(self) -> bool:
-        return (self.value is not None
-                and self.threshold.violation({self.threshold.key: self.value}) is None)
+        return (
+            self.value is not None
+            and self.threshold.violation({self.threshold.key: self.value}) is None
+        )
 
 
 @dataclasses.dataclass
@@ -49,49 +57,58 @@ class RunReport:
     pipeline_name: str
     run_id: str
     states: dict  # component -> COMPLETE, CACHED, FAILED, ... in pipeline order
-    ingestion: Optional[dict] = None  # CelebAExampleGen's ingestion report
-    ingestion_report_path: Optional[str] = None
-    anomalies: Optional[list] = None  # one line per anomaly; None: validation did not run
-    training_config: Optional[dict] = None  # the Trainer's custom_config plus train_steps
+    ingestion: dict | None = None  # CelebAExampleGen's ingestion report
+    ingestion_report_path: str | None = None
+    anomalies: list | None = None  # one line per anomaly; None: validation did not run
+    training_config: dict | None = None  # the Trainer's custom_config plus train_steps
     scalars: dict = dataclasses.field(default_factory=dict)  # name -> [(step, value)]
     sample_grids: list = dataclasses.field(default_factory=list)  # (label, png path) in order
-    progress_gif: Optional[str] = None
-    model_dir: Optional[str] = None
-    metrics: Optional[dict] = None  # the evaluator's metrics.json
-    evaluation_dir: Optional[str] = None
+    progress_gif: str | None = None
+    model_dir: str | None = None
+    metrics: dict | None = None  # the evaluator's metrics.json
+    evaluation_dir: str | None = None
     gate: list = dataclasses.field(default_factory=list)  # GateCheck
-    baseline_model: Optional[str] = None
-    pushed_model: Optional[str] = None
+    baseline_model: str | None = None
+    pushed_model: str | None = None
 
     @property
     def quality_curves(self) -> dict:
         """The Trainer's in-training quality probe, metric -> [(step, value)] (fid, kid, ...);
         empty when the probe was off (eval_every_steps = 0) or the run predates it."""
-        return {tag[len(QUALITY_PREFIX):]: points for tag, points in self.scalars.items()
-                if tag.startswith(QUALITY_PREFIX) and tag != PROBE_SECONDS}
+        return {
+            tag[len(QUALITY_PREFIX) :]: points
+            for tag, points in self.scalars.items()
+            if tag.startswith(QUALITY_PREFIX) and tag != PROBE_SECONDS
+        }
 
     @property
     def quality_real_vs_real(self) -> dict:
         """metric -> the probe's real-vs-real value (written once, at step 0): the ceiling."""
-        return {tag[len(REAL_VS_REAL_PREFIX):]: points[-1][1]
-                for tag, points in self.scalars.items() if tag.startswith(REAL_VS_REAL_PREFIX)}
+        return {
+            tag[len(REAL_VS_REAL_PREFIX) :]: points[-1][1]
+            for tag, points in self.scalars.items()
+            if tag.startswith(REAL_VS_REAL_PREFIX)
+        }
 
     @property
-    def evaluator_sample_grid(self) -> Optional[str]:
-        return (os.path.join(self.evaluation_dir, evaluator_results.SAMPLE_GRID_FILE)
-                if self.evaluation_dir else None)
+    def evaluator_sample_grid(self) -> str | None:
+        return (
+            os.path.join(self.evaluation_dir, evaluator_results.SAMPLE_GRID_FILE)
+            if self.evaluation_dir
+            else None
+        )
 
     @property
-    def evaluator_edit_grid(self) -> Optional[str]:
+    def evaluator_edit_grid(self) -> str | None:
         """The evaluator's edit grid, when it drew one (a run with attribute directions)."""
         return self._evaluator_file(evaluator_results.EDIT_GRID_FILE)
 
     @property
-    def evaluator_request_grid(self) -> Optional[str]:
+    def evaluator_request_grid(self) -> str | None:
         """The evaluator's faces on request, when it drew them (a conditional model)."""
         return self._evaluator_file(evaluator_results.REQUEST_GRID_FILE)
 
-    def _evaluator_file(self, name: str) -> Optional[str]:
+    def _evaluator_file(self, name: str) -> str | None:
         path = os.path.join(self.evaluation_dir, name) if self.evaluation_dir else None
         return path if path and fileio.exists(path) and not fileio.isdir(path) else None
 
@@ -105,7 +122,8 @@ def read_scalars(log_dir: str) -> dict:
             for value in event.summary.value:
                 if value.metadata.plugin_data.plugin_name == "scalars":
                     series.setdefault(value.tag, {})[event.step] = float(
-                        tf.make_ndarray(value.tensor))
+                        tf.make_ndarray(value.tensor)
+                    )
     return {tag: sorted(points.items()) for tag, points in series.items()}
 
 
@@ -117,11 +135,18 @@ def sample_grids(samples_dir: str) -> list:
     stems = sorted(name[:-4] for name in tf.io.gfile.listdir(samples_dir) if name.endswith(".png"))
     epochs = [stem for stem in stems if stem.startswith("epoch_")]
     if len(epochs) > MAX_SAMPLE_GRIDS:
-        epochs = [epochs[round(i * (len(epochs) - 1) / (MAX_SAMPLE_GRIDS - 1))]
-                  for i in range(MAX_SAMPLE_GRIDS)]
+        epochs = [
+            epochs[round(i * (len(epochs) - 1) / (MAX_SAMPLE_GRIDS - 1))]
+            for i in range(MAX_SAMPLE_GRIDS)
+        ]
     others = [stem for stem in stems if not stem.startswith("epoch_")]
-    return [(f"epoch {int(stem[len('epoch_'):])}" if stem in epochs else stem,
-             os.path.join(samples_dir, stem + ".png")) for stem in epochs + others]
+    return [
+        (
+            f"epoch {int(stem[len('epoch_') :])}" if stem in epochs else stem,
+            os.path.join(samples_dir, stem + ".png"),
+        )
+        for stem in epochs + others
+    ]
 
 
 def _anomalies(artifact) -> list:
@@ -130,22 +155,27 @@ def _anomalies(artifact) -> list:
     return anomaly_gate.describe_anomalies(anomalies)
 
 
-def _training_config(run: run_outputs.RunArtifacts) -> Optional[dict]:
+def _training_config(run: run_outputs.RunArtifacts) -> dict | None:
     """What the Trainer ran with: the same keys the export's training_config.json has."""
     if ids.TRAINER not in run.executions:
         return None
     props = run.exec_properties(ids.TRAINER)
-    return {**json.loads(props["custom_config"]),
-            "train_steps": json.loads(props["train_args"]).get("num_steps")}
+    return {
+        **json.loads(props["custom_config"]),
+        "train_steps": json.loads(props["train_args"]).get("num_steps"),
+    }
 
 
 def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
     """Each condition of the blessing (the evaluator's own `gate_thresholds`, so the page and the
     decision cannot disagree) with the value the model reached; a derived limit says how it was
     derived, e.g. "precision/random_embedding ≥ 0.5 x real-vs-real 0.91 = 0.455"."""
-    checks = [GateCheck(f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit_text()}", t,
-                        metrics.get(t.key))
-              for t in evaluator_results.gate_thresholds(settings, metrics)]
+    checks = [
+        GateCheck(
+            f"{t.key} {'≤' if t.bound == 'max' else '≥'} {t.limit_text()}", t, metrics.get(t.key)
+        )
+        for t in evaluator_results.gate_thresholds(settings, metrics)
+    ]
     primary = settings.eval_primary_metric
     baseline = metrics.get(f"{primary}_baseline")
     if baseline is not None:
@@ -156,18 +186,25 @@ def gate_checks(settings: EvaluatorSettings, metrics: dict) -> list:
 
 def _gate(run: run_outputs.RunArtifacts, metrics: dict) -> list:
     """The gate's conditions, from the settings the evaluator ran with."""
-    return gate_checks(EvaluatorSettings.from_json(run.exec_properties(ids.EVALUATOR)["settings"]),
-                       metrics)
+    return gate_checks(
+        EvaluatorSettings.from_json(run.exec_properties(ids.EVALUATOR)["settings"]), metrics
+    )
 
 
-def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
+def gather(metadata_path: str, run_id: str | None = None) -> RunReport:
     store = run_outputs.open_store(metadata_path)
     run = run_outputs.run_artifacts(store, run_outputs.find_run(store, run_id))
     first = min(run.executions.values(), key=lambda execution: execution.id)
-    pipelines = [context.name for context in store.get_contexts_by_execution(first.id)
-                 if context.type == "pipeline"]
-    report = RunReport(pipeline_name=pipelines[0], run_id=run.run.name,
-                       states={name: run.state(name) for name in run.executions})
+    pipelines = [
+        context.name
+        for context in store.get_contexts_by_execution(first.id)
+        if context.type == "pipeline"
+    ]
+    report = RunReport(
+        pipeline_name=pipelines[0],
+        run_id=run.run.name,
+        states={name: run.state(name) for name in run.executions},
+    )
 
     examples = run.output(ids.EXAMPLE_GEN, "examples")
     if examples is not None:
@@ -199,6 +236,6 @@ def gather(metadata_path: str, run_id: Optional[str] = None) -> RunReport:
 
 def default_path(output_root: str, pipeline_name: str, run_id: str) -> str:
     """<output_root>/reports/<pipeline>/<run id>.html, the run id made safe for a file name."""
-    return os.path.join(output_root, REPORTS_DIR, pipeline_name,
-                        re.sub(r"[^A-Za-z0-9._-]", "-", run_id) + ".html")
-
+    return os.path.join(
+        output_root, REPORTS_DIR, pipeline_name, re.sub(r"[^A-Za-z0-9._-]", "-", run_id) + ".html"
+    )

@@ -1,5 +1,6 @@
 """Built-in faces drawn in memory, with their true attributes: for tests that train on labelled
 faces without a pipeline run."""
+
 import numpy as np
 from PIL import Image
 

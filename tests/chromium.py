@@ -1,5 +1,6 @@
 """Debian's Chromium driven by Playwright, as the browser tests (the report page, the face
 studio) use it: one place for the binary, its flags and the errors a page must not show."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,9 +8,16 @@ import os
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium's background services try the (absent) network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @contextlib.contextmanager
@@ -17,7 +25,8 @@ def playwright():
     """Playwright's sync API, once Chromium is known to be installed."""
     assert os.path.exists(CHROMIUM), (
         f"{CHROMIUM} is missing: run scripts/install_browser.sh (make test does) to install "
-        "Debian's chromium")
+        "Debian's chromium"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:

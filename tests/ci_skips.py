@@ -4,6 +4,7 @@ mean every test ran, not that a missing tool, mount or permission hid one.
 
 The one allowed kind of skip names the feature in its reason as `this machine lacks ...`
 (docs/tests.md lists every skip in the suite and what it needs)."""
+
 import os
 
 import pytest
@@ -20,5 +21,7 @@ def pytest_runtest_makereport(item, call):
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
     if MACHINE_LACKS not in reason:
         report.outcome = "failed"
-        report.longrepr = (f"skipped under CI, where only a skip for a feature the machine "
-                           f"lacks is allowed: {reason}")
+        report.longrepr = (
+            f"skipped under CI, where only a skip for a feature the machine "
+            f"lacks is allowed: {reason}"
+        )

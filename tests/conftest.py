@@ -1,4 +1,5 @@
 """Shared test set-up: Keras 2 before TensorFlow, quiet TF logs, the repository on sys.path."""
+
 import os
 import shutil
 import sys
@@ -18,6 +19,7 @@ def small_disk(tmp_path):
     """A 1 GB filesystem of its own at tmp_path/disk (see small_disk.py): room for three
     checkpoints of the default DCGAN (about 210 MB each), two kept and one being written."""
     from small_disk import SmallDisk
+
     disk = SmallDisk(tmp_path / "disk", size_mb=1024)
     yield disk
     disk.unmount()
@@ -49,10 +51,12 @@ def tiny_command_run(tmp_path_factory):
     the console test reads its output, the fault tests compare against it and time their kills
     by it, the end-to-end tests read its artifacts."""
     from pipeline_attempts import can_cut_the_network, run_to_end
+
     offline = can_cut_the_network()
     if not offline and os.environ.get("CI"):
-        pytest.fail("under CI the shared tiny run must run offline, but `unshare --net` "
-                    "is refused here")
+        pytest.fail(
+            "under CI the shared tiny run must run offline, but `unshare --net` is refused here"
+        )
     root = tmp_path_factory.mktemp("tiny_run")
     return root, run_to_end(root, "run", offline=offline)
 
@@ -68,9 +72,10 @@ def gated_runs(tmp_path_factory):
     import contextlib
     import io
 
+    from tiny_pipeline import tiny_config
+
     from pipeline import run_local
     from reporting.run_outputs import read_run_outputs
-    from tiny_pipeline import tiny_config
 
     def run_and_summarize(config):
         run_local.run(config)
@@ -79,8 +84,9 @@ def gated_runs(tmp_path_factory):
             run_local.print_summary(config, seconds=0.0)
         return read_run_outputs(config.metadata_path), summary.getvalue()
 
-    config = tiny_config(tmp_path_factory.mktemp("gated"), log_every_steps=1,
-                         eval_compare_with_baseline=True)
+    config = tiny_config(
+        tmp_path_factory.mktemp("gated"), log_every_steps=1, eval_compare_with_baseline=True
+    )
     run_local.prepare_data(config)
     first = run_and_summarize(config)
     second = run_and_summarize(config.with_overrides(train_steps=3, baseline_fd_tolerance=-1.0))
@@ -94,8 +100,9 @@ def not_a_generator(module_tmp):
     import tensorflow as tf
 
     module = tf.Module()
-    module.double = tf.function(lambda x: {"y": 2 * x},
-                                input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    module.double = tf.function(
+        lambda x: {"y": 2 * x}, input_signature=[tf.TensorSpec([None], tf.float32, name="x")]
+    )
     path = str(module_tmp("other") / "model")
     tf.saved_model.save(module, path, signatures={"serving_default": module.double})
     return path

@@ -7,6 +7,7 @@ console and waits there, and the test, reading that line, kills the process with
 So the kill lands inside the component whatever the machine's speed, where a delay measured
 on a reference run would land elsewhere on a machine twice as fast or twice as slow.
 """
+
 import importlib
 import os
 import threading
@@ -46,22 +47,37 @@ class FaultPoint:
 # component's.
 POINTS = {
     "CelebAExampleGen": FaultPoint(
-        "components.celeba_example_gen.executor", "image_example", 20,
-        "19 of the 64 images read and converted"),
+        "components.celeba_example_gen.executor",
+        "image_example",
+        20,
+        "19 of the 64 images read and converted",
+    ),
     # Not preprocessing_fn itself: TFX reloads the module that holds it, undoing the wrapper.
     "Transform": FaultPoint(
-        "trainer_module.pixels", "quantize", 1,
-        "the preprocessing graph being traced (its faces quantized to uint8)"),
+        "trainer_module.pixels",
+        "quantize",
+        1,
+        "the preprocessing graph being traced (its faces quantized to uint8)",
+    ),
     "Trainer": FaultPoint(
-        "trainer_module.export", "export_generator", 1,
-        "trained, the last checkpoint written, the generator not yet exported"),
+        "trainer_module.export",
+        "export_generator",
+        1,
+        "trained, the last checkpoint written, the generator not yet exported",
+    ),
     # Not the FD itself: the Trainer's quality probe computes FDs too.
     "GanEvaluator": FaultPoint(
-        "components.gan_evaluator.evaluation", "Evaluation.score", 1,
-        "the real images embedded, the trained generator not yet scored"),
+        "components.gan_evaluator.evaluation",
+        "Evaluation.score",
+        1,
+        "the real images embedded, the trained generator not yet scored",
+    ),
     "Pusher": FaultPoint(
-        "tfx.utils.io_utils", "copy_file", 1,
-        "the serving version's variables copied, its saved_model.pb not yet"),
+        "tfx.utils.io_utils",
+        "copy_file",
+        1,
+        "the serving version's variables copied, its saved_model.pb not yet",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """Image and feature sets shared by the GAN evaluator's tests."""
+
 import numpy as np
 
 

@@ -7,6 +7,7 @@ every such value beside its limit; the comment at each threshold quotes the runs
 oneDNN capped at AVX2 (docs/tests.md, "Margins", has the command). A failure on another CPU is
 read against those figures.
 """
+
 import json
 import os
 
@@ -20,15 +21,25 @@ def measured(what: str, value, limit) -> None:
     if not path:
         return
     with open(path, "a") as f:
-        f.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
-                            "what": what, "value": float(value), "limit": float(limit)}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                    "what": what,
+                    "value": float(value),
+                    "limit": float(limit),
+                }
+            )
+            + "\n"
+        )
 
 
 def largest_relative_difference(got, expected, floor: float = 1e-12) -> float:
     """max |got - expected| / |expected| over every element (dicts: over their values)."""
     if isinstance(expected, dict):
-        return max(largest_relative_difference(got[key], value, floor)
-                   for key, value in expected.items())
+        return max(
+            largest_relative_difference(got[key], value, floor) for key, value in expected.items()
+        )
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     return float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), floor)))
 

@@ -15,14 +15,17 @@ run_fn under distribute_strategy="multi_worker"; CHECKPOINT_DIR is its output ro
 The strategy is created before anything else touches TensorFlow (trainer_module/run.py:
 choose_strategy says why), so the records are written by the test, not here.
 """
+
 import hashlib
 import json
 import os
 import sys
 import time
 
-sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                os.path.dirname(os.path.abspath(__file__))]
+sys.path[:0] = [
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    os.path.dirname(os.path.abspath(__file__)),
+]
 import tf_environment  # noqa: E402, F401
 
 GLOBAL_BATCH = 16
@@ -42,11 +45,15 @@ def records(data_root: str):
 
 
 def settings(**overrides):
-    from pipeline_config import PipelineConfig
     from tiny_pipeline import NARROW
 
-    return PipelineConfig(batch_size=GLOBAL_BATCH, eval_every_steps=0, sample_grid_size=2,
-                          **NARROW).with_overrides(**overrides).trainer_settings()
+    from pipeline_config import PipelineConfig
+
+    return (
+        PipelineConfig(batch_size=GLOBAL_BATCH, eval_every_steps=0, sample_grid_size=2, **NARROW)
+        .with_overrides(**overrides)
+        .trainer_settings()
+    )
 
 
 def fingerprints(images) -> list:
@@ -73,8 +80,13 @@ def local_batches(dataset, strategy, steps: int) -> list:
 def all_variables(gan) -> list:
     """Every variable training changes or keeps, in a fixed order: G's and D's weights and
     batch-norm statistics, both optimizers' variables, the generator's weight average."""
-    return (gan.generator.weights + gan.discriminator.weights + gan.g_optimizer.variables
-            + gan.d_optimizer.variables + list(gan.generator_average.averages))
+    return (
+        gan.generator.weights
+        + gan.discriminator.weights
+        + gan.g_optimizer.variables
+        + gan.d_optimizer.variables
+        + list(gan.generator_average.averages)
+    )
 
 
 PER_REPLICA = " (per replica)"
@@ -92,25 +104,27 @@ def two_logical_cpus() -> None:
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
 
 
 def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause_after: int):
     from trainer_module import run
+
     if mode == "mirrored":
         two_logical_cpus()
     strategy = run.choose_strategy(mode)  # before any other TensorFlow work
 
     import numpy as np
     import tensorflow_transform as tft
+    from standalone import trainer_fn_args
 
-    from pipeline.standalone import trainer_fn_args
-    from trainer_module.training_loop import (
-        LoopSettings, SideJob, standard_jobs, train)
+    from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train
 
     class LossesPerStep(SideJob):
         """{step: losses} of every step the run trains (log_every_steps=1: read back every
         step)."""
+
         losses = {}
 
         def after_step(self, step, logs):
@@ -133,19 +147,34 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
 
     def dataset(shuffle_buffer):
-        return run.image_dataset(fn_args.train_files, fn_args.data_accessor, transform_output,
-                                 GLOBAL_BATCH, 64, config.train_seed, shuffle_buffer)
+        return run.image_dataset(
+            fn_args.train_files,
+            fn_args.data_accessor,
+            transform_output,
+            GLOBAL_BATCH,
+            64,
+            config.train_seed,
+            shuffle_buffer,
+        )
 
     shuffled = local_batches(dataset(GLOBAL_BATCH), strategy, FINGERPRINTED_STEPS)
     with strategy.scope():
         gan = run.build_dcgan(config)
-    loop = LoopSettings(steps=steps, global_batch_size=GLOBAL_BATCH, steps_per_epoch=100,
-                        checkpoint_dir=checkpoint_dir, checkpoint_every_steps=2, log_dir=None,
-                        log_every_steps=1, eval_every_steps=0)
+    loop = LoopSettings(
+        steps=steps,
+        global_batch_size=GLOBAL_BATCH,
+        steps_per_epoch=100,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every_steps=2,
+        log_dir=None,
+        log_every_steps=1,
+        eval_every_steps=0,
+    )
     jobs = standard_jobs(gan, loop, strategy=strategy)
     per_step = LossesPerStep()
-    logs = train(gan, dataset(1), loop, strategy,
-                 jobs + [per_step] + ([PauseAfter()] if pause_after else []))
+    logs = train(
+        gan, dataset(1), loop, strategy, jobs + [per_step] + ([PauseAfter()] if pause_after else [])
+    )
     checkpoints = jobs[3]
     average = gan.generator_average
 
@@ -158,27 +187,37 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     # their copies differ; their names say so.
     resolver = getattr(strategy, "cluster_resolver", None)
     task = f"{resolver.task_type}:{resolver.task_id}" if resolver else "single"
-    weights_file = os.path.join(os.path.dirname(os.path.abspath(checkpoint_dir)),
-                                f"weights_{task.replace(':', '_')}.npz")
-    np.savez(weights_file, **{
-        f"{index:04d} {variable.name}{PER_REPLICA if per_replica(variable) else ''}":
-            np.stack([np.asarray(copy.numpy())
-                      for copy in strategy.experimental_local_results(variable)])
-        for index, variable in enumerate(all_variables(gan))})
-    print(json.dumps({
-        "task": task,
-        "chief": checkpoints.chief,
-        "replicas": strategy.num_replicas_in_sync,
-        "logs": logs,
-        "losses_per_step": {str(step): losses for step, losses in per_step.losses.items()},
-        "weights_file": weights_file,
-        "images": local_batches(dataset(1), strategy, 1)[0],
-        "shuffled_images": shuffled,
-        "g_steps": int(local(gan.g_optimizer.iterations)),
-        "average_updates": int(local(average.updates)),
-        "checkpoints_written": checkpoints.written,
-        "latest": checkpoints.latest,
-    }), flush=True)
+    weights_file = os.path.join(
+        os.path.dirname(os.path.abspath(checkpoint_dir)), f"weights_{task.replace(':', '_')}.npz"
+    )
+    np.savez(
+        weights_file,
+        **{
+            f"{index:04d} {variable.name}{PER_REPLICA if per_replica(variable) else ''}": np.stack(
+                [np.asarray(copy.numpy()) for copy in strategy.experimental_local_results(variable)]
+            )
+            for index, variable in enumerate(all_variables(gan))
+        },
+    )
+    print(
+        json.dumps(
+            {
+                "task": task,
+                "chief": checkpoints.chief,
+                "replicas": strategy.num_replicas_in_sync,
+                "logs": logs,
+                "losses_per_step": {str(step): losses for step, losses in per_step.losses.items()},
+                "weights_file": weights_file,
+                "images": local_batches(dataset(1), strategy, 1)[0],
+                "shuffled_images": shuffled,
+                "g_steps": int(local(gan.g_optimizer.iterations)),
+                "average_updates": int(local(average.updates)),
+                "checkpoints_written": checkpoints.written,
+                "latest": checkpoints.latest,
+            }
+        ),
+        flush=True,
+    )
 
 
 def trainer_executor(data_root: str, output_root: str, steps: int) -> None:
@@ -191,19 +230,33 @@ def trainer_executor(data_root: str, output_root: str, steps: int) -> None:
 
     examples, graph = records(data_root)
     model, model_run = standard_artifacts.Model(), standard_artifacts.ModelRun()
-    model.uri, model_run.uri = (os.path.join(output_root, "model"),
-                                os.path.join(output_root, "model_run"))
-    config = settings(distribute_strategy="multi_worker", checkpoint_every_steps=1,
-                      output_root=output_root)
+    model.uri, model_run.uri = (
+        os.path.join(output_root, "model"),
+        os.path.join(output_root, "model_run"),
+    )
+    config = settings(
+        distribute_strategy="multi_worker", checkpoint_every_steps=1, output_root=output_root
+    )
     GenericExecutor().Do(
         {"examples": [examples], "transform_graph": [graph]},
         {"model": [model], "model_run": [model_run]},
-        {"train_args": proto_utils.proto_to_json(tfx.proto.TrainArgs(num_steps=steps)),
-         "eval_args": proto_utils.proto_to_json(tfx.proto.EvalArgs(num_steps=0)),
-         "custom_config": json.dumps(config.to_custom_config()),
-         "run_fn": "trainer_module.run.run_fn"})
-    print(json.dumps({"model": model.uri, "model_run": model_run.uri,
-                      "checkpoint_root": config.checkpoint_root}), flush=True)
+        {
+            "train_args": proto_utils.proto_to_json(tfx.proto.TrainArgs(num_steps=steps)),
+            "eval_args": proto_utils.proto_to_json(tfx.proto.EvalArgs(num_steps=0)),
+            "custom_config": json.dumps(config.to_custom_config()),
+            "run_fn": "trainer_module.run.run_fn",
+        },
+    )
+    print(
+        json.dumps(
+            {
+                "model": model.uri,
+                "model_run": model_run.uri,
+                "checkpoint_root": config.checkpoint_root,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

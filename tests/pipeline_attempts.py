@@ -1,6 +1,7 @@
 """Runs of the tiny pipeline as a user starts them, in a subprocess (tests/pipeline_worker.py):
 each stdout line kept with the seconds since the start, stderr in a file, and the process at hand
 to kill."""
+
 import os
 import signal
 import subprocess
@@ -41,8 +42,9 @@ class Attempt:
             command = OFFLINE + command
         self.offline = offline
         env = {**os.environ, FAULT_POINT: stop_in} if stop_in else None
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env,
-                                        stderr=self.stderr_path.open("w"), text=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, env=env, stderr=self.stderr_path.open("w"), text=True
+        )
         self.lines = []
 
     def read_until(self, prefix: str) -> bool:
@@ -70,7 +72,7 @@ class Attempt:
         """The components that printed their start line and not their end line: where a run
         that stopped was stopped (the console prints both, flushed, as TFX starts and ends
         each component)."""
-        started = [line[:-len(" ...")] for _, line in self.lines if line.endswith(" ...")]
+        started = [line[: -len(" ...")] for _, line in self.lines if line.endswith(" ...")]
         return [component for component in started if not self.completed(component)]
 
     def completed(self, component: str) -> bool:
@@ -78,8 +80,9 @@ class Attempt:
 
     @property
     def error_lines(self) -> list:
-        return [line for line in self.stderr_path.read_text().splitlines()
-                if line.startswith("error:")]
+        return [
+            line for line in self.stderr_path.read_text().splitlines() if line.startswith("error:")
+        ]
 
 
 def run_to_end(root, log_name: str, offline: bool = False) -> Attempt:

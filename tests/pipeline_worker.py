@@ -6,15 +6,19 @@ FAULT_POINT=<component> it stops inside that component for the test to kill it
 
     python pipeline_worker.py ROOT
 """
+
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
+import tf_environment  # noqa: E402, F401  (set before TensorFlow loads)
+
 import fault_points  # noqa: E402
-from pipeline import console, run_local  # noqa: E402
 from tiny_pipeline import tiny_config  # noqa: E402
+
+from pipeline import console, run_local  # noqa: E402
 
 if __name__ == "__main__":
     fault_points.install_from_environment()

@@ -4,6 +4,7 @@ root (CAP_SYS_ADMIN). Where the machine refuses, the tests that need it are skip
 except under CI (the environment variable CI set, as `.ci/run` sets it): there a refused mount
 fails them, so that a fault cell cannot pass without its fault.
 """
+
 from __future__ import annotations
 
 import errno
@@ -19,11 +20,16 @@ class SmallDisk:
     def __init__(self, path, size_mb: int):
         self.path = str(path)
         os.makedirs(self.path, exist_ok=True)
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs",
-                                  self.path], capture_output=True, text=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", self.path],
+            capture_output=True,
+            text=True,
+        )
         if mounted.returncode != 0:
-            why = (f"cannot mount a small filesystem here ({mounted.stderr.strip()}); "
-                   "full-disk faults need root")
+            why = (
+                f"cannot mount a small filesystem here ({mounted.stderr.strip()}); "
+                "full-disk faults need root"
+            )
             if os.environ.get("CI"):
                 pytest.fail(f"{why}; under CI a full-disk test must not be skipped")
             pytest.skip(why)

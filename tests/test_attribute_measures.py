@@ -1,6 +1,7 @@
 """The attribute measures, each on inputs whose answer is known: a generator whose brightness
 follows z[0] and a ruler that calls bright faces 'present' must give z[0] as the direction and
 an edit along it that flips nearly every dark face and nothing else."""
+
 import numpy as np
 import pytest
 import tf_keras as keras
@@ -32,8 +33,9 @@ def test_the_direction_of_an_attribute_that_follows_z0_is_z0():
     z = np.random.default_rng(0).normal(size=(2000, Z_DIM))
     decisions = np.stack([(z[:, 0] > 0), np.ones(2000, bool)], axis=1).astype(np.int64)
     directions = attributes.mean_difference_directions(z, decisions)
-    assert directions[0] @ np.eye(Z_DIM)[0] > 0.99 and np.linalg.norm(directions[0]) == \
-        pytest.approx(1.0)
+    assert directions[0] @ np.eye(Z_DIM)[0] > 0.99 and np.linalg.norm(
+        directions[0]
+    ) == pytest.approx(1.0)
     assert np.isnan(directions[1]).all()  # never absent: no direction
 
 
@@ -46,8 +48,9 @@ def test_a_conditional_direction_is_orthogonal_to_the_others_and_keeps_its_own_p
     for k in range(3):
         others = [j for j in range(3) if j != k]
         assert np.abs(directions[others] @ conditional[k]).max() < 1e-9
-        assert conditional[k] @ directions[k] > 0 and np.linalg.norm(conditional[k]) == \
-            pytest.approx(1.0)
+        assert conditional[k] @ directions[k] > 0 and np.linalg.norm(
+            conditional[k]
+        ) == pytest.approx(1.0)
     assert np.isnan(conditional[3]).all()
     assert np.array_equal(attributes.conditional_direction(directions[0], []), directions[0])
     bound = np.zeros((4, 4), bool)
@@ -88,8 +91,17 @@ def test_measure_finds_the_direction_and_an_edit_along_it_flips_only_that_attrib
     ruler = bright_and_always_ruler()
     test_images = brightness_of_z0(np.array([[1.0] + [0] * 7, [-1.0] + [0] * 7]))
     test_labels = np.array([[1, 1], [0, -1]])
-    report = attributes.measure(ruler, test_images, test_labels, test_labels, brightness_of_z0,
-                                Z_DIM, num_samples=500, strength=3.0, batch_size=100)
+    report = attributes.measure(
+        ruler,
+        test_images,
+        test_labels,
+        test_labels,
+        brightness_of_z0,
+        Z_DIM,
+        num_samples=500,
+        strength=3.0,
+        batch_size=100,
+    )
     m = report.metrics
     assert report.directions[0] @ np.eye(Z_DIM)[0] > 0.95
     assert m["attributes/edit_flip_rate/Bright"] > 0.97  # z0 < 0 and z0 + 3 > 0: nearly all
@@ -111,10 +123,14 @@ def test_an_edit_grid_moves_each_row_along_the_direction_by_each_strength():
 
 
 def test_the_report_shows_the_edit_that_flips_most_net_of_what_else_it_changes():
-    metrics = {"attributes/edit_flip_rate/A": 0.9, "attributes/edit_others_changed/A": 0.3,
-               "attributes/edit_flip_rate/B": 0.8, "attributes/edit_others_changed/B": 0.05,
-               "attributes/edit_flip_rate/C": float("nan"),
-               "attributes/edit_others_changed/C": float("nan")}
+    metrics = {
+        "attributes/edit_flip_rate/A": 0.9,
+        "attributes/edit_others_changed/A": 0.3,
+        "attributes/edit_flip_rate/B": 0.8,
+        "attributes/edit_others_changed/B": 0.05,
+        "attributes/edit_flip_rate/C": float("nan"),
+        "attributes/edit_others_changed/C": float("nan"),
+    }
     assert attributes.best_edit(metrics, ["A", "B", "C"]) == "B"
     assert attributes.best_edit(metrics, ["C"]) is None
 
@@ -122,29 +138,45 @@ def test_the_report_shows_the_edit_that_flips_most_net_of_what_else_it_changes()
 def brightness_of_bright_code(inputs: np.ndarray) -> np.ndarray:
     """A conditional generator that obeys: brightness 128 + 40 * the 'Bright' code (the input
     after z), slightly varied by z[0]."""
-    return brightness_of_z0(np.concatenate([inputs[:, Z_DIM:Z_DIM + 1] + 0.1 * inputs[:, :1],
-                                            inputs[:, 1:Z_DIM]], axis=1))
+    return brightness_of_z0(
+        np.concatenate(
+            [inputs[:, Z_DIM : Z_DIM + 1] + 0.1 * inputs[:, :1], inputs[:, 1:Z_DIM]], axis=1
+        )
+    )
 
 
-@pytest.mark.parametrize("generate, expected", [
-    (brightness_of_bright_code, {"on": 1.0, "off": 1.0}),  # obeys the request
-    (brightness_of_z0, {"on": 0.5, "off": 0.5}),  # ignores it: z alone decides
-])
+@pytest.mark.parametrize(
+    "generate, expected",
+    [
+        (brightness_of_bright_code, {"on": 1.0, "off": 1.0}),  # obeys the request
+        (brightness_of_z0, {"on": 0.5, "off": 0.5}),  # ignores it: z alone decides
+    ],
+)
 def test_fidelity_is_how_often_the_ruler_sees_what_was_asked(generate, expected):
     ruler = bright_and_always_ruler()
     table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)  # real rows: Bright or not
     test_images = brightness_of_z0(np.array([[1.0] + [0] * 7, [-1.0] + [0] * 7]))
     labels = np.array([[1, 1], [0, 1]])
-    report = attributes.measure(ruler, test_images, labels, labels, generate, Z_DIM,
-                                num_samples=400, strength=3.0, batch_size=100,
-                                attribute_table=table)
+    report = attributes.measure(
+        ruler,
+        test_images,
+        labels,
+        labels,
+        generate,
+        Z_DIM,
+        num_samples=400,
+        strength=3.0,
+        batch_size=100,
+        attribute_table=table,
+    )
     m = report.metrics
     assert report.z.shape == (400, Z_DIM + 2)  # the labelled samples' whole inputs
     for side in ("on", "off"):
         assert m[f"attributes/fidelity_{side}/Bright"] == pytest.approx(expected[side], abs=0.08)
     assert m["attributes/fidelity_on/Always"] == 1.0 and m["attributes/fidelity_off/Always"] == 0.0
     assert m["attributes/fidelity_to_accuracy"] == pytest.approx(
-        m["attributes/fidelity_mean"] / m["attributes/classifier_accuracy_mean"])
+        m["attributes/fidelity_mean"] / m["attributes/classifier_accuracy_mean"]
+    )
 
 
 def test_the_faces_asked_for_fidelity_are_embedded_as_they_are_drawn():
@@ -164,9 +196,19 @@ def test_the_faces_asked_for_fidelity_are_embedded_as_they_are_drawn():
     table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)
     labels = np.array([[1, 1], [0, 1]])
     report = attributes.measure(
-        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels, generate,
-        Z_DIM, num_samples=200, strength=3.0, batch_size=100, attribute_table=table,
-        embed=embed, embedded_requests=np.array([[True, True], [False, False]]))
+        bright_and_always_ruler(),
+        brightness_of_z0(np.eye(2, 8)),
+        labels,
+        labels,
+        generate,
+        Z_DIM,
+        num_samples=200,
+        strength=3.0,
+        batch_size=100,
+        attribute_table=table,
+        embed=embed,
+        embedded_requests=np.array([[True, True], [False, False]]),
+    )
     assert report.asked_features.shape == (2, 2, 200, 1)  # [attribute, (absent, present), face]
     bright = report.asked_features[0, :, :, 0]
     assert (bright[1] > 150).all() and (bright[0] < 106).all()
@@ -185,8 +227,9 @@ def bright_unless_the_second_code_is_present(inputs: np.ndarray) -> np.ndarray:
     """A conditional generator that learned the data's combinations: in its data 'Bright' never
     comes with the second attribute, so asked for both it draws a dark face."""
     bright = np.where(inputs[:, Z_DIM + 1] > 0, -1.0, inputs[:, Z_DIM])
-    return brightness_of_z0(np.concatenate([bright[:, None] + 0.1 * inputs[:, :1],
-                                            inputs[:, 1:Z_DIM]], axis=1))
+    return brightness_of_z0(
+        np.concatenate([bright[:, None] + 0.1 * inputs[:, :1], inputs[:, 1:Z_DIM]], axis=1)
+    )
 
 
 def test_fidelity_asks_only_for_combinations_the_real_rows_have():
@@ -202,7 +245,10 @@ def test_fidelity_asks_only_for_combinations_the_real_rows_have():
     np.testing.assert_array_equal(asked[0, 1, :, :Z_DIM], z)  # the same z for every request
 
     ruler = bright_and_always_ruler()
-    decide = lambda inputs: ruler.predict(bright_unless_the_second_code_is_present(inputs))
+
+    def decide(inputs):
+        return ruler.predict(bright_unless_the_second_code_is_present(inputs))
+
     on, off = attributes.fidelity(decide(asked.reshape(-1, Z_DIM + 2)).reshape(2, 2, 300, -1))
     assert on[0] == 1.0 and off[0] == 1.0
 
@@ -223,13 +269,29 @@ def test_an_obedient_generators_code_edit_flips_its_attribute_and_nothing_else()
     table = np.array([[1.0, 1.0], [-1.0, 1.0]], np.float32)
     labels = np.array([[1, 1], [0, 1]])
     metrics = attributes.measure(
-        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels,
-        brightness_of_bright_code, Z_DIM, num_samples=200, strength=3.0, batch_size=100,
-        attribute_table=table).metrics
+        bright_and_always_ruler(),
+        brightness_of_z0(np.eye(2, 8)),
+        labels,
+        labels,
+        brightness_of_bright_code,
+        Z_DIM,
+        num_samples=200,
+        strength=3.0,
+        batch_size=100,
+        attribute_table=table,
+    ).metrics
     assert metrics["attributes/code_edit_flip_rate/Bright"] == 1.0
     assert metrics["attributes/code_edit_others_changed/Bright"] == 0.0
     ignoring = attributes.measure(
-        bright_and_always_ruler(), brightness_of_z0(np.eye(2, 8)), labels, labels,
-        brightness_of_z0, Z_DIM, num_samples=200, strength=3.0, batch_size=100,
-        attribute_table=table).metrics
+        bright_and_always_ruler(),
+        brightness_of_z0(np.eye(2, 8)),
+        labels,
+        labels,
+        brightness_of_z0,
+        Z_DIM,
+        num_samples=200,
+        strength=3.0,
+        batch_size=100,
+        attribute_table=table,
+    ).metrics
     assert ignoring["attributes/code_edit_flip_rate/Bright"] == 0.0  # z alone decides

@@ -1,4 +1,5 @@
 """BN re-estimation: the moving statistics become the average batch statistics."""
+
 import numpy as np
 import tf_keras as keras
 

@@ -2,18 +2,19 @@
 
 The helpers here (read_split, feature) are shared with the other ingestion tests.
 """
+
 import os
 import re
 import shutil
 
 import pytest
 import tensorflow as tf
+from standalone import example_gen_exec_properties, run_example_gen
 from tfx.types import artifact_utils
 
 from components.celeba_example_gen.driver import Driver
 from components.celeba_example_gen.policy import IngestionPolicy
 from components.celeba_example_gen.report import REPORT_FILE, IngestionError, read_report
-from pipeline.standalone import example_gen_exec_properties, run_example_gen
 from data import celeba_files
 from data.synthetic_celeba import generate_dataset
 from pipeline_config import PipelineConfig
@@ -40,8 +41,12 @@ def feature(example, name):
 
 def test_splits_follow_the_partition_file_and_attributes_are_kept(celeba_root, tmp_path):
     examples = run_example_gen(celeba_root, tmp_path)
-    partitions = celeba_files.read_partition_file(os.path.join(celeba_root, celeba_files.PARTITION_FILE))
-    names, rows = celeba_files.read_attribute_file(os.path.join(celeba_root, celeba_files.ATTRIBUTE_FILE))
+    partitions = celeba_files.read_partition_file(
+        os.path.join(celeba_root, celeba_files.PARTITION_FILE)
+    )
+    names, rows = celeba_files.read_attribute_file(
+        os.path.join(celeba_root, celeba_files.ATTRIBUTE_FILE)
+    )
     assert artifact_utils.decode_split_names(examples.split_names) == list(SPLITS)
     seen = {}
     for split_id, split in celeba_files.PARTITION_NAMES.items():
@@ -69,7 +74,11 @@ def test_a_clean_run_reports_every_file_and_records_the_counts(celeba_root, tmp_
     assert examples.get_int_custom_property("ingestion_rejected") == 0
     assert examples.get_string_custom_property("ingestion_report") == str(tmp_path / REPORT_FILE)
     assert sorted(os.listdir(tmp_path)) == [
-        "Split-eval", "Split-test", "Split-train", REPORT_FILE]  # the readers' records are gone
+        "Split-eval",
+        "Split-test",
+        "Split-train",
+        REPORT_FILE,
+    ]  # the readers' records are gone
 
 
 def test_flat_folder_without_lists_gets_a_hash_split_and_no_attributes(celeba_root, tmp_path):
@@ -80,20 +89,21 @@ def test_flat_folder_without_lists_gets_a_hash_split_and_no_attributes(celeba_ro
     assert sum(len(v) for v in per_split.values()) == NUM_IMAGES
     buckets = PipelineConfig().hash_split_buckets
     for split, records in per_split.items():  # the split is the hash of the name
-        assert {celeba_files.hash_split(feature(e, "filename")[0].decode(), buckets)
-                for e in records} <= {SPLITS.index(split)}
+        assert {
+            celeba_files.hash_split(feature(e, "filename")[0].decode(), buckets) for e in records
+        } <= {SPLITS.index(split)}
     example = per_split["train"][0]
     assert not any(name.startswith("attr_") for name in example.features.feature)
     assert read_report(tmp_path / "out")["split_source"].startswith("hash of the file name")
 
 
 def test_the_policy_reaches_the_executor_through_custom_config(tmp_path):
-    policy = PipelineConfig(max_rejected_fraction=0.25, min_image_side=7,
-                            allowed_image_formats=("PNG",)).ingestion_policy()
+    policy = PipelineConfig(
+        max_rejected_fraction=0.25, min_image_side=7, allowed_image_formats=("PNG",)
+    ).ingestion_policy()
     read_back = IngestionPolicy.from_exec_properties
     assert read_back(example_gen_exec_properties(tmp_path, policy)) == policy
-    assert read_back(example_gen_exec_properties(tmp_path)) == \
-        PipelineConfig().ingestion_policy()
+    assert read_back(example_gen_exec_properties(tmp_path)) == PipelineConfig().ingestion_policy()
 
 
 def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path):
@@ -126,20 +136,36 @@ def test_the_file_list_reaches_beam_as_text_files_a_runner_can_split(tmp_path, m
     pattern = executor.write_manifest(entries, str(tmp_path / "manifest"))
     assert len(tf.io.gfile.glob(pattern)) == 3
     with beam.Pipeline() as pipeline:
-        read = (pipeline | beam.io.ReadFromText(pattern) | beam.Map(json.loads)
-                | beam.Map(lambda entry: (entry[0], entry[1], tuple(entry[2]))))
-        assert_that(read, equal_to([(name, split, tuple(values))
-                                    for name, split, values in entries]))
+        read = (
+            pipeline
+            | beam.io.ReadFromText(pattern)
+            | beam.Map(json.loads)
+            | beam.Map(lambda entry: (entry[0], entry[1], tuple(entry[2])))
+        )
+        assert_that(
+            read, equal_to([(name, split, tuple(values)) for name, split, values in entries])
+        )
 
 
-@pytest.mark.parametrize("spoil, error, message", [
-    (lambda path: (path.unlink(), path.mkdir()), ValueError,
-     "is a folder, not CelebA's list file list_attr_celeba.txt"),
-    (lambda path: path.write_bytes(bytes(range(256)) * 8), IngestionError,
-     "list_attr_celeba.txt is unreadable (list_attr_celeba.txt, line 1: expected the row count"),
-])
-def test_an_unreadable_attribute_list_stops_ingestion_naming_the_file(celeba_root, tmp_path,
-                                                                       spoil, error, message):
+@pytest.mark.parametrize(
+    "spoil, error, message",
+    [
+        (
+            lambda path: (path.unlink(), path.mkdir()),
+            ValueError,
+            "is a folder, not CelebA's list file list_attr_celeba.txt",
+        ),
+        (
+            lambda path: path.write_bytes(bytes(range(256)) * 8),
+            IngestionError,
+            "list_attr_celeba.txt is unreadable "
+            "(list_attr_celeba.txt, line 1: expected the row count",
+        ),
+    ],
+)
+def test_an_unreadable_attribute_list_stops_ingestion_naming_the_file(
+    celeba_root, tmp_path, spoil, error, message
+):
     root = tmp_path / "celeba"
     shutil.copytree(celeba_root, root)
     spoil(root / celeba_files.ATTRIBUTE_FILE)

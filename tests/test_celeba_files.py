@@ -23,8 +23,10 @@ from data.celeba_files import (
 REPO = Path(__file__).resolve().parents[1]
 
 # The first data line of the real list_attr_celeba.txt, spacing included.
-REAL_ROW = ("000001.jpg -1  1  1 -1 -1 -1 -1 -1 -1 -1 -1  1 -1 -1 -1 -1 -1 -1  1  1"
-            " -1  1 -1 -1  1 -1 -1  1 -1 -1 -1  1  1 -1  1 -1  1 -1 -1  1")
+REAL_ROW = (
+    "000001.jpg -1  1  1 -1 -1 -1 -1 -1 -1 -1 -1  1 -1 -1 -1 -1 -1 -1  1  1"
+    " -1  1 -1 -1  1 -1 -1  1 -1 -1 -1  1  1 -1  1 -1  1 -1 -1  1"
+)
 
 
 def values(*plus_indices):
@@ -44,7 +46,8 @@ def test_constants_match_celeba():
         "Eyeglasses Goatee Gray_Hair Heavy_Makeup High_Cheekbones Male Mouth_Slightly_Open "
         "Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose Receding_Hairline "
         "Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
-        "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
+        "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young"
+    ).split()
     assert list(CELEBA_ATTRIBUTES) == expected
     assert len(set(CELEBA_ATTRIBUTES)) == 40
     assert IMAGE_DIR == "img_align_celeba"
@@ -80,19 +83,27 @@ def test_attribute_reader_accepts_real_celeba_spacing(tmp_path):
     assert sum(v == 1 for v in rows["000001.jpg"]) == 13
 
 
-@pytest.mark.parametrize("body, line, problem", [
-    ("2\n{names}\n000001.jpg" + " 1" * 39 + "\n", 3, "expected 40 values, got 39"),
-    ("2\n{names}\n000001.jpg" + " 1" * 41 + "\n", 3, "expected 40 values, got 41"),
-    ("2\n{names}\n000001.jpg" + " 1" * 40 + "\n000002.jpg 0" + " 1" * 39 + "\n",
-     4, "1 or -1"),
-    ("2\n{names}\n000001.jpg" + " 1" * 40 + "\n000001.jpg" + " -1" * 40 + "\n",
-     4, "duplicate file name 000001.jpg"),
-    ("3\n{names}\n000001.jpg" + " 1" * 40 + "\n000002.jpg" + " 1" * 40 + "\n",
-     1, "count says 3 rows but the file has 2"),
-    ("two\n{names}\n", 1, "row count"),
-    ("", 1, "row count"),
-    ("0\n", 2, "names"),
-])
+@pytest.mark.parametrize(
+    "body, line, problem",
+    [
+        ("2\n{names}\n000001.jpg" + " 1" * 39 + "\n", 3, "expected 40 values, got 39"),
+        ("2\n{names}\n000001.jpg" + " 1" * 41 + "\n", 3, "expected 40 values, got 41"),
+        ("2\n{names}\n000001.jpg" + " 1" * 40 + "\n000002.jpg 0" + " 1" * 39 + "\n", 4, "1 or -1"),
+        (
+            "2\n{names}\n000001.jpg" + " 1" * 40 + "\n000001.jpg" + " -1" * 40 + "\n",
+            4,
+            "duplicate file name 000001.jpg",
+        ),
+        (
+            "3\n{names}\n000001.jpg" + " 1" * 40 + "\n000002.jpg" + " 1" * 40 + "\n",
+            1,
+            "count says 3 rows but the file has 2",
+        ),
+        ("two\n{names}\n", 1, "row count"),
+        ("", 1, "row count"),
+        ("0\n", 2, "names"),
+    ],
+)
 def test_attribute_reader_names_file_and_line_of_problems(tmp_path, body, line, problem):
     path = write(tmp_path, body.format(names=" ".join(CELEBA_ATTRIBUTES)))
     with pytest.raises(ValueError, match=rf"line {line}:.*{problem}") as error:
@@ -112,7 +123,11 @@ def test_partition_file_round_trip(tmp_path):
     path = tmp_path / PARTITION_FILE
     write_partition_file(path, partitions)
     assert path.read_text().splitlines() == [
-        "000001.jpg 0", "000002.jpg 0", "000003.jpg 1", "000004.jpg 2"]
+        "000001.jpg 0",
+        "000002.jpg 0",
+        "000003.jpg 1",
+        "000004.jpg 2",
+    ]
     assert read_partition_file(path) == partitions
 
 
@@ -121,14 +136,17 @@ def test_partition_reader_splits_on_any_whitespace(tmp_path):
     assert read_partition_file(path) == {"000001.jpg": 0, "000002.jpg": 2}
 
 
-@pytest.mark.parametrize("body, line, problem", [
-    ("000001.jpg 0\n000002.jpg\n", 2, "expected 'file id'"),
-    ("000001.jpg 0\n000002.jpg 1 extra\n", 2, "expected 'file id'"),
-    ("000001.jpg 0\n\n000002.jpg 3\n", 3, "must be 0, 1 or 2, got '3'"),
-    ("000001.jpg x\n", 1, "must be 0, 1 or 2"),
-    ("000001.jpg -1\n", 1, "must be 0, 1 or 2"),
-    ("000001.jpg 0\n000001.jpg 1\n", 2, "duplicate file name 000001.jpg"),
-])
+@pytest.mark.parametrize(
+    "body, line, problem",
+    [
+        ("000001.jpg 0\n000002.jpg\n", 2, "expected 'file id'"),
+        ("000001.jpg 0\n000002.jpg 1 extra\n", 2, "expected 'file id'"),
+        ("000001.jpg 0\n\n000002.jpg 3\n", 3, "must be 0, 1 or 2, got '3'"),
+        ("000001.jpg x\n", 1, "must be 0, 1 or 2"),
+        ("000001.jpg -1\n", 1, "must be 0, 1 or 2"),
+        ("000001.jpg 0\n000001.jpg 1\n", 2, "duplicate file name 000001.jpg"),
+    ],
+)
 def test_partition_reader_names_file_and_line_of_problems(tmp_path, body, line, problem):
     path = write(tmp_path, body)
     with pytest.raises(ValueError, match=rf"line {line}:.*{problem}") as error:
@@ -152,16 +170,26 @@ def test_hash_split_follows_ratios():
 
 def test_hash_split_uses_only_the_base_name():
     for name in ("000001.jpg", "abc.png", "x"):
-        assert hash_split(name) == hash_split(f"/some/folder/{name}") == hash_split(Path("d") / name)
+        assert (
+            hash_split(name) == hash_split(f"/some/folder/{name}") == hash_split(Path("d") / name)
+        )
 
 
 def test_hash_split_is_the_same_in_every_process():
     """Python's hash() of a str changes per process; the split must not."""
-    script = ("from data.celeba_files import hash_split;"
-              "print([hash_split(f'{i:06d}.jpg') for i in range(200)])")
+    script = (
+        "from data.celeba_files import hash_split;"
+        "print([hash_split(f'{i:06d}.jpg') for i in range(200)])"
+    )
     outputs = {
-        subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, text=True,
-                       capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=REPO,
+            check=True,
+            text=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
         for seed in ("1", "2")
     }
     assert len(outputs) == 1

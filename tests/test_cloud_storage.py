@@ -4,6 +4,7 @@ TFX's fileio, so a pipeline root in gs:// (Kubeflow, Vertex AI) works as a local
 Checked on TensorFlow's in-memory filesystem (ram://), which has no local path behind it: a
 builtin open() or an os.path call on an artifact fails there as it would on gs://. And a grep
 keeps such calls out of the code that handles artifacts."""
+
 import io
 import json
 import os
@@ -18,33 +19,54 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 # The code that reads or writes artifacts (components, the Trainer, the metrics' cache, the
 # report, the CLI's model loading).
-ARTIFACT_CODE = [*ROOT.glob("components/**/*.py"), *ROOT.glob("trainer_module/*.py"),
-                 *ROOT.glob("metrics/*.py"), *ROOT.glob("reporting/*.py"),
-                 ROOT / "dcgan_faces" / "generator.py", ROOT / "dcgan_faces" / "directions.py"]
-LOCAL_FILE_CALL = re.compile(r"(?<![\w.])open\(|os\.path\.(exists|isfile|isdir|getsize)\("
-                             r"|os\.(listdir|makedirs|walk|remove|rename)\(|shutil\.")
+ARTIFACT_CODE = [
+    *ROOT.glob("components/**/*.py"),
+    *ROOT.glob("trainer_module/*.py"),
+    *ROOT.glob("metrics/*.py"),
+    *ROOT.glob("reporting/*.py"),
+    ROOT / "dcgan_faces" / "generator.py",
+    ROOT / "dcgan_faces" / "directions.py",
+]
+LOCAL_FILE_CALL = re.compile(
+    r"(?<![\w.])open\(|os\.path\.(exists|isfile|isdir|getsize)\("
+    r"|os\.(listdir|makedirs|walk|remove|rename)\(|shutil\."
+)
 # Local by nature, each with why: (file, text of the line).
 LOCAL_BY_NATURE = {
-    ("trainer_module/run.py", "for name in sorted(os.listdir(directory)):"):
-        "the training code's own .py files, hashed for the resume key",
-    ("trainer_module/run.py", 'with open(os.path.join(directory, name), "rb") as f:'):
-        "the training code's own .py files, hashed for the resume key",
-    ("components/celeba_example_gen/inventory.py",
-     'if name.endswith("/") or (root.local and not os.path.isfile(path)):'):
-        "asked only of a local data root",
-    ("reporting/run_outputs.py", "if not os.path.isfile(metadata_path):"):
-        "ML Metadata's SQLite file, local by nature",
-    ("dcgan_faces/directions.py", "if not os.path.isfile(metadata_path):"):
-        "ML Metadata's SQLite file, local by nature",
-    ("metrics/extractors.py", "if not os.path.isfile(path):"):
-        "Keras' Inception weights file, which h5py reads from a local path",
+    (
+        "trainer_module/run.py",
+        "for name in sorted(os.listdir(directory)):",
+    ): "the training code's own .py files, hashed for the resume key",
+    (
+        "trainer_module/run.py",
+        'with open(os.path.join(directory, name), "rb") as f:',
+    ): "the training code's own .py files, hashed for the resume key",
+    (
+        "components/celeba_example_gen/inventory.py",
+        'if name.endswith("/") or (root.local and not os.path.isfile(path)):',
+    ): "asked only of a local data root",
+    (
+        "reporting/run_outputs.py",
+        "if not os.path.isfile(metadata_path):",
+    ): "ML Metadata's SQLite file, local by nature",
+    (
+        "dcgan_faces/directions.py",
+        "if not os.path.isfile(metadata_path):",
+    ): "ML Metadata's SQLite file, local by nature",
+    (
+        "metrics/extractors.py",
+        "if not os.path.isfile(path):",
+    ): "Keras' Inception weights file, which h5py reads from a local path",
 }
 
 
 def test_the_code_that_handles_artifacts_makes_no_local_file_calls():
-    found = {(str(path.relative_to(ROOT)), line.strip())
-             for path in ARTIFACT_CODE for line in path.read_text().splitlines()
-             if LOCAL_FILE_CALL.search(line) and not line.strip().startswith("#")}
+    found = {
+        (str(path.relative_to(ROOT)), line.strip())
+        for path in ARTIFACT_CODE
+        for line in path.read_text().splitlines()
+        if LOCAL_FILE_CALL.search(line) and not line.strip().startswith("#")
+    }
     assert found - set(LOCAL_BY_NATURE) == set()
     assert set(LOCAL_BY_NATURE) - found == set()  # the list stays true
 
@@ -55,6 +77,12 @@ def test_the_evaluator_pusher_report_and_cli_work_on_a_non_local_filesystem(tmp_
     the evaluator scores and blesses, the Pusher pushes, the report embeds the evaluator's grid,
     and `dcgan-faces sample` draws faces from the pushed model."""
     import tensorflow as tf
+    from test_gan_evaluator_executor import (
+        artifact,
+        exec_properties,
+        export_tiny_generator,
+        write_transformed_examples,
+    )
     from tfx.components.pusher import executor as pusher_executor
     from tfx.proto import pusher_pb2
     from tfx.types import standard_artifacts
@@ -64,8 +92,6 @@ def test_the_evaluator_pusher_report_and_cli_work_on_a_non_local_filesystem(tmp_
     from components.gan_evaluator import results as evaluator_results
     from dcgan_faces import cli, generator
     from reporting import report_html, run_outputs
-    from test_gan_evaluator_executor import (
-        artifact, exec_properties, export_tiny_generator, write_transformed_examples)
 
     root = f"ram://storage-test-{uuid.uuid4().hex}"
     examples, graph = write_transformed_examples(root)
@@ -74,9 +100,12 @@ def test_the_evaluator_pusher_report_and_cli_work_on_a_non_local_filesystem(tmp_
     blessing = artifact(standard_artifacts.ModelBlessing, f"{root}/blessing")
     executor.Executor().Do(
         {"model": [model], "transformed_examples": [examples], "transform_graph": [graph]},
-        {"evaluation": [evaluation], "blessing": [blessing]}, exec_properties(root))
-    metrics = json.loads(tf.io.gfile.GFile(
-        f"{root}/evaluation/{evaluator_results.METRICS_FILE}").read())
+        {"evaluation": [evaluation], "blessing": [blessing]},
+        exec_properties(root),
+    )
+    metrics = json.loads(
+        tf.io.gfile.GFile(f"{root}/evaluation/{evaluator_results.METRICS_FILE}").read()
+    )
     assert metrics["blessed"] and np.isfinite(metrics["fid/random_embedding"])
     assert tf.io.gfile.exists(f"{root}/blessing/BLESSED")
     assert tf.io.gfile.listdir(f"{root}/cache")  # the statistics cache, written there too
@@ -84,18 +113,23 @@ def test_the_evaluator_pusher_report_and_cli_work_on_a_non_local_filesystem(tmp_
 
     pushed = artifact(standard_artifacts.PushedModel, f"{root}/pushed")
     destination = pusher_pb2.PushDestination(
-        filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=f"{root}/serving"))
+        filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=f"{root}/serving")
+    )
     pusher_executor.Executor().Do(
-        {"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]},
-        {"push_destination": proto_utils.proto_to_json(destination)})
+        {"model": [model], "model_blessing": [blessing]},
+        {"pushed_model": [pushed]},
+        {"push_destination": proto_utils.proto_to_json(destination)},
+    )
     assert pushed.get_int_custom_property("pushed") == 1
 
     from ml_metadata.proto import metadata_store_pb2
+
     recorded = metadata_store_pb2.Artifact(uri=evaluation.uri)
     assert run_outputs.read_metrics(recorded) == metrics
-    page = report_html._file_img(f"{root}/evaluation/{evaluator_results.SAMPLE_GRID_FILE}",
-                                 "sample grid")
-    assert page.startswith('<img src="data:image/png;base64,')
+    image = report_html.embedded_image(
+        f"{root}/evaluation/{evaluator_results.SAMPLE_GRID_FILE}", "sample grid"
+    )
+    assert image["uri"].startswith("data:image/png;base64,")
 
     found = generator.find_export_dir(f"{root}/serving")
     assert found == pushed.get_string_custom_property("pushed_destination")

@@ -1,12 +1,12 @@
 """Quality per condition, on a generator whose answer is known: faces whose brightness follows
 the 'Bright' code match the real bright faces as well as its faces in general match real faces;
 a generator that ignores the code does not."""
+
 import numpy as np
 import pytest
 
 from components.gan_evaluator.attributes import request_grid
-from components.gan_evaluator.condition_quality import (
-    condition_fd, measured_conditions)
+from components.gan_evaluator.condition_quality import condition_fd, measured_conditions
 from trainer_module import conditions
 
 Z_DIM = 4
@@ -39,20 +39,26 @@ def real_set(count: int = 3000):
     rng = np.random.default_rng(5)
     bright = rng.random(count) < 0.5
     rare = np.arange(count) < 2  # two faces, no more than the features: too few
-    images = faces(128 + 60 * np.where(bright, 1, -1) + 12 * rng.standard_normal(count),
-                   128 + 40 * rng.standard_normal(count))
+    images = faces(
+        128 + 60 * np.where(bright, 1, -1) + 12 * rng.standard_normal(count),
+        128 + 40 * rng.standard_normal(count),
+    )
     return images, np.stack([bright, rare], axis=1).astype(np.int64)
 
 
 @pytest.mark.parametrize("generate, near_one", [(obeying, True), (ignoring, False)])
-def test_asking_costs_nothing_when_the_generator_obeys_and_much_when_it_ignores(generate,
-                                                                                near_one):
+def test_asking_costs_nothing_when_the_generator_obeys_and_much_when_it_ignores(generate, near_one):
     images, labels = real_set()
     table = conditions.attribute_codes(labels).numpy()
     inputs = conditions.generator_inputs(2000, Z_DIM, seed=1, table=table)
     asked = request_grid(inputs[:, :Z_DIM], table)  # as the evaluator asks for fidelity
-    m = condition_fd(embed(images), labels, embed(generate(inputs)),
-                     embed(generate(asked)).reshape(len(NAMES), 2, len(inputs), -1), NAMES)
+    m = condition_fd(
+        embed(images),
+        labels,
+        embed(generate(inputs)),
+        embed(generate(asked)).reshape(len(NAMES), 2, len(inputs), -1),
+        NAMES,
+    )
     for side in ("present", "absent"):
         ratio = m[f"attributes/fd_{side}_ratio/Bright"]
         assert (ratio < 3) if near_one else (ratio > 10), (side, ratio)
@@ -60,6 +66,10 @@ def test_asking_costs_nothing_when_the_generator_obeys_and_much_when_it_ignores(
     assert np.isnan(m["attributes/fd_present/Rare"])  # a handful of real faces: not measured
     assert measured_conditions(labels, 2).tolist() == [[True, True], [True, False]]
     assert np.isfinite(m["attributes/fd_absent/Rare"])
-    measured = [m[f"attributes/fd_{side}_ratio/{name}"] for side in ("present", "absent")
-                for name in NAMES if np.isfinite(m[f"attributes/fd_{side}_ratio/{name}"])]
+    measured = [
+        m[f"attributes/fd_{side}_ratio/{name}"]
+        for side in ("present", "absent")
+        for name in NAMES
+        if np.isfinite(m[f"attributes/fd_{side}_ratio/{name}"])
+    ]
     assert m["attributes/fd_ratio_mean"] == pytest.approx(np.mean(measured))

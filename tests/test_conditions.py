@@ -1,15 +1,21 @@
 """What a conditional generator is asked for: codes, fixed inputs and requests matched to real
 rows."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from trainer_module import conditions, images
 
-TABLE = np.array([[1, -1, 1],    # A, not B, C
-                  [-1, -1, 1],   # C only
-                  [1, 1, -1],    # A and B
-                  [1, 1, -1]], np.float32)
+TABLE = np.array(
+    [
+        [1, -1, 1],  # A, not B, C
+        [-1, -1, 1],  # C only
+        [1, 1, -1],  # A and B
+        [1, 1, -1],
+    ],
+    np.float32,
+)
 
 
 def test_transform_values_become_celeba_codes_and_unknown_asks_for_neither():
@@ -27,8 +33,9 @@ def test_fixed_inputs_are_z_then_real_rows_the_same_for_a_seed():
     assert len({tuple(row) for row in inputs[:, 8:]}) == 3  # every distinct row drawn
     np.testing.assert_array_equal(inputs, conditions.generator_inputs(50, 8, 3, TABLE))
     assert not np.array_equal(inputs, conditions.generator_inputs(50, 8, 4, TABLE))
-    np.testing.assert_array_equal(conditions.generator_inputs(5, 8, 3),
-                                  images.latent_points(5, 8, 3))  # unconditional: z alone
+    np.testing.assert_array_equal(
+        conditions.generator_inputs(5, 8, 3), images.latent_points(5, 8, 3)
+    )  # unconditional: z alone
 
 
 def test_a_conditional_generator_needs_real_rows():
@@ -37,8 +44,9 @@ def test_a_conditional_generator_needs_real_rows():
 
 
 def matching(request, count=200, seed=(1, 2)):
-    return conditions.matching_rows(tf.constant(TABLE), tf.constant(request, tf.float32), count,
-                                    tf.constant(seed, tf.int64)).numpy()
+    return conditions.matching_rows(
+        tf.constant(TABLE), tf.constant(request, tf.float32), count, tf.constant(seed, tf.int64)
+    ).numpy()
 
 
 def test_a_request_is_honoured_and_open_attributes_follow_rows_that_match_it():

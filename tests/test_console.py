@@ -1,5 +1,6 @@
 """The local runner's console: one line per component, the progress bar, the summary; library
 chatter only with --verbose."""
+
 import io
 import logging
 
@@ -7,8 +8,16 @@ import pytest
 
 from pipeline import console
 
-NOISE = ("cuFFT", "cuDNN", "property_predicate", "payload_format", "FutureWarning",
-         "DeprecationWarning", "WARNING:tensorflow", "is deprecated")
+NOISE = (
+    "cuFFT",
+    "cuDNN",
+    "property_predicate",
+    "payload_format",
+    "FutureWarning",
+    "DeprecationWarning",
+    "WARNING:tensorflow",
+    "is deprecated",
+)
 
 
 def record(message: str, level=logging.INFO) -> logging.LogRecord:
@@ -18,8 +27,11 @@ def record(message: str, level=logging.INFO) -> logging.LogRecord:
 def test_tfx_component_events_become_one_line_each_with_the_time():
     out = io.StringIO()
     lines = console.ComponentLines(out)
-    for message in ("Component Trainer is running.", "Trainer: something else",
-                    "Component Trainer is finished."):
+    for message in (
+        "Component Trainer is running.",
+        "Trainer: something else",
+        "Component Trainer is finished.",
+    ):
         lines.emit(record(message))
     assert out.getvalue().splitlines()[0] == "Trainer ..."
     assert out.getvalue().splitlines()[1].startswith("Trainer done in ")
@@ -38,7 +50,8 @@ def test_component_lines_only_while_the_runner_runs(capsys):
 
 def test_only_the_known_harmless_warnings_are_dropped():
     assert not console._drop_known_harmless(
-        record("ArtifactQuery.property_predicate is not supported.", logging.WARNING))
+        record("ArtifactQuery.property_predicate is not supported.", logging.WARNING)
+    )
     assert console._drop_known_harmless(record("disk almost full", logging.WARNING))
 
 

@@ -12,17 +12,23 @@ NAMES = ["Smiling", "Male"]
 
 def test_an_expression_is_terms_of_signed_concepts():
     terms = face_arithmetic.parse_expression("Smiling,Male=0 - Smiling=0,Male=0 + Male", NAMES)
-    assert terms == [Term(1, {"Smiling": 1, "Male": 0}), Term(-1, {"Smiling": 0, "Male": 0}),
-                     Term(1, {"Male": 1})]
+    assert terms == [
+        Term(1, {"Smiling": 1, "Male": 0}),
+        Term(-1, {"Smiling": 0, "Male": 0}),
+        Term(1, {"Male": 1}),
+    ]
     assert [term.label() for term in terms] == ["Smiling,Male=0", "Smiling=0,Male=0", "Male"]
     assert face_arithmetic.parse_expression("-Male", NAMES) == [Term(-1, {"Male": 1})]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Smiling + Wings", "unknown attribute 'Wings'"),
-    ("Smiling=2", "'Smiling=2': an attribute is NAME, NAME=1 or NAME=0"),
-    ("  ", "no terms in"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Smiling + Wings", "unknown attribute 'Wings'"),
+        ("Smiling=2", "'Smiling=2': an attribute is NAME, NAME=1 or NAME=0"),
+        ("  ", "no terms in"),
+    ],
+)
 def test_a_bad_expression_says_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
         face_arithmetic.parse_expression(text, NAMES)
@@ -51,8 +57,9 @@ def test_smiling_woman_minus_woman_plus_man_lands_on_smiling_men():
 def test_a_concept_with_too_few_samples_is_refused_naming_it():
     z, decisions = labelled_samples()
     with pytest.raises(ValueError, match="only 2 of 4 labelled samples are 'Smiling'"):
-        face_arithmetic.arithmetic(z[8:12], decisions[8:12], NAMES,
-                                   face_arithmetic.parse_expression("Smiling", NAMES), 2)
+        face_arithmetic.arithmetic(
+            z[8:12], decisions[8:12], NAMES, face_arithmetic.parse_expression("Smiling", NAMES), 2
+        )
 
 
 def test_variations_are_the_result_and_noise_within_the_papers_scale():
@@ -69,8 +76,11 @@ def test_the_papers_example_is_scored_with_the_ruler_next_to_a_random_face():
 
     z, decisions = np.tile(z, (6, 1)), np.tile(decisions, (6, 1))  # every part holds concepts
     score = face_arithmetic.smiling_man_score(NAMES, z, decisions, ruler, 2)
-    assert score == {"arithmetic/smiling_man": 1.0, "arithmetic/smiling_man_spread": 0.0,
-                     "arithmetic/smiling_man_floor": 0.25}
+    assert score == {
+        "arithmetic/smiling_man": 1.0,
+        "arithmetic/smiling_man_spread": 0.0,
+        "arithmetic/smiling_man_floor": 0.25,
+    }
     assert face_arithmetic.smiling_man_score(["Smiling"], z, decisions[:, :1], ruler, 2) == {}
 
 
@@ -87,7 +97,8 @@ def test_the_result_keeps_a_typical_norm_and_a_conditional_models_codes():
     assert np.linalg.norm(plain[:8]) < 0.5 * np.linalg.norm(latent, axis=1).mean()
     assert np.linalg.norm(result[:8]) == pytest.approx(np.linalg.norm(latent, axis=1).mean())
     assert result[:8] / np.linalg.norm(result[:8]) == pytest.approx(
-        plain[:8] / np.linalg.norm(plain[:8]))
+        plain[:8] / np.linalg.norm(plain[:8])
+    )
     assert result[8:] == pytest.approx([1.0, 1.0])  # smiling, male
 
 
@@ -114,26 +125,33 @@ def test_the_score_is_the_mean_over_disjoint_parts_with_its_spread():
     assert score["arithmetic/smiling_man"] == pytest.approx(np.mean(per_part))
     assert score["arithmetic/smiling_man_spread"] == pytest.approx(np.std(per_part))
     # Each call drew one part's own result (its first row, before the noise) ...
-    parts = np.array_split(np.random.default_rng(face_arithmetic.ARITHMETIC_SEED)
-                           .permutation(len(z)), face_arithmetic.ARITHMETIC_PARTS)
+    parts = np.array_split(
+        np.random.default_rng(face_arithmetic.ARITHMETIC_SEED).permutation(len(z)),
+        face_arithmetic.ARITHMETIC_PARTS,
+    )
     assert sorted(np.concatenate(parts).tolist()) == list(range(len(z)))  # disjoint, all used
     terms = face_arithmetic.parse_expression(face_arithmetic.SMILING_MAN, NAMES)
-    own = [face_arithmetic.arithmetic(z[part], decisions[part], NAMES, terms, 2)[0]
-           for part in parts]
+    own = [
+        face_arithmetic.arithmetic(z[part], decisions[part], NAMES, terms, 2)[0] for part in parts
+    ]
     assert [points[0] for points in asked] == [pytest.approx(result) for result in own]
     assert not np.allclose(own[0], own[1])  # ... and the parts' results differ
 
 
 def test_the_summary_says_the_score_next_to_random_faces_or_why_there_is_none():
     from components.gan_evaluator.results import arithmetic_line
+
     key = "attributes/arithmetic/smiling_man"
     assert arithmetic_line({key: 0.42, key + "_floor": 0.1}) == (
         "Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a smiling "
-        "man in 0.42 of the result's variations; in 0.10 of random faces.")
+        "man in 0.42 of the result's variations; in 0.10 of random faces."
+    )
     assert arithmetic_line({key: 0.42, key + "_spread": 0.05, key + "_floor": 0.1}).startswith(
         "Face arithmetic, smiling woman - neutral woman + neutral man: the ruler sees a smiling "
         "man in 0.42 of the result's variations (mean over 3 disjoint parts of the labelled "
-        "samples, spread 0.05)")
+        "samples, spread 0.05)"
+    )
     assert "not scored (a concept had too few samples)" in arithmetic_line(
-        {key: float("nan"), key + "_floor": 0.1})
+        {key: float("nan"), key + "_floor": 0.1}
+    )
     assert arithmetic_line({}) == ""

@@ -1,6 +1,7 @@
 """The face file (`dcgan-faces sample MODEL --z FILE`, the studio's download): what it holds and
 every way a file is refused, each in one line naming the file. The model is described by the
 fields face_file reads (path, z_dim, attribute_names), as generator.Generator has them."""
+
 import dataclasses
 import json
 
@@ -34,27 +35,42 @@ def test_a_written_face_reads_back_as_the_same_float32_inputs(tmp_path):
     assert json.loads(path.read_text())["attributes"] == {"Smiling": 1.0, "Male": -1.0}
 
 
-@pytest.mark.parametrize("model, content, message", [
-    (Model(), None, "--z {path}: no such file"),
-    (Model(), "not json", "--z {path} is not a face file (JSON)"),
-    (Model(), b"\xff\xfe", "--z {path} is not a face file (JSON)"),
-    (Model(), [1, 2, 3], "--z {path} is not a face file: it has no \"z\""),
-    (Model(), {"seed": 1}, "--z {path} is not a face file: it has no \"z\""),
-    (Model(), {"z": [1, 2]}, "--z {path} holds a z of 2 numbers; /models/g takes 3"),
-    (Model(), {"z": [1, "2", 3]}, "--z {path}: \"z\" must hold finite numbers only"),
-    (Model(), {"z": [1, True, 3]}, "--z {path}: \"z\" must hold finite numbers only"),
-    (Model(), {"z": [1, float("nan"), 3]}, "--z {path}: \"z\" must hold finite numbers only"),
-    (Model(), {"z": "123"}, "--z {path}: \"z\" must hold finite numbers only"),
-    (Model(), {"z": [1, 2, 3], "attributes": {"Smiling": 1}},
-     "--z {path} holds attribute codes, but /models/g is an unconditional generator"),
-    (CONDITIONAL, {"z": [1, 2, 3]}, "must give \"attributes\" a code for each of Smiling, Male"),
-    (CONDITIONAL, {"z": [1, 2, 3], "attributes": {"Smiling": 1}},
-     "must give \"attributes\" a code for each of Smiling, Male"),
-    (CONDITIONAL, {"z": [1, 2, 3], "attributes": {"Smiling": 1, "Male": 0, "Bangs": 1}},
-     "must give \"attributes\" a code for each of Smiling, Male"),
-    (CONDITIONAL, {"z": [1, 2, 3], "attributes": {"Smiling": 1, "Male": None}},
-     "--z {path}: \"attributes\" must hold finite numbers only"),
-])
+@pytest.mark.parametrize(
+    "model, content, message",
+    [
+        (Model(), None, "--z {path}: no such file"),
+        (Model(), "not json", "--z {path} is not a face file (JSON)"),
+        (Model(), b"\xff\xfe", "--z {path} is not a face file (JSON)"),
+        (Model(), [1, 2, 3], '--z {path} is not a face file: it has no "z"'),
+        (Model(), {"seed": 1}, '--z {path} is not a face file: it has no "z"'),
+        (Model(), {"z": [1, 2]}, "--z {path} holds a z of 2 numbers; /models/g takes 3"),
+        (Model(), {"z": [1, "2", 3]}, '--z {path}: "z" must hold finite numbers only'),
+        (Model(), {"z": [1, True, 3]}, '--z {path}: "z" must hold finite numbers only'),
+        (Model(), {"z": [1, float("nan"), 3]}, '--z {path}: "z" must hold finite numbers only'),
+        (Model(), {"z": "123"}, '--z {path}: "z" must hold finite numbers only'),
+        (
+            Model(),
+            {"z": [1, 2, 3], "attributes": {"Smiling": 1}},
+            "--z {path} holds attribute codes, but /models/g is an unconditional generator",
+        ),
+        (CONDITIONAL, {"z": [1, 2, 3]}, 'must give "attributes" a code for each of Smiling, Male'),
+        (
+            CONDITIONAL,
+            {"z": [1, 2, 3], "attributes": {"Smiling": 1}},
+            'must give "attributes" a code for each of Smiling, Male',
+        ),
+        (
+            CONDITIONAL,
+            {"z": [1, 2, 3], "attributes": {"Smiling": 1, "Male": 0, "Bangs": 1}},
+            'must give "attributes" a code for each of Smiling, Male',
+        ),
+        (
+            CONDITIONAL,
+            {"z": [1, 2, 3], "attributes": {"Smiling": 1, "Male": None}},
+            '--z {path}: "attributes" must hold finite numbers only',
+        ),
+    ],
+)
 def test_a_bad_face_file_is_refused_in_one_line_naming_it(tmp_path, model, content, message):
     path = tmp_path / "face.json"
     if isinstance(content, bytes):

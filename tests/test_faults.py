@@ -13,6 +13,7 @@ The last run of each sequence completes, and what it pushed, measured and report
 uninterrupted run's. No partial artifact is read downstream: TFX publishes an execution's outputs
 only when it succeeds, and a rerun starts that component afresh.
 """
+
 import json
 import os
 from pathlib import Path
@@ -20,16 +21,17 @@ from pathlib import Path
 import ml_metadata as mlmd
 import numpy as np
 import pytest
-from ml_metadata.proto import metadata_store_pb2
-
-from dcgan_faces import generator
-from dcgan_faces.studio import Studio
-from fault_points import LINE as FAULT_POINT_LINE, POINTS
+from fault_points import LINE as FAULT_POINT_LINE
+from fault_points import POINTS
 from margins import largest_relative_difference, measured
-from reporting.run_outputs import read_run_outputs
+from ml_metadata.proto import metadata_store_pb2
 from pipeline_attempts import Attempt, run_to_end
 from small_disk import SmallDisk
 from tiny_pipeline import tiny_config
+
+from dcgan_faces import generator
+from dcgan_faces.studio import Studio
+from reporting.run_outputs import read_run_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -40,9 +42,13 @@ KILL, DISK_FULL = "kill -9 part-way through", "disk full"  # the fault matrix's 
 # (about 100 MB), so the full disk meets a checkpoint write. Pusher copies its 49 MB within a
 # fraction of a second of starting, before a fill could land, so its disk fills as the
 # evaluator starts, with room for what the evaluator writes (8 MB) but not for the model.
-DISK_FILLS = {"CelebAExampleGen": ("CelebAExampleGen ...", 0), "Transform": ("Transform ...", 0),
-              "Trainer": ("Trainer ...", 20), "GanEvaluator": ("GanEvaluator ...", 0),
-              "Pusher": ("GanEvaluator ...", 25)}
+DISK_FILLS = {
+    "CelebAExampleGen": ("CelebAExampleGen ...", 0),
+    "Transform": ("Transform ...", 0),
+    "Trainer": ("Trainer ...", 20),
+    "GanEvaluator": ("GanEvaluator ...", 0),
+    "Pusher": ("GanEvaluator ...", 25),
+}
 FINISHED = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 
 
@@ -58,16 +64,23 @@ def outputs_of_unfinished_executions(root) -> list:
     downstream component could read although it may be partial. Must stay empty."""
     store = metadata_store(root)
     finished = {e.id for e in store.get_executions() if e.last_known_state in FINISHED}
-    live = {a.id: a.uri for a in store.get_artifacts()
-            if a.state == metadata_store_pb2.Artifact.LIVE}
-    return [live[e.artifact_id] for e in store.get_events_by_artifact_ids(list(live))
-            if e.type == metadata_store_pb2.Event.OUTPUT and e.execution_id not in finished]
+    live = {
+        a.id: a.uri for a in store.get_artifacts() if a.state == metadata_store_pb2.Artifact.LIVE
+    }
+    return [
+        live[e.artifact_id]
+        for e in store.get_events_by_artifact_ids(list(live))
+        if e.type == metadata_store_pb2.Event.OUTPUT and e.execution_id not in finished
+    ]
 
 
 def finished_executions_of(root, component: str) -> int:
     store = metadata_store(root)
-    return sum(1 for e in store.get_executions()
-               if e.type.endswith("." + component) and e.last_known_state in FINISHED)
+    return sum(
+        1
+        for e in store.get_executions()
+        if e.type.endswith("." + component) and e.last_known_state in FINISHED
+    )
 
 
 def ingestion_report(outputs) -> dict:
@@ -86,10 +99,14 @@ def serving_versions(root) -> dict:
     serving = tiny_config(root).serving_model_dir
     if not os.path.isdir(serving):
         return {}
-    return {version: sorted(os.path.relpath(os.path.join(folder, name), Path(serving, version))
-                            for folder, _, names in os.walk(Path(serving, version))
-                            for name in names)
-            for version in sorted((n for n in os.listdir(serving) if n.isdigit()), key=int)}
+    return {
+        version: sorted(
+            os.path.relpath(os.path.join(folder, name), Path(serving, version))
+            for folder, _, names in os.walk(Path(serving, version))
+            for name in names
+        )
+        for version in sorted((n for n in os.listdir(serving) if n.isdigit()), key=int)
+    }
 
 
 def model_found_by_the_cli_and_the_studio(root) -> tuple:
@@ -119,12 +136,19 @@ def kills(module_tmp):
         attempts.append(attempt)
         assert attempt.read_until(f"{FAULT_POINT_LINE}{component}"), (
             f"the run never reached {component}'s fault point; its lines: {attempt.lines}"
-            f"\n{attempt.stderr_path.read_text()[-3000:]}")
+            f"\n{attempt.stderr_path.read_text()[-3000:]}"
+        )
         landed[component] = (attempt.kill(), attempt.unfinished())
     half_push = serving_versions(root), model_found_by_the_cli_and_the_studio(root)
     attempts.append(run_to_end(root, "after_kills"))
-    return root, {component: (*landed[component], attempts[i + 1].completed(component))
-                  for i, component in enumerate(COMPONENTS)}, half_push
+    return (
+        root,
+        {
+            component: (*landed[component], attempts[i + 1].completed(component))
+            for i, component in enumerate(COMPONENTS)
+        },
+        half_push,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +165,13 @@ def full_disks(module_tmp):
             assert attempt.read_until(line), attempt.stderr_path.read_text()[-3000:]
             disk.fill(leave_mb)
             code = attempt.finish()
-            found[component] = (code, attempt.error_lines, outputs_of_unfinished_executions(root),
-                                finished_executions_of(root, component), attempt.unfinished())
+            found[component] = (
+                code,
+                attempt.error_lines,
+                outputs_of_unfinished_executions(root),
+                finished_executions_of(root, component),
+                attempt.unfinished(),
+            )
             disk.free()
         run_to_end(root, "after_full_disks")
         yield root, found
@@ -152,8 +181,10 @@ def full_disks(module_tmp):
 
 def matrix_cells(fault: str) -> list:
     """One test per component, marked as the fault matrix's cell (bench/faults.py)."""
-    return [pytest.param(component, marks=pytest.mark.fault(fault, component))
-            for component in COMPONENTS]
+    return [
+        pytest.param(component, marks=pytest.mark.fault(fault, component))
+        for component in COMPONENTS
+    ]
 
 
 @pytest.mark.parametrize("component", matrix_cells(KILL))
@@ -162,7 +193,8 @@ def test_kill_9_part_way_through(kills, component):
     landed, running, next_run_completed_it = cells[component]
     assert landed, f"the kill in {component} found no live process"
     assert running == [component], (
-        f"the kill meant for {component} ({POINTS[component].where}) landed in {running}")
+        f"the kill meant for {component} ({POINTS[component].where}) landed in {running}"
+    )
     assert next_run_completed_it
 
 
@@ -192,8 +224,9 @@ def test_full_disk_while_it_runs(full_disks, component):
     assert running == [component], f"the full disk meant for {component} stopped {running}"
     assert code == 1
     assert len(errors) == 1, errors  # one clear line, naming the path on the full disk
-    assert errors[0].startswith("error: disk full: no space left on the device writing "
-                                f"{root / 'out'}"), errors[0]
+    assert errors[0].startswith(
+        f"error: disk full: no space left on the device writing {root / 'out'}"
+    ), errors[0]
     assert unfinished_outputs == [] and finished == 0  # nothing partial published
 
 
@@ -206,18 +239,34 @@ def assert_equals_uninterrupted(root, uninterrupted_root):
     reference = read_run_outputs(tiny_config(uninterrupted_root).metadata_path)
     assert "FAILED" not in outputs.executions, outputs.executions
     assert outputs_of_unfinished_executions(root) == []
-    shares = [key for key, value in reference.metrics.items()
-              if isinstance(value, float) and key.startswith("attributes/") and value == value]
-    others = [key for key, value in reference.metrics.items() if isinstance(value, float)
-              and key not in shares and not key.startswith("attributes/") and value == value]
+    shares = [
+        key
+        for key, value in reference.metrics.items()
+        if isinstance(value, float) and key.startswith("attributes/") and value == value
+    ]
+    others = [
+        key
+        for key, value in reference.metrics.items()
+        if isinstance(value, float)
+        and key not in shares
+        and not key.startswith("attributes/")
+        and value == value
+    ]
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2):
     # after the kills and after the full disks: shares 0 apart, metrics 0 apart, faces 0 levels,
     # on both (the Trainer in bfloat16 on AVX-512, float32 capped).
-    measured("attribute shares against the uninterrupted run's, largest difference",
-             max(abs(outputs.metrics[k] - reference.metrics[k]) for k in shares), 0.02)
-    measured("other metrics against the uninterrupted run's, largest relative difference",
-             largest_relative_difference({k: outputs.metrics[k] for k in others},
-                                         {k: reference.metrics[k] for k in others}), 1e-3)
+    measured(
+        "attribute shares against the uninterrupted run's, largest difference",
+        max(abs(outputs.metrics[k] - reference.metrics[k]) for k in shares),
+        0.02,
+    )
+    measured(
+        "other metrics against the uninterrupted run's, largest relative difference",
+        largest_relative_difference(
+            {k: outputs.metrics[k] for k in others}, {k: reference.metrics[k] for k in others}
+        ),
+        1e-3,
+    )
     for key in ("files_seen", "examples", "examples_per_split", "rejected", "rejected_files"):
         assert ingestion_report(outputs)[key] == ingestion_report(reference)[key], key
     for key, value in reference.metrics.items():
@@ -230,13 +279,20 @@ def assert_equals_uninterrupted(root, uninterrupted_root):
         # The edit grid's attribute is the best edit by those shares: a tipped face may change it.
         elif key not in ("statistics_cache_hits", "attributes/edit_grid"):
             assert outputs.metrics[key] == value, key
-    drawn, expected = (generator.load(model).sample(16, seed=5)
-                       for model in (outputs.pushed_model, reference.pushed_model))
+    drawn, expected = (
+        generator.load(model).sample(16, seed=5)
+        for model in (outputs.pushed_model, reference.pushed_model)
+    )
     difference = np.abs(drawn.astype(int) - expected.astype(int))
-    print(f"pixel difference to the uninterrupted model: max {difference.max()}, "
-          f"mean {difference.mean():.4f}")
-    measured("faces against the uninterrupted model's, largest difference in uint8 levels",
-             difference.max(), 2)
+    print(
+        f"pixel difference to the uninterrupted model: max {difference.max()}, "
+        f"mean {difference.mean():.4f}"
+    )
+    measured(
+        "faces against the uninterrupted model's, largest difference in uint8 levels",
+        difference.max(),
+        2,
+    )
     assert difference.max() <= 2  # uint8 levels: float rounding, not another model
     # A Pusher stopped after its copy but before TFX published pushes again on the rerun,
     # under a new version: the same model twice is harmless. What must not happen is a

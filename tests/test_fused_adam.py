@@ -1,5 +1,6 @@
 """FusedAdam (trainer_module/fused_adam.py) is Keras' Adam, its dense update done by TensorFlow's
 fused kernel: the same weights within float32 rounding, the same variables in a checkpoint."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -26,8 +27,10 @@ def train_both(steps: int, **adam_arguments):
     return start, keras_weight.numpy(), fused_weight.numpy(), keras_adam, fused_adam
 
 
-@pytest.mark.parametrize("arguments", [dict(learning_rate=2e-4, beta_1=0.5),
-                                       dict(learning_rate=1e-2, beta_1=0.9, epsilon=1e-3)])
+@pytest.mark.parametrize(
+    "arguments",
+    [dict(learning_rate=2e-4, beta_1=0.5), dict(learning_rate=1e-2, beta_1=0.9, epsilon=1e-3)],
+)
 def test_fused_adam_takes_keras_adams_steps(arguments):
     start, keras_result, fused_result, keras_adam, fused_adam = train_both(60, **arguments)
     moved = np.abs(keras_result - start).max()

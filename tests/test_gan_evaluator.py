@@ -1,4 +1,5 @@
 """The push gate's decision rule, thresholds, the summary text, and the fixed latent points."""
+
 import dataclasses
 import math
 
@@ -16,8 +17,12 @@ RATIO = Threshold(KEY + "_ratio_to_untrained", "max", 0.5)
 
 
 def results(value, untrained=100.0, **more):
-    return {KEY: value, KEY + "_untrained": untrained,
-            KEY + "_ratio_to_untrained": value / untrained, **more}
+    return {
+        KEY: value,
+        KEY + "_untrained": untrained,
+        KEY + "_ratio_to_untrained": value / untrained,
+        **more,
+    }
 
 
 def test_blessed_only_when_clearly_better_than_untrained():
@@ -29,28 +34,33 @@ def test_blessed_only_when_clearly_better_than_untrained():
 def test_not_blessed_when_worse_than_baseline_beyond_tolerance():
     assert decide(results(40.0), [RATIO], KEY, 37.0, 0.1)[0]  # 40 <= 1.1 * 37
     blessed, reasons = decide(results(45.0), [RATIO], KEY, 37.0, 0.1)
-    assert not blessed and reasons == [
-        f"{KEY} = 45 > (1 + 0.1) x the blessed baseline's 37 = 40.7"]
+    assert not blessed and reasons == [f"{KEY} = 45 > (1 + 0.1) x the blessed baseline's 37 = 40.7"]
     assert decide(results(36.0), [RATIO], KEY, 37.0, 0.0)[0]  # better than the baseline
 
 
 def test_every_threshold_must_hold():
     values = results(40.0, **{"precision/random_embedding": 0.2, "kid/random_embedding": 0.05})
-    thresholds = [RATIO, Threshold("precision/random_embedding", "min", 0.3),
-                  Threshold("kid/random_embedding", "max", 0.01)]
+    thresholds = [
+        RATIO,
+        Threshold("precision/random_embedding", "min", 0.3),
+        Threshold("kid/random_embedding", "max", 0.01),
+    ]
     blessed, reasons = decide(values, thresholds, KEY, None, 0.1)
     assert not blessed and len(reasons) == 2
     assert "precision/random_embedding = 0.2 < 0.3" in reasons
-    thresholds[1:] = [Threshold("precision/random_embedding", "min", 0.1),
-                      Threshold("kid/random_embedding", "max", 0.1)]
+    thresholds[1:] = [
+        Threshold("precision/random_embedding", "min", 0.1),
+        Threshold("kid/random_embedding", "max", 0.1),
+    ]
     assert decide(values, thresholds, KEY, None, 0.1) == (True, [])
 
 
 def test_missing_or_non_finite_values_are_never_blessed():
     blessed, reasons = decide(results(math.nan), [RATIO], KEY, 37.0, 0.1)
     assert not blessed and "not finite" in reasons[0]
-    blessed, reasons = decide(results(40.0), [Threshold("swd/laplacian_mean", "max", 1.0)], KEY,
-                              None, 0.1)
+    blessed, reasons = decide(
+        results(40.0), [Threshold("swd/laplacian_mean", "max", 1.0)], KEY, None, 0.1
+    )
     assert not blessed and reasons == ["swd/laplacian_mean was not computed"]
 
 
@@ -62,9 +72,15 @@ def test_thresholds_are_checked_when_the_settings_are_built():
 
 
 def test_summary_names_the_values_and_the_decision():
-    values = results(30.0, **{"kid/random_embedding": 0.01,
-                              "warnings": ["too few"], "blessed": False,
-                              "not_blessed_reasons": ["FD 30 > something"]})
+    values = results(
+        30.0,
+        **{
+            "kid/random_embedding": 0.01,
+            "warnings": ["too few"],
+            "blessed": False,
+            "not_blessed_reasons": ["FD 30 > something"],
+        },
+    )
     text = summary_text(values, KEY)
     assert text.startswith(f"{KEY}: 30.0000 (untrained generator: 100.0000, ratio 0.300)")
     assert "kid/random_embedding: 0.0100" in text
@@ -87,16 +103,23 @@ def gate_settings(**overrides):
 
 
 def test_precision_and_recall_must_reach_a_fraction_of_real_vs_real():
-    values = results(40.0, **{"precision/random_embedding": 0.4,
-                              "precision/random_embedding_real_vs_real": 0.9,
-                              "recall/random_embedding": 0.3,
-                              "recall/random_embedding_real_vs_real": 0.8})
+    values = results(
+        40.0,
+        **{
+            "precision/random_embedding": 0.4,
+            "precision/random_embedding_real_vs_real": 0.9,
+            "recall/random_embedding": 0.3,
+            "recall/random_embedding_real_vs_real": 0.8,
+        },
+    )
     blessed, reasons = decision(values, gate_settings())
     assert not blessed and reasons == [
-        "precision/random_embedding = 0.4 < 0.5 x real-vs-real 0.9 = 0.45"]
+        "precision/random_embedding = 0.4 < 0.5 x real-vs-real 0.9 = 0.45"
+    ]
     assert decision({**values, "precision/random_embedding": 0.45}, gate_settings()) == (True, [])
-    blessed, reasons = decision(values, gate_settings(eval_min_precision_fraction=0.0,
-                                                      eval_min_recall_fraction=0.5))
+    blessed, reasons = decision(
+        values, gate_settings(eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.5)
+    )
     assert reasons == ["recall/random_embedding = 0.3 < 0.5 x real-vs-real 0.8 = 0.4"]
 
 
@@ -105,9 +128,11 @@ def test_a_missing_calibration_is_never_blessed_unless_the_condition_is_off():
     blessed, reasons = decision(values, gate_settings())
     assert not blessed and reasons == [
         "precision/random_embedding_real_vs_real was not computed",
-        "recall/random_embedding_real_vs_real was not computed"]
-    relaxed = dataclasses.replace(gate_settings(), eval_min_precision_fraction=0.0,
-                                  eval_min_recall_fraction=0.0)
+        "recall/random_embedding_real_vs_real was not computed",
+    ]
+    relaxed = dataclasses.replace(
+        gate_settings(), eval_min_precision_fraction=0.0, eval_min_recall_fraction=0.0
+    )
     assert decision(values, relaxed) == (True, [])
 
 
@@ -125,12 +150,19 @@ def test_the_real_halves_are_disjoint_random_and_as_large_as_the_reservoir_allow
 
 
 def test_the_summary_puts_real_vs_real_next_to_each_value():
-    values = results(30.0, **{"precision/random_embedding": 0.002,
-                              "precision/random_embedding_real_vs_real": 0.91,
-                              "kid/random_embedding_std": 0.001,
-                              "kid/random_embedding_real_vs_real_std": 0.0005,
-                              KEY + "_real_vs_real": 2.5, "num_real_vs_real_images": 1500,
-                              "blessed": True, "not_blessed_reasons": []})
+    values = results(
+        30.0,
+        **{
+            "precision/random_embedding": 0.002,
+            "precision/random_embedding_real_vs_real": 0.91,
+            "kid/random_embedding_std": 0.001,
+            "kid/random_embedding_real_vs_real_std": 0.0005,
+            KEY + "_real_vs_real": 2.5,
+            "num_real_vs_real_images": 1500,
+            "blessed": True,
+            "not_blessed_reasons": [],
+        },
+    )
     text = summary_text(values, KEY)
     assert "precision/random_embedding: 0.0020 (real vs real 0.9100)" in text
     assert "kid/random_embedding_std: 0.0010 (real vs real 0.0005)" in text

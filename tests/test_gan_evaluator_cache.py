@@ -1,9 +1,9 @@
 """The statistics cache: content fingerprints, .npz entries, and computing only what is missing."""
+
 import numpy as np
 import pytest
 
-from components.gan_evaluator.statistics_cache import (
-    StatisticsCache, cached_sample_set)
+from components.gan_evaluator.statistics_cache import StatisticsCache, cached_sample_set
 from metrics import storage
 from metrics.sample_sets import summarize
 from metrics.timing import PhaseTimer
@@ -28,7 +28,7 @@ class CountingExtractor:
 
 def image_batches(seed=0, count=30, batch=8):
     images = np.random.default_rng(seed).integers(0, 256, (count, 8, 8, 3), dtype=np.uint8)
-    return lambda: (images[start:start + batch] for start in range(0, count, batch))
+    return lambda: (images[start : start + batch] for start in range(0, count, batch))
 
 
 def test_fingerprints_follow_content_not_location(tmp_path):
@@ -57,12 +57,24 @@ def test_entries_round_trip_and_a_disabled_cache_stores_nothing(tmp_path):
 def test_second_pass_is_served_from_the_cache(tmp_path):
     cache = StatisticsCache(str(tmp_path))
     first_extractor = CountingExtractor("mean")
-    first, hit = cached_sample_set(cache, {"source": "s"}, image_batches(), [first_extractor],
-                                   feature_subset_size=10, image_subset_size=5)
+    first, hit = cached_sample_set(
+        cache,
+        {"source": "s"},
+        image_batches(),
+        [first_extractor],
+        feature_subset_size=10,
+        image_subset_size=5,
+    )
     assert not hit and first_extractor.images_seen == 30
     again_extractor = CountingExtractor("mean")
-    again, hit = cached_sample_set(cache, {"source": "s"}, image_batches(), [again_extractor],
-                                   feature_subset_size=10, image_subset_size=5)
+    again, hit = cached_sample_set(
+        cache,
+        {"source": "s"},
+        image_batches(),
+        [again_extractor],
+        feature_subset_size=10,
+        image_subset_size=5,
+    )
     assert hit and again_extractor.images_seen == 0
     np.testing.assert_array_equal(again.images, first.images)
     np.testing.assert_array_equal(again.features["mean"].subset, first.features["mean"].subset)
@@ -87,8 +99,15 @@ def test_generated_images_are_kept_out_of_the_cache(tmp_path):
     cache = StatisticsCache(str(tmp_path))
     extractor = CountingExtractor("a")
     for _ in range(2):
-        result, _ = cached_sample_set(cache, {"source": "g"}, image_batches(), [extractor], 10,
-                                      image_subset_size=4, cache_images=False)
+        result, _ = cached_sample_set(
+            cache,
+            {"source": "g"},
+            image_batches(),
+            [extractor],
+            10,
+            image_subset_size=4,
+            cache_images=False,
+        )
         assert len(result.images) == 4
     assert extractor.images_seen == 30  # the features were reused, the images recomputed
 

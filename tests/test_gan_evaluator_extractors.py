@@ -3,18 +3,19 @@
 The real Inception files cannot be downloaded here; the stand-ins have the same contract (TTUR:
 a GraphDef entered at Mul:0 with pool_3:0 out; Keras: an .h5 of the architecture's weights).
 """
+
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
+from gan_evaluator_testing import blob_images, blob_pixels, noise_images
 
 from metrics import extractors
 from metrics.fid import fid_from_statistics
 from metrics.sample_sets import summarize
-from gan_evaluator_testing import blob_images, blob_pixels, noise_images
-
 
 # --- random_embedding ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def embedding():
@@ -37,8 +38,12 @@ def test_embedding_is_deterministic_per_seed(embedding):
 
 def test_embedding_is_independent_of_chunking(embedding):
     images = blob_pixels(np.random.default_rng(9), 7)
-    np.testing.assert_allclose(extractors.RandomEmbedding(seed=0, batch_size=3)(images),
-                               embedding(images), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        extractors.RandomEmbedding(seed=0, batch_size=3)(images),
+        embedding(images),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_embedding_reads_uint8_and_unit_range_floats_alike(embedding):
@@ -47,10 +52,14 @@ def test_embedding_reads_uint8_and_unit_range_floats_alike(embedding):
     np.testing.assert_allclose(embedding(pixels), embedding(scaled), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("shape, message", [
-    ((2, 8, 8, 3), "square RGB images of at least 16 px"),
-    ((2, 64, 32, 3), "square RGB images of at least 16 px"),
-    ((2, 64, 64, 1), r"expected images \[N, H, W, 3\]")])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2, 8, 8, 3), "square RGB images of at least 16 px"),
+        ((2, 64, 32, 3), "square RGB images of at least 16 px"),
+        ((2, 64, 64, 1), r"expected images \[N, H, W, 3\]"),
+    ],
+)
 def test_embedding_rejects_images_it_cannot_embed(embedding, shape, message):
     with pytest.raises(ValueError, match=message):
         embedding(np.zeros(shape, np.uint8))
@@ -67,8 +76,10 @@ def test_embedding_fid_separates_distributions(embedding):
     rng = np.random.default_rng(10)
 
     def fid(a, b):
-        real, fake = (summarize(np.array_split(x, 2), [embedding], 10).features[embedding.name]
-                      for x in (a, b))
+        real, fake = (
+            summarize(np.array_split(x, 2), [embedding], 10).features[embedding.name]
+            for x in (a, b)
+        )
         return fid_from_statistics(real.statistics, fake.statistics)
 
     blobs_a, blobs_b = blob_images(rng, 256), blob_images(rng, 256)
@@ -78,6 +89,7 @@ def test_embedding_fid_separates_distributions(embedding):
 
 
 # --- resizing as TF 1 did -------------------------------------------------------------------
+
 
 def resize_bilinear_tf1(image, size):
     """TF 1's ResizeBilinear written out: source = destination * in / out, no half-pixel shift."""
@@ -99,13 +111,15 @@ def resize_bilinear_tf1(image, size):
 def test_resize_matches_tf1_bilinear(size_in, size_out):
     image = np.random.default_rng(0).uniform(0, 255, (size_in, size_in, 3)).astype(np.float32)
     resized = extractors.resize_like_tf1(image[None], size_out)[0].numpy()
-    np.testing.assert_allclose(resized, resize_bilinear_tf1(image.astype(np.float64), size_out),
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        resized, resize_bilinear_tf1(image.astype(np.float64), size_out), atol=1e-3
+    )
     # TF 2's default resize samples at half-pixel centres: a different image.
     assert not np.allclose(resized, tf.image.resize(image[None], [size_out] * 2)[0], atol=1e-2)
 
 
 # --- inception_ttur -------------------------------------------------------------------------
+
 
 def write_tiny_ttur_graph(path, stride=37):
     """A GraphDef laid out like TTUR's classify_image_graph_def.pb up to Mul, then a small pool_3.
@@ -117,10 +131,12 @@ def write_tiny_ttur_graph(path, stride=37):
     graph = tf.Graph()
     with graph.as_default():
         contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
-        pixels = tf.cast(tf.io.decode_jpeg(contents, channels=3, name="DecodeJpeg"), tf.float32,
-                         name="Cast")
-        resized = tf.compat.v1.image.resize_bilinear(tf.expand_dims(pixels, 0, name="ExpandDims"),
-                                                     [299, 299], name="ResizeBilinear")
+        pixels = tf.cast(
+            tf.io.decode_jpeg(contents, channels=3, name="DecodeJpeg"), tf.float32, name="Cast"
+        )
+        resized = tf.compat.v1.image.resize_bilinear(
+            tf.expand_dims(pixels, 0, name="ExpandDims"), [299, 299], name="ResizeBilinear"
+        )
         scaled = tf.multiply(tf.subtract(resized, 128.0, name="Sub"), 1 / 128, name="Mul")
         sample = scaled[:, ::stride, ::stride, :]
         tf.reshape(sample, [-1, 1, 1, int(np.prod(sample.shape[1:]))], name="pool_3")
@@ -134,8 +150,9 @@ def test_ttur_graph_gives_what_it_gives_a_jpeg_fed_through_its_own_nodes(tmp_pat
     assert extractor.dim == 9 * 9 * 3 and extractor.comparable_with_papers
     jpegs = [tf.io.encode_jpeg(image).numpy() for image in blob_pixels(np.random.default_rng(1), 3)]
     with tf.compat.v1.Session(graph=graph) as session:
-        expected = [session.run("pool_3:0", {"DecodeJpeg/contents:0": jpeg}).ravel()
-                    for jpeg in jpegs]
+        expected = [
+            session.run("pool_3:0", {"DecodeJpeg/contents:0": jpeg}).ravel() for jpeg in jpegs
+        ]
     images = np.stack([tf.io.decode_jpeg(jpeg).numpy() for jpeg in jpegs])
     features = extractor(images)
     assert features.dtype == np.float64 and features.shape == (3, extractor.dim)
@@ -162,6 +179,7 @@ def test_missing_ttur_graph_says_how_to_supply_it(path):
 
 # --- inception_keras ------------------------------------------------------------------------
 
+
 def tiny_keras_model():
     inputs = tf_keras.Input((299, 299, 3))
     features = tf_keras.layers.Conv2D(4, 13, strides=13)(inputs)
@@ -171,8 +189,9 @@ def tiny_keras_model():
 def test_keras_weights_are_loaded_from_an_h5_file(tmp_path):
     original = tiny_keras_model()
     original.save_weights(str(tmp_path / "weights.h5"))
-    extractor = extractors.InceptionKeras(str(tmp_path / "weights.h5"),
-                                          build_model=tiny_keras_model)
+    extractor = extractors.InceptionKeras(
+        str(tmp_path / "weights.h5"), build_model=tiny_keras_model
+    )
     assert extractor.dim == 4 and not extractor.comparable_with_papers
     images = blob_pixels(np.random.default_rng(2), 3)
     resized = tf.image.resize(images.astype(np.float32), [299, 299]) / 127.5 - 1.0

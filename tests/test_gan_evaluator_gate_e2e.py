@@ -1,5 +1,6 @@
 """The push gate in the whole DAG: a blessed model is pushed; a new model worse than the blessed
 baseline (LatestBlessedModelStrategy resolver on) is not. Two runs on a tiny configuration."""
+
 import os
 
 import ml_metadata as mlmd
@@ -45,12 +46,17 @@ def test_a_model_worse_than_the_baseline_is_not_pushed(two_runs):
 
 def test_the_second_run_reuses_the_reference_statistics(two_runs):
     _, first, second, _ = two_runs
-    assert first.metrics["statistics_cache_hits"] == {"real": False, "real_vs_real": False,
-                                                      "candidate": False, "untrained": False}
+    assert first.metrics["statistics_cache_hits"] == {
+        "real": False,
+        "real_vs_real": False,
+        "candidate": False,
+        "untrained": False,
+    }
     hits = second.metrics["statistics_cache_hits"]
     # The baseline is run 1's candidate, whose features were cached when it was scored.
     assert hits["real"] and hits["real_vs_real"] and hits["untrained"] and hits["baseline"]
     for key in ("precision/random_embedding_real_vs_real", "recall/random_embedding_real_vs_real"):
         assert second.metrics[key] == first.metrics[key], key
     assert second.metrics["fid/random_embedding_baseline"] == pytest.approx(
-        first.metrics["fid/random_embedding"], rel=1e-9)
+        first.metrics["fid/random_embedding"], rel=1e-9
+    )

@@ -1,4 +1,5 @@
 """The evaluator's sample grid (trainer_module.images): the export's uint8 rule, tiling, PNG."""
+
 import numpy as np
 from PIL import Image
 

@@ -1,4 +1,5 @@
 """How the pipeline wires GanEvaluator: its settings from the config, the optional baseline."""
+
 import json
 
 import pytest
@@ -27,9 +28,12 @@ def settings_of(evaluator) -> EvaluatorSettings:
 
 
 def test_the_evaluator_gets_the_configured_settings_as_one_property():
-    config = PipelineConfig(output_root="/tmp/x", eval_metrics=("fid", "swd"),
-                            eval_thresholds=(("precision/random_embedding", "min", 0.1),),
-                            eval_cache_statistics=True)
+    config = PipelineConfig(
+        output_root="/tmp/x",
+        eval_metrics=("fid", "swd"),
+        eval_thresholds=(("precision/random_embedding", "min", 0.1),),
+        eval_cache_statistics=True,
+    )
     evaluator, _ = evaluator_and_ids(config)
     assert list(evaluator.exec_properties) == ["settings"]
     settings = settings_of(evaluator)
@@ -49,8 +53,7 @@ def test_settings_read_back_refuse_missing_and_unknown_names():
     with pytest.raises(ValueError, match=r"missing \['eval_num_samples'\]"):
         EvaluatorSettings.from_json(json.dumps(stored))
     with pytest.raises(ValueError, match=r"unknown \['num_samples'\]"):
-        EvaluatorSettings.from_json(json.dumps({**stored, "eval_num_samples": 1,
-                                                "num_samples": 1}))
+        EvaluatorSettings.from_json(json.dumps({**stored, "eval_num_samples": 1, "num_samples": 1}))
 
 
 def test_the_gate_against_real_vs_real_follows_the_config():
@@ -59,9 +62,13 @@ def test_the_gate_against_real_vs_real_follows_the_config():
     assert default.eval_feature_subset_size == 1500
     assert default.eval_min_precision_fraction == 0.5
     assert default.eval_min_recall_fraction == 0.3
-    stricter = settings_of(evaluator_and_ids(PipelineConfig(output_root="/tmp/x",
-                                                            eval_min_precision_fraction=0.8,
-                                                            eval_min_recall_fraction=0.0))[0])
+    stricter = settings_of(
+        evaluator_and_ids(
+            PipelineConfig(
+                output_root="/tmp/x", eval_min_precision_fraction=0.8, eval_min_recall_fraction=0.0
+            )
+        )[0]
+    )
     assert stricter.eval_min_precision_fraction == 0.8
     assert stricter.eval_min_recall_fraction == 0.0
     with pytest.raises(ValueError, match="min_recall_fraction"):

@@ -1,6 +1,7 @@
 """One image file's bytes as ingestion stores them (components/celeba_example_gen/image_check.py):
 the kinds of PNG and JPEG a user's folder may hold besides CelebA's own RGB JPEGs, each stored
 as the RGB a viewer shows, and said so. Pure function, no Beam."""
+
 import io
 
 import numpy as np
@@ -17,8 +18,8 @@ HEIGHT, WIDTH = 218, 178  # CelebA's aligned images
 def face_pixels() -> np.ndarray:
     """A picture whose corners differ, so a turn shows: red left half, blue top half."""
     pixels = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-    pixels[:, :WIDTH // 2, 0] = 200
-    pixels[:HEIGHT // 2, :, 2] = 250
+    pixels[:, : WIDTH // 2, 0] = 200
+    pixels[: HEIGHT // 2, :, 2] = 250
     return pixels
 
 
@@ -55,12 +56,15 @@ def test_a_16_bit_grey_png_is_scaled_to_8_bits_not_clipped_to_white():
     assert np.array_equal(stored[..., 0], grey) and np.array_equal(stored[..., 2], grey)
 
 
-@pytest.mark.parametrize("orientation, turn", [
-    (3, lambda p: np.rot90(p, 2)),    # upside down
-    (6, lambda p: np.rot90(p, -1)),   # the camera turned: shown turned 90 degrees clockwise
-    (8, lambda p: np.rot90(p, 1)),    # ... and counter-clockwise
-    (2, lambda p: p[:, ::-1]),        # mirrored
-])
+@pytest.mark.parametrize(
+    "orientation, turn",
+    [
+        (3, lambda p: np.rot90(p, 2)),  # upside down
+        (6, lambda p: np.rot90(p, -1)),  # the camera turned: shown turned 90 degrees clockwise
+        (8, lambda p: np.rot90(p, 1)),  # ... and counter-clockwise
+        (2, lambda p: p[:, ::-1]),  # mirrored
+    ],
+)
 def test_an_exif_orientation_is_applied_and_said(orientation, turn):
     exif = Image.Exif()
     exif[EXIF_ORIENTATION] = orientation

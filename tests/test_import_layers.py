@@ -13,19 +13,28 @@ pipeline_config; reporting imports neither pipeline nor dcgan_faces (runners imp
 never the other way); only pipeline/ imports the local runner. tf_environment (Keras 2 and oneDNN,
 set before TensorFlow loads) is imported by every layer.
 """
+
 from __future__ import annotations
 
 import ast
 import dataclasses
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository's top level, where the layers sit
-PACKAGES = ("metrics", "data", "components", "trainer_module", "pipeline", "reporting", "dcgan_faces")
+PACKAGES = (
+    "metrics",
+    "data",
+    "components",
+    "trainer_module",
+    "pipeline",
+    "reporting",
+    "dcgan_faces",
+)
 TOP_LEVEL_MODULES = ("bootstrap", "common", "tf_environment", "pipeline_config")
 BOTTOM = ("bootstrap", "common", "metrics", "tf_environment")
 RUNNER = "pipeline.run_local"
@@ -49,7 +58,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def project_modules(root: Path = ROOT) -> Dict[str, Path]:
+def project_modules(root: Path = ROOT) -> dict[str, Path]:
     """module name -> file, for every .py file of the project's packages and top-level modules."""
     modules = {}
     for package in PACKAGES:
@@ -61,7 +70,7 @@ def project_modules(root: Path = ROOT) -> Dict[str, Path]:
     return modules
 
 
-def _project_module(name: str, modules: Iterable[str]) -> Optional[str]:
+def _project_module(name: str, modules: Iterable[str]) -> str | None:
     """The longest project module `name` is or lies in ('a.b.c.Func' -> 'a.b.c')."""
     parts = name.split(".")
     for end in range(len(parts), 0, -1):
@@ -76,11 +85,11 @@ def _shown(path: Path) -> str:
     return path.relative_to(ROOT).as_posix() if ROOT in path.parents else str(path)
 
 
-def _is_package(module: str, modules: Dict[str, Path]) -> bool:
+def _is_package(module: str, modules: dict[str, Path]) -> bool:
     return modules[module].name == "__init__.py"
 
 
-def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
+def imports_of(module: str, modules: dict[str, Path]) -> list[Import]:
     """Every project module `module` imports, anywhere in its file."""
     path = modules[module]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -97,10 +106,13 @@ def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
                 add(alias.name, node)
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: from the importer's package
-                package = module.split(".") if _is_package(module, modules) else (
-                    module.split(".")[:-1])
-                base = ".".join(package[:len(package) - node.level + 1]
-                                + ([node.module] if node.module else []))
+                package = (
+                    module.split(".") if _is_package(module, modules) else (module.split(".")[:-1])
+                )
+                base = ".".join(
+                    package[: len(package) - node.level + 1]
+                    + ([node.module] if node.module else [])
+                )
             else:
                 base = node.module or ""
             for alias in node.names:  # `from a.b import c`: the module a.b.c, or a name in a.b
@@ -108,12 +120,12 @@ def imports_of(module: str, modules: Dict[str, Path]) -> List[Import]:
     return sorted(set(found), key=lambda edge: (edge.where, edge.imported))
 
 
-def import_graph(root: Path = ROOT) -> List[Import]:
+def import_graph(root: Path = ROOT) -> list[Import]:
     modules = project_modules(root)
     return [edge for module in modules for edge in imports_of(module, modules)]
 
 
-def _strongly_connected(nodes: Iterable[str], edges: Dict[str, List[str]]) -> List[List[str]]:
+def _strongly_connected(nodes: Iterable[str], edges: dict[str, list[str]]) -> list[list[str]]:
     """Tarjan's strongly connected components, iteratively."""
     index, low, on_stack, stack, components = {}, {}, set(), [], []
     counter = 0
@@ -153,7 +165,7 @@ def _strongly_connected(nodes: Iterable[str], edges: Dict[str, List[str]]) -> Li
     return components
 
 
-def _one_cycle(component: List[str], by_importer: Dict[str, List[Import]]) -> List[Import]:
+def _one_cycle(component: list[str], by_importer: dict[str, list[Import]]) -> list[Import]:
     """A shortest cycle through the component's first module, as the imports that make it."""
     members, start = set(component), component[0]
     previous = {start: None}
@@ -173,47 +185,61 @@ def _one_cycle(component: List[str], by_importer: Dict[str, List[Import]]) -> Li
     raise AssertionError(f"no cycle through {start}")
 
 
-def import_cycles(graph: List[Import]) -> List[Tuple[List[str], List[Import]]]:
+def import_cycles(graph: list[Import]) -> list[tuple[list[str], list[Import]]]:
     """Per group of modules that import each other (directly or round a loop): its modules, and
     one cycle through them as the imports that make it."""
-    by_importer: Dict[str, List[Import]] = {}
+    by_importer: dict[str, list[Import]] = {}
     for edge in graph:
         by_importer.setdefault(edge.importer, []).append(edge)
     nodes = sorted({edge.importer for edge in graph} | {edge.imported for edge in graph})
-    edges = {node: sorted({edge.imported for edge in by_importer.get(node, ())})
-             for node in nodes}
-    return [(component, _one_cycle(component, by_importer))
-            for component in _strongly_connected(nodes, edges) if len(component) > 1]
+    edges = {node: sorted({edge.imported for edge in by_importer.get(node, ())}) for node in nodes}
+    return [
+        (component, _one_cycle(component, by_importer))
+        for component in _strongly_connected(nodes, edges)
+        if len(component) > 1
+    ]
 
 
-def _describe_cycles(cycles: List[Tuple[List[str], List[Import]]]) -> str:
+def _describe_cycles(cycles: list[tuple[list[str], list[Import]]]) -> str:
     return "\n".join(
         f"{len(members)} modules import each other ({', '.join(members)}), e.g. "
         + " -> ".join([cycle[0].importer] + [edge.imported for edge in cycle])
-        + "".join(f"\n    {edge}" for edge in cycle) for members, cycle in cycles)
+        + "".join(f"\n    {edge}" for edge in cycle)
+        for members, cycle in cycles
+    )
 
 
 def _package(module: str) -> str:
     return module.split(".")[0]
 
 
-def _violations(graph: List[Import], importers: Iterable[str],
-                forbidden: Iterable[str]) -> List[Import]:
+def _violations(
+    graph: list[Import], importers: Iterable[str], forbidden: Iterable[str]
+) -> list[Import]:
     importers, forbidden = set(importers), set(forbidden)
-    return [edge for edge in graph
-            if _package(edge.importer) in importers and _package(edge.imported) in forbidden]
+    return [
+        edge
+        for edge in graph
+        if _package(edge.importer) in importers and _package(edge.imported) in forbidden
+    ]
 
 
 @pytest.fixture(scope="module")
-def graph() -> List[Import]:
+def graph() -> list[Import]:
     return import_graph()
 
 
 def test_the_walk_sees_the_projects_imports(graph):
     """Guards the walk itself: known imports, a lazy one inside a function among them."""
     modules = project_modules()
-    assert {"pipeline_config", "data.synthetic_celeba", "components.gan_evaluator.results",
-            "reporting.run_report", "dcgan_faces.cli", RUNNER} <= set(modules)
+    assert {
+        "pipeline_config",
+        "data.synthetic_celeba",
+        "components.gan_evaluator.results",
+        "reporting.run_report",
+        "dcgan_faces.cli",
+        RUNNER,
+    } <= set(modules)
     pairs = {(edge.importer, edge.imported) for edge in graph}
     assert ("pipeline.run_local", "pipeline_config") in pairs  # module level
     assert ("pipeline.run_local", "reporting.report_html") in pairs  # inside a function
@@ -228,15 +254,21 @@ def test_no_import_cycle_between_project_modules(graph):
 
 def test_no_import_cycle_between_project_packages(graph):
     """Packages as nodes: a package whose module imports another package's module points to it."""
-    edges = [Import(_package(edge.importer), _package(edge.imported), edge.where) for edge in graph
-             if _package(edge.importer) != _package(edge.imported)]
+    edges = [
+        Import(_package(edge.importer), _package(edge.imported), edge.where)
+        for edge in graph
+        if _package(edge.importer) != _package(edge.imported)
+    ]
     cycles = import_cycles(edges)
     assert not cycles, "package cycles:\n" + _describe_cycles(cycles)
 
 
 def test_the_bottom_layer_imports_only_itself(graph):
-    bad = _violations(graph, ["bootstrap", "common", "tf_environment"],
-                      set(PACKAGES + TOP_LEVEL_MODULES) - {"tf_environment"})
+    bad = _violations(
+        graph,
+        ["bootstrap", "common", "tf_environment"],
+        set(PACKAGES + TOP_LEVEL_MODULES) - {"tf_environment"},
+    )
     bad += _violations(graph, ["metrics"], set(PACKAGES + TOP_LEVEL_MODULES) - set(BOTTOM))
     assert not bad, "\n".join(map(str, bad))
 
@@ -248,14 +280,18 @@ def test_data_imports_only_the_bottom_layer(graph):
 
 
 def test_trainer_module_imports_nothing_above_it(graph):
-    bad = _violations(graph, ["trainer_module"],
-                      ["components", "pipeline", "reporting", "dcgan_faces", "pipeline_config"])
+    bad = _violations(
+        graph,
+        ["trainer_module"],
+        ["components", "pipeline", "reporting", "dcgan_faces", "pipeline_config"],
+    )
     assert not bad, "\n".join(map(str, bad))
 
 
 def test_components_import_nothing_above_them(graph):
-    bad = _violations(graph, ["components"],
-                      ["pipeline", "reporting", "dcgan_faces", "pipeline_config"])
+    bad = _violations(
+        graph, ["components"], ["pipeline", "reporting", "dcgan_faces", "pipeline_config"]
+    )
     assert not bad, "\n".join(map(str, bad))
 
 
@@ -265,18 +301,22 @@ def test_reporting_imports_neither_runners_nor_the_command(graph):
 
 
 def test_only_pipeline_imports_the_local_runner(graph):
-    bad = [edge for edge in graph
-           if edge.imported == RUNNER and _package(edge.importer) != "pipeline"]
+    bad = [
+        edge for edge in graph if edge.imported == RUNNER and _package(edge.importer) != "pipeline"
+    ]
     assert not bad, "\n".join(map(str, bad))
 
 
 def test_the_evaluators_results_import_neither_tfx_nor_tensorflow():
     """The report, the summary and `dcgan-faces info` read results without loading TFX."""
-    code = ("import sys; import components.gan_evaluator.results; "
-            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'tfx', 'tensorflow', 'tensorflow_transform'})))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    code = (
+        "import sys; import components.gan_evaluator.results; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'tfx', 'tensorflow', 'tensorflow_transform'})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
@@ -289,12 +329,26 @@ def test_a_cycle_is_caught(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("from reporting import b\n")
     (package / "b.py").write_text("def f():\n    from reporting.a import something\n")
-    cycles = import_cycles([edge for module in ("reporting.a", "reporting.b")
-                            for edge in imports_of(module, {
-                                "reporting": package / "__init__.py",
-                                "reporting.a": package / "a.py",
-                                "reporting.b": package / "b.py"})])
-    assert [(members, [str(edge) for edge in cycle]) for members, cycle in cycles] == [(
-        ["reporting.a", "reporting.b"],
-        [f"{package / 'a.py'}:1: reporting.a imports reporting.b",
-         f"{package / 'b.py'}:2: reporting.b imports reporting.a"])]
+    cycles = import_cycles(
+        [
+            edge
+            for module in ("reporting.a", "reporting.b")
+            for edge in imports_of(
+                module,
+                {
+                    "reporting": package / "__init__.py",
+                    "reporting.a": package / "a.py",
+                    "reporting.b": package / "b.py",
+                },
+            )
+        ]
+    )
+    assert [(members, [str(edge) for edge in cycle]) for members, cycle in cycles] == [
+        (
+            ["reporting.a", "reporting.b"],
+            [
+                f"{package / 'a.py'}:1: reporting.a imports reporting.b",
+                f"{package / 'b.py'}:2: reporting.b imports reporting.a",
+            ],
+        )
+    ]

@@ -1,4 +1,5 @@
 """Latent walks: slerp's ends and norms, the straight line it replaces, and the walk's frames."""
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,9 @@ def test_slerp_starts_and_ends_on_the_points(pair):
 def test_slerp_keeps_the_norm_where_the_straight_line_dips_inside(pair):
     a, b = pair
     t = np.linspace(0, 1, 11)
-    np.testing.assert_allclose(np.linalg.norm(latent.slerp(a, b, t), axis=1), np.linalg.norm(a),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.linalg.norm(latent.slerp(a, b, t), axis=1), np.linalg.norm(a), rtol=1e-12
+    )
     # Two random directions in 100-d are nearly orthogonal: the midpoint is ~1/sqrt(2) short.
     midpoint = np.linalg.norm(latent.lerp(a, b, 0.5)) / np.linalg.norm(a)
     assert 0.6 < midpoint < 0.8
@@ -73,12 +75,14 @@ def test_the_linear_walk_is_straight():
     np.testing.assert_allclose(latent.walk(points, 2, method="linear")[1], points.mean(axis=0))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"points": np.zeros((1, 4)), "steps": 3}, "at least 2 points"),
-    ({"points": np.zeros((3, 4)), "steps": 0}, "steps must be at least 1"),
-    ({"points": np.zeros((3, 4)), "steps": 3, "method": "cubic"}, "method must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"points": np.zeros((1, 4)), "steps": 3}, "at least 2 points"),
+        ({"points": np.zeros((3, 4)), "steps": 0}, "steps must be at least 1"),
+        ({"points": np.zeros((3, 4)), "steps": 3, "method": "cubic"}, "method must be one of"),
+    ],
+)
 def test_bad_walks_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         latent.walk(**kwargs)
-

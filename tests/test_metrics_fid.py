@@ -1,4 +1,5 @@
 """Fréchet distance: closed forms, an independent eigendecomposition, singular covariances."""
+
 import numpy as np
 import pytest
 
@@ -81,10 +82,12 @@ def test_rejects_mismatched_shapes():
 def test_fid_from_streamed_statistics_matches_the_whole_set():
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal((200, 6)), rng.standard_normal((150, 6)) * 1.5 + 0.2
-    streamed = fid_from_statistics(FeatureStatistics().update(a[:90]).update(a[90:]),
-                                   FeatureStatistics().update(b))
-    direct = frechet_distance_by_eigh(a.mean(0), np.cov(a, rowvar=False),
-                                      b.mean(0), np.cov(b, rowvar=False))
+    streamed = fid_from_statistics(
+        FeatureStatistics().update(a[:90]).update(a[90:]), FeatureStatistics().update(b)
+    )
+    direct = frechet_distance_by_eigh(
+        a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    )
     assert streamed == pytest.approx(direct, rel=1e-8)
 
 

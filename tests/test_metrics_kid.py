@@ -1,9 +1,9 @@
 """KID against a direct port of StyleGAN2-ADA's loop, on small random sets."""
+
 import numpy as np
 import pytest
 
-from metrics.kid import (
-    kernel_inception_distance, polynomial_kernel, subset_indices)
+from metrics.kid import kernel_inception_distance, polynomial_kernel, subset_indices
 
 
 def kid_by_loop(real, fake, num_subsets, max_subset_size, seed):
@@ -45,7 +45,7 @@ def test_is_unbiased_near_zero_for_one_distribution_and_grows_with_a_shift():
 def test_polynomial_kernel_is_cubic():
     x, y = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]])
     # x . y = 1, d = 2: (1 / 2 + 1)^3
-    assert polynomial_kernel(x, y)[0, 0] == pytest.approx(1.5 ** 3)
+    assert polynomial_kernel(x, y)[0, 0] == pytest.approx(1.5**3)
 
 
 def test_needs_two_samples():

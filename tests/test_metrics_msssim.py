@@ -1,10 +1,11 @@
 """MS-SSIM with scales and filter fitted to 64x64 images, and the pair sampling."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from gan_evaluator_testing import blob_pixels
 
 from metrics import msssim
-from gan_evaluator_testing import blob_pixels
 
 
 def test_scales_fit_the_image_size():

@@ -1,4 +1,5 @@
 """Streaming mean and covariance in float64, and the seeded reservoir subset."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ def test_streaming_statistics_match_numpy_on_the_whole_set():
     stats = FeatureStatistics()
     start = 0
     for size in (1, 10, 0, 33, 2, 57):
-        stats.update(features[start:start + size])
+        stats.update(features[start : start + size])
         start += size
     assert stats.count == 103
     assert stats.mean.dtype == np.float64 and stats.covariance.dtype == np.float64
@@ -37,24 +38,25 @@ def test_arrays_round_trip_and_keep_accumulating():
     assert loaded.count == 20 and loaded.dim == 4
     np.testing.assert_array_equal(loaded.covariance, stats.covariance)
     more = rng.standard_normal((5, 4))
-    np.testing.assert_allclose(loaded.update(more).covariance, stats.update(more).covariance,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        loaded.update(more).covariance, stats.update(more).covariance, atol=1e-12
+    )
 
 
 def test_statistics_need_enough_samples():
     stats = FeatureStatistics()
     with pytest.raises(ValueError):
-        stats.mean
+        _ = stats.mean
     stats.update(np.ones((1, 3)))
     with pytest.raises(ValueError):
-        stats.covariance
+        _ = stats.covariance
     with pytest.raises(ValueError):
         stats.update(np.ones((2, 4)))
 
 
 def feed(reservoir, rows, batch):
     for start in range(0, len(rows), batch):
-        reservoir.update(rows[start:start + batch])
+        reservoir.update(rows[start : start + batch])
     return reservoir
 
 

@@ -1,14 +1,25 @@
 """SWD on Laplacian pyramid patches: ProGAN's filters, the pyramid, patches, and the distance."""
+
 import numpy as np
 import pytest
+from gan_evaluator_testing import blob_pixels
 from scipy import ndimage
 
 from metrics import swd
-from gan_evaluator_testing import blob_pixels
 
 # ProGAN's gaussian_filter, applied in 2-D as its pyr_down / pyr_up do.
-PROGAN_FILTER = np.float32([[1, 4, 6, 4, 1], [4, 16, 24, 16, 4], [6, 24, 36, 24, 6],
-                            [4, 16, 24, 16, 4], [1, 4, 6, 4, 1]]) / 256.0
+PROGAN_FILTER = (
+    np.float32(
+        [
+            [1, 4, 6, 4, 1],
+            [4, 16, 24, 16, 4],
+            [6, 24, 36, 24, 6],
+            [4, 16, 24, 16, 4],
+            [1, 4, 6, 4, 1],
+        ]
+    )
+    / 256.0
+)
 
 
 def progan_convolve(images, gain=1.0):
@@ -22,8 +33,9 @@ def images():
 
 def test_pyramid_steps_match_progan_2d_filters(images):
     level = np.float32(images)
-    np.testing.assert_allclose(swd.pyramid_down(level), progan_convolve(level)[:, ::2, ::2],
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        swd.pyramid_down(level), progan_convolve(level)[:, ::2, ::2], atol=1e-3
+    )
     small = swd.pyramid_down(level)
     spread = np.zeros_like(level)
     spread[:, ::2, ::2] = small
@@ -54,10 +66,12 @@ def test_patches_are_whole_7x7_windows_spread_over_the_image():
     assert patches.shape == (100, 7, 7, 3)
     _, top, left = positions
     window = np.arange(7)
-    np.testing.assert_array_equal(patches[..., 0], np.broadcast_to(
-        top[:, None, None] + window[None, :, None], (100, 7, 7)))
-    np.testing.assert_array_equal(patches[..., 1], np.broadcast_to(
-        left[:, None, None] + window[None, None, :], (100, 7, 7)))
+    np.testing.assert_array_equal(
+        patches[..., 0], np.broadcast_to(top[:, None, None] + window[None, :, None], (100, 7, 7))
+    )
+    np.testing.assert_array_equal(
+        patches[..., 1], np.broadcast_to(left[:, None, None] + window[None, None, :], (100, 7, 7))
+    )
     assert set(top) == set(range(height - 6)) and set(left) == set(range(width - 6))
 
 
@@ -90,8 +104,10 @@ def test_swd_of_a_set_with_itself_is_zero_and_grows_with_noise(images):
     assert itself == {64: 0.0, 32: 0.0, 16: 0.0}
     # Each set is normalised on its own, so at 64 px any white noise looks alike once it
     # dominates the finest band; the coarser bands keep growing with the noise.
-    distances = [swd.sliced_wasserstein_distances(images, with_noise(scale), 32, seed=0)
-                 for scale in (5.0, 20.0, 60.0)]
+    distances = [
+        swd.sliced_wasserstein_distances(images, with_noise(scale), 32, seed=0)
+        for scale in (5.0, 20.0, 60.0)
+    ]
     for resolution in (32, 16):
         assert 0 < distances[0][resolution] < distances[1][resolution] < distances[2][resolution]
     assert distances[0][64] > 0

@@ -10,6 +10,7 @@ weights must agree to float rounding, where any wrong sharding or scaling shows 
 device, with one replica, would differ by design: other z, BatchNorm over the whole batch;
 tests/test_mirrored_strategy.py compares that case with its tolerance.)
 """
+
 import json
 import os
 import signal
@@ -20,9 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from margins import largest_relative_difference, measured, tolerance_used
 from multi_worker_worker import PER_REPLICA
+
 from trainer_module import run
 
 WORKER = Path(__file__).with_name("multi_worker_worker.py")
@@ -44,6 +45,7 @@ def free_ports(count: int) -> list:
 class Worker:
     """A worker process with its output in files (TensorFlow's logs would fill a pipe).
     `started` lists them all, for `stop_leftovers` to end any a failed test left waiting."""
+
     started = []
 
     def __init__(self, name: str, args: list, log_dir: Path, tf_config=None):
@@ -53,8 +55,9 @@ class Worker:
         if tf_config:
             env["TF_CONFIG"] = json.dumps(tf_config)
         with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.process = subprocess.Popen([sys.executable, str(WORKER), *map(str, args)],
-                                            stdout=out, stderr=err, env=env)
+            self.process = subprocess.Popen(
+                [sys.executable, str(WORKER), *map(str, args)], stdout=out, stderr=err, env=env
+            )
         Worker.started.append(self)
 
     def wait(self, timeout: float = TIMEOUT) -> int:
@@ -80,10 +83,20 @@ def start_cluster(log_dir: Path, args: list, pause_worker_after: int = 0) -> lis
     log_dir.mkdir(parents=True, exist_ok=True)
     chief_port, worker_port = free_ports(2)
     cluster = {"chief": [f"127.0.0.1:{chief_port}"], "worker": [f"127.0.0.1:{worker_port}"]}
-    return [Worker("chief", args + [0], log_dir,
-                   {"cluster": cluster, "task": {"type": "chief", "index": 0}}),
-            Worker("worker", args + [pause_worker_after], log_dir,
-                   {"cluster": cluster, "task": {"type": "worker", "index": 0}})]
+    return [
+        Worker(
+            "chief",
+            args + [0],
+            log_dir,
+            {"cluster": cluster, "task": {"type": "chief", "index": 0}},
+        ),
+        Worker(
+            "worker",
+            args + [pause_worker_after],
+            log_dir,
+            {"cluster": cluster, "task": {"type": "worker", "index": 0}},
+        ),
+    ]
 
 
 def wait_for(worker: Worker, text: str, timeout: float = TIMEOUT) -> None:
@@ -117,23 +130,39 @@ def records(module_tmp):
 @pytest.fixture(scope="module")
 def runs(module_tmp, records):
     root = module_tmp("multi_worker")
-    one_worker = Worker("one_worker", ["mirrored", records, root / "one_worker", STEPS],
-                        root).result()
-    whole = [worker.result() for worker in start_cluster(
-        root / "whole", ["multi_worker", records, root / "whole" / "checkpoints", STEPS])]
+    one_worker = Worker(
+        "one_worker", ["mirrored", records, root / "one_worker", STEPS], root
+    ).result()
+    whole = [
+        worker.result()
+        for worker in start_cluster(
+            root / "whole", ["multi_worker", records, root / "whole" / "checkpoints", STEPS]
+        )
+    ]
 
     killed_dir = root / "killed" / "checkpoints"
-    chief, worker = start_cluster(root / "killed", ["multi_worker", records, killed_dir, STEPS],
-                                  pause_worker_after=2)
+    chief, worker = start_cluster(
+        root / "killed", ["multi_worker", records, killed_dir, STEPS], pause_worker_after=2
+    )
     wait_for(worker, "paused after step 2")  # after the checkpoint of step 2
     worker.process.send_signal(signal.SIGKILL)
     worker.wait()
-    killed = {"chief_exit": chief.wait(timeout=120), "chief_stderr": chief.stderr(),
-              "checkpoints": sorted(os.listdir(killed_dir))}
-    resumed = [worker.result() for worker in start_cluster(
-        root / "resumed", ["multi_worker", records, killed_dir, STEPS])]
-    return {"root": root, "one_worker": one_worker, "whole": whole, "killed": killed,
-            "resumed": resumed}
+    killed = {
+        "chief_exit": chief.wait(timeout=120),
+        "chief_stderr": chief.stderr(),
+        "checkpoints": sorted(os.listdir(killed_dir)),
+    }
+    resumed = [
+        worker.result()
+        for worker in start_cluster(root / "resumed", ["multi_worker", records, killed_dir, STEPS])
+    ]
+    return {
+        "root": root,
+        "one_worker": one_worker,
+        "whole": whole,
+        "killed": killed,
+        "resumed": resumed,
+    }
 
 
 @pytest.mark.slow
@@ -173,9 +202,14 @@ def assert_same_weights(got: dict, expected: dict) -> None:
     import numpy as np
 
     assert list(got) == list(expected)
-    measured("variables, share of the tolerance used",
-             max(tolerance_used(got[name], value, rtol=REL, atol=1e-7)
-                 for name, value in expected.items()), 1.0)
+    measured(
+        "variables, share of the tolerance used",
+        max(
+            tolerance_used(got[name], value, rtol=REL, atol=1e-7)
+            for name, value in expected.items()
+        ),
+        1.0,
+    )
     for name, value in expected.items():
         np.testing.assert_allclose(got[name], value, rtol=REL, atol=1e-7, err_msg=name)
 
@@ -189,8 +223,11 @@ def test_two_workers_give_the_losses_and_weights_of_one_worker_with_two_replicas
     replicas; those are kept per replica, each from its own half of the batch."""
     one, (chief, worker) = runs["one_worker"], runs["whole"]
     assert sorted(map(int, one["losses_per_step"])) == list(range(1, STEPS + 1))
-    measured("losses at every step, 2 workers against 1 worker, largest relative difference",
-             largest_relative_difference(chief["losses_per_step"], one["losses_per_step"]), REL)
+    measured(
+        "losses at every step, 2 workers against 1 worker, largest relative difference",
+        largest_relative_difference(chief["losses_per_step"], one["losses_per_step"]),
+        REL,
+    )
     for step, losses in one["losses_per_step"].items():
         assert chief["losses_per_step"][step] == pytest.approx(losses, rel=REL), step
         assert worker["losses_per_step"][step] == chief["losses_per_step"][step], step
@@ -222,16 +259,27 @@ def test_only_the_chief_writes_the_checkpoints_the_others_delete_theirs(runs):
         assert not Path(path).parent.parent.exists()
     assert worker["latest"] == chief["latest"] == str(directory / "ckpt-4")
     assert sorted(os.listdir(directory)) == [
-        "checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index",
-        "ckpt-4.data-00000-of-00001", "ckpt-4.index"]
+        "checkpoint",
+        "ckpt-2.data-00000-of-00001",
+        "ckpt-2.index",
+        "ckpt-4.data-00000-of-00001",
+        "ckpt-4.index",
+    ]
     assert sorted(os.listdir(directory.parent)) == [
-        "checkpoints", "chief.err", "chief.out", "weights_chief_0.npz", "weights_worker_0.npz",
-        "worker.err", "worker.out"]  # the weights: what each worker saved for the test
+        "checkpoints",
+        "chief.err",
+        "chief.out",
+        "weights_chief_0.npz",
+        "weights_worker_0.npz",
+        "worker.err",
+        "worker.out",
+    ]  # the weights: what each worker saved for the test
 
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_stops_the_job_and_a_restart_resumes_from_the_chiefs_checkpoint(
-        runs):
+    runs,
+):
     """kill -9 of the other worker while the chief waits for it in step 3's all-reduce: the
     chief fails (the collective is aborted) rather than hang, leaving the checkpoint of step 2.
     Both workers started again restore it and end where the uninterrupted run ended: the
@@ -260,16 +308,17 @@ def test_a_worker_killed_mid_run_stops_the_job_and_a_restart_resumes_from_the_ch
 
     got, expected = replicas(resumed), replicas(whole)
     mirrored = [name for name in expected if not name.endswith(PER_REPLICA)]
-    assert_same_weights({name: got[name] for name in mirrored},
-                        {name: expected[name] for name in mirrored})
-    assert_same_weights({name: got[name].mean(axis=0) for name in expected if name not in mirrored},
-                        {name: value.mean(axis=0) for name, value in expected.items()
-                         if name not in mirrored})
+    assert_same_weights(
+        {name: got[name] for name in mirrored}, {name: expected[name] for name in mirrored}
+    )
+    assert_same_weights(
+        {name: got[name].mean(axis=0) for name in expected if name not in mirrored},
+        {name: value.mean(axis=0) for name, value in expected.items() if name not in mirrored},
+    )
 
 
 @pytest.mark.slow
-def test_the_trainer_executor_on_two_workers_trains_together_and_exports_once(module_tmp,
-                                                                             records):
+def test_the_trainer_executor_on_two_workers_trains_together_and_exports_once(module_tmp, records):
     """TFX's Trainer executor, as the Vertex AI Trainer's job runs it on each replica, with
     distribute_strategy="multi_worker": both replicas pass the executor's check that run_fn
     left a model, which the chief alone wrote; nothing of the other worker's is left."""
@@ -288,12 +337,17 @@ def test_the_trainer_executor_on_two_workers_trains_together_and_exports_once(mo
     assert sorted(os.listdir(chief["model"])) == ["Format-Serving"]
     [checkpoints] = os.listdir(chief["checkpoint_root"])
     assert "ckpt-3.index" in os.listdir(Path(chief["checkpoint_root"]) / checkpoints)
-    leftovers = [path for path, folders, _ in os.walk(root / "out")
-                 for name in folders if name.startswith("workertemp")]
+    leftovers = [
+        path
+        for path, folders, _ in os.walk(root / "out")
+        for name in folders
+        if name.startswith("workertemp")
+    ]
     assert leftovers == []
 
 
 # --- Without a cluster ----------------------------------------------------------------------
+
 
 def test_the_strategy_names_are_checked():
     with pytest.raises(ValueError, match="distribute_strategy must be one of"):
@@ -304,8 +358,10 @@ def test_the_vertex_trainers_own_keys_are_left_out_of_the_settings():
     from pipeline_config import PipelineConfig
 
     settings = PipelineConfig().trainer_settings()
-    custom_config = {**settings.to_custom_config(),
-                     **{key: "set by the Vertex AI Trainer" for key in run.CLOUD_TRAINER_KEYS}}
+    custom_config = {
+        **settings.to_custom_config(),
+        **{key: "set by the Vertex AI Trainer" for key in run.CLOUD_TRAINER_KEYS},
+    }
     assert run.trainer_settings(custom_config) == settings
 
 
@@ -314,13 +370,27 @@ def test_a_multi_worker_strategy_asked_for_after_tensorflow_started_says_why(nam
     """In a process where TensorFlow already ran an op (a Trainer run in-process after other
     components), the strategy cannot be created; the error says what to do. "auto" asks for it
     too when TF_CONFIG names two workers."""
-    code = ("import tf_environment, tensorflow as tf; tf.constant(1.0) + 1.0\n"
-            "from trainer_module.run import choose_strategy\n"
-            f"choose_strategy({name!r})")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=TIMEOUT, cwd=Path(__file__).resolve().parent.parent,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
-                              {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
-                               "task": {"type": "worker", "index": 0}})})
+    code = (
+        "import tf_environment, tensorflow as tf; tf.constant(1.0) + 1.0\n"
+        "from trainer_module.run import choose_strategy\n"
+        f"choose_strategy({name!r})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_CONFIG": json.dumps(
+                {
+                    "cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+                    "task": {"type": "worker", "index": 0},
+                }
+            ),
+        },
+    )
     assert done.returncode != 0
     assert "must be created before TensorFlow runs anything in the process" in done.stderr

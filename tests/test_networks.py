@@ -1,11 +1,16 @@
 """The seed's generator and discriminator: shapes and parameter counts, layer by layer."""
+
 import numpy as np
 import pytest
 import tf_keras
 
 from pipeline_config import PipelineConfig
 from trainer_module.networks import (
-    AttributeModulation, MinibatchStddev, build_discriminator, build_generator)
+    AttributeModulation,
+    MinibatchStddev,
+    build_discriminator,
+    build_generator,
+)
 from trainer_module.run import build_dcgan
 from trainer_module.seed_recipe import SEED_RECIPE
 
@@ -21,11 +26,16 @@ def batchnorm_params(channels):
 def test_generator_shape_and_parameter_count():
     g = build_generator(100)
     assert g.output_shape == (None, 64, 64, 3)
-    expected = ((100 * 4 * 4 * 1024 + 4 * 4 * 1024)
-                + conv_params(4, 1024, 512) + batchnorm_params(512)
-                + conv_params(4, 512, 256) + batchnorm_params(256)
-                + conv_params(4, 256, 128) + batchnorm_params(128)
-                + conv_params(4, 128, 3))
+    expected = (
+        (100 * 4 * 4 * 1024 + 4 * 4 * 1024)
+        + conv_params(4, 1024, 512)
+        + batchnorm_params(512)
+        + conv_params(4, 512, 256)
+        + batchnorm_params(256)
+        + conv_params(4, 256, 128)
+        + batchnorm_params(128)
+        + conv_params(4, 128, 3)
+    )
     assert g.count_params() == expected == 12_675_459
     out = g(np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32)).numpy()
     assert out.min() >= -1 and out.max() <= 1  # tanh output
@@ -36,10 +46,15 @@ def test_discriminator_shape_and_parameter_count():
     assert d.output_shape == (None, 1)
     last_conv = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"][-1]
     assert last_conv.output_shape == (None, 4, 4, 1)  # Conv(1, k4, s2) before Flatten
-    expected = (conv_params(4, 3, 64)
-                + conv_params(4, 64, 128) + batchnorm_params(128)
-                + conv_params(4, 128, 256) + batchnorm_params(256)
-                + conv_params(4, 256, 1) + (16 + 1))
+    expected = (
+        conv_params(4, 3, 64)
+        + conv_params(4, 64, 128)
+        + batchnorm_params(128)
+        + conv_params(4, 128, 256)
+        + batchnorm_params(256)
+        + conv_params(4, 256, 1)
+        + (16 + 1)
+    )
     assert d.count_params() == expected == 664_530
     out = d(np.zeros((2, 64, 64, 3), np.float32)).numpy()
     assert ((out > 0) & (out < 1)).all()  # sigmoid output
@@ -50,8 +65,9 @@ def test_the_default_generator_is_pytorchs_dcgan_width_and_the_seed_recipe_the_s
     maps); SEED_RECIPE gives back the seed's G, batch and noisy labels."""
     default = build_dcgan(PipelineConfig().trainer_settings()).generator
     assert default.layers[0].units == 4 * 4 * 512
-    assert [layer.filters for layer in default.layers
-            if layer.__class__.__name__ == "Conv2DTranspose"] == [256, 128, 64, 3]
+    assert [
+        layer.filters for layer in default.layers if layer.__class__.__name__ == "Conv2DTranspose"
+    ] == [256, 128, 64, 3]
     assert default.count_params() == 3_585_219
     seed = PipelineConfig().with_overrides(**SEED_RECIPE).trainer_settings()
     assert build_dcgan(seed).generator.count_params() == 12_675_459  # the seed's G, above
@@ -66,8 +82,13 @@ def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():
     assert kinds.count("ReLU") == 3 and "LeakyReLU" not in kinds
     kernel = g.layers[0].kernel.numpy()
     assert abs(kernel.std() - 0.02) < 0.002 and abs(kernel.mean()) < 0.001
-    gammas = np.concatenate([layer.gamma.numpy() for layer in d.layers
-                             if layer.__class__.__name__ == "BatchNormalization"])
+    gammas = np.concatenate(
+        [
+            layer.gamma.numpy()
+            for layer in d.layers
+            if layer.__class__.__name__ == "BatchNormalization"
+        ]
+    )
     assert abs(gammas.mean() - 1.0) < 0.01 and 0.01 < gammas.std() < 0.03
 
 
@@ -81,9 +102,13 @@ def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
     assert g.output_shape == (None, 128, 128, 3)
     filters = [layer.filters for layer in g.layers if layer.__class__.__name__ == "Conv2DTranspose"]
     assert filters == [512, 256, 128, 64, 3]
-    assert g.count_params() == (build_generator(100).count_params() - conv_params(4, 128, 3)
-                                + conv_params(4, 128, 64) + batchnorm_params(64)
-                                + conv_params(4, 64, 3))
+    assert g.count_params() == (
+        build_generator(100).count_params()
+        - conv_params(4, 128, 3)
+        + conv_params(4, 128, 64)
+        + batchnorm_params(64)
+        + conv_params(4, 64, 3)
+    )
     d = build_discriminator(128)
     convs = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
     assert [layer.filters for layer in convs] == [64, 128, 256, 512, 1]
@@ -148,8 +173,10 @@ def deaf_first_layer(g):
 
 def asked_on_and_off(g, count=4):
     z = np.random.default_rng(0).normal(size=(count, 100)).astype(np.float32)
-    return [g(np.concatenate([z, np.full((count, 3), code, np.float32)], axis=1)).numpy()
-            for code in (1.0, -1.0)]
+    return [
+        g(np.concatenate([z, np.full((count, 3), code, np.float32)], axis=1)).numpy()
+        for code in (1.0, -1.0)
+    ]
 
 
 def test_the_attribute_modulation_starts_at_zero():
@@ -192,16 +219,18 @@ def test_a_projection_discriminator_adds_only_what_reads_the_attributes():
 
 def test_an_auxiliary_discriminator_tells_the_attributes_from_the_image_alone():
     d = build_discriminator(64, attributes=15, conditioning="auxiliary")
-    assert d.count_params() == (build_discriminator(64).count_params() + LAST_MAPS * 15 + 15
-                                + SPREAD_KERNEL)
+    assert d.count_params() == (
+        build_discriminator(64).count_params() + LAST_MAPS * 15 + 15 + SPREAD_KERNEL
+    )
     scores, logits = d(np.zeros((2, 64, 64, 3), np.float32))
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
 
 
 def test_a_projection_discriminator_with_the_head_reads_codes_and_tells_attributes():
     d = build_discriminator(64, attributes=15, conditioning="projection", attribute_head=True)
-    assert d.count_params() == (build_discriminator(64, attributes=15).count_params()
-                                + LAST_MAPS * 15 + 15)
+    assert d.count_params() == (
+        build_discriminator(64, attributes=15).count_params() + LAST_MAPS * 15 + 15
+    )
     scores, logits = d([np.zeros((2, 64, 64, 3), np.float32), np.ones((2, 15), np.float32)])
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
 

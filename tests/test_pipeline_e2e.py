@@ -1,17 +1,19 @@
-"""The whole DAG on a tiny configuration, LocalDagRunner + Beam DirectRunner, asserted on artifacts."""
+"""The whole DAG on a tiny configuration, LocalDagRunner + Beam DirectRunner, asserted on
+artifacts."""
+
 import math
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
 
 from data import celeba_files
 from pipeline import run_local
 from reporting.run_outputs import read_run_outputs
-from tiny_pipeline import metadata_store, produced_by, split_records, tiny_config
 from trainer_module import pixels
 
 pytestmark = pytest.mark.slow
@@ -47,7 +49,8 @@ def test_the_whole_run_needs_no_network(tiny_command_run):
 def test_examples_per_split_equal_the_partition_file(tiny_run):
     config, _, _, store = tiny_run
     partitions = celeba_files.read_partition_file(
-        os.path.join(config.data_root, celeba_files.PARTITION_FILE))
+        os.path.join(config.data_root, celeba_files.PARTITION_FILE)
+    )
     examples = produced_by(store, "Examples", "CelebAExampleGen")
     for split_id, split in celeba_files.PARTITION_NAMES.items():
         expected = sum(1 for v in partitions.values() if v == split_id)
@@ -57,8 +60,11 @@ def test_examples_per_split_equal_the_partition_file(tiny_run):
 def test_schema_holds_the_image_feature(tiny_run):
     _, _, _, store = tiny_run
     schema = text_format.Parse(
-        open(os.path.join(produced_by(store, "Schema", "ImportSchemaGen").uri, "schema.pbtxt")).read(),
-        schema_pb2.Schema())
+        open(
+            os.path.join(produced_by(store, "Schema", "ImportSchemaGen").uri, "schema.pbtxt")
+        ).read(),
+        schema_pb2.Schema(),
+    )
     features = {f.name: f for f in schema.feature}
     assert features["image"].type == schema_pb2.BYTES
     assert features["height"].type == schema_pb2.INT and "attr_Smiling" in features

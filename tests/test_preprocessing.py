@@ -1,5 +1,6 @@
 """preprocessing_fn against a Pillow/numpy reference of decode -> centre crop -> resize, and the
 stored form: lossless uint8 PNGs that the Trainer scales to [-1, 1]."""
+
 import io
 
 import numpy as np
@@ -52,16 +53,21 @@ def transform_config(overrides=None) -> dict:
 def sparse_attribute(values_by_row: dict, batch: int) -> tf.SparseTensor:
     """As Transform hands CelebAExampleGen's attr_<Name>: a value only where the row had one."""
     rows = sorted(values_by_row)
-    return tf.SparseTensor([[row, 0] for row in rows] or tf.zeros([0, 2], tf.int64),
-                           tf.constant([values_by_row[row] for row in rows], tf.int64),
-                           [batch, 1 if rows else 0])
+    return tf.SparseTensor(
+        [[row, 0] for row in rows] or tf.zeros([0, 2], tf.int64),
+        tf.constant([values_by_row[row] for row in rows], tf.int64),
+        [batch, 1 if rows else 0],
+    )
 
 
 def test_attributes_pass_through_under_their_names_with_unknown_as_minus_one():
     faces = tf.constant([[_jpeg(np.full((80, 80, 3), 100, np.uint8))]] * 3)
-    inputs = {"image": faces, "attr_Smiling": sparse_attribute({0: 1, 1: 0}, 3),
-              "attr_Male": sparse_attribute({0: 0, 1: 1}, 3),
-              "attr_Bangs": sparse_attribute({}, 3)}  # no image of the batch has the value
+    inputs = {
+        "image": faces,
+        "attr_Smiling": sparse_attribute({0: 1, 1: 0}, 3),
+        "attr_Male": sparse_attribute({0: 0, 1: 1}, 3),
+        "attr_Bangs": sparse_attribute({}, 3),
+    }  # no image of the batch has the value
     out = preprocessing_fn(inputs, transform_config({"attributes": ["Smiling", "Male", "Bangs"]}))
     assert sorted(out) == ["attr_Bangs", "attr_Male", "attr_Smiling", "image"]
     assert out["attr_Smiling"].numpy().tolist() == [1, 0, -1]  # the third has no row
@@ -71,16 +77,19 @@ def test_attributes_pass_through_under_their_names_with_unknown_as_minus_one():
 
 
 def test_an_attribute_the_examples_lack_or_celeba_does_not_name_is_a_clear_error():
-    with pytest.raises(ValueError, match="attribute 'Smiling': the examples have no feature "
-                                         "attr_Smiling"):
-        preprocessing_fn({"image": tf.constant([[b""]])}, transform_config(
-            {"attributes": ["Smiling"]}))
+    with pytest.raises(
+        ValueError, match="attribute 'Smiling': the examples have no feature attr_Smiling"
+    ):
+        preprocessing_fn(
+            {"image": tf.constant([[b""]])}, transform_config({"attributes": ["Smiling"]})
+        )
     with pytest.raises(ValueError, match="attributes: Wings not among CelebA's 40"):
         PipelineConfig(attributes=("Smiling", "Wings")).transform_custom_config()
 
 
 def test_the_default_attributes_are_the_ones_the_built_in_set_draws():
     from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
+
     assert PipelineConfig().attributes == CONTROLLED_ATTRIBUTES
 
 
@@ -108,8 +117,10 @@ def test_every_crop_mode_matches_the_pillow_reference(faces, crop_mode):
 
 
 def test_crop_modes_cut_different_regions(faces):
-    outputs = {mode: transform(tf.constant([[faces[0]]]), {"crop_mode": mode}).astype(float)
-               for mode in CROP_MODES}
+    outputs = {
+        mode: transform(tf.constant([[faces[0]]]), {"crop_mode": mode}).astype(float)
+        for mode in CROP_MODES
+    }
     for a in CROP_MODES:
         for b in CROP_MODES:
             if a < b:
@@ -118,7 +129,9 @@ def test_crop_modes_cut_different_regions(faces):
 
 def test_unknown_crop_mode_is_refused(faces):
     with pytest.raises(ValueError, match="crop_mode must be one of"):
-        preprocessing_fn({"image": tf.constant([[faces[0]]])}, transform_config({"crop_mode": "center_99"}))
+        preprocessing_fn(
+            {"image": tf.constant([[faces[0]]])}, transform_config({"crop_mode": "center_99"})
+        )
 
 
 def test_sparse_input_and_png_give_same_pixels(faces):
@@ -160,8 +173,12 @@ def test_stored_pngs_are_lossless_and_scale_to_the_model_range(faces):
 def test_each_stored_example_is_at_most_16_kb():
     """Noise is the worst case for PNG: it must still fit the 16 KB per example budget."""
     noise = np.random.default_rng(1).integers(0, 256, (218, 178, 3), np.uint8)
-    png = preprocessing_fn({"image": tf.constant([[_jpeg(noise, "PNG")]])},
-                           transform_config())["image"][0]
-    example = tf.train.Example(features=tf.train.Features(feature={
-        "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png.numpy()]))}))
+    png = preprocessing_fn({"image": tf.constant([[_jpeg(noise, "PNG")]])}, transform_config())[
+        "image"
+    ][0]
+    example = tf.train.Example(
+        features=tf.train.Features(
+            feature={"image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png.numpy()]))}
+        )
+    )
     assert len(example.SerializeToString()) <= 16 * 1024

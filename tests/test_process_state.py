@@ -1,5 +1,6 @@
 """No component leaves process-global state behind for the next one: the local runner runs them
 all in one process (common.process_state_kept)."""
+
 import json
 import subprocess
 import sys
@@ -12,11 +13,14 @@ WORKER = Path(__file__).resolve().parent / "component_sequence_worker.py"
 
 def worker(root: Path, mode: str) -> tuple:
     """(the printed lines, the evaluator's metrics) of one worker process."""
-    done = subprocess.run([sys.executable, str(WORKER), str(root), mode], capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(WORKER), str(root), mode], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    (metrics,) = [json.loads(line[len("METRICS "):]) for line in lines if line.startswith("METRICS ")]
+    (metrics,) = [
+        json.loads(line[len("METRICS ") :]) for line in lines if line.startswith("METRICS ")
+    ]
     return lines, metrics
 
 

@@ -1,4 +1,5 @@
 """The local runner's command line: config overrides, the one-line failure, one run at a time."""
+
 import signal
 import subprocess
 import sys
@@ -11,8 +12,11 @@ from pipeline_config import PipelineConfig
 
 
 def test_overrides_reach_the_config():
-    config = run_local.config_from_args(run_local.parse_args(
-        ["--train-steps", "7", "--num-images", "90", "--output-root", "/tmp/x", "--no-cache"]))
+    config = run_local.config_from_args(
+        run_local.parse_args(
+            ["--train-steps", "7", "--num-images", "90", "--output-root", "/tmp/x", "--no-cache"]
+        )
+    )
     assert (config.train_steps, config.synthetic_num_images) == (7, 90)
     assert config.pipeline_root.startswith("/tmp/x") and not config.enable_cache
     assert PipelineConfig().enable_cache  # the default is untouched
@@ -23,14 +27,17 @@ def test_a_user_folder_is_never_generated_into(tmp_path):
     assert config.data_root == str(tmp_path) and config.synthetic_num_images == 0
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["--train-steps", "0"], "argument --train-steps: 0 is not above 0"),
-    (["--train-steps", "-5"], "argument --train-steps: -5 is not above 0"),
-    (["--train-steps", "1e3"], "argument --train-steps: '1e3' is not a whole number"),
-    (["--num-images", "0"], "argument --num-images: 0 is not above 0"),
-    (["--data-root", "/x", "--num-images", "90"], "--num-images sizes the built-in set"),
-    (["--steps", "5"], "unrecognized arguments: --steps 5"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--train-steps", "0"], "argument --train-steps: 0 is not above 0"),
+        (["--train-steps", "-5"], "argument --train-steps: -5 is not above 0"),
+        (["--train-steps", "1e3"], "argument --train-steps: '1e3' is not a whole number"),
+        (["--num-images", "0"], "argument --num-images: 0 is not above 0"),
+        (["--data-root", "/x", "--num-images", "90"], "--num-images sizes the built-in set"),
+        (["--steps", "5"], "unrecognized arguments: --steps 5"),
+    ],
+)
 def test_a_bad_argument_is_refused_in_one_line_before_anything_runs(argv, says, capsys):
     with pytest.raises(SystemExit) as stopped:
         run_local.parse_args(argv)
@@ -48,19 +55,26 @@ def test_failure_exits_non_zero_with_one_line(tmp_path, capsys):
 
 def hold_the_run_lock(output_root):
     """Another process in the middle of a run: it holds the lock until killed."""
-    code = ("import sys, time; from pipeline import run_lock; "
-            "from pipeline_config import PipelineConfig\n"
-            f"with run_lock.exclusive_run(PipelineConfig(output_root={str(output_root)!r})"
-            ".metadata_path):\n    print('holding', flush=True); time.sleep(600)")
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              cwd=str(Path(__file__).resolve().parent.parent))
+    code = (
+        "import sys, time; from pipeline import run_lock; "
+        "from pipeline_config import PipelineConfig\n"
+        f"with run_lock.exclusive_run(PipelineConfig(output_root={str(output_root)!r})"
+        ".metadata_path):\n    print('holding', flush=True); time.sleep(600)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
     assert holder.stdout.readline().strip() == "holding"
     return holder
 
 
 @pytest.mark.fault("a second run on the same output root", "whole run")
 def test_a_second_run_on_the_same_outputs_refuses_with_one_line_until_the_first_dies(
-        tmp_path, capsys):
+    tmp_path, capsys
+):
     missing = tmp_path / "no-such-folder"  # past the lock, the run fails at once on it
     argv = ["--data-root", str(missing), "--output-root", str(tmp_path / "out")]
     holder = hold_the_run_lock(tmp_path / "out")
@@ -70,8 +84,10 @@ def test_a_second_run_on_the_same_outputs_refuses_with_one_line_until_the_first_
         assert len(err) == 1 and err[0].startswith(f"error: another run (process {holder.pid})")
         assert "another --output-root" in err[0]
         # Another output root is not held up.
-        assert run_local.main(["--data-root", str(missing), "--output-root",
-                               str(tmp_path / "other")]) == 1
+        assert (
+            run_local.main(["--data-root", str(missing), "--output-root", str(tmp_path / "other")])
+            == 1
+        )
         assert "pipeline failed" in capsys.readouterr().err
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -84,11 +100,15 @@ def test_a_full_disk_is_one_line_naming_the_path_and_the_way_on(tmp_path):
     config = PipelineConfig(output_root=str(tmp_path))
     beam_text = RuntimeError("OSError: [Errno 28] No space left on device [while running 'Write']")
     line = run_local.failure_line(beam_text, config)
-    assert line.startswith(f"disk full: no space left on the device writing {tmp_path}; free "
-                           "space there and run the same command again")
+    assert line.startswith(
+        f"disk full: no space left on the device writing {tmp_path}; free "
+        "space there and run the same command again"
+    )
     assert "\n" not in line
-    assert run_local.failure_line(ValueError("bad\nthing"), config) == \
-        "pipeline failed: ValueError: bad"
+    assert (
+        run_local.failure_line(ValueError("bad\nthing"), config)
+        == "pipeline failed: ValueError: bad"
+    )
 
 
 def test_the_runner_starts_from_a_fresh_clones_top_level(tmp_path):
@@ -97,15 +117,27 @@ def test_the_runner_starts_from_a_fresh_clones_top_level(tmp_path):
     pipeline/ first on sys.path, where pipeline.py would shadow the `pipeline` package), and a
     bad argument is refused in one line before anything runs."""
     from fresh_clone import fresh_clone
+
     clone = fresh_clone(tmp_path / "clone")
-    helped = subprocess.run([sys.executable, "-v", "pipeline/run_local.py", "--help"], cwd=clone,
-                            capture_output=True, text=True, timeout=120)
+    helped = subprocess.run(
+        [sys.executable, "-v", "pipeline/run_local.py", "--help"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert helped.returncode == 0, helped.stderr[-2000:]
     assert helped.stdout.startswith("usage: run_local.py") and "--data-root" in helped.stdout
     assert f"{clone}/pipeline/console.py" in helped.stderr  # python -v: the clone's module read
     assert f"{Path(__file__).resolve().parent.parent}/pipeline/" not in helped.stderr
-    refused = subprocess.run([sys.executable, "pipeline/run_local.py", "--no-such-option"],
-                             cwd=clone, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [sys.executable, "pipeline/run_local.py", "--no-such-option"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and refused.stderr.splitlines() == [
-        "run_local.py: error: unrecognized arguments: --no-such-option (--help lists the options)"]
+        "run_local.py: error: unrecognized arguments: --no-such-option (--help lists the options)"
+    ]
     assert not (clone / "outputs").exists() and not (clone / "data" / "generated").exists()

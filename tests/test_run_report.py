@@ -3,18 +3,19 @@ pushed, the second worse than that baseline and held back), opened in a real hea
 
 Chromium is Debian's (scripts/install_browser.sh, run by `make test`), driven by Playwright.
 """
+
 import base64
 import io
 import os
 import re
 
+import chromium
 import numpy as np
 import pytest
 import tensorflow as tf
+from built_in_faces import built_in_faces
 from PIL import Image
 
-import chromium
-from built_in_faces import built_in_faces
 from common import PROBE_SECONDS, QUALITY_PREFIX, REAL_VS_REAL_PREFIX
 from dcgan_faces import cli, directions
 from pipeline import run_local
@@ -45,8 +46,12 @@ def open_page(browser, path, user_data_dir):
     """(context, page, errors): the page as Chromium shows it, in a fresh profile, with every
     console error, page error and failed request."""
     context = browser.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=chromium.CHROMIUM, headless=True,
-        args=chromium.CHROMIUM_ARGS, viewport={"width": 1200, "height": 900})
+        str(user_data_dir),
+        executable_path=chromium.CHROMIUM,
+        headless=True,
+        args=chromium.CHROMIUM_ARGS,
+        viewport={"width": 1200, "height": 900},
+    )
     page = context.new_page()
     errors = chromium.errors_of(page)
     page.goto(f"file://{path}", wait_until="load")
@@ -57,16 +62,19 @@ def open_page(browser, path, user_data_dir):
 def pages(two_runs, browser, module_tmp):
     """(page, text, errors) of the first and the second run's reports, open in Chromium."""
     _, (_, first_summary), (_, second_summary) = two_runs
-    opened = [open_page(browser, report_path(summary), module_tmp("profile"))
-              for summary in (first_summary, second_summary)]
+    opened = [
+        open_page(browser, report_path(summary), module_tmp("profile"))
+        for summary in (first_summary, second_summary)
+    ]
     yield [(page, page.inner_text("body"), errors) for _, page, errors in opened]
     for context, _, _ in opened:
         context.close()
 
 
 def pixel_std(element) -> float:
-    return float(np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L"),
-                            np.float32).std())
+    return float(
+        np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L"), np.float32).std()
+    )
 
 
 @slow
@@ -74,8 +82,9 @@ def test_the_runner_writes_one_report_per_run_and_prints_its_path(two_runs):
     config, (first, first_summary), (second, second_summary) = two_runs
     for outputs, summary in ((first, first_summary), (second, second_summary)):
         path = report_path(summary)
-        assert path == run_report.default_path(config.output_root, config.pipeline_name,
-                                               outputs.run_id)
+        assert path == run_report.default_path(
+            config.output_root, config.pipeline_name, outputs.run_id
+        )
         assert os.path.getsize(path) > 10_000
     assert report_path(first_summary) != report_path(second_summary)
 
@@ -133,13 +142,17 @@ def test_key_numbers_appear_in_the_text(two_runs, pages):
     assert f"{edited} added along its direction" in first_text
     assert "Face arithmetic, smiling woman - neutral woman + neutral man: " in first_text
     trained = report.training_config  # the networks' widths the Trainer recorded
-    assert f"variant, G {trained['generator_filters']} / D {trained['discriminator_filters']} " \
+    assert (
+        f"variant, G {trained['generator_filters']} / D {trained['discriminator_filters']} "
         "filters, z of size" in first_text
+    )
 
     assert f"{second.metrics[primary]:.4f}" in second_text
     assert f"{second.metrics[primary + '_baseline']:.4f}" in second_text
-    assert "Not blessed, not pushed: " + "; ".join(second.metrics["not_blessed_reasons"]) \
+    assert (
+        "Not blessed, not pushed: " + "; ".join(second.metrics["not_blessed_reasons"])
         in second_text
+    )
     assert "Pushed model: none from this run." in second_text
 
 
@@ -154,7 +167,8 @@ def test_training_curves_and_grids_come_from_the_trainers_files(two_runs):
     per_epoch = report.ingestion["examples_per_split"]["train"] // config.batch_size
     epochs = [f"epoch {epoch}" for epoch in range(1, 2 // per_epoch + 1)]
     assert [label for label, _ in report.sample_grids] == epochs + (
-        ["final"] if not epochs or 2 % per_epoch else [])
+        ["final"] if not epochs or 2 % per_epoch else []
+    )
     # The second Trainer resumed from the first one's checkpoint (same inputs and config).
     resumed = run_report.gather(config.metadata_path, second.run_id)
     assert [step for step, _ in resumed.scalars["d_loss"]] == [3]
@@ -165,8 +179,20 @@ def test_training_curves_and_grids_come_from_the_trainers_files(two_runs):
 def test_the_report_command_writes_a_named_run(two_runs, tmp_path, capsys):
     config, (first, _), _ = two_runs
     out = tmp_path / "first.html"
-    assert cli.main(["report", "--output-root", config.output_root, "--run", first.run_id,
-                     "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "report",
+                "--output-root",
+                config.output_root,
+                "--run",
+                first.run_id,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == f"{out}\n"
     assert f"run {first.run_id}" in out.read_text(encoding="utf-8")
     assert cli.main(["report", "--output-root", config.output_root, "--run", "nope"]) == 2
@@ -189,18 +215,32 @@ def test_info_finds_each_models_config_and_metrics(two_runs, capsys):
 
 
 @slow
-def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(two_runs, tmp_path,
-                                                                          capsys):
+def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(
+    two_runs, tmp_path, capsys
+):
     config, (first, _), _ = two_runs
     found = directions.find_directions(first.pushed_model, config.metadata_path)
     name, direction = next(iter(found.items()))
     assert direction.shape == (100,) and np.linalg.norm(direction) == pytest.approx(1.0)
     grid = tmp_path / "edit.png"
-    argv = ["edit", first.pushed_model, "--add", name, "--grid", str(grid), "--rows", "2",
-            "--columns", "3", "--metadata", config.metadata_path]
+    argv = [
+        "edit",
+        first.pushed_model,
+        "--add",
+        name,
+        "--grid",
+        str(grid),
+        "--rows",
+        "2",
+        "--columns",
+        "3",
+        "--metadata",
+        config.metadata_path,
+    ]
     assert cli.main(argv) == 0
-    assert f"2 faces (rows, seed 0) with {name} added at strength 0, 1.5, 3" in \
-        capsys.readouterr().out
+    assert (
+        f"2 faces (rows, seed 0) with {name} added at strength 0, 1.5, 3" in capsys.readouterr().out
+    )
     with Image.open(grid) as image:
         assert image.size == (3 * 64 + 2 * 2, 2 * 64 + 2)  # 2-pixel gaps, as the sample grids
         cells = np.asarray(image)
@@ -208,29 +248,39 @@ def test_edit_moves_faces_along_an_attribute_direction_the_evaluator_found(two_r
     kept_name = next(other for other in found if other != name)
     kept_grid = tmp_path / "kept.png"
     assert cli.main(argv[:5] + [str(kept_grid), "--keep", kept_name] + argv[6:]) == 0
-    assert f"with {name} added keeping {kept_name} at strength 0, 1.5, 3" in \
-        capsys.readouterr().out
+    assert f"with {name} added keeping {kept_name} at strength 0, 1.5, 3" in capsys.readouterr().out
     with Image.open(kept_grid) as image:
         kept = np.asarray(image)
     assert np.array_equal(kept[:, :64], cells[:, :64])  # strength 0: the same faces
     assert not np.array_equal(kept[:, -64:], cells[:, -64:])  # another direction
     assert cli.main(argv + ["--keep", name]) == 2
-    assert capsys.readouterr().err.strip() == f"error: --keep names {name}, the attribute " \
+    assert (
+        capsys.readouterr().err.strip() == f"error: --keep names {name}, the attribute "
         "--add changes"
+    )
     assert cli.main(argv[:3] + ["Wings"] + argv[4:]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: no direction for attribute 'Wings'; this "
-                                               f"model has directions for {name}")
+    assert len(err) == 1 and err[0].startswith(
+        f"error: no direction for attribute 'Wings'; this model has directions for {name}"
+    )
 
 
 @slow
 def test_arithmetic_draws_concepts_and_their_sum_from_the_evaluators_labelled_samples(
-        two_runs, tmp_path, capsys):
+    two_runs, tmp_path, capsys
+):
     config, (first, _), _ = two_runs
     name = next(iter(directions.find_directions(first.pushed_model, config.metadata_path)))
     grid = tmp_path / "sum.png"
-    argv = ["arithmetic", first.pushed_model, f"{name} - {name}=0 + {name}", "--grid", str(grid),
-            "--metadata", config.metadata_path]
+    argv = [
+        "arithmetic",
+        first.pushed_model,
+        f"{name} - {name}=0 + {name}",
+        "--grid",
+        str(grid),
+        "--metadata",
+        config.metadata_path,
+    ]
     assert cli.main(argv) == 0
     assert f"{name} - {name}=0 + {name} = the last row" in capsys.readouterr().out
     with Image.open(grid) as image:  # a row per concept, then the result's; 3 faces and a mean
@@ -244,8 +294,9 @@ def test_arithmetic_draws_concepts_and_their_sum_from_the_evaluators_labelled_sa
 
 @slow
 def test_a_failed_run_gets_a_page_that_says_where_it_stopped(tmp_path, capsys):
-    config = PipelineConfig(data_root=str(tmp_path / "empty"), output_root=str(tmp_path / "out"),
-                            synthetic_num_images=0)
+    config = PipelineConfig(
+        data_root=str(tmp_path / "empty"), output_root=str(tmp_path / "out"), synthetic_num_images=0
+    )
     os.makedirs(os.path.join(config.data_root, "img_align_celeba"))
     with pytest.raises(ValueError, match="No files in"):
         run_local.run(config)
@@ -265,12 +316,16 @@ def test_a_page_rendered_from_a_trainers_files_shows_in_chromium(tmp_path, brows
     grids = []
     for label, first in (("epoch 1", 0), ("final", 4)):
         path = tmp_path / f"{label.replace(' ', '_')}.png"
-        Image.fromarray(np.concatenate(images[first:first + 4], axis=1)).save(path)
+        Image.fromarray(np.concatenate(images[first : first + 4], axis=1)).save(path)
         grids.append((label, str(path)))
-    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
-                                  training_config={"probe_samples": 20, "eval_every_steps": 5},
-                                  scalars=run_report.read_scalars(str(tmp_path / "logs")),
-                                  sample_grids=grids)
+    report = run_report.RunReport(
+        pipeline_name="p",
+        run_id="r",
+        states={"Trainer": "COMPLETE"},
+        training_config={"probe_samples": 20, "eval_every_steps": 5},
+        scalars=run_report.read_scalars(str(tmp_path / "logs")),
+        sample_grids=grids,
+    )
     path = tmp_path / "page.html"
     path.write_text(report_html.render(report), encoding="utf-8")
     context, page, errors = open_page(browser, path, tmp_path / "profile")
@@ -289,10 +344,15 @@ def test_a_page_rendered_from_a_trainers_files_shows_in_chromium(tmp_path, brows
 
 def test_a_run_stopped_by_anomalies_gets_a_page_that_says_so():
     report = run_report.RunReport(
-        pipeline_name="p", run_id="r", states={"CelebAExampleGen": "COMPLETE",
-                                               "ExampleValidator": "COMPLETE",
-                                               "AnomalyGate": "FAILED"},
-        anomalies=["train: height: Out-of-range values (Unexpectedly large value: 250.)"])
+        pipeline_name="p",
+        run_id="r",
+        states={
+            "CelebAExampleGen": "COMPLETE",
+            "ExampleValidator": "COMPLETE",
+            "AnomalyGate": "FAILED",
+        },
+        anomalies=["train: height: Out-of-range values (Unexpectedly large value: 250.)"],
+    )
     page = report_html.render(report)
     assert "Not evaluated: the run stopped at AnomalyGate." in page
     assert "<li>train: height: Out-of-range values (Unexpectedly large value: 250.)</li>" in page
@@ -334,22 +394,31 @@ def write_quality_scalars(log_dir, ceiling=True):
 
 def plot_pixel_std(page: str, plot_id: str) -> float:
     (data,) = re.findall(rf'id="plot-{plot_id}" src="data:image/png;base64,([^"]+)"', page)
-    return float(np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("L"),
-                            np.float32).std())
+    return float(
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("L"), np.float32).std()
+    )
 
 
 def test_the_quality_curves_are_read_and_plotted_next_to_the_losses(tmp_path):
     write_quality_scalars(tmp_path)
-    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
-                                  training_config={"probe_samples": 20, "eval_every_steps": 5},
-                                  scalars=run_report.read_scalars(str(tmp_path)))
+    report = run_report.RunReport(
+        pipeline_name="p",
+        run_id="r",
+        states={"Trainer": "COMPLETE"},
+        training_config={"probe_samples": 20, "eval_every_steps": 5},
+        scalars=run_report.read_scalars(str(tmp_path)),
+    )
     assert set(report.quality_curves) == set(report_html.QUALITY_METRICS)  # probe_seconds aside
     assert report.quality_curves["fid"] == [(5, 80.0), (10, 60.0)]
-    assert report.quality_real_vs_real == {name: pytest.approx(0.9)
-                                           for name in report_html.QUALITY_METRICS}
+    assert report.quality_real_vs_real == {
+        name: pytest.approx(0.9) for name in report_html.QUALITY_METRICS
+    }
     page = report_html.render(report)
-    assert page.index('id="plot-losses"') < page.index('id="plot-quality"') < page.index(
-        "<h3>Discriminator outputs</h3>")
+    assert (
+        page.index('id="plot-losses"')
+        < page.index('id="plot-quality"')
+        < page.index("<h3>Discriminator outputs</h3>")
+    )
     assert "on 20 fixed z" in page and "Dotted: the next as many training images" in page
     assert "The probe took 4.0 s over 2 points." in page
     assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD
@@ -360,9 +429,13 @@ def test_without_quality_scalars_the_page_says_the_probe_was_off(tmp_path):
     with writer.as_default():
         tf.summary.scalar("d_loss", 1.0, step=5)
     writer.close()
-    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
-                                  training_config={},
-                                  scalars=run_report.read_scalars(str(tmp_path)))
+    report = run_report.RunReport(
+        pipeline_name="p",
+        run_id="r",
+        states={"Trainer": "COMPLETE"},
+        training_config={},
+        scalars=run_report.read_scalars(str(tmp_path)),
+    )
     assert report.quality_curves == {} and report.quality_real_vs_real == {}
     page = report_html.render(report)
     assert 'id="plot-quality"' not in page and "No quality scores recorded" in page
@@ -370,9 +443,13 @@ def test_without_quality_scalars_the_page_says_the_probe_was_off(tmp_path):
 
 def test_the_curves_plot_without_a_real_vs_real_ceiling(tmp_path):
     write_quality_scalars(tmp_path, ceiling=False)
-    report = run_report.RunReport(pipeline_name="p", run_id="r", states={"Trainer": "COMPLETE"},
-                                  training_config={},
-                                  scalars=run_report.read_scalars(str(tmp_path)))
+    report = run_report.RunReport(
+        pipeline_name="p",
+        run_id="r",
+        states={"Trainer": "COMPLETE"},
+        training_config={},
+        scalars=run_report.read_scalars(str(tmp_path)),
+    )
     page = report_html.render(report)
     assert report.quality_real_vs_real == {} and "Dotted:" not in page
     assert plot_pixel_std(page, "quality") > MIN_PIXEL_STD
@@ -384,5 +461,6 @@ def test_a_run_held_back_says_how_to_train_on(two_runs):
     steps, resumed from where the run stopped; a pushed model's summary has no such line."""
     config, (_, first_summary), (second, second_summary) = two_runs
     assert not second.metrics["blessed"] and "Train on:" not in first_summary
-    assert ("rerun with --train-steps above 3, and the Trainer resumes from this run's "
-            "last checkpoint") in second_summary
+    assert (
+        "rerun with --train-steps above 3, and the Trainer resumes from this run's last checkpoint"
+    ) in second_summary

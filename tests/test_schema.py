@@ -5,6 +5,7 @@ StatisticsGen runs in Beam, without Beam's start-up): the built-in data validate
 one-image splits, and a flat folder without attributes does too. A folder of 500x400 images goes
 through StatisticsGen's and ExampleValidator's own executors, as in the pipeline, to the gate.
 """
+
 import glob
 import os
 import shutil
@@ -12,6 +13,7 @@ import shutil
 import pytest
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
+from standalone import run_example_gen
 from tensorflow_data_validation.statistics import stats_impl
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.example_validator.executor import Executor as ValidatorExecutor
@@ -21,10 +23,8 @@ from tfx.utils import io_utils
 from tfx_bsl.coders import example_coder
 
 from components.anomaly_gate import DataAnomaliesError, describe, raise_on_anomalies
-from pipeline.standalone import run_example_gen
 from data import celeba_files
-from data.synthetic_celeba import (
-    draw_face, face_for, generate_dataset, partition_counts)
+from data.synthetic_celeba import draw_face, face_for, generate_dataset, partition_counts
 from pipeline import run_local
 from pipeline_config import PipelineConfig
 
@@ -48,7 +48,8 @@ def anomalies_in_memory(examples):
         records = list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
         batch = example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
         statistics = stats_impl.generate_statistics_in_memory(
-            batch, tfdv.StatsOptions(schema=schema()))
+            batch, tfdv.StatsOptions(schema=schema())
+        )
         found.extend(describe(split, tfdv.validate_statistics(statistics, schema())))
     return found
 
@@ -65,8 +66,11 @@ def statistics_as_the_pipeline_makes_them(examples, work_dir):
     """StatisticsGen's executor over `examples`, given the checked-in schema as in the pipeline."""
     statistics = standard_artifacts.ExampleStatistics()
     statistics.uri = str(work_dir / "statistics")
-    StatisticsExecutor().Do({"examples": [examples], "schema": [checked_in_schema(work_dir)]},
-                            {"statistics": [statistics]}, {})
+    StatisticsExecutor().Do(
+        {"examples": [examples], "schema": [checked_in_schema(work_dir)]},
+        {"statistics": [statistics]},
+        {},
+    )
     return statistics
 
 
@@ -75,8 +79,11 @@ def validate_as_the_pipeline_does(examples, work_dir):
     statistics = statistics_as_the_pipeline_makes_them(examples, work_dir)
     anomalies = standard_artifacts.ExampleAnomalies()
     anomalies.uri = str(work_dir / "anomalies")
-    ValidatorExecutor().Do({"statistics": [statistics], "schema": [checked_in_schema(work_dir)]},
-                           {"anomalies": [anomalies]}, {})
+    ValidatorExecutor().Do(
+        {"statistics": [statistics], "schema": [checked_in_schema(work_dir)]},
+        {"anomalies": [anomalies]},
+        {},
+    )
     return anomalies
 
 
@@ -86,7 +93,8 @@ def test_statistics_count_images_as_bytes_without_keeping_their_values(tmp_path)
     the DirectRunner). As bytes, TFDV keeps their sizes only."""
     root = generate_dataset(tmp_path / "data", 12, seed=1)
     statistics = statistics_as_the_pipeline_makes_them(
-        run_example_gen(root, tmp_path / "examples"), tmp_path)
+        run_example_gen(root, tmp_path / "examples"), tmp_path
+    )
     split = artifact_utils.get_split_uri([statistics], "train")
     (dataset,) = tfdv.load_stats_binary(os.path.join(split, "FeatureStats.pb")).datasets
     image = next(f for f in dataset.features if f.path.step == ["image"])
@@ -96,9 +104,10 @@ def test_statistics_count_images_as_bytes_without_keeping_their_values(tmp_path)
 
 def test_the_reviewed_invariants_are_in_the_schema():
     found = features()
-    assert {name: (found[name].int_domain.min, found[name].int_domain.max)
-            for name in ("height", "width", "channels")} == {
-        "height": (218, 218), "width": (178, 178), "channels": (3, 3)}
+    assert {
+        name: (found[name].int_domain.min, found[name].int_domain.max)
+        for name in ("height", "width", "channels")
+    } == {"height": (218, 218), "width": (178, 178), "channels": (3, 3)}
     for name in REQUIRED:
         assert found[name].presence.min_fraction == 1.0 and found[name].shape.dim[0].size == 1
     for name in celeba_files.CELEBA_ATTRIBUTES:
@@ -131,8 +140,9 @@ def test_a_size_drift_is_named_and_stops_before_transform(tmp_path):
     flat.mkdir()
     for i in range(6):
         draw_face(face_for(3, i)).resize((500, 400)).save(flat / f"{i:06d}.jpg")
-    anomalies = validate_as_the_pipeline_does(run_example_gen(flat, tmp_path / "examples"),
-                                              tmp_path)
+    anomalies = validate_as_the_pipeline_does(
+        run_example_gen(flat, tmp_path / "examples"), tmp_path
+    )
     with pytest.raises(DataAnomaliesError) as error:
         raise_on_anomalies(anomalies)
     message = str(error.value)

@@ -4,6 +4,7 @@ Each field is changed on its own and the pipeline built from the config must dif
 hands its components (exec properties, custom_config, the pipeline's own arguments). A field
 nobody reads fails here.
 """
+
 import dataclasses
 import json
 import typing
@@ -20,8 +21,10 @@ from trainer_module.settings import TrainerSettings
 DEFAULT = PipelineConfig(output_root="/tmp/settings/out", data_root="/tmp/settings/no-data")
 
 # Read by the local runner before the pipeline starts (it generates the built-in set).
-RUNNER_FIELDS = {"synthetic_num_images": "config.synthetic_num_images",
-                 "synthetic_seed": "config.synthetic_seed"}
+RUNNER_FIELDS = {
+    "synthetic_num_images": "config.synthetic_num_images",
+    "synthetic_seed": "config.synthetic_seed",
+}
 
 # A valid different value where "the old one, changed" would not be one.
 OTHER_VALUES = {
@@ -60,27 +63,38 @@ def other_value(field: dataclasses.Field, value):
 
 def what_the_pipeline_hands_on(config: PipelineConfig) -> dict:
     pipeline = create_pipeline(config)
-    handed = {"pipeline": [pipeline.pipeline_info.pipeline_name, pipeline.pipeline_info.pipeline_root,
-                           pipeline.enable_cache, pipeline.beam_pipeline_args]}
+    handed = {
+        "pipeline": [
+            pipeline.pipeline_info.pipeline_name,
+            pipeline.pipeline_info.pipeline_root,
+            pipeline.enable_cache,
+            pipeline.beam_pipeline_args,
+        ]
+    }
     for component in pipeline.components:
-        handed[component.id] = {name: str(value)
-                                for name, value in component.exec_properties.items()}
+        handed[component.id] = {
+            name: str(value) for name, value in component.exec_properties.items()
+        }
     return json.loads(json.dumps(handed, default=str))
 
 
-@pytest.mark.parametrize("field", [f for f in dataclasses.fields(PipelineConfig)
-                                   if f.name not in RUNNER_FIELDS], ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "field",
+    [f for f in dataclasses.fields(PipelineConfig) if f.name not in RUNNER_FIELDS],
+    ids=lambda f: f.name,
+)
 def test_every_setting_reaches_the_pipeline(field):
     default = DEFAULT
-    changed = default.with_overrides(**{field.name: other_value(field,
-                                                                getattr(default, field.name))})
+    changed = default.with_overrides(
+        **{field.name: other_value(field, getattr(default, field.name))}
+    )
     assert what_the_pipeline_hands_on(changed) != what_the_pipeline_hands_on(default), (
-        f"PipelineConfig.{field.name} reaches no component")
+        f"PipelineConfig.{field.name} reaches no component"
+    )
 
 
 def test_the_runner_only_settings_are_read_by_the_runner():
-    source = (Path(__file__).resolve().parent.parent / "pipeline"
-              / "run_local.py").read_text()
+    source = (Path(__file__).resolve().parent.parent / "pipeline" / "run_local.py").read_text()
     for name, use in RUNNER_FIELDS.items():
         assert use in source, name
         default = DEFAULT
@@ -109,16 +123,29 @@ def test_trainer_settings_travel_as_json_and_come_back_whole():
         TrainerSettings.from_custom_config({**custom_config, "learning_rate": 1e-3})
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"conditional": True, "attributes": ()}, "needs attributes to be conditioned on"),
-    ({"conditional": True, "conditioning": "hypernetwork"}, "conditioning must be one of"),
-    ({"conditional": True, "conditioning": "auxiliary", "d_attribute_weight": 0.0},
-     "d_attribute_weight must be > 0"),
-    ({"conditional": True, "conditioning": "auxiliary", "d_attribute_weight": 1.0,
-      "mismatch_weight": 0.5}, "mismatch_weight needs a D that reads the codes"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"conditional": True, "attributes": ()}, "needs attributes to be conditioned on"),
+        ({"conditional": True, "conditioning": "hypernetwork"}, "conditioning must be one of"),
+        (
+            {"conditional": True, "conditioning": "auxiliary", "d_attribute_weight": 0.0},
+            "d_attribute_weight must be > 0",
+        ),
+        (
+            {
+                "conditional": True,
+                "conditioning": "auxiliary",
+                "d_attribute_weight": 1.0,
+                "mismatch_weight": 0.5,
+            },
+            "mismatch_weight needs a D that reads the codes",
+        ),
+    ],
+)
 def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_the_build(
-        overrides, message):
+    overrides, message
+):
     with pytest.raises(ValueError, match=message):
         PipelineConfig(**overrides).trainer_settings()
 
@@ -149,11 +176,13 @@ def test_the_dcgan_takes_its_settings_without_defaults():
     from trainer_module.dcgan import DCGAN
 
     for model in (DCGAN, ConditionalDCGAN):
-        parameters = [p for p in list(inspect.signature(model.__init__).parameters.values())[3:]
-                      if p.kind is not inspect.Parameter.VAR_KEYWORD]  # the DCGAN's, passed on
+        parameters = [
+            p
+            for p in list(inspect.signature(model.__init__).parameters.values())[3:]
+            if p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]  # the DCGAN's, passed on
         assert parameters and all(p.default is inspect.Parameter.empty for p in parameters)
-        assert ({p.name for p in parameters}
-                <= {f.name for f in dataclasses.fields(TrainerSettings)})
+        assert {p.name for p in parameters} <= {f.name for f in dataclasses.fields(TrainerSettings)}
 
 
 CHOICES = ["variant", "loss", "conditioning", "distribute_strategy", "precision", "crop_mode"]
@@ -175,8 +204,11 @@ def test_a_mistyped_choice_stops_the_config_being_built_naming_the_field_and_its
 def test_the_kubeflow_config_checks_its_beam_runner():
     from pipeline_config import KubeflowConfig
 
-    with pytest.raises(ValueError, match=r"^beam_runner must be one of \('direct', 'dataflow', "
-                                         r"'flink'\), not 'spark'$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^beam_runner must be one of \('direct', 'dataflow', "
+        r"'flink'\), not 'spark'$",
+    ):
         KubeflowConfig(beam_runner="spark")
 
 

@@ -52,8 +52,9 @@ def attributes(dataset):
 @pytest.fixture(scope="module")
 def pixels(dataset):
     """All images as one float array (N, HEIGHT, WIDTH, 3), in file order."""
-    return np.stack([np.asarray(Image.open(dataset / IMAGE_DIR / name), dtype=float)
-                     for name in NAMES])
+    return np.stack(
+        [np.asarray(Image.open(dataset / IMAGE_DIR / name), dtype=float) for name in NAMES]
+    )
 
 
 def all_files(root):
@@ -70,9 +71,11 @@ def region(image, face, u, v, ru, rv):
 
 # ------------------------------------------------------------------ layout
 
+
 def test_layout(dataset):
     assert sorted(p.name for p in dataset.iterdir()) == sorted(
-        [IMAGE_DIR, ATTRIBUTE_FILE, PARTITION_FILE])  # no marker: that is ensure_dataset's
+        [IMAGE_DIR, ATTRIBUTE_FILE, PARTITION_FILE]
+    )  # no marker: that is ensure_dataset's
     assert sorted(p.name for p in (dataset / IMAGE_DIR).iterdir()) == NAMES
     for name in NAMES:
         with Image.open(dataset / IMAGE_DIR / name) as image:
@@ -120,6 +123,7 @@ def test_labels_are_consistent():
 
 # -------------------------------------------------------------- partitions
 
+
 def test_partition_file(dataset):
     partitions = read_partition_file(dataset / PARTITION_FILE)
     assert list(partitions) == NAMES
@@ -142,6 +146,7 @@ def test_partition_counts_follow_celeba():
 
 
 # ------------------------------------------------------------- determinism
+
 
 def test_same_arguments_give_identical_files(dataset, tmp_path):
     again = generate_dataset(tmp_path / "again", N, SEED)
@@ -167,6 +172,7 @@ def test_other_seed_gives_other_images(dataset, tmp_path):
 
 
 # ---------------------------------------------------------- ensure_dataset
+
 
 def mtimes(root):
     return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
@@ -224,20 +230,33 @@ def test_cli_prints_split_counts(tmp_path, capsys):
 
 def test_module_runs_as_a_script(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "data.synthetic_celeba", "--root", str(tmp_path),
-         "--num-images", "3"],
-        cwd=REPO, check=True, text=True, capture_output=True)
+        [
+            sys.executable,
+            "-m",
+            "data.synthetic_celeba",
+            "--root",
+            str(tmp_path),
+            "--num-images",
+            "3",
+        ],
+        cwd=REPO,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
     assert result.stdout.split() == ["train:", "1", "eval:", "1", "test:", "1"]
 
 
 # ---------------------------------------------------------------- variety
 
+
 def test_images_vary(pixels):
     assert pixels.std(axis=0).mean() > 30  # per pixel, across images
     flat = pixels.reshape(N, -1)
     squares = (flat**2).sum(axis=1)
-    rms = np.sqrt(np.maximum(squares[:, None] + squares[None, :] - 2 * flat @ flat.T, 0)
-                  / flat.shape[1])
+    rms = np.sqrt(
+        np.maximum(squares[:, None] + squares[None, :] - 2 * flat @ flat.T, 0) / flat.shape[1]
+    )
     assert rms[~np.eye(N, dtype=bool)].min() > 10  # no two images alike
 
 
@@ -258,8 +277,10 @@ def test_eyeglasses_darken_the_eye_region(attributes, pixels):
         cheeks = region(pixels[i], face, 0, 0.15, 0.5, 0.1).mean()
         return cheeks - eyes
 
-    darkness = {v: [eye_darkness(i) for i, name in enumerate(NAMES)
-                    if attributes[name]["Eyeglasses"] == v] for v in (1, -1)}
+    darkness = {
+        v: [eye_darkness(i) for i, name in enumerate(NAMES) if attributes[name]["Eyeglasses"] == v]
+        for v in (1, -1)
+    }
     assert len(darkness[1]) >= 3
     assert np.mean(darkness[1]) > np.mean(darkness[-1]) + 30
 
@@ -271,8 +292,10 @@ def test_hair_colour_shows_in_the_hair(attributes, pixels):
         row = attributes[name]
         if row["Wearing_Hat"] == 1:
             continue
-        hair = next((a for a in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
-                     if row[a] == 1), "other")
+        hair = next(
+            (a for a in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair") if row[a] == 1),
+            "other",
+        )
         patch = region(pixels[i], face_for(SEED, i + 1), 0, -0.92, 0.25, 0.04)
         colours.setdefault(hair, []).append(patch.reshape(-1, 3).mean(axis=0))
     mean = {hair: np.mean(c, axis=0) for hair, c in colours.items()}
@@ -288,9 +311,14 @@ def test_hair_colour_shows_in_the_hair(attributes, pixels):
 
 
 def test_pale_skin_is_the_palest(attributes, pixels):
-    cheek = {v: [region(pixels[i], face_for(SEED, i + 1), 0.45, 0.1, 0.1, 0.06).mean()
-                 for i, name in enumerate(NAMES) if attributes[name]["Pale_Skin"] == v]
-             for v in (1, -1)}
+    cheek = {
+        v: [
+            region(pixels[i], face_for(SEED, i + 1), 0.45, 0.1, 0.1, 0.06).mean()
+            for i, name in enumerate(NAMES)
+            if attributes[name]["Pale_Skin"] == v
+        ]
+        for v in (1, -1)
+    }
     assert len(cheek[1]) >= 2
     assert min(cheek[1]) > np.percentile(cheek[-1], 80)
 
@@ -298,9 +326,22 @@ def test_pale_skin_is_the_palest(attributes, pixels):
 # Counterfactual pairs: one face drawn twice, differing in one attribute.
 
 BASE = dataclasses.replace(
-    face_for(SEED, 1), male=False, long_hair=True, bangs=False, hat=None, glasses=None,
-    sunglasses=False, facial_hair=None, smiling=False, mouth_open=False, lipstick=False,
-    hair="brown", hair_colour=(105, 64, 36), skin=(222, 170, 128), skin_tone=0.4)
+    face_for(SEED, 1),
+    male=False,
+    long_hair=True,
+    bangs=False,
+    hat=None,
+    glasses=None,
+    sunglasses=False,
+    facial_hair=None,
+    smiling=False,
+    mouth_open=False,
+    lipstick=False,
+    hair="brown",
+    hair_colour=(105, 64, 36),
+    skin=(222, 170, 128),
+    skin_tone=0.4,
+)
 
 
 def change_in(region_uv, **changes):
@@ -310,22 +351,29 @@ def change_in(region_uv, **changes):
     return np.abs(after - before).mean(), after.mean() - before.mean()
 
 
-EYES, MOUTH, CHIN, FOREHEAD, CROWN = ((0, -0.35, 0.7, 0.15), (0, 0.4, 0.4, 0.12),
-                                      (0, 0.8, 0.3, 0.12), (0, -0.62, 0.4, 0.05),
-                                      (0, -1.1, 0.5, 0.1))
+EYES, MOUTH, CHIN, FOREHEAD, CROWN = (
+    (0, -0.35, 0.7, 0.15),
+    (0, 0.4, 0.4, 0.12),
+    (0, 0.8, 0.3, 0.12),
+    (0, -0.62, 0.4, 0.05),
+    (0, -1.1, 0.5, 0.1),
+)
 
 
-@pytest.mark.parametrize("changes, box, min_change, darker", [
-    (dict(glasses=(20, 20, 22)), EYES, 15, True),
-    (dict(glasses=(20, 20, 22), sunglasses=True), EYES, 40, True),
-    (dict(smiling=True), MOUTH, 5, None),
-    (dict(mouth_open=True), MOUTH, 10, True),
-    (dict(male=True, facial_hair="beard"), CHIN, 60, True),
-    (dict(male=True, facial_hair="goatee"), CHIN, 60, True),
-    (dict(male=True, facial_hair="mustache"), (0, 0.31, 0.3, 0.05), 60, True),
-    (dict(bangs=True), FOREHEAD, 60, True),
-    (dict(hat=(30, 60, 200)), CROWN, 40, None),
-])
+@pytest.mark.parametrize(
+    "changes, box, min_change, darker",
+    [
+        (dict(glasses=(20, 20, 22)), EYES, 15, True),
+        (dict(glasses=(20, 20, 22), sunglasses=True), EYES, 40, True),
+        (dict(smiling=True), MOUTH, 5, None),
+        (dict(mouth_open=True), MOUTH, 10, True),
+        (dict(male=True, facial_hair="beard"), CHIN, 60, True),
+        (dict(male=True, facial_hair="goatee"), CHIN, 60, True),
+        (dict(male=True, facial_hair="mustache"), (0, 0.31, 0.3, 0.05), 60, True),
+        (dict(bangs=True), FOREHEAD, 60, True),
+        (dict(hat=(30, 60, 200)), CROWN, 40, None),
+    ],
+)
 def test_each_attribute_changes_its_region(changes, box, min_change, darker):
     change, shift = change_in(box, **changes)
     assert change > min_change

@@ -3,6 +3,9 @@ fresh processes, since TensorFlow reads it only once: Keras 2, and oneDNN's kern
 x86-64 CPU, not only for those TensorFlow picks by default (AVX512-VNNI, AVX512-BF16, AVX-VNNI,
 AMX). On an AVX2-only CPU that default left the train step on Eigen's path, 2.8x slower.
 """
+
+import tf_environment
+
 import json
 import os
 import subprocess
@@ -11,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import tf_environment
-
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(
-    not tf_environment.X86_64, reason="this machine lacks an x86-64 CPU: oneDNN is set on x86-64 only")
+    not tf_environment.X86_64,
+    reason="this machine lacks an x86-64 CPU: oneDNN is set on x86-64 only",
+)
 
 PROBE = """
 import json, os
@@ -36,15 +39,27 @@ print(json.dumps({"onednn": _pywrap_util_port.IsMklEnabled(), "line": onednn_lin
 def probe(**environment):
     """Runs PROBE in a new Python with the project's variables unset, then `environment`; returns
     its JSON line and the oneDNN verbose lines (ONEDNN_VERBOSE=1) of the convolution."""
-    env = {name: value for name, value in os.environ.items()
-           if name not in tf_environment.VARIABLES and not name.startswith("ONEDNN_")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in tf_environment.VARIABLES and not name.startswith("ONEDNN_")
+    }
     env.update(PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3", ONEDNN_VERBOSE="1", **environment)
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    convolutions = [line for line in lines
-                    if line.startswith("onednn_verbose") and ",exec,cpu,convolution," in line]
+    convolutions = [
+        line
+        for line in lines
+        if line.startswith("onednn_verbose") and ",exec,cpu,convolution," in line
+    ]
     return json.loads(lines[-1]), convolutions
 
 
@@ -56,8 +71,10 @@ def test_importing_the_project_turns_on_keras_2_and_onednn_before_tensorflow_loa
     assert convolutions, "the convolution did not run on oneDNN's kernels"
 
 
-@pytest.mark.skipif("avx2" not in tf_environment.cpuinfo_field("flags").split(),
-                    reason="this machine lacks AVX2: it cannot run AVX2 kernels")
+@pytest.mark.skipif(
+    "avx2" not in tf_environment.cpuinfo_field("flags").split(),
+    reason="this machine lacks AVX2: it cannot run AVX2 kernels",
+)
 def test_on_an_avx2_only_cpu_the_convolution_runs_on_onednns_avx2_kernels():
     """ONEDNN_MAX_CPU_ISA=AVX2 limits oneDNN to what an AVX2-only CPU offers (on an AVX-512
     machine this is how the AVX2 machines' path is measured: docs/trainer.md#on-avx2-cpus)."""
@@ -73,20 +90,26 @@ def test_an_explicit_off_is_kept_and_said():
     assert seen["line"].startswith("oneDNN kernels off (TF_ENABLE_ONEDNN_OPTS=0)")
 
 
-@pytest.mark.parametrize("cap, kept", [
-    ("", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
-    ("AVX2", "avx2"),
-    ("AVX512_CORE", "avx2 avx512f"),
-    ("AVX512_CORE_BF16", "avx2 avx512f avx512_bf16"),
-    ("AVX512_CORE_AMX", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
-])
+@pytest.mark.parametrize(
+    "cap, kept",
+    [
+        ("", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
+        ("AVX2", "avx2"),
+        ("AVX512_CORE", "avx2 avx512f"),
+        ("AVX512_CORE_BF16", "avx2 avx512f avx512_bf16"),
+        ("AVX512_CORE_AMX", "avx2 avx512f avx512_bf16 amx_bf16 amx_tile"),
+    ],
+)
 def test_under_a_onednn_cap_the_cpu_flags_are_those_of_the_cpu_imitated(monkeypatch, cap, kept):
     """Capped at AVX2 (how an AVX2-only CPU is measured here), precision="auto" must choose as
     on an AVX2-only CPU: float32."""
     from trainer_module.run import choose_precision
 
-    monkeypatch.setattr(tf_environment, "cpuinfo_field",
-                        lambda name: "fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile")
+    monkeypatch.setattr(
+        tf_environment,
+        "cpuinfo_field",
+        lambda name: "fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile",
+    )
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
     flags = tf_environment.onednn_cpu_flags()
     assert flags == "fpu " + kept

@@ -9,6 +9,7 @@ How the code gets onto sys.path: `make setup` installs the project editable into
 (never elsewhere), and the runners run as scripts put the repository's top level first
 (pipeline/run_local.py).
 """
+
 import importlib.metadata
 import subprocess
 import sys
@@ -18,7 +19,13 @@ import tomli
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "celeba-dcgan-tfx"
-NOT_CODE = {"tests", "bench", "docs", "scripts", "schema"}  # folders of the repository, not installed
+NOT_CODE = {
+    "tests",
+    "bench",
+    "docs",
+    "scripts",
+    "schema",
+}  # folders of the repository, not installed
 
 
 def declared_top_level_names() -> set:
@@ -43,15 +50,17 @@ def test_every_top_level_package_of_ours_is_declared_and_installed():
     """A new top-level folder or module cannot slip past the clash check below."""
     assert top_level_names_on_disk() == declared_top_level_names()
     assert {"pipeline", "components", "trainer_module", "data", "pipeline_config"} <= (
-        declared_top_level_names())
+        declared_top_level_names()
+    )
 
 
 def names_others_provide() -> dict:
     """Our top-level name -> the other installed distributions that provide it too."""
     providers = importlib.metadata.packages_distributions()
-    clashes = {name: sorted(dist for dist in providers.get(name, ())
-                            if _normalised(dist) != DISTRIBUTION)
-               for name in declared_top_level_names()}
+    clashes = {
+        name: sorted(dist for dist in providers.get(name, ()) if _normalised(dist) != DISTRIBUTION)
+        for name in declared_top_level_names()
+    }
     return {name: dists for name, dists in clashes.items() if dists}
 
 
@@ -60,9 +69,10 @@ def test_no_other_installed_distribution_or_standard_module_has_one_of_our_names
     assert not declared_top_level_names() & sys.stdlib_module_names
     # The check reads real metadata: the project's own editable install names every one of them.
     providers = importlib.metadata.packages_distributions()
-    assert all(DISTRIBUTION in map(_normalised, providers.get(name, ()))
-               for name in declared_top_level_names()), (
-        "the project is not installed into this environment: run `make setup`")
+    assert all(
+        DISTRIBUTION in map(_normalised, providers.get(name, ()))
+        for name in declared_top_level_names()
+    ), "the project is not installed into this environment: run `make setup`"
 
 
 def test_a_dependency_shipping_one_of_our_names_is_found(tmp_path, monkeypatch):
@@ -78,12 +88,23 @@ def test_a_dependency_shipping_one_of_our_names_is_found(tmp_path, monkeypatch):
 def test_the_names_resolve_to_this_repository_from_any_folder(tmp_path):
     """The editable install maps each top-level name to the repository's own files, whatever the
     current folder (here an empty one, where nothing of ours is on the path by accident)."""
-    code = ("import importlib.util, sys\n"
-            "for name in sys.argv[1:]:\n"
-            "    print(name, importlib.util.find_spec(name).origin)")
-    done = subprocess.run([sys.executable, "-c", code, *sorted(declared_top_level_names())],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    code = (
+        "import importlib.util, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    print(name, importlib.util.find_spec(name).origin)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *sorted(declared_top_level_names())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     origins = dict(line.split(" ", 1) for line in done.stdout.splitlines())
-    assert origins == {name: str(ROOT / name / "__init__.py") if (ROOT / name).is_dir()
-                       else str(ROOT / f"{name}.py") for name in declared_top_level_names()}
+    assert origins == {
+        name: str(ROOT / name / "__init__.py")
+        if (ROOT / name).is_dir()
+        else str(ROOT / f"{name}.py")
+        for name in declared_top_level_names()
+    }

@@ -1,6 +1,7 @@
 """Quality during training, from run_fn's side: the probe's reference comes from the train split of
 Transform's output (real GZIP TFRecords and transformed metadata), a split smaller than
 probe_samples is used whole, and run_fn writes the quality scalars and prints the probe's cost."""
+
 import math
 import os
 import shutil
@@ -12,13 +13,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
-
 from gan_evaluator_testing import blob_images
-from pipeline.standalone import trainer_fn_args
-from pipeline_config import PipelineConfig
-from reporting import run_report
+from standalone import trainer_fn_args
 from test_gan_evaluator_executor import write_transformed_examples
 from test_training_loop import QUALITY_METRICS, scalar_events
+
+from pipeline_config import PipelineConfig
+from reporting import run_report
 from trainer_module import pixels, run
 from trainer_module.batchnorm import ExportView
 from trainer_module.training_loop import Checkpoints
@@ -29,8 +30,9 @@ TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rn
 def with_eval_split(examples):
     """The Trainer's FnArgs want an eval split too; a copy of train serves (run_fn never reads
     it)."""
-    shutil.copytree(os.path.join(examples.uri, "Split-train"),
-                    os.path.join(examples.uri, "Split-eval"))
+    shutil.copytree(
+        os.path.join(examples.uri, "Split-train"), os.path.join(examples.uri, "Split-eval")
+    )
     examples.split_names = '["train", "eval"]'
     return examples
 
@@ -59,8 +61,9 @@ def build(transformed, view, **overrides):
     examples, graph = transformed
     config = probe_config(**overrides)
     fn_args = trainer_fn_args(examples, graph, config)
-    return run.build_quality_scores(config, fn_args.train_files,
-                                    tft.TFTransformOutput(fn_args.transform_graph_path), view)
+    return run.build_quality_scores(
+        config, fn_args.train_files, tft.TFTransformOutput(fn_args.transform_graph_path), view
+    )
 
 
 def test_the_reference_is_the_first_train_images_as_transform_stored_them(transformed):
@@ -78,8 +81,8 @@ def test_the_next_probe_samples_images_give_the_real_vs_real_ceiling(transformed
     assert set(quality.real_vs_real) == {f"{name}/random_embedding" for name in QUALITY_METRICS}
     assert all(math.isfinite(value) for value in quality.real_vs_real.values())
     assert capsys.readouterr().out == (
-        "Quality probe: 20 fixed z against the first 20 train images; "
-        "real vs real: the next 20\n")
+        "Quality probe: 20 fixed z against the first 20 train images; real vs real: the next 20\n"
+    )
 
 
 def test_without_a_second_full_sample_there_is_no_ceiling(transformed, view, capsys):
@@ -96,8 +99,11 @@ def test_a_split_smaller_than_probe_samples_is_used_whole(transformed, view, cap
 
 def test_too_few_train_images_for_the_metrics_fail_clearly(tmp_path, view):
     few = transformed_examples(tmp_path, count=run.MIN_PROBE_IMAGES - 1)
-    with pytest.raises(ValueError, match=r"at least 6 train images, the train split holds 5; "
-                                         r"set eval_every_steps=0"):
+    with pytest.raises(
+        ValueError,
+        match=r"at least 6 train images, the train split holds 5; "
+        r"set eval_every_steps=0",
+    ):
         build(few, view)
 
 
@@ -108,9 +114,13 @@ def test_eval_every_steps_zero_builds_no_probe(transformed, view, capsys):
 
 def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_path, capsys):
     examples, graph = transformed
-    config = PipelineConfig(output_root=str(tmp_path / "out"), batch_size=8,
-                            eval_every_steps=1, probe_samples=20,
-                            sample_grid_size=2).trainer_settings()
+    config = PipelineConfig(
+        output_root=str(tmp_path / "out"),
+        batch_size=8,
+        eval_every_steps=1,
+        probe_samples=20,
+        sample_grid_size=2,
+    ).trainer_settings()
     fn_args = trainer_fn_args(examples, graph, config)
     fn_args.train_steps = 2
     fn_args.model_run_dir = str(tmp_path / "model_run")
@@ -122,27 +132,38 @@ def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_pa
         assert sorted(scalars[f"quality/{name}"]) == [1, 2]
         assert sorted(scalars[f"quality_real_vs_real/{name}"]) == [0]
     # The report page's model finds them in the Trainer's files.
-    report = run_report.RunReport(pipeline_name="p", run_id="r", states={},
-                                  scalars=run_report.read_scalars(str(log_dir)))
+    report = run_report.RunReport(
+        pipeline_name="p", run_id="r", states={}, scalars=run_report.read_scalars(str(log_dir))
+    )
     assert set(report.quality_curves) == set(report.quality_real_vs_real) == set(QUALITY_METRICS)
-    cost = [line for line in capsys.readouterr().out.splitlines()
-            if line.startswith("Quality probe: ") and " calls, " in line]
+    cost = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("Quality probe: ") and " calls, " in line
+    ]
     assert len(cost) == 1 and " in 2 calls, " in cost[0]
 
     # The export is the moving average of G's weights, not G's last weights: the final
     # checkpoint holds both.
     trained = run.build_dcgan(config)
-    Checkpoints(trained, run.resume_dir(config, fn_args.transform_graph_path,
-                                        fn_args.train_files)).restore()
+    Checkpoints(
+        trained, run.resume_dir(config, fn_args.transform_graph_path, fn_args.train_files)
+    ).restore()
     exported = tf.train.load_checkpoint(
-        os.path.join(fn_args.serving_model_dir, "variables", "variables"))
-    kernels = {tuple(shape): exported.get_tensor(name)  # each of G's kernels: its own shape
-               for name, shape in exported.get_variable_to_shape_map().items()
-               if "/kernel/" in name}
-    pairs = [(average.numpy(), weight.numpy())
-             for average, weight in zip(trained.generator_average.averages,
-                                        trained.generator.trainable_weights)
-             if "kernel" in weight.name]
+        os.path.join(fn_args.serving_model_dir, "variables", "variables")
+    )
+    kernels = {
+        tuple(shape): exported.get_tensor(name)  # each of G's kernels: its own shape
+        for name, shape in exported.get_variable_to_shape_map().items()
+        if "/kernel/" in name
+    }
+    pairs = [
+        (average.numpy(), weight.numpy())
+        for average, weight in zip(
+            trained.generator_average.averages, trained.generator.trainable_weights
+        )
+        if "kernel" in weight.name
+    ]
     assert len(kernels) == len(pairs) > 0, sorted(kernels)
     for average, weight in pairs:
         np.testing.assert_array_equal(kernels[average.shape], average)
@@ -155,7 +176,7 @@ from pathlib import Path
 sys.path[:0] = [{repo!r}, {tests!r}]
 import conftest  # Keras 2 and oneDNN before TensorFlow, as in the suite
 from test_trainer_quality import transformed_examples
-from pipeline.standalone import trainer_fn_args
+from standalone import trainer_fn_args
 from pipeline_config import PipelineConfig
 from trainer_module import run
 from dcgan_faces import generator
@@ -180,17 +201,44 @@ def test_the_bookkeeping_settings_do_not_change_the_trained_generator(tmp_path):
     state), which would hide what this compares."""
     tests = Path(__file__).resolve().parent
     drawn = {}
-    for name, bookkeeping in (("quiet", dict(eval_every_steps=0, log_every_steps=5,
-                                             checkpoint_every_steps=100, sample_grid_size=2)),
-                              ("busy", dict(eval_every_steps=1, log_every_steps=1, probe_samples=20,
-                                            checkpoint_every_steps=1, sample_grid_size=3))):
-        code = BOOKKEEPING_RUN.format(repo=str(tests.parent), tests=str(tests),
-                                      root=str(tmp_path / name), bookkeeping=bookkeeping)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=600)
+    for name, bookkeeping in (
+        (
+            "quiet",
+            dict(
+                eval_every_steps=0,
+                log_every_steps=5,
+                checkpoint_every_steps=100,
+                sample_grid_size=2,
+            ),
+        ),
+        (
+            "busy",
+            dict(
+                eval_every_steps=1,
+                log_every_steps=1,
+                probe_samples=20,
+                checkpoint_every_steps=1,
+                sample_grid_size=3,
+            ),
+        ),
+    ):
+        code = BOOKKEEPING_RUN.format(
+            repo=str(tests.parent),
+            tests=str(tests),
+            root=str(tmp_path / name),
+            bookkeeping=bookkeeping,
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stderr[-3000:]
-        (drawn[name],) = [line.split()[1] for line in done.stdout.splitlines()
-                          if line.startswith("FACES ")]
-    assert set(run.BOOKKEEPING_SETTINGS) >= {"eval_every_steps", "log_every_steps",
-                                             "checkpoint_every_steps", "sample_grid_size"}
+        (drawn[name],) = [
+            line.split()[1] for line in done.stdout.splitlines() if line.startswith("FACES ")
+        ]
+    assert set(run.BOOKKEEPING_SETTINGS) >= {
+        "eval_every_steps",
+        "log_every_steps",
+        "checkpoint_every_steps",
+        "sample_grid_size",
+    }
     assert drawn["quiet"] == drawn["busy"]

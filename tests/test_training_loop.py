@@ -1,4 +1,5 @@
 """The training loop: resume after SIGKILL, divergence stop, determinism, what it writes."""
+
 import dataclasses
 import glob
 import math
@@ -14,20 +15,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from gan_evaluator_testing import blob_pixels
 from margins import largest_relative_difference, measured, tolerance_used
+
+import trainer_module
 from pipeline import disk_full
 from pipeline_config import PipelineConfig
-import trainer_module
 from trainer_module import run
-from trainer_module.run import build_dcgan
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
 from trainer_module.quality_probe import QualityProbe
+from trainer_module.run import build_dcgan
 from trainer_module.training_loop import (
-    CheckpointNotWritten, Checkpoints, CheckpointsBeyondSteps, CheckpointsUnreadable,
-    DivergenceStop, LoopSettings, ProgressBar, QualityScores, SampleGrids, SideJob, StepHook,
-    TensorBoardScalars, TrainingDiverged, standard_jobs, train)
+    CheckpointNotWritten,
+    Checkpoints,
+    CheckpointsBeyondSteps,
+    CheckpointsUnreadable,
+    DivergenceStop,
+    LoopSettings,
+    ProgressBar,
+    QualityScores,
+    SampleGrids,
+    SideJob,
+    StepHook,
+    TensorBoardScalars,
+    TrainingDiverged,
+    standard_jobs,
+    train,
+)
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
@@ -37,10 +51,13 @@ QUALITY_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
 def start_worker(checkpoint_dir, steps, weights_out, kill_during_save=""):
-    return subprocess.Popen([sys.executable, str(WORKER), str(checkpoint_dir), str(steps),
-                             str(weights_out)] + ([kill_during_save] if kill_during_save else []),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(checkpoint_dir), str(steps), str(weights_out)]
+        + ([kill_during_save] if kill_during_save else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def steps_in(output: str) -> list:
@@ -72,11 +89,13 @@ def run_worker_to_end(checkpoint_dir, weights_out) -> str:
 def assert_same_weights(path, expected):
     resumed = load_weights(path)
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
-    measured("weights after a resume, share of the tolerance used",
-             max(tolerance_used(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(resumed, expected)),
-             1.0)
-    for resumed, reference in zip(resumed, expected):
-        np.testing.assert_allclose(resumed, reference, rtol=1e-5, atol=1e-6)
+    measured(
+        "weights after a resume, share of the tolerance used",
+        max(tolerance_used(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(resumed, expected)),
+        1.0,
+    )
+    for resumed_weight, reference in zip(resumed, expected):
+        np.testing.assert_allclose(resumed_weight, reference, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow
@@ -104,13 +123,16 @@ def test_sigkill_then_restart_continues_from_the_last_checkpoint(tmp_path, unint
 @pytest.mark.slow
 @pytest.mark.fault("kill -9 inside a checkpoint write", "Trainer")
 def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
-        tmp_path, uninterrupted_weights):
+    tmp_path, uninterrupted_weights
+):
     """Killed while the step-6 data file is half written, then (resumed at 3) after the step-9
     files are whole but before the index names them: each rerun resumes from the newest
     checkpoint the index names, and the end equals an uninterrupted run."""
     ckpt = tmp_path / "ckpt"
-    for stage, expected in (("data:0.5", "killed with the data file at"),
-                            ("state", "killed after the checkpoint's files were written")):
+    for stage, expected in (
+        ("data:0.5", "killed with the data file at"),
+        ("state", "killed after the checkpoint's files were written"),
+    ):
         worker = start_worker(ckpt, STEPS, tmp_path / "never.npz", stage)
         out, _ = worker.communicate(timeout=300)
         assert worker.returncode == -signal.SIGKILL and expected in out, out[-500:]
@@ -123,7 +145,8 @@ def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
     # The finished checkpoints (the newest two kept) are all of one size: the same variables.
     [whole_bytes] = {path.stat().st_size for path in ckpt.glob("ckpt-*.data-*")}
     assert 0 < cut_bytes < whole_bytes, (
-        f"the kill was meant to land mid-write: it saw {cut_bytes} bytes of {whole_bytes}")
+        f"the kill was meant to land mid-write: it saw {cut_bytes} bytes of {whole_bytes}"
+    )
     assert_same_weights(tmp_path / "resumed.npz", uninterrupted_weights)
 
 
@@ -131,7 +154,10 @@ def test_a_rerun_after_the_training_code_changed_does_not_resume_old_checkpoints
     """The resume folder is keyed by the training code too: the same settings and data with a
     changed network module give another folder, the same code the same one."""
     settings = PipelineConfig().trainer_settings()
-    resume_dir = lambda code: run.resume_dir(settings, "/transform", ["/train/*"], code)
+
+    def resume_dir(code):
+        return run.resume_dir(settings, "/transform", ["/train/*"], code)
+
     code = tmp_path / "trainer_module"
     shutil.copytree(os.path.dirname(trainer_module.__file__), code)
     assert resume_dir(str(code)) == resume_dir(run.TRAINING_CODE)
@@ -146,14 +172,20 @@ def test_a_rerun_with_a_changed_config_or_input_does_not_resume_old_checkpoints(
     so a rerun starts afresh; the same ones: the same folder, so a crashed run resumes."""
     settings = PipelineConfig().trainer_settings()
     base = run.resume_dir(settings, "/transform/1", ["/train/*"])
-    assert run.resume_dir(PipelineConfig().trainer_settings(), "/transform/1",
-                          ["/train/*"]) == base
-    changed = [run.resume_dir(dataclasses.replace(settings, **{name: value}), "/transform/1",
-                              ["/train/*"])
-               for name, value in (("batch_size", 64), ("train_seed", 1),
-                                   ("g_learning_rate", 1e-4), ("mismatch_weight", 0.5))]
-    changed += [run.resume_dir(settings, "/transform/2", ["/train/*"]),
-                run.resume_dir(settings, "/transform/1", ["/other_train/*"])]
+    assert run.resume_dir(PipelineConfig().trainer_settings(), "/transform/1", ["/train/*"]) == base
+    changed = [
+        run.resume_dir(dataclasses.replace(settings, **{name: value}), "/transform/1", ["/train/*"])
+        for name, value in (
+            ("batch_size", 64),
+            ("train_seed", 1),
+            ("g_learning_rate", 1e-4),
+            ("mismatch_weight", 0.5),
+        )
+    ]
+    changed += [
+        run.resume_dir(settings, "/transform/2", ["/train/*"]),
+        run.resume_dir(settings, "/transform/1", ["/other_train/*"]),
+    ]
     assert len(set(changed)) == len(changed) and base not in changed
 
 
@@ -163,20 +195,36 @@ def test_bookkeeping_settings_keep_the_resume_folder():
     next test)."""
     settings = PipelineConfig().trainer_settings()
     base = run.resume_dir(settings, "/transform/1", ["/train/*"])
-    for name, value in (("log_every_steps", 1), ("eval_every_steps", 0), ("probe_samples", 50),
-                        ("checkpoint_every_steps", 7), ("sample_grid_size", 3),
-                        ("checkpoint_root", "/elsewhere")):
+    for name, value in (
+        ("log_every_steps", 1),
+        ("eval_every_steps", 0),
+        ("probe_samples", 50),
+        ("checkpoint_every_steps", 7),
+        ("sample_grid_size", 3),
+        ("checkpoint_root", "/elsewhere"),
+    ):
         changed = dataclasses.replace(settings, **{name: value})
         assert os.path.basename(run.resume_dir(changed, "/transform/1", ["/train/*"])) == (
-            os.path.basename(base)), name
+            os.path.basename(base)
+        ), name
     assert set(run.BOOKKEEPING_SETTINGS) < set(settings.to_custom_config())
 
 
 def tiny_settings(tmp_path, steps, **kw):
     """Checkpoints every 2 steps, 2-step epochs; no TensorBoard or probe unless asked."""
-    return LoopSettings(**{"steps": steps, "global_batch_size": 4, "steps_per_epoch": 2,
-                           "checkpoint_dir": str(tmp_path / "ckpt"), "checkpoint_every_steps": 2,
-                           "log_dir": None, "log_every_steps": 5, "eval_every_steps": 0, **kw})
+    return LoopSettings(
+        **{
+            "steps": steps,
+            "global_batch_size": 4,
+            "steps_per_epoch": 2,
+            "checkpoint_dir": str(tmp_path / "ckpt"),
+            "checkpoint_every_steps": 2,
+            "log_dir": None,
+            "log_every_steps": 5,
+            "eval_every_steps": 0,
+            **kw,
+        }
+    )
 
 
 def fixed_batches():
@@ -221,24 +269,37 @@ def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path,
     with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
         train(fresh, poisoned, tiny_settings(tmp_path, 8))
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
-    measured("losses after passing over a torn checkpoint, largest relative difference",
-             largest_relative_difference(logs, expected), 1e-4)
+    measured(
+        "losses after passing over a torn checkpoint, largest relative difference",
+        largest_relative_difference(logs, expected),
+        1e-4,
+    )
     assert logs == pytest.approx(expected, rel=1e-4)  # as if never interrupted
 
 
 @pytest.mark.fault("disk full", "Trainer")
 def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_resumes(
-        tmp_path, small_disk, capsys):
-    expected = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
-                     tiny_settings(tmp_path / "whole", 6))
-    on_small_disk = dataclasses.replace(tiny_settings(tmp_path, 6),
-                                        checkpoint_dir=os.path.join(small_disk.path, "ckpt"))
-    train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
-          dataclasses.replace(on_small_disk, steps=2))  # ckpt-2
+    tmp_path, small_disk, capsys
+):
+    expected = train(
+        build_dcgan(PipelineConfig().trainer_settings()),
+        fixed_batches(),
+        tiny_settings(tmp_path / "whole", 6),
+    )
+    on_small_disk = dataclasses.replace(
+        tiny_settings(tmp_path, 6), checkpoint_dir=os.path.join(small_disk.path, "ckpt")
+    )
+    train(
+        build_dcgan(PipelineConfig().trainer_settings()),
+        fixed_batches(),
+        dataclasses.replace(on_small_disk, steps=2),
+    )  # ckpt-2
     small_disk.fill()
-    with pytest.raises(CheckpointNotWritten, match=r"step 4 could not be written in .*No space "
-                                                   r"left on device.*last good one is .*ckpt-2,"
-                       ) as stopped:
+    with pytest.raises(
+        CheckpointNotWritten,
+        match=r"step 4 could not be written in .*No space "
+        r"left on device.*last good one is .*ckpt-2,",
+    ) as stopped:
         train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
     # The runner's one line names the file being written, on the full disk.
     assert disk_full.full_disk_path(stopped.value).startswith(on_small_disk.checkpoint_dir)
@@ -248,8 +309,11 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
     logs = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
     assert "ckpt-2 at step 2" in capsys.readouterr().out
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
-    measured("losses after a full disk and a rerun, largest relative difference",
-             largest_relative_difference(logs, expected), 1e-4)
+    measured(
+        "losses after a full disk and a rerun, largest relative difference",
+        largest_relative_difference(logs, expected),
+        1e-4,
+    )
     assert logs == pytest.approx(expected, rel=1e-4)
 
 
@@ -259,19 +323,26 @@ def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
     for step in (2, 4):
         tear(str(tmp_path / "ckpt" / f"ckpt-{step}"))
-    with pytest.raises(CheckpointsUnreadable, match="no checkpoint in .* can be read .*ckpt-4.*"
-                                                    "ckpt-2.*delete the folder"):
-        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
-              tiny_settings(tmp_path, 6))
+    with pytest.raises(
+        CheckpointsUnreadable,
+        match="no checkpoint in .* can be read .*ckpt-4.*ckpt-2.*delete the folder",
+    ):
+        train(
+            build_dcgan(PipelineConfig().trainer_settings()),
+            fixed_batches(),
+            tiny_settings(tmp_path, 6),
+        )
 
 
 def test_losses_are_read_back_every_log_every_steps_at_checkpoints_and_at_the_last(tmp_path):
     calls = []
-    settings = tiny_settings(tmp_path, 7, log_every_steps=3,
-                             steps_per_epoch=1000)  # checkpoints: 2s
+    settings = tiny_settings(
+        tmp_path, 7, log_every_steps=3, steps_per_epoch=1000
+    )  # checkpoints: 2s
     gan = build_dcgan(PipelineConfig().trainer_settings())
-    train(gan, fixed_batches(), settings, jobs=[*standard_jobs(gan, settings),
-                                                Recorder("r", calls)])
+    train(
+        gan, fixed_batches(), settings, jobs=[*standard_jobs(gan, settings), Recorder("r", calls)]
+    )
     read_back = [call[1] for call in calls if isinstance(call[1], int) and call[2] is not None]
     assert read_back == [2, 3, 4, 6, 7]  # 3, 6: log_every_steps; 2, 4, 6: checkpoints; 7: the last
 
@@ -291,14 +362,16 @@ def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never
     """A checkpoint after every step: a loss that turns NaN at step 3 leaves step 2's as the
     latest, and a restart resumes from it."""
     gan = build_dcgan(PipelineConfig().trainer_settings())
-    nan_from_step_3 = fixed_batches().enumerate().map(
-        lambda index, x: tf.where(index >= 2, x * np.nan, x))
+    nan_from_step_3 = (
+        fixed_batches().enumerate().map(lambda index, x: tf.where(index >= 2, x * np.nan, x))
+    )
     settings = tiny_settings(tmp_path, 5, steps_per_epoch=1000, checkpoint_every_steps=1)
     with pytest.raises(TrainingDiverged, match=r"at step 3; .*ckpt-2$"):
         train(gan, nan_from_step_3, settings)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
-    restarted = Checkpoints(build_dcgan(PipelineConfig().trainer_settings()),
-                            settings.checkpoint_dir)
+    restarted = Checkpoints(
+        build_dcgan(PipelineConfig().trainer_settings()), settings.checkpoint_dir
+    )
     assert restarted.restore() == 2
 
 
@@ -322,12 +395,18 @@ def test_standard_jobs_stop_on_divergence_before_they_checkpoint(tmp_path):
     gan = build_dcgan(PipelineConfig().trainer_settings())
     jobs = standard_jobs(gan, tiny_settings(tmp_path, 5), on_step=print)
     assert [type(job) for job in jobs] == [
-        DivergenceStop, ProgressBar, TensorBoardScalars, Checkpoints, StepHook]
+        DivergenceStop,
+        ProgressBar,
+        TensorBoardScalars,
+        Checkpoints,
+        StepHook,
+    ]
     assert jobs[0].checkpoints is jobs[3]
 
 
-def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_order(tmp_path,
-                                                                                   capsys):
+def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_order(
+    tmp_path, capsys
+):
     gan = build_dcgan(PipelineConfig().trainer_settings())
     train(gan, fixed_batches(), tiny_settings(tmp_path, 3))  # checkpoints at 2 and 3 (the last)
     capsys.readouterr()
@@ -336,11 +415,19 @@ def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_ord
     jobs = [Recorder("a", calls), *standard_jobs(gan, settings), Recorder("b", calls)]
     train(gan, fixed_batches(), settings, jobs=jobs)
     assert capsys.readouterr().out.startswith(
-        f"Resuming from {tmp_path / 'ckpt' / 'ckpt-3'} at step 3\n")
+        f"Resuming from {tmp_path / 'ckpt' / 'ckpt-3'} at step 3\n"
+    )
     logs = sorted(("d_loss", "g_loss", "d_real", "d_fake"))
-    assert calls == [("a", "begin", 3, 5), ("b", "begin", 3, 5),
-                     ("a", 4, logs), ("b", 4, logs), ("a", 5, logs), ("b", 5, logs),
-                     ("a", "end", 5), ("b", "end", 5)]
+    assert calls == [
+        ("a", "begin", 3, 5),
+        ("b", "begin", 3, 5),
+        ("a", 4, logs),
+        ("b", 4, logs),
+        ("a", 5, logs),
+        ("b", 5, logs),
+        ("a", "end", 5),
+        ("b", "end", 5),
+    ]
 
 
 def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
@@ -350,8 +437,10 @@ def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
     train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), settings)
     gan = build_dcgan(PipelineConfig().trainer_settings())
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
-    assert train(gan, fixed_batches(), settings,
-                 jobs=standard_jobs(gan, settings, samples=samples)) == {}
+    assert (
+        train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
+        == {}
+    )
     assert os.listdir(tmp_path / "samples") == ["final.png"]
     assert int(gan.g_optimizer.iterations) == 2
 
@@ -365,8 +454,11 @@ def test_a_rerun_with_more_steps_trains_on_and_with_fewer_stops_and_says_so(tmp_
     train(on, fixed_batches(), tiny_settings(tmp_path, 6))
     assert int(on.g_optimizer.iterations) == 6
     with pytest.raises(CheckpointsBeyondSteps, match="at step 6, beyond the 5 steps asked for"):
-        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(),
-              tiny_settings(tmp_path, 5))
+        train(
+            build_dcgan(PipelineConfig().trainer_settings()),
+            fixed_batches(),
+            tiny_settings(tmp_path, 5),
+        )
 
 
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
@@ -375,8 +467,13 @@ def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
     settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every_steps=1)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
     gif = samples.save_gif()
-    assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png", "epoch_002.png", "progress.gif"]
+    assert sorted(os.listdir(tmp_path / "samples")) == [
+        "epoch_001.png",
+        "epoch_002.png",
+        "progress.gif",
+    ]
     from PIL import Image
+
     with Image.open(gif) as image:
         assert image.n_frames == 2 and image.size == (2 * 64 + 2, 2 * 64 + 2)
     tags = set()
@@ -400,8 +497,11 @@ def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tm
     exported = gan.generator(samples.z, training=False).numpy()
     preview = samples.view.copy(samples.z, training=False).numpy()
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
-    measured("grid preview against the exported G, largest difference (model range -1..1)",
-             np.abs(preview - exported).max(), 0.05)
+    measured(
+        "grid preview against the exported G, largest difference (model range -1..1)",
+        np.abs(preview - exported).max(),
+        0.05,
+    )
     np.testing.assert_allclose(preview, exported, atol=0.05)
 
 
@@ -413,7 +513,8 @@ def scalar_events(log_dir) -> dict:
             for value in event.summary.value:
                 if value.metadata.plugin_data.plugin_name == "scalars":  # not the sample grids
                     scalars.setdefault(value.tag, {})[event.step] = float(
-                        tf.make_ndarray(value.tensor))
+                        tf.make_ndarray(value.tensor)
+                    )
     return scalars
 
 
@@ -434,7 +535,8 @@ def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, prob
     scalars = scalar_events(tmp_path / "tb")
     metric_tags = {f"quality/{name}" for name in QUALITY_METRICS}
     assert {tag for tag in scalars if tag.startswith("quality/")} == metric_tags | {
-        "quality/probe_seconds"}
+        "quality/probe_seconds"
+    }
     for tag in metric_tags:
         assert sorted(scalars[tag]) == [3, 4]  # every 3 steps, and the last
         assert all(math.isfinite(value) for value in scalars[tag].values())
@@ -444,10 +546,12 @@ def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, prob
     # The ceiling once, at step 0, with the probe's own real-vs-real values.
     for name in QUALITY_METRICS:
         assert scalars[f"quality_real_vs_real/{name}"] == {
-            0: pytest.approx(real_vs_real[f"{name}/random_embedding"])}
+            0: pytest.approx(real_vs_real[f"{name}/random_embedding"])
+        }
     assert quality.calls == 2
-    assert quality.seconds == pytest.approx(sum(scalars["quality/probe_seconds"].values()),
-                                            rel=1e-5)
+    assert quality.seconds == pytest.approx(
+        sum(scalars["quality/probe_seconds"].values()), rel=1e-5
+    )
     line = quality.cost_line(training_seconds=4 * quality.seconds)
     assert line.startswith("Quality probe: ") and " in 2 calls, 25.0 % of " in line
 
@@ -456,8 +560,9 @@ def test_eval_every_zero_writes_no_quality_scores(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
     gan = build_dcgan(PipelineConfig().trainer_settings())
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
-    settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1,
-                             eval_every_steps=0)
+    settings = tiny_settings(
+        tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1, eval_every_steps=0
+    )
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
     tags = set(scalar_events(tmp_path / "tb"))
     assert "d_loss" in tags and not any(tag.startswith("quality") for tag in tags)

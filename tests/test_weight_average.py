@@ -1,13 +1,14 @@
 """The moving average of G's weights: its update rule, its checkpoint, and that exports use it."""
+
 import dataclasses
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
+from margins import measured, tolerance_used
 
 from common import graph_function
-from margins import measured, tolerance_used
 from pipeline_config import PipelineConfig
 from trainer_module.batchnorm import ExportView
 from trainer_module.run import build_dcgan
@@ -57,7 +58,10 @@ def test_a_decay_outside_zero_to_one_is_refused(decay):
 
 
 def test_no_average_is_kept_when_off():
-    assert build_dcgan(dataclasses.replace(SETTINGS, generator_ema_decay=0.0)).generator_average is None
+    assert (
+        build_dcgan(dataclasses.replace(SETTINGS, generator_ema_decay=0.0)).generator_average
+        is None
+    )
 
 
 def test_every_g_step_updates_the_average_and_the_export_view_draws_it():
@@ -78,13 +82,21 @@ def test_a_resumed_run_continues_the_average_it_checkpointed(tmp_path):
     """Two steps, stop, resume for two more: the same average as four uninterrupted steps."""
     # One batch over and over: a resumed run restarts the dataset, not the networks' state.
     batches = tf.data.Dataset.from_tensors(
-        tf.random.stateless_uniform([8, 64, 64, 3], [7, 0], -1, 1)).repeat()
+        tf.random.stateless_uniform([8, 64, 64, 3], [7, 0], -1, 1)
+    ).repeat()
 
     def run(steps, checkpoint_dir):
         gan = build_dcgan(SETTINGS)
-        loop = LoopSettings(steps=steps, global_batch_size=8, steps_per_epoch=100,
-                            checkpoint_dir=str(checkpoint_dir), checkpoint_every_steps=1,
-                            log_dir=None, log_every_steps=1, eval_every_steps=0)
+        loop = LoopSettings(
+            steps=steps,
+            global_batch_size=8,
+            steps_per_epoch=100,
+            checkpoint_dir=str(checkpoint_dir),
+            checkpoint_every_steps=1,
+            log_dir=None,
+            log_every_steps=1,
+            eval_every_steps=0,
+        )
         train(gan, batches, loop, jobs=standard_jobs(gan, loop))
         return gan.generator_average
 
@@ -93,8 +105,13 @@ def test_a_resumed_run_continues_the_average_it_checkpointed(tmp_path):
     resumed = run(4, tmp_path / "resumed")  # restores step 2, then steps 3 and 4
     assert int(resumed.updates) == 4
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
-    measured("weight average, resumed against whole, share of the tolerance used",
-             max(tolerance_used(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6)
-                 for a, b in zip(whole.averages, resumed.averages)), 1.0)
+    measured(
+        "weight average, resumed against whole, share of the tolerance used",
+        max(
+            tolerance_used(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6)
+            for a, b in zip(whole.averages, resumed.averages)
+        ),
+        1.0,
+    )
     for a, b in zip(whole.averages, resumed.averages):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)

@@ -1,5 +1,6 @@
 """The tiny configuration the end-to-end runs share (64 built-in images, a 2-step Trainer), and
 how their tests find what a component wrote."""
+
 import os
 
 import ml_metadata as mlmd
@@ -8,7 +9,6 @@ from tfx.orchestration import metadata
 
 from pipeline_config import PipelineConfig
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
-
 
 # Narrow networks (about 30 times fewer parameters than the seed's), for a run that tests the
 # pipeline rather than the networks: the conditional 128-px run generates thousands of images
@@ -25,11 +25,20 @@ def tiny_config(root, **overrides) -> PipelineConfig:
     blessed whatever the FD ratio, precision and recall (2 steps cannot halve the ratio nor reach
     a fraction of real-vs-real precision), so that Pusher runs."""
     return PipelineConfig(
-        data_root=str(root / "data"), output_root=str(root / "out"), synthetic_num_images=64,
-        train_steps=2, batch_size=16, eval_num_samples=64, eval_batch_size=32, sample_grid_size=4,
-        attribute_samples=200, generator_filters=SEED_GENERATOR_FILTERS,
-        max_fd_ratio_to_untrained=100.0, eval_min_precision_fraction=0.0,
-        eval_min_recall_fraction=0.0).with_overrides(**overrides)
+        data_root=str(root / "data"),
+        output_root=str(root / "out"),
+        synthetic_num_images=64,
+        train_steps=2,
+        batch_size=16,
+        eval_num_samples=64,
+        eval_batch_size=32,
+        sample_grid_size=4,
+        attribute_samples=200,
+        generator_filters=SEED_GENERATOR_FILTERS,
+        max_fd_ratio_to_untrained=100.0,
+        eval_min_precision_fraction=0.0,
+        eval_min_recall_fraction=0.0,
+    ).with_overrides(**overrides)
 
 
 def metadata_store(config: PipelineConfig) -> mlmd.MetadataStore:

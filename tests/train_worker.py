@@ -7,6 +7,7 @@ the write's stages:
   data:F   while the data file is being written, once it holds F (0-1) of a whole one's bytes
   state    after the checkpoint's files are complete, before the `checkpoint` index names it
 """
+
 import glob
 import os
 import signal
@@ -25,8 +26,7 @@ from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
-from trainer_module.training_loop import (  # noqa: E402
-    LoopSettings, standard_jobs, train)
+from trainer_module.training_loop import LoopSettings, standard_jobs, train  # noqa: E402
 
 BATCH = 4
 CHECKPOINT_EVERY = 3
@@ -57,8 +57,9 @@ def kill_during_second_save(checkpoint_dir: str, stage: str) -> None:
         saves.append(1)
         if len(saves) == 2 and stage.startswith("data:"):
             (whole,) = glob.glob(os.path.join(checkpoint_dir, "ckpt-*.data-*"))
-            threading.Thread(target=data_file_watch, daemon=True,
-                             args=(float(stage[5:]), os.path.getsize(whole))).start()
+            threading.Thread(
+                target=data_file_watch, daemon=True, args=(float(stage[5:]), os.path.getsize(whole))
+            ).start()
         if len(saves) == 2 and stage == "state":
             checkpoint_management.update_checkpoint_state_internal = record_state_then_die
         return save(manager, *args, **kwargs)
@@ -75,11 +76,22 @@ def main(checkpoint_dir: str, steps: int, weights_out: str, kill_stage: str = ""
     gan = build_dcgan(PipelineConfig().trainer_settings())
     batch = np.random.default_rng(0).uniform(-1, 1, (BATCH, 64, 64, 3)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
-    settings = LoopSettings(steps=steps, global_batch_size=BATCH, steps_per_epoch=1000,
-                            checkpoint_dir=checkpoint_dir, checkpoint_every_steps=CHECKPOINT_EVERY,
-                            log_dir=None, log_every_steps=1000, eval_every_steps=0)
-    train(gan, dataset, settings, jobs=standard_jobs(
-        gan, settings, on_step=lambda step: print(f"step {step}", flush=True)))
+    settings = LoopSettings(
+        steps=steps,
+        global_batch_size=BATCH,
+        steps_per_epoch=1000,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every_steps=CHECKPOINT_EVERY,
+        log_dir=None,
+        log_every_steps=1000,
+        eval_every_steps=0,
+    )
+    train(
+        gan,
+        dataset,
+        settings,
+        jobs=standard_jobs(gan, settings, on_step=lambda step: print(f"step {step}", flush=True)),
+    )
     weights = gan.generator.get_weights() + gan.discriminator.get_weights()
     np.savez(weights_out, *weights)
 

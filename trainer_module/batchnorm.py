@@ -5,9 +5,10 @@ During training BN normalises with batch statistics; at inference it uses moving
 fast-changing weights. Averaging the batch statistics of a few fresh z batches with the final
 weights gives the exported generator the statistics it was trained with.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -19,15 +20,21 @@ if TYPE_CHECKING:
     from trainer_module.weight_average import WeightAverage
 
 
-def refresh_batchnorm_statistics(generator: keras.Model, z_dim: int, batches: int = 16,
-                                 batch_size: int = 128, seed: int = 0,
-                                 attribute_table: Optional[np.ndarray] = None) -> None:
+def refresh_batchnorm_statistics(
+    generator: keras.Model,
+    z_dim: int,
+    batches: int = 16,
+    batch_size: int = 128,
+    seed: int = 0,
+    attribute_table: np.ndarray | None = None,
+) -> None:
     """Sets every BN layer's moving mean/variance to the mean of `batches` batch statistics.
 
     A conditional generator's batches ask for real attribute rows of `attribute_table`
     (trainer_module/conditions.py), as its training batches did."""
-    bn_layers = [layer for layer in generator.layers
-                 if isinstance(layer, keras.layers.BatchNormalization)]
+    bn_layers = [
+        layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     if not bn_layers:
         return
     saved_momentum = [layer.momentum for layer in bn_layers]
@@ -56,9 +63,15 @@ class ExportView:
     look through it.
     """
 
-    def __init__(self, generator: keras.Model, z_dim: int,
-                 average: Optional[WeightAverage] = None, batches: int = 4,
-                 batch_size: int = 64, attribute_table: Optional[np.ndarray] = None):
+    def __init__(
+        self,
+        generator: keras.Model,
+        z_dim: int,
+        average: WeightAverage | None = None,
+        batches: int = 4,
+        batch_size: int = 64,
+        attribute_table: np.ndarray | None = None,
+    ):
         self.generator = generator
         self.average = average
         self.copy = keras.models.clone_model(generator)
@@ -75,7 +88,11 @@ class ExportView:
         self.copy.set_weights(self.generator.get_weights())
         if self.average is not None:
             self.average.copy_to(self.copy)
-        refresh_batchnorm_statistics(self.copy, self.z_dim, batches=self.batches,
-                                     batch_size=self.batch_size,
-                                     attribute_table=self.attribute_table)
+        refresh_batchnorm_statistics(
+            self.copy,
+            self.z_dim,
+            batches=self.batches,
+            batch_size=self.batch_size,
+            attribute_table=self.attribute_table,
+        )
         return self.copy

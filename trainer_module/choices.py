@@ -4,6 +4,7 @@ The settings (trainer_module/settings.py, pipeline_config.py) are typed with the
 common.check_choices refuses any other value when they are built; the code that acts on a
 choice reads its names from here (networks.VARIANTS, run.PRECISIONS, ...).
 """
+
 from typing import Literal
 
 Variant = Literal["seed", "paper"]  # the article's networks, or Radford et al.'s (networks.py)

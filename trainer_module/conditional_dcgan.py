@@ -1,4 +1,5 @@
 """The conditional DCGAN: G(z, a) draws faces with the attributes a asked for, and D checks them."""
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -23,9 +24,17 @@ class ConditionalDCGAN(DCGAN):
         flipped are counted as fakes (`mismatched_codes`; matching-aware D, Reed et al. 2016).
     """
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, *, conditioning: str,
-                 d_attribute_weight: float, g_attribute_weight: float, mismatch_weight: float,
-                 **dcgan_settings):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        *,
+        conditioning: str,
+        d_attribute_weight: float,
+        g_attribute_weight: float,
+        mismatch_weight: float,
+        **dcgan_settings,
+    ):
         super().__init__(generator, discriminator, **dcgan_settings)
         self.conditioning = conditioning
         self.d_attribute_weight = d_attribute_weight
@@ -45,13 +54,17 @@ class ConditionalDCGAN(DCGAN):
             fake_images = self.generator(tf.concat([z, asked], axis=1), training=True)
             real_scores, real_logits = self.discriminate(real_images, attributes)
             fake_scores, fake_logits = self.discriminate(fake_images, asked)
-            d_loss = (self.average_loss(real_labels, real_scores)
-                      + self.average_loss(fake_labels, fake_scores)
-                      + self.d_attribute_weight * self.attribute_loss(attributes, real_logits)
-                      + self.mismatch_loss(real_images, attributes, fake_labels))
-            g_loss = (self.average_loss(tf.ones_like(fake_scores), fake_scores)
-                      + self.g_attribute_weight * self.attribute_loss(asked, fake_logits)
-                      + self.mode_seeking_loss(z, fake_images))
+            d_loss = (
+                self.average_loss(real_labels, real_scores)
+                + self.average_loss(fake_labels, fake_scores)
+                + self.d_attribute_weight * self.attribute_loss(attributes, real_logits)
+                + self.mismatch_loss(real_images, attributes, fake_labels)
+            )
+            g_loss = (
+                self.average_loss(tf.ones_like(fake_scores), fake_scores)
+                + self.g_attribute_weight * self.attribute_loss(asked, fake_logits)
+                + self.mode_seeking_loss(z, fake_images)
+            )
         self.update(d_tape, d_loss, g_tape, g_loss)
         return self.step_logs(d_loss, g_loss, real_scores, fake_scores)
 
@@ -62,8 +75,9 @@ class ConditionalDCGAN(DCGAN):
 
     def discriminate(self, images, attributes):
         """D's scores, and its attribute logits when it has the attribute head (else None)."""
-        outputs = self.discriminator([images, attributes] if self.reads_codes else images,
-                                     training=True)
+        outputs = self.discriminator(
+            [images, attributes] if self.reads_codes else images, training=True
+        )
         return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs, None)
 
     def attribute_loss(self, attributes, logits):
@@ -74,9 +88,11 @@ class ConditionalDCGAN(DCGAN):
             return 0.0
         known = tf.cast(tf.not_equal(attributes, 0.0), tf.float32)
         per_attribute = tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=tf.cast(attributes > 0.0, tf.float32), logits=logits)
-        per_example = (tf.reduce_sum(per_attribute * known, axis=1)
-                       / tf.maximum(tf.reduce_sum(known, axis=1), 1.0))
+            labels=tf.cast(attributes > 0.0, tf.float32), logits=logits
+        )
+        per_example = tf.reduce_sum(per_attribute * known, axis=1) / tf.maximum(
+            tf.reduce_sum(known, axis=1), 1.0
+        )
         return tf.nn.compute_average_loss(per_example)
 
     @staticmethod
@@ -86,8 +102,10 @@ class ConditionalDCGAN(DCGAN):
         (`asked_twice`) is pushed apart, by the reciprocal of their mean pixel distance over the
         distance of their z."""
         half = tf.shape(z)[0] // 2
-        images = tf.reduce_mean(tf.abs(fake_images[:half] - fake_images[half:2 * half]), [1, 2, 3])
-        latents = tf.reduce_mean(tf.abs(z[:half] - z[half:2 * half]), axis=1)
+        images = tf.reduce_mean(
+            tf.abs(fake_images[:half] - fake_images[half : 2 * half]), [1, 2, 3]
+        )
+        latents = tf.reduce_mean(tf.abs(z[:half] - z[half : 2 * half]), axis=1)
         return tf.nn.compute_average_loss(1.0 / (images / latents + 1e-5))
 
     def mismatched_codes(self, attributes):
@@ -111,4 +129,4 @@ class ConditionalDCGAN(DCGAN):
         """The batch's first half of attribute rows twice (and an odd batch's last row): the
         attributes the fakes are asked for, so each pair of fakes shares them."""
         half = tf.shape(attributes)[0] // 2
-        return tf.concat([attributes[:half], attributes[:half], attributes[2 * half:]], axis=0)
+        return tf.concat([attributes[:half], attributes[:half], attributes[2 * half :]], axis=0)

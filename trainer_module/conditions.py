@@ -11,9 +11,8 @@ come from real faces: rows of a table of the training split's attribute codes, s
 combinations are the data's (no goatee with lipstick unless the data has one). An unconditional
 generator is the same with a table of zero columns: its input is z alone.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
@@ -41,8 +40,9 @@ def draw_rows(table: np.ndarray, count: int, seed: int) -> np.ndarray:
     return table[picks].astype(np.float32)
 
 
-def generator_inputs(count: int, z_dim: int, seed: int,
-                     table: Optional[np.ndarray] = None) -> np.ndarray:
+def generator_inputs(
+    count: int, z_dim: int, seed: int, table: np.ndarray | None = None
+) -> np.ndarray:
     """[count, z_dim + attributes]: z ~ N(0, I) for the seed, followed by real attribute rows
     drawn with the same seed (none without a table): a fixed input for any generator."""
     z = images.latent_points(count, z_dim, seed)
@@ -68,10 +68,11 @@ def matching_rows(table: tf.Tensor, request: tf.Tensor, count, seed) -> tf.Tenso
     asked = tf.not_equal(request, 0.0)
     disagreements = tf.reduce_sum(
         tf.cast(tf.logical_and(asked[None, :], tf.not_equal(table, request[None, :])), tf.int32),
-        axis=1)
+        axis=1,
+    )
     closest = tf.where(tf.equal(disagreements, tf.reduce_min(disagreements)))[:, 0]
-    picks = tf.random.stateless_uniform([count], seed=seed, minval=0,
-                                        maxval=tf.shape(closest, out_type=tf.int64)[0],
-                                        dtype=tf.int64)
+    picks = tf.random.stateless_uniform(
+        [count], seed=seed, minval=0, maxval=tf.shape(closest, out_type=tf.int64)[0], dtype=tf.int64
+    )
     rows = tf.gather(table, tf.gather(closest, picks))
     return tf.where(asked[None, :], request[None, :], rows)

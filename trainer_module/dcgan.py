@@ -1,11 +1,11 @@
 """The DCGAN as one tf_keras Model whose train_step reads like the seed's algorithm."""
+
 from __future__ import annotations
 
 import tensorflow as tf
 import tf_keras as keras
 
 from trainer_module.weight_average import WeightAverage
-
 
 # Each loss and the discriminator output it is computed on (networks.build_discriminator).
 # (choices.Loss declares the names; tests/test_settings.py checks both name the same losses.)
@@ -34,10 +34,20 @@ class DCGAN(keras.Model):
     (trainer_module/conditional_dcgan.py).
     """
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, *, z_dim: int,
-                 real_label: float, real_label_noise: float, fake_label_noise: float,
-                 label_flip_probability: float, loss: str, train_seed: int,
-                 generator_ema_decay: float):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        *,
+        z_dim: int,
+        real_label: float,
+        real_label_noise: float,
+        fake_label_noise: float,
+        label_flip_probability: float,
+        loss: str,
+        train_seed: int,
+        generator_ema_decay: float,
+    ):
         """Every setting by name and without a default: TrainerSettings holds them, once
         (build_dcgan in trainer_module/run.py)."""
         super().__init__()
@@ -51,18 +61,22 @@ class DCGAN(keras.Model):
         self.label_flip_probability = label_flip_probability
         self.loss_name = loss
         self.rng = tf.random.Generator.from_seed(train_seed)
-        self.generator_average = (WeightAverage(generator, generator_ema_decay)
-                                  if generator_ema_decay else None)
+        self.generator_average = (
+            WeightAverage(generator, generator_ema_decay) if generator_ema_decay else None
+        )
 
-    def compile(self, g_optimizer: keras.optimizers.Optimizer,
-                d_optimizer: keras.optimizers.Optimizer):
+    def compile(
+        self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer
+    ):
         super().compile()
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         # Per-example losses, averaged over the global batch: correct under any tf.distribute
         # strategy (gradients are summed across replicas).
-        per_example = {"bce": keras.losses.BinaryCrossentropy,
-                       "least_squares": keras.losses.MeanSquaredError}[self.loss_name]
+        per_example = {
+            "bce": keras.losses.BinaryCrossentropy,
+            "least_squares": keras.losses.MeanSquaredError,
+        }[self.loss_name]
         self.per_example_loss = per_example(reduction=keras.losses.Reduction.NONE)
 
     def sample_z(self, batch_size) -> tf.Tensor:
@@ -75,7 +89,9 @@ class DCGAN(keras.Model):
         With probability `label_flip_probability` an example's real and fake labels swap
         (the occasional flipping the seed mentions).
         """
-        real = self.real_label + self.real_label_noise * self.rng.uniform([batch_size, 1], -1.0, 1.0)
+        real = self.real_label + self.real_label_noise * self.rng.uniform(
+            [batch_size, 1], -1.0, 1.0
+        )
         fake = self.fake_label_noise * self.rng.uniform([batch_size, 1], 0.0, 1.0)
         flip = self.rng.uniform([batch_size, 1]) < self.label_flip_probability
         return tf.where(flip, fake, real), tf.where(flip, real, fake)
@@ -98,8 +114,9 @@ class DCGAN(keras.Model):
             fake_images = self.generator(z, training=True)
             real_scores = self.discriminator(real_images, training=True)
             fake_scores = self.discriminator(fake_images, training=True)
-            d_loss = (self.average_loss(real_labels, real_scores)
-                      + self.average_loss(fake_labels, fake_scores))
+            d_loss = self.average_loss(real_labels, real_scores) + self.average_loss(
+                fake_labels, fake_scores
+            )
             g_loss = self.average_loss(tf.ones_like(fake_scores), fake_scores)
         self.update(d_tape, d_loss, g_tape, g_loss)
         return self.step_logs(d_loss, g_loss, real_scores, fake_scores)
@@ -115,6 +132,9 @@ class DCGAN(keras.Model):
     @staticmethod
     def step_logs(d_loss, g_loss, real_scores, fake_scores) -> dict:
         """The losses, and D's mean output on real and on fake faces."""
-        return {"d_loss": d_loss, "g_loss": g_loss,
-                "d_real": tf.nn.compute_average_loss(tf.reshape(real_scores, [-1])),
-                "d_fake": tf.nn.compute_average_loss(tf.reshape(fake_scores, [-1]))}
+        return {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": tf.nn.compute_average_loss(tf.reshape(real_scores, [-1])),
+            "d_fake": tf.nn.compute_average_loss(tf.reshape(fake_scores, [-1])),
+        }

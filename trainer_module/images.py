@@ -1,11 +1,12 @@
 """Latent points, image grids and progress GIFs (Pillow): the helpers trainer, evaluator and the
 `dcgan-faces` command share."""
+
 from __future__ import annotations
 
 import io
 import math
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -41,11 +42,12 @@ def image_grid(images, columns: int, gap: int = 2) -> Image.Image:
     n, height, width, _ = images.shape
     columns = min(columns, n)
     rows = math.ceil(n / columns)
-    grid = np.zeros((rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, 3),
-                    dtype=np.uint8)
+    grid = np.zeros(
+        (rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, 3), dtype=np.uint8
+    )
     for index, image in enumerate(images):
         top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
-        grid[top:top + height, left:left + width] = image
+        grid[top : top + height, left : left + width] = image
     return Image.fromarray(grid)
 
 
@@ -72,6 +74,12 @@ def save_gif(frames: Sequence[Image.Image], path: str, frame_ms: int = 500) -> N
         raise ValueError("a GIF needs at least one frame")
     buffer = io.BytesIO()
     durations = [frame_ms] * (len(frames) - 1) + [3 * frame_ms]
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=list(frames[1:]),
-                   duration=durations, loop=0)
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=list(frames[1:]),
+        duration=durations,
+        loop=0,
+    )
     _write(path, buffer.getvalue())

@@ -17,6 +17,7 @@ Variants:
           Keras' default initialisers.
   paper - as Radford et al. 2015: ReLU in G, weights ~ N(0, 0.02), BN gamma ~ N(1, 0.02).
 """
+
 from __future__ import annotations
 
 import typing
@@ -43,7 +44,9 @@ def _init(variant: str) -> dict:
 
 def _bn(variant: str) -> layers.BatchNormalization:
     if variant == "paper":
-        return layers.BatchNormalization(gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
+        return layers.BatchNormalization(
+            gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02)
+        )
     return layers.BatchNormalization()
 
 
@@ -62,8 +65,10 @@ def _check_generator_filters(filters: int, image_size: int) -> None:
     """G's blocks halve its filters: at least one must be left for its last block."""
     least = 1 << blocks(image_size)
     if filters < least:
-        raise ValueError(f"generator_filters must be at least {least} at {image_size} px (each "
-                         f"of G's {blocks(image_size)} blocks halves them), not {filters}")
+        raise ValueError(
+            f"generator_filters must be at least {least} at {image_size} px (each "
+            f"of G's {blocks(image_size)} blocks halves them), not {filters}"
+        )
 
 
 def _check_discriminator_filters(filters: int) -> None:
@@ -74,14 +79,19 @@ def _check_discriminator_filters(filters: int) -> None:
 def blocks(image_size: int) -> int:
     """Stride-2 BN blocks of G (4 px up to image_size / 2); D has one fewer: 3 and 2 at 64."""
     if image_size < 32 or image_size & (image_size - 1):
-        raise ValueError(f"image_size must be a power of two from 32 (64: the seed's networks), "
-                         f"not {image_size}")
+        raise ValueError(
+            f"image_size must be a power of two from 32 (64: the seed's networks), not {image_size}"
+        )
     return image_size.bit_length() - 4  # log2(image_size / 4) - 1
 
 
-def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 64,
-                    attributes: int = 0,
-                    filters: int = SEED_GENERATOR_FILTERS) -> keras.Model:
+def build_generator(
+    z_dim: int = 100,
+    variant: str = "seed",
+    image_size: int = 64,
+    attributes: int = 0,
+    filters: int = SEED_GENERATOR_FILTERS,
+) -> keras.Model:
     """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
     (trainer_module/conditions.py). The codes reach the first layer with z, as in the
     conditional GAN of Mirza & Osindero, and every upsampling block through its batch
@@ -92,19 +102,30 @@ def build_generator(z_dim: int = 100, variant: str = "seed", image_size: int = 6
 
     def upsample(block: int) -> list:
         activation = layers.ReLU() if variant == "paper" else layers.LeakyReLU(0.2)
-        return [layers.Conv2DTranspose(filters >> (block + 1), 4, strides=2, padding="same",
-                                       **_init(variant)),
-                _bn(variant), activation]
+        return [
+            layers.Conv2DTranspose(
+                filters >> (block + 1), 4, strides=2, padding="same", **_init(variant)
+            ),
+            _bn(variant),
+            activation,
+        ]
 
     start = [layers.Dense(4 * 4 * filters, **_init(variant)), layers.Reshape((4, 4, filters))]
     # float32 output whatever the mixed-precision policy, so exports and losses are exact.
-    end = [layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
-           layers.Activation("tanh", dtype="float32")]
+    end = [
+        layers.Conv2DTranspose(3, 4, strides=2, padding="same", **_init(variant)),
+        layers.Activation("tanh", dtype="float32"),
+    ]
     if not attributes:
-        return keras.Sequential([
-            keras.Input((z_dim,)), *start,
-            *[layer for block in range(blocks(image_size)) for layer in upsample(block)],
-            *end], name="generator")
+        return keras.Sequential(
+            [
+                keras.Input((z_dim,)),
+                *start,
+                *[layer for block in range(blocks(image_size)) for layer in upsample(block)],
+                *end,
+            ],
+            name="generator",
+        )
 
     inputs = keras.Input((z_dim + attributes,))
     codes = inputs[:, z_dim:]
@@ -145,16 +166,22 @@ class MinibatchStddev(layers.Layer):
     ignores z; the spread of a batch shows it (docs/attributes.md has what was measured)."""
 
     def call(self, maps):
-        spread = tf.reduce_mean(tf.sqrt(tf.math.reduce_variance(
-            tf.cast(maps, tf.float32), axis=0) + 1e-8))
+        spread = tf.reduce_mean(
+            tf.sqrt(tf.math.reduce_variance(tf.cast(maps, tf.float32), axis=0) + 1e-8)
+        )
         plane = tf.fill(tf.concat([tf.shape(maps)[:-1], [1]], axis=0), spread)
         return tf.concat([maps, tf.cast(plane, maps.dtype)], axis=-1)
 
 
-def build_discriminator(image_size: int = 64, variant: str = "seed",
-                        output: str = "probability", attributes: int = 0,
-                        conditioning: str = "projection", filters: int = 64,
-                        attribute_head: bool = False) -> keras.Model:
+def build_discriminator(
+    image_size: int = 64,
+    variant: str = "seed",
+    output: str = "probability",
+    attributes: int = 0,
+    conditioning: str = "projection",
+    filters: int = 64,
+    attribute_head: bool = False,
+) -> keras.Model:
     """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
@@ -178,23 +205,29 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
     _check_discriminator_filters(filters)
 
     def downsample(block: int) -> list:
-        return [layers.Conv2D(filters << (block + 1), 4, strides=2, padding="same",
-                              **_init(variant)),
-                _bn(variant), layers.LeakyReLU(0.2)]
+        return [
+            layers.Conv2D(filters << (block + 1), 4, strides=2, padding="same", **_init(variant)),
+            _bn(variant),
+            layers.LeakyReLU(0.2),
+        ]
 
     features = [  # the seed's D up to its last feature maps
         layers.Conv2D(filters, 4, strides=2, padding="same", **_init(variant)),
         layers.LeakyReLU(0.2),
-        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(block)]]
-    score = [*([MinibatchStddev()] if attributes else []),
-             layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
-             layers.Flatten(),
-             layers.Dense(1, **_init(variant))]
-    squash = layers.Activation("sigmoid" if output == "probability" else "linear",
-                               dtype="float32")
+        *[layer for block in range(blocks(image_size) - 1) for layer in downsample(block)],
+    ]
+    score = [
+        *([MinibatchStddev()] if attributes else []),
+        layers.Conv2D(1, 4, strides=2, padding="same", **_init(variant)),
+        layers.Flatten(),
+        layers.Dense(1, **_init(variant)),
+    ]
+    squash = layers.Activation("sigmoid" if output == "probability" else "linear", dtype="float32")
     if not attributes:
-        return keras.Sequential([keras.Input((image_size, image_size, 3)), *features, *score,
-                                 squash], name="discriminator")
+        return keras.Sequential(
+            [keras.Input((image_size, image_size, 3)), *features, *score, squash],
+            name="discriminator",
+        )
 
     image = keras.Input((image_size, image_size, 3))
     codes = keras.Input((attributes,)) if conditioning == "projection" else None
@@ -208,13 +241,15 @@ def build_discriminator(image_size: int = 64, variant: str = "seed",
     flat = layers.Flatten()(hidden)
     if conditioning == "projection":
         # Zero at the start: D begins unconditional and learns each attribute's template.
-        embedded = layers.Dense(flat.shape[-1], use_bias=False, name="attribute_embedding",
-                                kernel_initializer="zeros")(codes)
+        embedded = layers.Dense(
+            flat.shape[-1], use_bias=False, name="attribute_embedding", kernel_initializer="zeros"
+        )(codes)
         scores = layers.Add()([scores, layers.Dot(axes=1)([embedded, flat])])
     if not (attribute_head or conditioning == "auxiliary"):
         return keras.Model(inputs, squash(scores), name="discriminator")
-    logits = layers.Dense(attributes, name="attribute_logits", dtype="float32",
-                          **_init(variant))(flat)
+    logits = layers.Dense(attributes, name="attribute_logits", dtype="float32", **_init(variant))(
+        flat
+    )
     return keras.Model(inputs, [squash(scores), logits], name="discriminator")
 
 

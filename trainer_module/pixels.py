@@ -7,9 +7,8 @@ and the evaluator scores the decoded uint8 pixels as they are, so both see the s
 One rounding rule (round half to even, clipped to [0, 255]) makes uint8 pixels everywhere:
 Transform's resized images and the exported generator's output.
 """
+
 from __future__ import annotations
-
-
 
 import tensorflow as tf
 
@@ -31,5 +30,8 @@ def to_model_range(pixels: tf.Tensor) -> tf.Tensor:
 
 def decode_png(encoded: tf.Tensor) -> tf.Tensor:
     """PNG bytes [batch] -> uint8 [batch, height, width, 3]; every image must have one size."""
-    return tf.map_fn(lambda png: tf.io.decode_png(png, channels=3), encoded,
-                     fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8))
+    return tf.map_fn(
+        lambda png: tf.io.decode_png(png, channels=3),
+        encoded,
+        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )

@@ -6,6 +6,7 @@ images exactly as training did. The scaling to [-1, 1] happens as the Trainer re
 (trainer_module/pixels.py): storing uint8 PNGs instead of float32 takes a quarter of the bytes.
 No analyzers: every step is fixed, none depends on the data.
 """
+
 from __future__ import annotations
 
 import typing
@@ -29,7 +30,8 @@ PNG_COMPRESSION = 1
 
 
 def _as_vector(encoded) -> tf.Tensor:
-    """Transform hands a batch: [batch, 1] dense, or a SparseTensor for a variable-length feature."""
+    """Transform hands a batch: [batch, 1] dense, or a SparseTensor for a variable-length
+    feature."""
     if isinstance(encoded, tf.SparseTensor):
         encoded = tf.sparse.to_dense(encoded, default_value="")
     return tf.reshape(encoded, [-1])
@@ -57,12 +59,14 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
         tf.io.is_jpeg(encoded),
         # libjpeg's accurate integer DCT, as Pillow uses: TF's default fast DCT is ~1 level off.
         lambda: tf.io.decode_jpeg(encoded, channels=3, dct_method="INTEGER_ACCURATE"),
-        lambda: tf.io.decode_image(encoded, channels=3, expand_animations=False))
+        lambda: tf.io.decode_image(encoded, channels=3, expand_animations=False),
+    )
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     side = crop_side(crop_mode, height, width)
     if side is not None:
-        image = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
-                                              side, side)
+        image = tf.image.crop_to_bounding_box(
+            image, (height - side) // 2, (width - side) // 2, side, side
+        )
     image = tf.image.resize(image, [image_size, image_size], method="bilinear", antialias=True)
     return tf.reshape(image, [image_size, image_size, 3])
 
@@ -70,8 +74,10 @@ def decode_crop_resize(encoded: tf.Tensor, crop_mode: str, image_size: int) -> t
 def face_png(encoded: tf.Tensor, crop_mode: str, image_size: int) -> tf.Tensor:
     """One stored face: the image decoded, cropped, resized, rounded to uint8 and encoded as a
     lossless PNG at zlib level PNG_COMPRESSION."""
-    return tf.io.encode_png(pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),
-                            compression=PNG_COMPRESSION)
+    return tf.io.encode_png(
+        pixels.quantize(decode_crop_resize(encoded, crop_mode, image_size)),
+        compression=PNG_COMPRESSION,
+    )
 
 
 def attribute_features(inputs: dict, names) -> dict:
@@ -86,12 +92,15 @@ def attribute_features(inputs: dict, names) -> dict:
     for name in names:
         key = ATTRIBUTE_PREFIX + name
         if key not in inputs:
-            raise ValueError(f"attribute {name!r}: the examples have no feature {key} (the "
-                             "attribute names of list_attr_celeba.txt, e.g. Smiling)")
+            raise ValueError(
+                f"attribute {name!r}: the examples have no feature {key} (the "
+                "attribute names of list_attr_celeba.txt, e.g. Smiling)"
+            )
         value = inputs[key]
         if isinstance(value, tf.SparseTensor):
-            one_column = tf.SparseTensor(value.indices, value.values,
-                                         tf.stack([value.dense_shape[0], 1]))
+            one_column = tf.SparseTensor(
+                value.indices, value.values, tf.stack([value.dense_shape[0], 1])
+            )
             value = tf.sparse.to_dense(one_column, default_value=UNKNOWN_ATTRIBUTE)
         features[key] = tf.reshape(tf.cast(value, tf.int64), [-1])
     return features
@@ -106,6 +115,9 @@ def preprocessing_fn(inputs, custom_config):
     """
     attributes = attribute_features(inputs, custom_config["attributes"])  # names checked first
     crop_mode, image_size = custom_config["crop_mode"], int(custom_config["image_size"])
-    pngs = tf.map_fn(lambda encoded: face_png(encoded, crop_mode, image_size),
-                     _as_vector(inputs[IMAGE_KEY]), fn_output_signature=tf.string)
+    pngs = tf.map_fn(
+        lambda encoded: face_png(encoded, crop_mode, image_size),
+        _as_vector(inputs[IMAGE_KEY]),
+        fn_output_signature=tf.string,
+    )
     return {IMAGE_KEY: pngs, **attributes}

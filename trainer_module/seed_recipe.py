@@ -11,5 +11,10 @@ told another width) without importing each other or TensorFlow.
 
 SEED_GENERATOR_FILTERS = 1024  # the seed's G (and the DCGAN paper's): its first feature maps
 
-SEED_RECIPE = {"variant": "seed", "generator_filters": SEED_GENERATOR_FILTERS, "batch_size": 128,
-               "real_label_noise": 0.5, "fake_label_noise": 0.25}
+SEED_RECIPE = {
+    "variant": "seed",
+    "generator_filters": SEED_GENERATOR_FILTERS,
+    "batch_size": 128,
+    "real_label_noise": 0.5,
+    "fake_label_noise": 0.25,
+}

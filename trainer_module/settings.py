@@ -10,6 +10,7 @@ execution), and `from_custom_config` reads it back without fallbacks: a missing 
 an error, not a silent default. The same dict travels with the exported model
 (trainer_module/export.py) and feeds the run report.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,9 +23,12 @@ from trainer_module.choices import Conditioning, DistributeStrategy, Loss, Preci
 class ModelShape:
     """What the Trainer and the evaluator (its untrained generator of the same shape, its grids,
     its attribute measures) must agree on."""
+
     z_dim: int = 100
     image_size: int = 64  # the faces Transform makes and G draws
-    variant: Variant = "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    variant: Variant = (
+        "seed"  # "seed" (the article) or "paper" (Radford et al.: ReLU in G, N(0, .02))
+    )
     # G's first feature maps, halved by each upsampling block (D's: TrainerFields). 512 is
     # PyTorch's DCGAN example's G (8 * ngf, ngf = 64); the seed's is twice as wide
     # (seed_recipe.py). Why the default is the narrower: docs/quality.md, "G's width".
@@ -35,9 +39,22 @@ class ModelShape:
     # evaluator measures them on any model; a conditional one is conditioned on them, in this
     # order.
     attributes: tuple = (
-        "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee", "Gray_Hair",
-        "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Pale_Skin", "Smiling",
-        "Wearing_Hat", "Wearing_Lipstick")
+        "Bangs",
+        "Black_Hair",
+        "Blond_Hair",
+        "Brown_Hair",
+        "Eyeglasses",
+        "Goatee",
+        "Gray_Hair",
+        "Male",
+        "Mouth_Slightly_Open",
+        "Mustache",
+        "No_Beard",
+        "Pale_Skin",
+        "Smiling",
+        "Wearing_Hat",
+        "Wearing_Lipstick",
+    )
     # G(z, a), conditioned on the `attributes` (docs/attributes.md): faces on request.
     conditional: bool = False
     sample_grid_size: int = 8  # sample grids are N x N faces
@@ -46,6 +63,7 @@ class ModelShape:
 @dataclasses.dataclass(frozen=True)
 class TrainerFields(ModelShape):
     """The Trainer's own settings (the seed's DCGAN and the loop around it)."""
+
     batch_size: int = 32  # the fastest to faces per CPU-second of 32/64/128 (docs/quality.md)
     g_learning_rate: float = 2e-4  # Adam's, for G
     d_learning_rate: float = 2e-4  # Adam's, for D (two time-scale when it differs from G's)
@@ -92,11 +110,13 @@ class TrainerFields(ModelShape):
 class TrainerSettings(TrainerFields):
     """TrainerFields as run_fn reads them, and where a crashed Trainer's checkpoints are kept
     (outside TFX's per-execution folders; derived from the pipeline root)."""
+
     checkpoint_root: str = ""
 
     def __post_init__(self):
         # Checked when the pipeline is built, not minutes into a run.
         from trainer_module.networks import check_widths
+
         object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
         check_choices(self)
         check_widths(self.image_size, self.generator_filters, self.discriminator_filters)
@@ -104,23 +124,27 @@ class TrainerSettings(TrainerFields):
             if not self.attributes:
                 raise ValueError("a conditional model needs attributes to be conditioned on")
             if self.conditioning == "auxiliary" and not self.d_attribute_weight:
-                raise ValueError("an auxiliary D learns the attributes only through its head: "
-                                 "d_attribute_weight must be > 0")
+                raise ValueError(
+                    "an auxiliary D learns the attributes only through its head: "
+                    "d_attribute_weight must be > 0"
+                )
             if self.conditioning == "auxiliary" and self.mismatch_weight:
-                raise ValueError("mismatch_weight needs a D that reads the codes "
-                                 "(projection), not auxiliary")
+                raise ValueError(
+                    "mismatch_weight needs a D that reads the codes (projection), not auxiliary"
+                )
 
     @property
     def attribute_head(self) -> bool:
         """Whether D has the attribute head (trainer_module/networks.py)."""
-        return self.conditional and (self.conditioning == "auxiliary"
-                                     or bool(self.d_attribute_weight or self.g_attribute_weight))
+        return self.conditional and (
+            self.conditioning == "auxiliary"
+            or bool(self.d_attribute_weight or self.g_attribute_weight)
+        )
 
     def to_custom_config(self) -> dict:
         """As TFX stores it (JSON): the attribute names as a list."""
         return {**dataclasses.asdict(self), "attributes": list(self.attributes)}
 
     @classmethod
-    def from_custom_config(cls, custom_config: dict) -> "TrainerSettings":
+    def from_custom_config(cls, custom_config: dict) -> TrainerSettings:
         return read_whole(cls, custom_config, "PipelineConfig.trainer_settings()")
-

@@ -6,6 +6,7 @@ The step runs as one tf.function called from Python, not through Keras `fit`, wh
 step slower here (docs/trainer.md). Everything a resumed run needs is in the checkpoint: both
 networks, both optimizers, the step counter and the random generator's state.
 """
+
 from __future__ import annotations
 
 import collections
@@ -13,15 +14,14 @@ import dataclasses
 import math
 import os
 import time
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
-
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from common import (
-    PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, graph_function)
+from common import PROBE_SECONDS, PROGRESS_GIF, QUALITY_PREFIX, REAL_VS_REAL_PREFIX, graph_function
 from trainer_module import images
 from trainer_module.batchnorm import ExportView
 from trainer_module.dcgan import DCGAN
@@ -44,7 +44,7 @@ class LoopSettings:
     steps_per_epoch: int
     checkpoint_dir: str
     checkpoint_every_steps: int
-    log_dir: Optional[str]  # TensorBoard; None = no event files
+    log_dir: str | None  # TensorBoard; None = no event files
     log_every_steps: int
     eval_every_steps: int  # quality probe (QualityScores) every N steps and at the last; 0 = off
 
@@ -69,7 +69,7 @@ class SideJob:
     def needs_logs(self, step: int) -> bool:
         return False
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         pass
 
     def end(self, last_step: int) -> None:
@@ -88,8 +88,9 @@ class SampleGrids(SideJob):
     live G's statistics are not touched.
     """
 
-    def __init__(self, view: ExportView, out_dir: str, grid_size: int,
-                 seed: int = GRID_LATENT_SEED):
+    def __init__(
+        self, view: ExportView, out_dir: str, grid_size: int, seed: int = GRID_LATENT_SEED
+    ):
         self.view = view
         self.out_dir = out_dir
         self.grid_size = grid_size
@@ -100,7 +101,7 @@ class SampleGrids(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.steps_per_epoch = settings.steps_per_epoch
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         if step % self.steps_per_epoch == 0:
             self.record(f"epoch_{step // self.steps_per_epoch:03d}")
 
@@ -115,7 +116,7 @@ class SampleGrids(SideJob):
         tf.summary.image("samples", np.asarray(self.frames[-1])[None], step=None)
         return path
 
-    def save_gif(self) -> Optional[str]:
+    def save_gif(self) -> str | None:
         if not self.frames:
             return None
         path = os.path.join(self.out_dir, PROGRESS_GIF)
@@ -135,8 +136,13 @@ class QualityScores(SideJob):
     training) is written at step 0: the ceiling the curves are read against.
     """
 
-    def __init__(self, probe: QualityProbe, view: ExportView,
-                 real_vs_real: Optional[dict] = None, setup_seconds: float = 0.0):
+    def __init__(
+        self,
+        probe: QualityProbe,
+        view: ExportView,
+        real_vs_real: dict | None = None,
+        setup_seconds: float = 0.0,
+    ):
         self.probe = probe
         self.view = view
         self.real_vs_real = real_vs_real
@@ -148,7 +154,7 @@ class QualityScores(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.eval_every_steps, settings.steps
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         if _due(step, self.every, self.last_step):
             self.record(step)
 
@@ -171,9 +177,11 @@ class QualityScores(SideJob):
         """One line on what the probe cost, to weigh it against how often it runs."""
         share = 100.0 * self.seconds / training_seconds if training_seconds > 0 else 0.0
         calls = f"{self.calls} call{'' if self.calls == 1 else 's'}"
-        return (f"Quality probe: {self.seconds:.1f} s in {calls}, {share:.1f} % of the "
-                f"{training_seconds:.1f} s training loop (plus {self.setup_seconds:.1f} s before "
-                "it for the reference and real-vs-real)")
+        return (
+            f"Quality probe: {self.seconds:.1f} s in {calls}, {share:.1f} % of the "
+            f"{training_seconds:.1f} s training loop (plus {self.setup_seconds:.1f} s before "
+            "it for the reference and real-vs-real)"
+        )
 
 
 def metric_values(probe_values: dict) -> dict:
@@ -217,16 +225,18 @@ class Checkpoints(SideJob):
     live on storage all of them read. `written` lists the checkpoints this process wrote.
     """
 
-    def __init__(self, gan: DCGAN, directory: str,
-                 strategy: Optional[tf.distribute.Strategy] = None):
+    def __init__(self, gan: DCGAN, directory: str, strategy: tf.distribute.Strategy | None = None):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.checkpoint = _checkpoint(gan, self.step)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=2)
         write_directory = worker_path(directory, strategy or tf.distribute.get_strategy())
-        self.writer = (self.manager if write_directory == directory else
-                       tf.train.CheckpointManager(self.checkpoint, write_directory, max_to_keep=1))
+        self.writer = (
+            self.manager
+            if write_directory == directory
+            else tf.train.CheckpointManager(self.checkpoint, write_directory, max_to_keep=1)
+        )
         self.every = self.last_step = 0
-        self.latest: Optional[str] = None
+        self.latest: str | None = None
         self.written: list = []
 
     @property
@@ -256,7 +266,8 @@ class Checkpoints(SideJob):
         if unreadable:
             raise CheckpointsUnreadable(
                 f"no checkpoint in {self.manager.directory} can be read ({', '.join(unreadable)}); "
-                "delete the folder to train again from step 0")
+                "delete the folder to train again from step 0"
+            )
         return 0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
@@ -265,7 +276,7 @@ class Checkpoints(SideJob):
     def needs_logs(self, step: int) -> bool:
         return self._due(step)  # so that the divergence stop checks the step before it is saved
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         self.step.assign(step)
         if self._due(step):
             self.latest = self._save(step)
@@ -291,7 +302,8 @@ class Checkpoints(SideJob):
             raise CheckpointNotWritten(
                 f"the checkpoint at step {step} could not be written in {self.manager.directory} "
                 f"({type(error).__name__}: {reason}); the last good one is "
-                f"{self.latest or 'none yet'}, and a rerun resumes from it") from error
+                f"{self.latest or 'none yet'}, and a rerun resumes from it"
+            ) from error
 
     def _remove_partial_writes(self) -> None:
         for partial in tf.io.gfile.glob(os.path.join(self.manager.directory, "*_temp")):
@@ -309,7 +321,7 @@ class DivergenceStop(SideJob):
     def __init__(self, checkpoints: Checkpoints):
         self.checkpoints = checkpoints
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         if logs is not None:
             _stop_if_diverged(logs, step, self.checkpoints.latest)
 
@@ -323,17 +335,24 @@ class ProgressBar(SideJob):
         self.images_per_second = 0.0
 
     def begin(self, start_step: int, settings: LoopSettings) -> None:
-        self.bar = keras.utils.Progbar(settings.steps,
-                                       stateful_metrics=["d_loss", "g_loss", "img/s"])
+        self.bar = keras.utils.Progbar(
+            settings.steps, stateful_metrics=["d_loss", "g_loss", "img/s"]
+        )
         self.throughput = _Throughput(settings.global_batch_size)
         self.throughput.tick(start_step)
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         if logs is None:
             return
         self.images_per_second = self.throughput.tick(step)
-        self.bar.update(step, values=[("d_loss", logs["d_loss"]), ("g_loss", logs["g_loss"]),
-                                      ("img/s", self.images_per_second)])
+        self.bar.update(
+            step,
+            values=[
+                ("d_loss", logs["d_loss"]),
+                ("g_loss", logs["g_loss"]),
+                ("img/s", self.images_per_second),
+            ],
+        )
 
 
 class TensorBoardScalars(SideJob):
@@ -347,7 +366,7 @@ class TensorBoardScalars(SideJob):
     def begin(self, start_step: int, settings: LoopSettings) -> None:
         self.every, self.last_step = settings.log_every_steps, settings.steps
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         tf.summary.experimental.set_step(step)
         if logs is not None and _due(step, self.every, self.last_step):
             for name in SCALARS:
@@ -361,25 +380,31 @@ class StepHook(SideJob):
     def __init__(self, on_step: Callable[[int], None]):
         self.on_step = on_step
 
-    def after_step(self, step: int, logs: Optional[dict]) -> None:
+    def after_step(self, step: int, logs: dict | None) -> None:
         self.on_step(step)
 
 
-def standard_jobs(gan: DCGAN, settings: LoopSettings, samples: Optional[SampleGrids] = None,
-                  quality: Optional[QualityScores] = None,
-                  on_step: Optional[Callable[[int], None]] = None,
-                  strategy: Optional[tf.distribute.Strategy] = None) -> list:
+def standard_jobs(
+    gan: DCGAN,
+    settings: LoopSettings,
+    samples: SampleGrids | None = None,
+    quality: QualityScores | None = None,
+    on_step: Callable[[int], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> list:
     """The side jobs of a training run, in the order they run after each step; `strategy`
     decides which process writes the checkpoints (Checkpoints)."""
     checkpoints = Checkpoints(gan, settings.checkpoint_dir, strategy)
     progress = ProgressBar()
-    jobs = [DivergenceStop(checkpoints),  # first: a non-finite step is not shown, logged or saved
-            progress,
-            TensorBoardScalars(progress),  # before the grids: it sets their summaries' step
-            checkpoints,
-            samples,
-            quality,
-            StepHook(on_step) if on_step else None]
+    jobs = [
+        DivergenceStop(checkpoints),  # first: a non-finite step is not shown, logged or saved
+        progress,
+        TensorBoardScalars(progress),  # before the grids: it sets their summaries' step
+        checkpoints,
+        samples,
+        quality,
+        StepHook(on_step) if on_step else None,
+    ]
     return [job for job in jobs if job is not None]
 
 
@@ -396,9 +421,11 @@ def worker_path(path: str, strategy: tf.distribute.Strategy) -> str:
     if strategy.extended.should_checkpoint:  # the chief, or no cluster at all
         return path
     resolver = strategy.cluster_resolver
-    return os.path.join(os.path.dirname(path.rstrip("/")),
-                        f"workertemp_{resolver.task_type}_{resolver.task_id}",
-                        os.path.basename(path.rstrip("/")))
+    return os.path.join(
+        os.path.dirname(path.rstrip("/")),
+        f"workertemp_{resolver.task_type}_{resolver.task_id}",
+        os.path.basename(path.rstrip("/")),
+    )
 
 
 def remove_worker_path(path: str, strategy: tf.distribute.Strategy) -> None:
@@ -416,13 +443,20 @@ def _remove_worker_folder(write_path: str) -> None:
 
 def _checkpoint(gan: DCGAN, step: tf.Variable) -> tf.train.Checkpoint:
     average = {"generator_average": gan.generator_average} if gan.generator_average else {}
-    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
-                               g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-                               rng=gan.rng, step=step, **average)
+    return tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        g_optimizer=gan.g_optimizer,
+        d_optimizer=gan.d_optimizer,
+        rng=gan.rng,
+        step=step,
+        **average,
+    )
 
 
-def distribute_dataset(dataset: tf.data.Dataset,
-                       strategy: tf.distribute.Strategy) -> tf.distribute.DistributedDataset:
+def distribute_dataset(
+    dataset: tf.data.Dataset, strategy: tf.distribute.Strategy
+) -> tf.distribute.DistributedDataset:
     """`dataset`'s global batches split over the strategy's replicas, sharded by data.
 
     Every worker reads the same global batches in the same order (the shuffle is seeded) and
@@ -443,8 +477,10 @@ def _distributed_step(gan: DCGAN, strategy: tf.distribute.Strategy) -> Callable:
     @graph_function
     def step(batch):
         per_replica = strategy.run(gan.train_step, args=(batch,))
-        return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
-                for name, value in per_replica.items()}
+        return {
+            name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+            for name, value in per_replica.items()
+        }
 
     return step
 
@@ -465,9 +501,13 @@ class _Throughput:
         return (last_step - first_step) * self.batch_size / (last - first)
 
 
-def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
-          strategy: Optional[tf.distribute.Strategy] = None,
-          jobs: Optional[Sequence[SideJob]] = None) -> dict:
+def train(
+    gan: DCGAN,
+    dataset: tf.data.Dataset,
+    settings: LoopSettings,
+    strategy: tf.distribute.Strategy | None = None,
+    jobs: Sequence[SideJob] | None = None,
+) -> dict:
     """Runs train_step up to `settings.steps`, resuming from the latest checkpoint if any, with
     `jobs` (default: standard_jobs(gan, settings)) after every step, in their order.
 
@@ -483,11 +523,15 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
         raise CheckpointsBeyondSteps(
             f"the checkpoints in {settings.checkpoint_dir} are at step {start}, beyond the "
             f"{settings.steps} steps asked for: ask for {start} or more, or delete the folder to "
-            f"train {settings.steps} steps afresh")
+            f"train {settings.steps} steps afresh"
+        )
     run_step = _distributed_step(gan, strategy)
     batches = iter(distribute_dataset(dataset, strategy))
-    writer = (tf.summary.create_file_writer(settings.log_dir) if settings.log_dir
-              else tf.summary.create_noop_writer())
+    writer = (
+        tf.summary.create_file_writer(settings.log_dir)
+        if settings.log_dir
+        else tf.summary.create_noop_writer()
+    )
     logs = {}
     with writer.as_default():  # where every job's summaries go
         # A run resumed at its last step runs only the jobs' `end`: their summaries (the final
@@ -497,8 +541,11 @@ def train(gan: DCGAN, dataset: tf.data.Dataset, settings: LoopSettings,
             job.begin(start, settings)
         for step in range(start + 1, settings.steps + 1):
             losses = run_step(next(batches))  # tensors: the host need not wait for them
-            logs = ({name: float(value) for name, value in losses.items()}
-                    if _reads_back(step, settings, jobs) else None)
+            logs = (
+                {name: float(value) for name, value in losses.items()}
+                if _reads_back(step, settings, jobs)
+                else None
+            )
             for job in jobs:
                 job.after_step(step, logs)
         for job in jobs:
@@ -515,8 +562,11 @@ def _restore(jobs: Sequence[SideJob]) -> int:
 
 def _reads_back(step: int, settings: LoopSettings, jobs: Sequence[SideJob]) -> bool:
     """Whether this step's losses are read back: see SideJob."""
-    return (step == settings.steps or _due(step, settings.log_every_steps, settings.steps)
-            or any(job.needs_logs(step) for job in jobs))
+    return (
+        step == settings.steps
+        or _due(step, settings.log_every_steps, settings.steps)
+        or any(job.needs_logs(step) for job in jobs)
+    )
 
 
 def _due(step: int, every: int, last_step: int) -> bool:
@@ -524,9 +574,10 @@ def _due(step: int, every: int, last_step: int) -> bool:
     return every > 0 and (step % every == 0 or step == last_step)
 
 
-def _stop_if_diverged(logs: dict, step: int, last_checkpoint: Optional[str]) -> None:
+def _stop_if_diverged(logs: dict, step: int, last_checkpoint: str | None) -> None:
     bad = {name: value for name, value in logs.items() if not math.isfinite(value)}
     if bad:
         raise TrainingDiverged(
             f"{', '.join(f'{k}={v}' for k, v in bad.items())} at step {step}; training stopped. "
-            f"Last good checkpoint: {last_checkpoint or 'none yet'}")
+            f"Last good checkpoint: {last_checkpoint or 'none yet'}"
+        )

@@ -5,10 +5,11 @@ The Trainer's quality probe and attribute table, the evaluator and the benchmark
 faces through these functions, so each sees the same pixels (Transform's uint8 PNGs, decoded as
 the training input decodes them).
 """
+
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -24,14 +25,18 @@ def split_files(split_uri: str) -> list[str]:
     return files
 
 
-def real_image_batches(split_uri: str, feature_spec: dict, batch_size: int,
-                       max_images: int) -> Iterator[np.ndarray]:
+def real_image_batches(
+    split_uri: str, feature_spec: dict, batch_size: int, max_images: int
+) -> Iterator[np.ndarray]:
     """Transformed images of one split (GZIP TFRecords) as uint8 batches, in file order."""
-    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
-               .take(max_images)
-               .batch(batch_size)
-               .map(lambda records: pixels.decode_png(
-                   tf.io.parse_example(records, feature_spec)[IMAGE_KEY])))
+    dataset = (
+        tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+        .take(max_images)
+        .batch(batch_size)
+        .map(
+            lambda records: pixels.decode_png(tf.io.parse_example(records, feature_spec)[IMAGE_KEY])
+        )
+    )
     for images in dataset:
         yield images.numpy()
 
@@ -42,8 +47,10 @@ def attribute_keys(feature_spec: dict, names) -> list:
     keys = [ATTRIBUTE_PREFIX + name for name in names]
     missing = [key for key in keys if key not in feature_spec]
     if missing:
-        raise ValueError(f"the transformed examples have no {', '.join(missing)}: Transform "
-                         "passed on other attributes than the ones asked for")
+        raise ValueError(
+            f"the transformed examples have no {', '.join(missing)}: Transform "
+            "passed on other attributes than the ones asked for"
+        )
     return keys
 
 
@@ -52,10 +59,19 @@ def real_attribute_codes(split_uri: str, feature_spec: dict, names, max_rows: in
     the order of `names`, as a conditional generator's codes (+1 present, -1 absent, 0 unknown)."""
     keys = attribute_keys(feature_spec, names)
     spec = {key: feature_spec[key] for key in keys}
-    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
-               .take(max_rows).batch(1024)
-               .map(lambda records: tf.stack(
-                   [conditions.attribute_codes(parsed) for parsed in
-                    (tf.io.parse_example(records, spec)[key] for key in keys)], axis=1)))
+    dataset = (
+        tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+        .take(max_rows)
+        .batch(1024)
+        .map(
+            lambda records: tf.stack(
+                [
+                    conditions.attribute_codes(parsed)
+                    for parsed in (tf.io.parse_example(records, spec)[key] for key in keys)
+                ],
+                axis=1,
+            )
+        )
+    )
     rows = [batch.numpy() for batch in dataset]
     return np.concatenate(rows) if rows else np.zeros((0, len(keys)), np.float32)

@@ -10,6 +10,7 @@ Early weights are noise, so the decay ramps up with the number of updates n, as 
 ExponentialMovingAverage does with `num_updates`: min(decay, (1 + n) / (10 + n)). After n updates
 the average spans roughly the last tenth of the run until the decay itself takes over.
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -17,9 +18,11 @@ import tf_keras as keras
 
 # The averages are the same on every replica (the weights they follow are): under a
 # tf.distribute strategy the first replica's update is kept, as Keras does for BatchNorm.
-_ONE_PER_REPLICA_SET = dict(trainable=False,
-                            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-                            synchronization=tf.VariableSynchronization.ON_WRITE)
+_ONE_PER_REPLICA_SET = dict(
+    trainable=False,
+    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+    synchronization=tf.VariableSynchronization.ON_WRITE,
+)
 
 
 class WeightAverage(tf.Module):
@@ -32,8 +35,10 @@ class WeightAverage(tf.Module):
         self.model = model
         self.decay = decay
         self.updates = tf.Variable(0, dtype=tf.int64, name="updates", **_ONE_PER_REPLICA_SET)
-        self.averages = [tf.Variable(weight, name="average", **_ONE_PER_REPLICA_SET)
-                         for weight in model.trainable_weights]
+        self.averages = [
+            tf.Variable(weight, name="average", **_ONE_PER_REPLICA_SET)
+            for weight in model.trainable_weights
+        ]
 
     def current_decay(self) -> tf.Tensor:
         n = tf.cast(self.updates, tf.float32)

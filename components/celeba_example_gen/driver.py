@@ -4,6 +4,7 @@ TFX's FileBasedDriver fingerprints the files the split pattern matches (the imag
 whether a cached run still holds; a corrected attribute or partition file must re-run ExampleGen
 too, so their size and modification time join the fingerprint.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,16 @@ from data import celeba_files
 
 
 class Driver(FileBasedDriver):
-
     def resolve_exec_properties(self, exec_properties, pipeline_info, component_info):
-        exec_properties = super().resolve_exec_properties(exec_properties, pipeline_info,
-                                                          component_info)
+        exec_properties = super().resolve_exec_properties(
+            exec_properties, pipeline_info, component_info
+        )
         input_base = exec_properties["input_base"]
         exec_properties[utils.FINGERPRINT_PROPERTY_NAME] = "\n".join(
             [exec_properties[utils.FINGERPRINT_PROPERTY_NAME]]
-            + [io_utils.generate_fingerprint(name, os.path.join(input_base, name))
-               for name in (celeba_files.ATTRIBUTE_FILE, celeba_files.PARTITION_FILE)])
+            + [
+                io_utils.generate_fingerprint(name, os.path.join(input_base, name))
+                for name in (celeba_files.ATTRIBUTE_FILE, celeba_files.PARTITION_FILE)
+            ]
+        )
         return exec_properties

@@ -11,20 +11,22 @@ Splits: CelebA's own from `list_eval_partition.txt` (0 train, 1 eval, 2 test); w
 deterministic hash of the file name with the component's hash buckets as ratios. Either way the
 split is decided here, in one pass over the images, so the report counts examples per split.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import random
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import apache_beam as beam
 import tensorflow as tf
 from absl import logging
-from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
-from tfx.dsl.io import fileio
 from tfx import types
+from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.components.util import examples_utils
+from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
@@ -57,8 +59,9 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
-def image_example(filename: str, image: CheckedImage,
-                  attributes: Optional[Dict[str, int]] = None) -> tf.train.Example:
+def image_example(
+    filename: str, image: CheckedImage, attributes: dict[str, int] | None = None
+) -> tf.train.Example:
     features = {
         "image": _bytes_feature(image.encoded),
         "filename": _bytes_feature(filename.encode("utf-8")),
@@ -88,8 +91,7 @@ class _ReadImage(beam.DoFn):
     """(file name, split, attribute values) -> (split, serialized tf.Example), or an outcome
     record (rejection or conversion) on the OUTCOMES output."""
 
-    def __init__(self, image_dir: str, attribute_names: Optional[List[str]],
-                 policy: IngestionPolicy):
+    def __init__(self, image_dir: str, attribute_names: list[str] | None, policy: IngestionPolicy):
         self._image_dir = image_dir
         self._attribute_names = attribute_names
         self._policy = policy
@@ -100,21 +102,30 @@ class _ReadImage(beam.DoFn):
             data = read_bytes(os.path.join(self._image_dir, filename), self._policy.max_image_bytes)
             image = check_image(data, self._policy)
         except reasons.Rejected as rejected:
-            yield beam.pvalue.TaggedOutput(OUTCOMES, {
-                "file": filename, "split": split, "reason": rejected.reason,
-                "detail": rejected.detail})
+            yield beam.pvalue.TaggedOutput(
+                OUTCOMES,
+                {
+                    "file": filename,
+                    "split": split,
+                    "reason": rejected.reason,
+                    "detail": rejected.detail,
+                },
+            )
             return
         if image.converted_from:
-            yield beam.pvalue.TaggedOutput(OUTCOMES, {
-                "file": filename, "split": split, "converted_from": image.converted_from})
+            yield beam.pvalue.TaggedOutput(
+                OUTCOMES, {"file": filename, "split": split, "converted_from": image.converted_from}
+            )
         if image.exif_orientation:
-            yield beam.pvalue.TaggedOutput(OUTCOMES, {
-                "file": filename, "split": split, "exif_orientation": image.exif_orientation})
+            yield beam.pvalue.TaggedOutput(
+                OUTCOMES,
+                {"file": filename, "split": split, "exif_orientation": image.exif_orientation},
+            )
         attributes = dict(zip(self._attribute_names, values)) if values is not None else None
         yield split, image_example(filename, image, attributes).SerializeToString()
 
 
-def write_manifest(to_read: List[Tuple[str, str, Optional[List[int]]]], manifest_dir: str) -> str:
+def write_manifest(to_read: list[tuple[str, str, list[int] | None]], manifest_dir: str) -> str:
     """Writes the files to read as JSON lines, MANIFEST_SHARD_SIZE per file; returns their glob.
 
     Why not `beam.Create(to_read)`: Create embeds its elements in the job's graph, which
@@ -125,12 +136,16 @@ def write_manifest(to_read: List[Tuple[str, str, Optional[List[int]]]], manifest
     fileio.makedirs(manifest_dir)
     for shard, start in enumerate(range(0, max(len(to_read), 1), MANIFEST_SHARD_SIZE)):
         with fileio.open(os.path.join(manifest_dir, f"part-{shard:05d}.jsonl"), "w") as f:
-            f.write("".join(json.dumps(entry) + "\n"
-                            for entry in to_read[start:start + MANIFEST_SHARD_SIZE]))
+            f.write(
+                "".join(
+                    json.dumps(entry) + "\n"
+                    for entry in to_read[start : start + MANIFEST_SHARD_SIZE]
+                )
+            )
     return os.path.join(manifest_dir, "part-*.jsonl")
 
 
-def split_plan(exec_properties: Dict[str, Any]) -> Tuple[str, Optional[Dict[str, int]]]:
+def split_plan(exec_properties: dict[str, Any]) -> tuple[str, dict[str, int] | None]:
     """(the image pattern, hash buckets by split name), the buckets None for CelebA's partition.
 
     The component states it: three input splits sharing one pattern for the partition file, or
@@ -143,35 +158,51 @@ def split_plan(exec_properties: Dict[str, Any]) -> Tuple[str, Optional[Dict[str,
     proto_utils.json_to_proto(exec_properties["output_config"], output_config)
     patterns = {split.pattern for split in input_config.splits}
     if output_config.split_config.splits and len(patterns) == 1:
-        return patterns.pop(), {split.name: split.hash_buckets
-                                for split in output_config.split_config.splits}
+        return patterns.pop(), {
+            split.name: split.hash_buckets for split in output_config.split_config.splits
+        }
     names = tuple(split.name for split in input_config.splits)
     if names != SPLIT_NAMES or len(patterns) != 1:
-        raise ValueError(f"input_config must have the splits {SPLIT_NAMES} with one image "
-                         f"pattern, got {[(s.name, s.pattern) for s in input_config.splits]}")
+        raise ValueError(
+            f"input_config must have the splits {SPLIT_NAMES} with one image "
+            f"pattern, got {[(s.name, s.pattern) for s in input_config.splits]}"
+        )
     return patterns.pop(), None
 
 
-def examples_by_split(pipeline: beam.Pipeline, inventory: Inventory, policy: IngestionPolicy,
-                      manifest_dir: str, outcomes_dir: str) -> Dict[str, beam.pvalue.PCollection]:
+def examples_by_split(
+    pipeline: beam.Pipeline,
+    inventory: Inventory,
+    policy: IngestionPolicy,
+    manifest_dir: str,
+    outcomes_dir: str,
+) -> dict[str, beam.pvalue.PCollection]:
     """The inventory's images read, checked and turned into serialized examples, per split; each
     image's outcome (kept, or set aside with its reason) written under `outcomes_dir`."""
     split_names = inventory.split_names
     to_read = list(inventory.to_read)
     random.Random(ORDER_SEED).shuffle(to_read)  # no particular order, every run alike
-    read = (pipeline
-            | "ListImages" >> beam.io.ReadFromText(write_manifest(to_read, manifest_dir))
-            | "ParseListEntries" >> beam.Map(json.loads)
-            | "ReadImages" >> beam.ParDo(_ReadImage(
-                inventory.image_dir, inventory.attribute_names, policy))
-            .with_outputs(OUTCOMES, main="examples"))
-    _ = (read[OUTCOMES]
-         | "OutcomesToJson" >> beam.Map(json.dumps)
-         | "WriteOutcomes" >> beam.io.WriteToText(os.path.join(outcomes_dir, "part")))
+    read = (
+        pipeline
+        | "ListImages" >> beam.io.ReadFromText(write_manifest(to_read, manifest_dir))
+        | "ParseListEntries" >> beam.Map(json.loads)
+        | "ReadImages"
+        >> beam.ParDo(
+            _ReadImage(inventory.image_dir, inventory.attribute_names, policy)
+        ).with_outputs(OUTCOMES, main="examples")
+    )
+    _ = (
+        read[OUTCOMES]
+        | "OutcomesToJson" >> beam.Map(json.dumps)
+        | "WriteOutcomes" >> beam.io.WriteToText(os.path.join(outcomes_dir, "part"))
+    )
     parts = read.examples | "BySplit" >> beam.Partition(
-        lambda keyed, _: split_names.index(keyed[0]), len(split_names))
-    return {name: parts[i] | f"DropSplitKey[{name}]" >> beam.Values()
-            for i, name in enumerate(split_names)}
+        lambda keyed, _: split_names.index(keyed[0]), len(split_names)
+    )
+    return {
+        name: parts[i] | f"DropSplitKey[{name}]" >> beam.Values()
+        for i, name in enumerate(split_names)
+    }
 
 
 class Executor(BaseExampleGenExecutor):
@@ -186,8 +217,13 @@ class Executor(BaseExampleGenExecutor):
         manifest_dir = os.path.join(examples.uri, MANIFEST_DIR)
         policy = IngestionPolicy.from_exec_properties(exec_properties)
         inventory = take_inventory(exec_properties["input_base"], *split_plan(exec_properties))
-        self._write_examples(examples, exec_properties, lambda pipeline: examples_by_split(
-            pipeline, inventory, policy, manifest_dir, outcomes_dir))
+        self._write_examples(
+            examples,
+            exec_properties,
+            lambda pipeline: examples_by_split(
+                pipeline, inventory, policy, manifest_dir, outcomes_dir
+            ),
+        )
         fileio.rmtree(manifest_dir)
 
         outcomes = _read_outcomes(outcomes_dir)
@@ -202,9 +238,12 @@ class Executor(BaseExampleGenExecutor):
         if violation:
             raise report.IngestionError(violation, path)
 
-    def _write_examples(self, examples: types.Artifact, exec_properties: Dict[str, Any],
-                        splits_of: Callable[[beam.Pipeline], Dict[str, beam.pvalue.PCollection]]
-                        ) -> None:
+    def _write_examples(
+        self,
+        examples: types.Artifact,
+        exec_properties: dict[str, Any],
+        splits_of: Callable[[beam.Pipeline], dict[str, beam.pvalue.PCollection]],
+    ) -> None:
         """The base executor's Do without its Reshuffle of every example before writing.
 
         A Reshuffle is a group-by-key: Beam's DirectRunner holds all its input in one process,
@@ -218,20 +257,24 @@ class Executor(BaseExampleGenExecutor):
             examples.split_names = artifact_utils.encode_split_names(list(splits))
             for split, records in splits.items():
                 _ = records | f"WriteSplit[{split}]" >> beam.io.WriteToTFRecord(
-                    os.path.join(artifact_utils.get_split_uri([examples], split),
-                                 RECORDS_FILE_PREFIX), file_name_suffix=".gz")
+                    os.path.join(
+                        artifact_utils.get_split_uri([examples], split), RECORDS_FILE_PREFIX
+                    ),
+                    file_name_suffix=".gz",
+                )
         if exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY):
             examples_utils.set_payload_format(
-                examples, exec_properties[standard_component_specs.OUTPUT_DATA_FORMAT_KEY])
+                examples, exec_properties[standard_component_specs.OUTPUT_DATA_FORMAT_KEY]
+            )
 
-    def _report_dir(self, examples_uri: str, violation: Optional[str]) -> str:
+    def _report_dir(self, examples_uri: str, violation: str | None) -> str:
         """The Examples artifact; on a stopped run, TFX removes it, so the report goes to the
         execution's own folder (beside executor_output.pb), which stays."""
         output_uri = self._context.executor_output_uri if self._context else None
         return os.path.dirname(output_uri) if violation and output_uri else examples_uri
 
 
-def _read_outcomes(outcomes_dir: str) -> List[Dict[str, Any]]:
+def _read_outcomes(outcomes_dir: str) -> list[dict[str, Any]]:
     records = []
     for path in sorted(fileio.glob(os.path.join(outcomes_dir, "part*"))):
         with fileio.open(path) as f:

@@ -14,11 +14,11 @@ Pillow's own conversion clips it, so a mid-grey face would come out white.
 Orientation: a JPEG whose EXIF orientation tag says the camera was turned is stored upright, as
 a viewer shows it, since TensorFlow's decoders ignore the tag; the re-encoded file carries no tag.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Optional
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -38,8 +38,8 @@ class CheckedImage:
     height: int
     width: int
     channels: int
-    converted_from: Optional[str]  # the Pillow mode it was converted from, None if stored as read
-    exif_orientation: Optional[int] = None  # the EXIF orientation it was turned upright from
+    converted_from: str | None  # the Pillow mode it was converted from, None if stored as read
+    exif_orientation: int | None = None  # the EXIF orientation it was turned upright from
 
 
 def check_image(data: bytes, policy: IngestionPolicy) -> CheckedImage:
@@ -64,22 +64,33 @@ def check_image(data: bytes, policy: IngestionPolicy) -> CheckedImage:
             data = _encoded(stored, image.format)
         else:
             stored = image
-        return CheckedImage(data, stored.height, stored.width, channels=3,
-                            converted_from=converted_from,
-                            exif_orientation=None if orientation == 1 else orientation)
+        return CheckedImage(
+            data,
+            stored.height,
+            stored.width,
+            channels=3,
+            converted_from=converted_from,
+            exif_orientation=None if orientation == 1 else orientation,
+        )
 
 
 def _check_header(image: Image.Image, policy: IngestionPolicy) -> None:
     if image.format not in policy.allowed_image_formats:
-        raise Rejected(reasons.FORMAT_NOT_ALLOWED,
-                       f"{image.format}; allowed: {', '.join(policy.allowed_image_formats)}")
+        raise Rejected(
+            reasons.FORMAT_NOT_ALLOWED,
+            f"{image.format}; allowed: {', '.join(policy.allowed_image_formats)}",
+        )
     width, height = image.size
     if width * height > policy.max_image_pixels:
-        raise Rejected(reasons.TOO_MANY_PIXELS,
-                       f"{width}x{height} is over the limit of {policy.max_image_pixels} pixels")
+        raise Rejected(
+            reasons.TOO_MANY_PIXELS,
+            f"{width}x{height} is over the limit of {policy.max_image_pixels} pixels",
+        )
     if min(width, height) < policy.min_image_side:
-        raise Rejected(reasons.TOO_SMALL,
-                       f"{width}x{height}; each side must be at least {policy.min_image_side}")
+        raise Rejected(
+            reasons.TOO_SMALL,
+            f"{width}x{height}; each side must be at least {policy.min_image_side}",
+        )
 
 
 def _decode(image: Image.Image) -> None:
@@ -87,8 +98,9 @@ def _decode(image: Image.Image) -> None:
         image.load()
     except Exception as err:  # Pillow raises OSError, SyntaxError, ValueError... for bad data
         truncated = isinstance(err, EOFError) or "truncated" in str(err)
-        raise Rejected(reasons.TRUNCATED if truncated else reasons.UNDECODABLE,
-                       f"{type(err).__name__}: {err}") from err
+        raise Rejected(
+            reasons.TRUNCATED if truncated else reasons.UNDECODABLE, f"{type(err).__name__}: {err}"
+        ) from err
 
 
 def _upright_rgb(image: Image.Image) -> Image.Image:

@@ -5,19 +5,28 @@ Only names found by listing the image folder are ever opened, so a name in a lis
 lead anywhere; on a local disk, symlinks are resolved and must stay inside the data root, as must
 the image folder and the list files. Object stores (gs://, s3://) have no symlinks.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, List, Optional, Tuple
 
 from tfx.dsl.io import fileio
 
 from components.celeba_example_gen import reasons
 from data import celeba_files
 
-SYSTEM_FILES = frozenset({"Thumbs.db", "ehthumbs.db", "desktop.ini", "Desktop.ini",
-                          "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
+SYSTEM_FILES = frozenset(
+    {
+        "Thumbs.db",
+        "ehthumbs.db",
+        "desktop.ini",
+        "Desktop.ini",
+        "__MACOSX",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+    }
+)
 """Files operating systems and archivers leave in folders; names starting with "." are too."""
 
 LIST_FILES = (celeba_files.ATTRIBUTE_FILE, celeba_files.PARTITION_FILE)
@@ -29,12 +38,12 @@ class ListFile:
     """One list file as found: its usable rows, problem lines, or why it could not be read."""
 
     name: str
-    rows: Dict[str, object]
-    problems: List[celeba_files.RowProblem]
-    error: Optional[str] = None  # set when the file is unreadable as a whole
+    rows: dict[str, object]
+    problems: list[celeba_files.RowProblem]
+    error: str | None = None  # set when the file is unreadable as a whole
 
     def __post_init__(self):
-        self.first_problem: Dict[str, celeba_files.RowProblem] = {}
+        self.first_problem: dict[str, celeba_files.RowProblem] = {}
         for problem in self.problems:
             if problem.filename is not None:
                 self.first_problem.setdefault(problem.filename, problem)
@@ -46,14 +55,14 @@ class ListFile:
 @dataclasses.dataclass
 class Inventory:
     image_dir: str
-    split_names: List[str]
-    to_read: List[Tuple[str, str, Optional[List[int]]]]  # (file name, split, attribute values)
-    rejected: List[Dict[str, str]]  # {"file", "reason", "detail"}
-    attribute_names: Optional[List[str]]
+    split_names: list[str]
+    to_read: list[tuple[str, str, list[int] | None]]  # (file name, split, attribute values)
+    rejected: list[dict[str, str]]  # {"file", "reason", "detail"}
+    attribute_names: list[str] | None
     split_source: str  # the partition file's name, or HASH_SPLIT
-    lists: List[ListFile]
+    lists: list[ListFile]
     files_seen: int
-    mismatches: List[str]  # list files that match none of the images, and why
+    mismatches: list[str]  # list files that match none of the images, and why
 
 
 class _Root:
@@ -70,12 +79,15 @@ class _Root:
 
     def require_inside(self, path: str) -> None:
         if not self.contains(path):
-            raise PermissionError(f"{path} leads outside the data root {self.real} "
-                                  f"(to {os.path.realpath(path)}); refusing to read it")
+            raise PermissionError(
+                f"{path} leads outside the data root {self.real} "
+                f"(to {os.path.realpath(path)}); refusing to read it"
+            )
 
 
-def take_inventory(data_root: str, pattern: str,
-                   hash_buckets: Optional[Dict[str, int]] = None) -> Inventory:
+def take_inventory(
+    data_root: str, pattern: str, hash_buckets: dict[str, int] | None = None
+) -> Inventory:
     """Lists the image folder (the folder of `pattern` under `data_root`) and joins the lists.
 
     Splits come from the partition file, which must then exist, or, with `hash_buckets`
@@ -85,8 +97,9 @@ def take_inventory(data_root: str, pattern: str,
     image_dir = os.path.dirname(os.path.join(data_root, pattern))
     root.require_inside(image_dir)
     flat = os.path.normpath(image_dir) == os.path.normpath(data_root)
-    entries = sorted(name for name in fileio.listdir(image_dir)
-                     if not (flat and name in LIST_FILES))
+    entries = sorted(
+        name for name in fileio.listdir(image_dir) if not (flat and name in LIST_FILES)
+    )
     if not entries:
         raise ValueError(f"No files in {image_dir}")
 
@@ -95,17 +108,26 @@ def take_inventory(data_root: str, pattern: str,
     if hash_buckets is None:
         _, partitions = _read_list(root, data_root, celeba_files.PARTITION_FILE)
         if partitions is None:
-            raise FileNotFoundError(f"{celeba_files.PARTITION_FILE} is not in {data_root}; the "
-                                    f"component was built to split by it")
+            raise FileNotFoundError(
+                f"{celeba_files.PARTITION_FILE} is not in {data_root}; the "
+                f"component was built to split by it"
+            )
     lists = [found for found in (attributes, partitions) if found is not None]
     present = set(entries)
     missing = sorted(set().union(*(found.names() for found in lists)) - present)
 
     split_names = list(hash_buckets or celeba_files.PARTITION_NAMES.values())
-    inventory = Inventory(image_dir, split_names, [], [], attribute_names,
-                          partitions.name if partitions else f"{HASH_SPLIT} {hash_buckets}",
-                          lists, files_seen=len(entries) + len(missing),
-                          mismatches=_mismatches(lists, present, image_dir))
+    inventory = Inventory(
+        image_dir,
+        split_names,
+        [],
+        [],
+        attribute_names,
+        partitions.name if partitions else f"{HASH_SPLIT} {hash_buckets}",
+        lists,
+        files_seen=len(entries) + len(missing),
+        mismatches=_mismatches(lists, present, image_dir),
+    )
     for name in entries:
         try:
             _check_entry(root, image_dir, name)
@@ -113,17 +135,21 @@ def take_inventory(data_root: str, pattern: str,
         except reasons.Rejected as rejected:
             inventory.rejected.append(_record(name, rejected))
             continue
-        split = (celeba_files.PARTITION_NAMES[partitions.rows[name]] if partitions
-                 else split_names[celeba_files.hash_split(name, list(hash_buckets.values()))])
+        split = (
+            celeba_files.PARTITION_NAMES[partitions.rows[name]]
+            if partitions
+            else split_names[celeba_files.hash_split(name, list(hash_buckets.values()))]
+        )
         inventory.to_read.append((name, split, attributes.rows[name] if attributes else None))
     for name in missing:
         rejected = _row_problem(name, lists) or reasons.Rejected(
-            reasons.LISTED_BUT_MISSING, f"no such file in {image_dir}")
+            reasons.LISTED_BUT_MISSING, f"no such file in {image_dir}"
+        )
         inventory.rejected.append(_record(name, rejected))
     return inventory
 
 
-def _mismatches(lists: List[ListFile], present: set, image_dir: str) -> List[str]:
+def _mismatches(lists: list[ListFile], present: set, image_dir: str) -> list[str]:
     """A list file that is unreadable or names none of the files is the wrong file."""
     found = []
     for listed in lists:
@@ -134,7 +160,7 @@ def _mismatches(lists: List[ListFile], present: set, image_dir: str) -> List[str
     return found
 
 
-def _record(name: str, rejected: reasons.Rejected) -> Dict[str, str]:
+def _record(name: str, rejected: reasons.Rejected) -> dict[str, str]:
     return {"file": name, "reason": rejected.reason, "detail": rejected.detail}
 
 
@@ -143,13 +169,14 @@ def _check_entry(root: _Root, image_dir: str, name: str) -> None:
         raise reasons.Rejected(reasons.HIDDEN_OR_SYSTEM, "hidden, or left by the system")
     path = os.path.join(image_dir, name)
     if root.local and os.path.islink(path) and not root.contains(path):
-        raise reasons.Rejected(reasons.SYMLINK_OUTSIDE_ROOT,
-                               f"points to {os.path.realpath(path)}, outside {root.real}")
+        raise reasons.Rejected(
+            reasons.SYMLINK_OUTSIDE_ROOT, f"points to {os.path.realpath(path)}, outside {root.real}"
+        )
     if name.endswith("/") or (root.local and not os.path.isfile(path)):
         raise reasons.Rejected(reasons.NOT_A_FILE, "a folder, a broken link or a device")
 
 
-def _row_problem(name: str, lists: List[ListFile]) -> Optional[reasons.Rejected]:
+def _row_problem(name: str, lists: list[ListFile]) -> reasons.Rejected | None:
     for listed in lists:
         problem = listed.first_problem.get(name)
         if problem:
@@ -157,7 +184,7 @@ def _row_problem(name: str, lists: List[ListFile]) -> Optional[reasons.Rejected]
     return None
 
 
-def _check_listed(name: str, lists: List[ListFile]) -> None:
+def _check_listed(name: str, lists: list[ListFile]) -> None:
     rejected = _row_problem(name, lists)
     if rejected:
         raise rejected

@@ -6,10 +6,11 @@ The policy travels to the executor in FileBasedExampleGen's own `custom_config` 
 into example_gen_pb2.CustomConfig), so it is part of the component's cache key like any other
 exec property and reaches remote Beam workers without extra plumbing.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict
+from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from tfx.proto import example_gen_pb2
@@ -20,6 +21,7 @@ from tfx.utils import proto_utils
 class IngestionFields:
     """The format is read from the bytes, not the file name; other files are set aside with a
     reason in the ingestion report."""
+
     allowed_image_formats: tuple = ("JPEG", "PNG")  # Pillow format names
     # Narrower or shorter images are rejected: the generator's output size, smaller images would
     # be upscaled.
@@ -36,24 +38,32 @@ class IngestionPolicy(IngestionFields):
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         struct = struct_pb2.Struct()
-        struct.update({key: list(value) if isinstance(value, tuple) else value
-                       for key, value in self.as_dict().items()})
+        struct.update(
+            {
+                key: list(value) if isinstance(value, tuple) else value
+                for key, value in self.as_dict().items()
+            }
+        )
         custom_config = example_gen_pb2.CustomConfig()
         custom_config.custom_config.Pack(struct)
         return custom_config
 
     @classmethod
-    def from_exec_properties(cls, exec_properties: Dict[str, Any]) -> "IngestionPolicy":
+    def from_exec_properties(cls, exec_properties: dict[str, Any]) -> IngestionPolicy:
         """The policy the component packed; JSON numbers come back as floats, so cast by field."""
         custom_config = example_gen_pb2.CustomConfig()
         proto_utils.json_to_proto(exec_properties["custom_config"], custom_config)
         struct = struct_pb2.Struct()
         custom_config.custom_config.Unpack(struct)
         values = json_format.MessageToDict(struct)
-        return cls(**{field.name: _cast(field.type, values[field.name])
-                      for field in dataclasses.fields(cls)})
+        return cls(
+            **{
+                field.name: _cast(field.type, values[field.name])
+                for field in dataclasses.fields(cls)
+            }
+        )
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 

@@ -3,6 +3,7 @@
 Every input ends as an example or with exactly one of these; when several apply, the first check
 that fails names it (folder entry, then list files, then the bytes).
 """
+
 from data import celeba_files
 
 # The folder entry itself.

@@ -6,10 +6,11 @@ so its accuracy on real test images is reported next to everything measured with
 attribute can be told no better than the ruler tells a real one. Labels are 1 / 0, with -1
 (unknown) left out of the loss and the scores.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +24,7 @@ UNKNOWN = -1
 @dataclasses.dataclass(frozen=True)
 class ClassifierSettings:
     """Chosen on the built-in faces (docs/attributes.md has the measurement)."""
+
     epochs: int = 8
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -49,7 +51,8 @@ def masked_loss(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """Binary cross-entropy over the known labels only."""
     known = tf.cast(labels != UNKNOWN, tf.float32)
     losses = tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.cast(tf.maximum(labels, 0), tf.float32), logits=logits)
+        labels=tf.cast(tf.maximum(labels, 0), tf.float32), logits=logits
+    )
     return tf.reduce_sum(losses * known) / tf.maximum(tf.reduce_sum(known), 1.0)
 
 
@@ -62,21 +65,31 @@ class AttributeClassifier:
 
     def probabilities(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         images = np.asarray(images, np.float32)
-        return np.concatenate([tf.sigmoid(self.model(images[i:i + batch_size], training=False))
-                               .numpy() for i in range(0, len(images), batch_size)]
-                              or [np.zeros((0, len(self.names)), np.float32)])
+        return np.concatenate(
+            [
+                tf.sigmoid(self.model(images[i : i + batch_size], training=False)).numpy()
+                for i in range(0, len(images), batch_size)
+            ]
+            or [np.zeros((0, len(self.names)), np.float32)]
+        )
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return (self.probabilities(images) > 0.5).astype(np.int64)
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, names: Sequence[str],
-                     settings: ClassifierSettings = ClassifierSettings()) -> AttributeClassifier:
+def train_classifier(
+    images: np.ndarray,
+    labels: np.ndarray,
+    names: Sequence[str],
+    settings: ClassifierSettings = ClassifierSettings(),
+) -> AttributeClassifier:
     """Adam on the masked loss, `settings.epochs` passes over the shuffled images."""
     images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int64)
     if len(images) < settings.batch_size:
-        raise ValueError(f"{len(images)} training images for the attribute classifier; it "
-                         f"needs at least one batch of {settings.batch_size}")
+        raise ValueError(
+            f"{len(images)} training images for the attribute classifier; it "
+            f"needs at least one batch of {settings.batch_size}"
+        )
     keras.utils.set_random_seed(settings.seed)
     model = build_classifier(images.shape[1], labels.shape[1])
     optimizer = keras.optimizers.Adam(settings.learning_rate)
@@ -85,15 +98,16 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, names: Sequence[str
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = masked_loss(y, model(x, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
-                                      model.trainable_variables))
+        optimizer.apply_gradients(
+            zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        )
         return loss
 
     rng = np.random.default_rng(settings.seed)
     for _ in range(settings.epochs):
         order = rng.permutation(len(images))
         for start in range(0, len(order) - settings.batch_size + 1, settings.batch_size):
-            batch = order[start:start + settings.batch_size]
+            batch = order[start : start + settings.batch_size]
             step(tf.constant(images[batch]), tf.constant(labels[batch]))
     return AttributeClassifier(model, names)
 

@@ -22,19 +22,25 @@
 A conditional generator's "z" here is its whole input, z followed by the attribute codes
 (trainer_module/conditions.py): its directions and edits move the codes too.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from components.gan_evaluator.attribute_classifier import (
-    AttributeClassifier, ClassifierSettings, agreement, majority_rate, present_rate,
-    train_classifier)
 from common import IMAGE_KEY
 from components.gan_evaluator import face_arithmetic
+from components.gan_evaluator.attribute_classifier import (
+    AttributeClassifier,
+    ClassifierSettings,
+    agreement,
+    majority_rate,
+    present_rate,
+    train_classifier,
+)
 from trainer_module import conditions, pixels
 from trainer_module.transformed_examples import attribute_keys, split_files
 
@@ -54,18 +60,23 @@ class AttributeReport:
     # fresh samples as drawn without a request, [samples, dim], and the same z asked for each
     # attribute absent and present (request_grid), [attributes, 2, samples, dim], NaN for the
     # requests measure's `embedded_requests` left out.
-    unasked_features: Optional[np.ndarray] = None
-    asked_features: Optional[np.ndarray] = None
+    unasked_features: np.ndarray | None = None
+    asked_features: np.ndarray | None = None
 
 
-def real_images_and_attributes(split_uri: str, feature_spec: dict, names: Sequence[str],
-                               max_images: int) -> tuple:
+def real_images_and_attributes(
+    split_uri: str, feature_spec: dict, names: Sequence[str], max_images: int
+) -> tuple:
     """uint8 [N, H, W, 3] and int64 [N, attributes] (1/0/-1) of one transformed split."""
     keys = attribute_keys(feature_spec, names)
     spec = {key: feature_spec[key] for key in [IMAGE_KEY] + keys}
     image_batches, label_batches = [], []
-    dataset = (tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
-               .take(max_images).batch(256).map(lambda records: tf.io.parse_example(records, spec)))
+    dataset = (
+        tf.data.TFRecordDataset(split_files(split_uri), compression_type="GZIP")
+        .take(max_images)
+        .batch(256)
+        .map(lambda records: tf.io.parse_example(records, spec))
+    )
     for batch in dataset:
         image_batches.append(pixels.decode_png(batch[IMAGE_KEY]).numpy())
         label_batches.append(np.stack([batch[key].numpy() for key in keys], axis=1))
@@ -95,8 +106,7 @@ def conditional_direction(direction: np.ndarray, kept: np.ndarray) -> np.ndarray
     return rest / np.linalg.norm(rest)
 
 
-def conditional_directions(directions: np.ndarray,
-                           bound: Optional[np.ndarray] = None) -> np.ndarray:
+def conditional_directions(directions: np.ndarray, bound: np.ndarray | None = None) -> np.ndarray:
     """Each direction made conditional on every other attribute's but those `bound` to it
     (bound_attributes: holding blond hair while adding black hair would hold what has to go);
     NaN rows stay NaN."""
@@ -125,8 +135,9 @@ def bound_attributes(real_labels: np.ndarray) -> np.ndarray:
     return bound
 
 
-def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int,
-                bound: Optional[np.ndarray] = None) -> tuple:
+def edit_scores(
+    before: np.ndarray, after: np.ndarray, attribute: int, bound: np.ndarray | None = None
+) -> tuple:
     """(flip rate, others changed, worst other) of one edit: of the samples without
     `attribute` before, the fraction with it after; of the other attributes, the mean and the
     largest fraction of samples whose decision changed. The others leave out those `bound` (a
@@ -141,8 +152,9 @@ def edit_scores(before: np.ndarray, after: np.ndarray, attribute: int,
     return flip, float(changed.mean()), float(changed.max())
 
 
-def code_edit(inputs: np.ndarray, z_dim: int, attribute: int, real_labels: np.ndarray,
-              bound: np.ndarray) -> np.ndarray:
+def code_edit(
+    inputs: np.ndarray, z_dim: int, attribute: int, real_labels: np.ndarray, bound: np.ndarray
+) -> np.ndarray:
     """A conditional generator's inputs (z, codes) with `attribute` asked present, and each
     attribute real faces tie to it (a bool row of bound_attributes) asked as most real faces
     with it have it: black hair comes with the other hair colours asked absent, a goatee with
@@ -159,7 +171,8 @@ def code_edit(inputs: np.ndarray, z_dim: int, attribute: int, real_labels: np.nd
 def edit_grid(z: np.ndarray, direction: np.ndarray, strengths: np.ndarray) -> np.ndarray:
     """[rows * columns, z_dim]: row r is z[r] moved by each strength along `direction`."""
     return (z[:, None, :] + strengths[None, :, None] * direction[None, None, :]).reshape(
-        -1, z.shape[1])
+        -1, z.shape[1]
+    )
 
 
 def request_grid(z: np.ndarray, table: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -176,8 +189,9 @@ def request_grid(z: np.ndarray, table: np.ndarray, seed: int = 0) -> np.ndarray:
         for code in (conditions.ABSENT, conditions.PRESENT):
             request = np.zeros(table.shape[1], np.float32)
             request[k] = code
-            asked = conditions.matching_rows(codes, tf.constant(request), len(z),
-                                             tf.constant([seed, k], tf.int64)).numpy()
+            asked = conditions.matching_rows(
+                codes, tf.constant(request), len(z), tf.constant([seed, k], tf.int64)
+            ).numpy()
             rows.append(np.concatenate([z, asked], axis=1))
     return np.concatenate(rows).astype(np.float32)
 
@@ -185,8 +199,11 @@ def request_grid(z: np.ndarray, table: np.ndarray, seed: int = 0) -> np.ndarray:
 def best_edit(metrics: dict, names: Sequence[str]):
     """The attribute whose edit flips the most faces net of the other attributes it changes
     (flip rate minus others changed), for the report's one edit grid; None without any."""
-    scores = {name: metrics[f"{PREFIX}edit_flip_rate/{name}"]
-              - metrics[f"{PREFIX}edit_others_changed/{name}"] for name in names}
+    scores = {
+        name: metrics[f"{PREFIX}edit_flip_rate/{name}"]
+        - metrics[f"{PREFIX}edit_others_changed/{name}"]
+        for name in names
+    }
     scores = {name: score for name, score in scores.items() if np.isfinite(score)}
     return max(scores, key=scores.get) if scores else None
 
@@ -202,26 +219,35 @@ def fidelity(decisions: np.ndarray) -> tuple:
     return on, off
 
 
-def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_labels: np.ndarray,
-            real_labels: np.ndarray, generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
-            num_samples: int, strength: float, batch_size: int,
-            attribute_table: Optional[np.ndarray] = None,
-            embed: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-            embedded_requests: Optional[np.ndarray] = None) -> AttributeReport:
+def measure(
+    classifier: AttributeClassifier,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    real_labels: np.ndarray,
+    generate: Callable[[np.ndarray], np.ndarray],
+    z_dim: int,
+    num_samples: int,
+    strength: float,
+    batch_size: int,
+    attribute_table: np.ndarray | None = None,
+    embed: Callable[[np.ndarray], np.ndarray] | None = None,
+    embedded_requests: np.ndarray | None = None,
+) -> AttributeReport:
     """Every measure of the module docstring, for one trained classifier and one generator;
     `attribute_table`: a conditional generator's real attribute rows, None otherwise; `embed`
     (uint8 images -> features): for a conditional generator, the features of its fresh faces
     and of its requested ones go into the report too, of the requests `embedded_requests`
     marks (bool [attributes, 2 (absent, present)]; None: all)."""
-    def look(z: np.ndarray, embedded_rows: Optional[np.ndarray] = None) -> tuple:
+
+    def look(z: np.ndarray, embedded_rows: np.ndarray | None = None) -> tuple:
         """The ruler's decisions on G(z), and the features of the faces `embedded_rows` marks
         (bool [len(z)]; None: no features)."""
         decisions, features = [], []
         for i in range(0, len(z), batch_size):
-            faces = generate(z[i:i + batch_size])
+            faces = generate(z[i : i + batch_size])
             decisions.append(classifier.predict(faces))
-            if embedded_rows is not None and embedded_rows[i:i + batch_size].any():
-                features.append(embed(faces[embedded_rows[i:i + batch_size]]))
+            if embedded_rows is not None and embedded_rows[i : i + batch_size].any():
+                features.append(embed(faces[embedded_rows[i : i + batch_size]]))
         return np.concatenate(decisions), np.concatenate(features) if features else None
 
     def decide(z: np.ndarray) -> np.ndarray:
@@ -234,10 +260,12 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
     embedded = attribute_table is not None and embed is not None
     before, unasked_features = look(fresh, np.ones(len(fresh), bool) if embedded else None)
     bound = bound_attributes(real_labels)
-    edits = [edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k,
-                         bound[k])
-             if np.isfinite(direction).all() else (float("nan"),) * 3
-             for k, direction in enumerate(directions)]
+    edits = [
+        edit_scores(before, decide((fresh + strength * direction).astype(np.float32)), k, bound[k])
+        if np.isfinite(direction).all()
+        else (float("nan"),) * 3
+        for k, direction in enumerate(directions)
+    ]
     per_attribute = {
         "classifier_accuracy": agreement(classifier.predict(test_images), test_labels),
         "classifier_floor": majority_rate(test_labels),
@@ -250,8 +278,11 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
     asked_features = None
     if attribute_table is not None:
         count = attribute_table.shape[1]
-        wanted = (np.ones((count, 2), bool) if embedded_requests is None
-                  else np.asarray(embedded_requests, bool))
+        wanted = (
+            np.ones((count, 2), bool)
+            if embedded_requests is None
+            else np.asarray(embedded_requests, bool)
+        )
         rows = np.repeat(wanted.reshape(-1), num_samples) if embedded else None  # grid's order
         asked_decisions, features = look(request_grid(fresh[:, :z_dim], attribute_table), rows)
         on, off = fidelity(asked_decisions.reshape(count, 2, num_samples, -1))
@@ -260,37 +291,72 @@ def measure(classifier: AttributeClassifier, test_images: np.ndarray, test_label
             if features is not None:
                 asked_features[wanted] = features.reshape(-1, num_samples, features.shape[1])
         per_attribute.update(fidelity_on=on, fidelity_off=off, fidelity=(on + off) / 2)
-        code_edits = [edit_scores(before, decide(code_edit(fresh, z_dim, k, real_labels,
-                                                           bound[k])), k, bound[k])
-                      for k in range(count)]
-        per_attribute.update({
-            "code_edit_flip_rate": np.array([flip for flip, _, _ in code_edits]),
-            "code_edit_others_changed": np.array([changed for _, changed, _ in code_edits]),
-            "code_edit_worst_other_changed": np.array([worst for _, _, worst in code_edits])})
+        code_edits = [
+            edit_scores(
+                before, decide(code_edit(fresh, z_dim, k, real_labels, bound[k])), k, bound[k]
+            )
+            for k in range(count)
+        ]
+        per_attribute.update(
+            {
+                "code_edit_flip_rate": np.array([flip for flip, _, _ in code_edits]),
+                "code_edit_others_changed": np.array([changed for _, changed, _ in code_edits]),
+                "code_edit_worst_other_changed": np.array([worst for _, _, worst in code_edits]),
+            }
+        )
     metrics = {}
     for measure_name, values in per_attribute.items():
-        metrics.update({f"{PREFIX}{measure_name}/{name}": float(value)
-                        for name, value in zip(classifier.names, values)})
+        metrics.update(
+            {
+                f"{PREFIX}{measure_name}/{name}": float(value)
+                for name, value in zip(classifier.names, values)
+            }
+        )
         finite = values[np.isfinite(values)]
-        metrics[f"{PREFIX}{measure_name}_mean"] = float(finite.mean()) if finite.size else \
-            float("nan")
+        metrics[f"{PREFIX}{measure_name}_mean"] = (
+            float(finite.mean()) if finite.size else float("nan")
+        )
     if attribute_table is not None:  # the target: >= 0.9 of the ruler's own accuracy
-        metrics[f"{PREFIX}fidelity_to_accuracy"] = (metrics[f"{PREFIX}fidelity_mean"]
-                                                   / metrics[f"{PREFIX}classifier_accuracy_mean"])
-    metrics.update({PREFIX + key: value for key, value in
-                    face_arithmetic.smiling_man_score(classifier.names, z, decisions, decide,
-                                                      z_dim).items()})
+        metrics[f"{PREFIX}fidelity_to_accuracy"] = (
+            metrics[f"{PREFIX}fidelity_mean"] / metrics[f"{PREFIX}classifier_accuracy_mean"]
+        )
+    metrics.update(
+        {
+            PREFIX + key: value
+            for key, value in face_arithmetic.smiling_man_score(
+                classifier.names, z, decisions, decide, z_dim
+            ).items()
+        }
+    )
     return AttributeReport(metrics, directions, z, decisions, unasked_features, asked_features)
 
 
-def evaluate_attributes(train: tuple, test: tuple, names: Sequence[str],
-                        generate: Callable[[np.ndarray], np.ndarray], z_dim: int,
-                        num_samples: int, strength: float, batch_size: int,
-                        classifier_settings: ClassifierSettings = ClassifierSettings(),
-                        attribute_table: Optional[np.ndarray] = None,
-                        embed: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-                        embedded_requests: Optional[np.ndarray] = None) -> AttributeReport:
+def evaluate_attributes(
+    train: tuple,
+    test: tuple,
+    names: Sequence[str],
+    generate: Callable[[np.ndarray], np.ndarray],
+    z_dim: int,
+    num_samples: int,
+    strength: float,
+    batch_size: int,
+    classifier_settings: ClassifierSettings = ClassifierSettings(),
+    attribute_table: np.ndarray | None = None,
+    embed: Callable[[np.ndarray], np.ndarray] | None = None,
+    embedded_requests: np.ndarray | None = None,
+) -> AttributeReport:
     """Trains the ruler on `train` (images, labels), then measure()s with `test`."""
     classifier = train_classifier(*train, names, classifier_settings)
-    return measure(classifier, *test, np.concatenate([train[1], test[1]]), generate, z_dim,
-                   num_samples, strength, batch_size, attribute_table, embed, embedded_requests)
+    return measure(
+        classifier,
+        *test,
+        np.concatenate([train[1], test[1]]),
+        generate,
+        z_dim,
+        num_samples,
+        strength,
+        batch_size,
+        attribute_table,
+        embed,
+        embedded_requests,
+    )

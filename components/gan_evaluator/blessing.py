@@ -5,11 +5,12 @@ then say how they were derived.
 
 No TFX here: the executor writes the ModelBlessing; the run report and the CLI read the rule.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 BOUNDS = ("max", "min")
 
@@ -31,7 +32,7 @@ class Threshold:
         """'0.5 x real-vs-real 0.91 = 0.455' for a derived limit, '0.5' for a configured one."""
         return f"{self.basis} = {self.limit:.4g}" if self.basis else f"{self.limit:.4g}"
 
-    def violation(self, results: dict) -> Optional[str]:
+    def violation(self, results: dict) -> str | None:
         value = results.get(self.key)
         if value is None:
             return f"{self.key} was not computed"
@@ -48,12 +49,21 @@ def baseline_threshold(primary: str, baseline_value: float, tolerance: float) ->
     """The baseline rule: the candidate's primary metric (lower is better) at most (1 +
     tolerance) x the last blessed model's. The one statement of it, for the decision and for
     the pages that show the gate."""
-    return Threshold(primary, "max", (1 + tolerance) * baseline_value,
-                     basis=f"(1 + {tolerance:g}) x the blessed baseline's {baseline_value:.4g}")
+    return Threshold(
+        primary,
+        "max",
+        (1 + tolerance) * baseline_value,
+        basis=f"(1 + {tolerance:g}) x the blessed baseline's {baseline_value:.4g}",
+    )
 
 
-def decide(results: dict, thresholds: Sequence[Threshold], primary: str,
-           baseline_value: Optional[float], tolerance: float) -> tuple[bool, list[str]]:
+def decide(
+    results: dict,
+    thresholds: Sequence[Threshold],
+    primary: str,
+    baseline_value: float | None,
+    tolerance: float,
+) -> tuple[bool, list[str]]:
     """(blessed, reasons it is not). The primary metric is lower-is-better."""
     value = results.get(primary, math.nan)
     reasons = [] if math.isfinite(value) else [f"{primary} is not finite ({value})"]

@@ -10,10 +10,10 @@ every candidate is compared with, and that half against the second half is the c
 both comparisons use the same number of samples per side. It depends only on the real images, the
 extractor and the sizes, so it is computed once per data set and cached with the real statistics.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict
 
 import numpy as np
 
@@ -30,6 +30,7 @@ SPLIT_SEED = 0
 @dataclasses.dataclass(frozen=True)
 class RealSplit:
     """The real features of one extractor, split for the candidates and the calibration."""
+
     reference: np.ndarray  # what candidates are compared with: min(kept, subset size) rows
     half_a: np.ndarray  # the calibration's two sides: disjoint, `per_side` rows each;
     half_b: np.ndarray  # half_a is the start of `reference`
@@ -49,8 +50,11 @@ def split(features: np.ndarray, subset_size: int) -> RealSplit:
     """
     shuffled = features[np.random.default_rng(SPLIT_SEED).permutation(len(features))]
     per_side = min(subset_size, len(features) // 2)
-    return RealSplit(reference=shuffled[:subset_size], half_a=shuffled[:per_side],
-                     half_b=shuffled[per_side:2 * per_side])
+    return RealSplit(
+        reference=shuffled[:subset_size],
+        half_a=shuffled[:per_side],
+        half_b=shuffled[per_side : 2 * per_side],
+    )
 
 
 def _as_sample_set(name: str, features: np.ndarray) -> SampleSet:
@@ -73,27 +77,35 @@ def real_vs_real(name: str, real_split: RealSplit, settings: EvaluatorSettings) 
     return values
 
 
-def cache_key(real_source_key: dict, extractor_fingerprint: str, subset_size: int,
-              settings: EvaluatorSettings) -> dict:
+def cache_key(
+    real_source_key: dict, extractor_fingerprint: str, subset_size: int, settings: EvaluatorSettings
+) -> dict:
     """Everything the calibration's values depend on: the real images (their source's content
     fingerprint), the extractor, the per-side size (which sets the reservoir's, 2 x), the seeds,
     and the metrics' own parameters."""
-    return {"kind": "real_vs_real", "source": real_source_key, "extractor": extractor_fingerprint,
-            "feature_subset_size": subset_size, "reservoir_seed": RESERVOIR_SEED,
-            "split_seed": SPLIT_SEED,
-            "kid": [settings.eval_kid_subsets, settings.eval_kid_subset_size, METRIC_SEED],
-            "prdc_k": [prdc.PRECISION_RECALL_K, prdc.DENSITY_COVERAGE_K]}
+    return {
+        "kind": "real_vs_real",
+        "source": real_source_key,
+        "extractor": extractor_fingerprint,
+        "feature_subset_size": subset_size,
+        "reservoir_seed": RESERVOIR_SEED,
+        "split_seed": SPLIT_SEED,
+        "kid": [settings.eval_kid_subsets, settings.eval_kid_subset_size, METRIC_SEED],
+        "prdc_k": [prdc.PRECISION_RECALL_K, prdc.DENSITY_COVERAGE_K],
+    }
 
 
-def to_arrays(values: dict, per_side: int) -> Dict[str, np.ndarray]:
+def to_arrays(values: dict, per_side: int) -> dict[str, np.ndarray]:
     """For StatisticsCache: metric keys hold '/', which an .npz entry name should not."""
     names = sorted(values)
-    return {"names": np.asarray(names, dtype=str),
-            "values": np.asarray([values[name] for name in names], dtype=np.float64),
-            "per_side": np.int64(per_side)}
+    return {
+        "names": np.asarray(names, dtype=str),
+        "values": np.asarray([values[name] for name in names], dtype=np.float64),
+        "per_side": np.int64(per_side),
+    }
 
 
-def from_arrays(arrays: Dict[str, np.ndarray]) -> tuple[dict, int]:
+def from_arrays(arrays: dict[str, np.ndarray]) -> tuple[dict, int]:
     """The inverse of `to_arrays`: (values, per-side count)."""
     values = {str(name): float(value) for name, value in zip(arrays["names"], arrays["values"])}
     return values, int(arrays["per_side"])

@@ -5,6 +5,7 @@ reference), and optionally a baseline model from a LatestBlessedModelStrategy re
 Outputs follow TFX's Evaluator conventions so Pusher (and the resolver) work unchanged: a
 ModelEvaluation (metrics.json, summary.txt, samples.png) and a ModelBlessing.
 """
+
 from __future__ import annotations
 
 from tfx import types
@@ -45,12 +46,22 @@ class GanEvaluator(base_component.BaseComponent):
     SPEC_CLASS = GanEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
-    def __init__(self, model, transformed_examples, transform_graph, *,
-                 settings: EvaluatorSettings, baseline_model=None):
+    def __init__(
+        self,
+        model,
+        transformed_examples,
+        transform_graph,
+        *,
+        settings: EvaluatorSettings,
+        baseline_model=None,
+    ):
         spec = GanEvaluatorSpec(
-            model=model, transformed_examples=transformed_examples,
-            transform_graph=transform_graph, baseline_model=baseline_model,
+            model=model,
+            transformed_examples=transformed_examples,
+            transform_graph=transform_graph,
+            baseline_model=baseline_model,
             settings=settings.to_json(),
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
-            blessing=types.Channel(type=standard_artifacts.ModelBlessing))
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        )
         super().__init__(spec=spec)

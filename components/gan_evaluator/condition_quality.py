@@ -8,9 +8,10 @@ ratio says what asking costs: 1 means faces on request are as close to their rea
 generator's faces in general are to real faces. Conditions with fewer real faces than the
 feature dimension are not measured (the covariance would be singular).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,12 +28,19 @@ def _moments(features: np.ndarray) -> tuple:
 def measured_conditions(real_labels: np.ndarray, dimensions: int) -> np.ndarray:
     """bool [attributes, 2 (absent, present)]: the conditions with more real faces than the
     embedding has dimensions, the ones condition_fd measures."""
-    return np.stack([(real_labels == 0).sum(axis=0), (real_labels == 1).sum(axis=0)],
-                    axis=1) > dimensions
+    return (
+        np.stack([(real_labels == 0).sum(axis=0), (real_labels == 1).sum(axis=0)], axis=1)
+        > dimensions
+    )
 
 
-def condition_fd(real: np.ndarray, real_labels: np.ndarray, unasked: np.ndarray,
-                 asked: np.ndarray, names: Sequence[str]) -> dict:
+def condition_fd(
+    real: np.ndarray,
+    real_labels: np.ndarray,
+    unasked: np.ndarray,
+    asked: np.ndarray,
+    names: Sequence[str],
+) -> dict:
     """attributes/fd_present/<Name>, fd_absent/<Name> and their ratio to the reference
     (fd_present_ratio/..., fd_absent_ratio/...; NaN where the real group is too small), and
     attributes/fd_ratio_mean over the measured conditions.

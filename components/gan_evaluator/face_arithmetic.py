@@ -12,11 +12,12 @@ The evaluator scores the paper's own example with the ruler on each of three dis
 the labelled samples (mean and spread); `dcgan-faces arithmetic` draws any expression from all
 the labelled samples the evaluator kept.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -50,8 +51,9 @@ def parse_expression(text: str, names: Sequence[str]) -> list:
         for condition in token.split(","):
             name, _, value = condition.strip().partition("=")
             if name not in names:
-                raise ValueError(f"unknown attribute {name!r} in {text!r}; known: "
-                                 f"{', '.join(names)}")
+                raise ValueError(
+                    f"unknown attribute {name!r} in {text!r}; known: {', '.join(names)}"
+                )
             if value not in ("", "1", "0"):
                 raise ValueError(f"{condition.strip()!r}: an attribute is NAME, NAME=1 or NAME=0")
             conditions[name] = 0 if value == "0" else 1
@@ -69,8 +71,9 @@ def concept_members(decisions: np.ndarray, names: Sequence[str], term: Term) -> 
     return np.flatnonzero((decisions[:, columns] == wanted).all(axis=1))
 
 
-def arithmetic(z: np.ndarray, decisions: np.ndarray, names: Sequence[str], terms: list,
-               z_dim: int) -> tuple:
+def arithmetic(
+    z: np.ndarray, decisions: np.ndarray, names: Sequence[str], terms: list, z_dim: int
+) -> tuple:
     """(the result's z, [members of each term]): the signed sum of the concepts' mean z, its
     first z_dim values (the latent part; a conditional generator's codes follow them and stay
     as they are) rescaled to the samples' mean latent norm. ValueError when a concept has fewer
@@ -78,8 +81,10 @@ def arithmetic(z: np.ndarray, decisions: np.ndarray, names: Sequence[str], terms
     members = [concept_members(decisions, names, term) for term in terms]
     for term, found in zip(terms, members):
         if len(found) < MIN_CONCEPT:
-            raise ValueError(f"only {len(found)} of {len(z)} labelled samples are "
-                             f"{term.label()!r}; a concept needs {MIN_CONCEPT}")
+            raise ValueError(
+                f"only {len(found)} of {len(z)} labelled samples are "
+                f"{term.label()!r}; a concept needs {MIN_CONCEPT}"
+            )
     result = sum(term.sign * z[found].mean(axis=0) for term, found in zip(terms, members))
     return norm_preserved(result, np.linalg.norm(z[:, :z_dim], axis=1).mean(), z_dim), members
 
@@ -95,13 +100,19 @@ def norm_preserved(result: np.ndarray, norm: float, z_dim: int) -> np.ndarray:
 
 def variations(result: np.ndarray, count: int, seed: int) -> np.ndarray:
     """[count, z_dim]: the result and count - 1 others, uniform noise of VARIATION_SCALE added."""
-    noise = np.random.default_rng(seed).uniform(-VARIATION_SCALE, VARIATION_SCALE,
-                                                (count - 1, len(result)))
+    noise = np.random.default_rng(seed).uniform(
+        -VARIATION_SCALE, VARIATION_SCALE, (count - 1, len(result))
+    )
     return np.concatenate([result[None], result[None] + noise]).astype(np.float32)
 
 
-def smiling_man_score(names: Sequence[str], z: np.ndarray, decisions: np.ndarray,
-                      decide: Callable[[np.ndarray], np.ndarray], z_dim: int) -> dict:
+def smiling_man_score(
+    names: Sequence[str],
+    z: np.ndarray,
+    decisions: np.ndarray,
+    decide: Callable[[np.ndarray], np.ndarray],
+    z_dim: int,
+) -> dict:
     """The paper's example, scored: of ARITHMETIC_SAMPLES variations of smiling woman - neutral
     woman + neutral man, the share the ruler calls smiling and male, on each of
     ARITHMETIC_PARTS disjoint parts of the labelled samples (drawn with ARITHMETIC_SEED); their
@@ -114,18 +125,23 @@ def smiling_man_score(names: Sequence[str], z: np.ndarray, decisions: np.ndarray
     both = [list(names).index("Smiling"), list(names).index("Male")]
     floor = float((decisions[:, both] == 1).all(axis=1).mean())
     terms = parse_expression(SMILING_MAN, names)
-    parts = np.array_split(np.random.default_rng(ARITHMETIC_SEED).permutation(len(z)),
-                           ARITHMETIC_PARTS)
+    parts = np.array_split(
+        np.random.default_rng(ARITHMETIC_SEED).permutation(len(z)), ARITHMETIC_PARTS
+    )
     scores = []
     for number, part in enumerate(parts):
         try:
             result, _ = arithmetic(z[part], decisions[part], names, terms, z_dim)
         except ValueError:
-            return {"arithmetic/smiling_man": float("nan"),
-                    "arithmetic/smiling_man_spread": float("nan"),
-                    "arithmetic/smiling_man_floor": floor}
+            return {
+                "arithmetic/smiling_man": float("nan"),
+                "arithmetic/smiling_man_spread": float("nan"),
+                "arithmetic/smiling_man_floor": floor,
+            }
         drawn = decide(variations(result, ARITHMETIC_SAMPLES, ARITHMETIC_SEED + number))
         scores.append(float((drawn[:, both] == 1).all(axis=1).mean()))
-    return {"arithmetic/smiling_man": float(np.mean(scores)),
-            "arithmetic/smiling_man_spread": float(np.std(scores)),
-            "arithmetic/smiling_man_floor": floor}
+    return {
+        "arithmetic/smiling_man": float(np.mean(scores)),
+        "arithmetic/smiling_man_spread": float(np.std(scores)),
+        "arithmetic/smiling_man_floor": floor,
+    }

@@ -11,6 +11,7 @@ composes the group, and `PipelineConfig.evaluator_settings()` builds the setting
 JSON exec property and the executor reads them back with `from_json`, which refuses missing and
 unknown names rather than falling back to a default.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ def split_metric_key(key: str) -> tuple[str, str]:
 class EvaluatorFields(ModelShape):
     """The evaluator's own settings (docs/evaluation.md); the model's shape is the Trainer's
     (ModelShape): the untrained generator, the floor, has the same architecture and size."""
+
     # Reference statistics from the training images, the FID convention of TTUR and StyleGAN;
     # the built-in set's eval split (~400 images) is too small for 512-d feature statistics.
     eval_split: str = "train"
@@ -93,14 +95,18 @@ class EvaluatorFields(ModelShape):
 class EvaluatorSettings(EvaluatorFields):
     """EvaluatorFields as the executor reads them, and the statistics cache's folder (derived
     from the pipeline root; "" = no cache)."""
+
     eval_cache_dir: str = ""
 
     def __post_init__(self):
         # JSON brings lists back: the settings compare equal to the ones that were stored.
         for name in ("eval_extractors", "eval_metrics", "attributes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        object.__setattr__(self, "eval_thresholds", tuple(
-            (key, bound, float(limit)) for key, bound, limit in self.eval_thresholds))
+        object.__setattr__(
+            self,
+            "eval_thresholds",
+            tuple((key, bound, float(limit)) for key, bound, limit in self.eval_thresholds),
+        )
         for threshold in self.eval_thresholds:
             Threshold(*threshold)  # a known bound
         # Checked when the pipeline is built, not minutes into a run.
@@ -112,11 +118,14 @@ class EvaluatorSettings(EvaluatorFields):
             raise ValueError(
                 f"the primary metric must be one of {PRIMARY_METRICS} on a configured "
                 f"extractor {self.eval_extractors}, e.g. fid/{self.eval_extractors[0]}; "
-                f"got {self.eval_primary_metric!r}")
+                f"got {self.eval_primary_metric!r}"
+            )
         for name in ("eval_min_precision_fraction", "eval_min_recall_fraction"):
             if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be a fraction >= 0 of the real-vs-real value "
-                                 f"(0 drops the condition), got {getattr(self, name)}")
+                raise ValueError(
+                    f"{name} must be a fraction >= 0 of the real-vs-real value "
+                    f"(0 drops the condition), got {getattr(self, name)}"
+                )
 
     @property
     def needs_images(self) -> bool:
@@ -131,5 +140,5 @@ class EvaluatorSettings(EvaluatorFields):
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "EvaluatorSettings":
+    def from_json(cls, text: str) -> EvaluatorSettings:
         return read_whole(cls, json.loads(text), "PipelineConfig.evaluator_settings()")

@@ -5,10 +5,10 @@ uint8 PNGs, decoded as the Trainer decodes them. Generated sets use fixed latent
 model is scored on the same z and a generator's fingerprint (its weights plus the latent points)
 determines its images.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional, Tuple
-
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -27,13 +27,17 @@ SAMPLE_SEED = 1234
 # Generator inputs float32 [n, z_dim (+ attributes)] -> uint8 [n, size, size, 3]; a conditional
 # generator's inputs are z followed by the attribute codes (trainer_module/conditions.py).
 Generator = Callable[[np.ndarray], np.ndarray]
-GeneratorSource = Tuple[Generator, str]  # and the fingerprint of its weights
+GeneratorSource = tuple[Generator, str]  # and the fingerprint of its weights
 
 
 def real_source_key(split_uri: str, split: str, max_images: int) -> dict:
     """Transform's output bytes determine the images: the raw data and the transform together."""
-    return {"kind": "transformed_examples", "split": split, "max_images": max_images,
-            "files": storage.fingerprint_files(split_files(split_uri), root=split_uri)}
+    return {
+        "kind": "transformed_examples",
+        "split": split,
+        "max_images": max_images,
+        "files": storage.fingerprint_files(split_files(split_uri), root=split_uri),
+    }
 
 
 def latent_points(num_samples: int, z_dim: int, seed: int = SAMPLE_SEED) -> np.ndarray:
@@ -43,15 +47,21 @@ def latent_points(num_samples: int, z_dim: int, seed: int = SAMPLE_SEED) -> np.n
 
 def generated_batches(generate: Generator, z: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
     for start in range(0, len(z), batch_size):
-        yield generate(z[start:start + batch_size])
+        yield generate(z[start : start + batch_size])
 
 
-def generator_source_key(weights_fingerprint: str, num_samples: int, z_dim: int,
-                         inputs_fingerprint: str = "") -> dict:
+def generator_source_key(
+    weights_fingerprint: str, num_samples: int, z_dim: int, inputs_fingerprint: str = ""
+) -> dict:
     """What determines a generator's images: its weights and its inputs (the latent seed, and a
     conditional generator's attribute rows: `inputs_fingerprint`)."""
-    key = {"kind": "generator", "weights": weights_fingerprint, "num_samples": num_samples,
-           "z_dim": z_dim, "latent_seed": SAMPLE_SEED}
+    key = {
+        "kind": "generator",
+        "weights": weights_fingerprint,
+        "num_samples": num_samples,
+        "z_dim": z_dim,
+        "latent_seed": SAMPLE_SEED,
+    }
     return {**key, "inputs": inputs_fingerprint} if inputs_fingerprint else key
 
 
@@ -61,19 +71,26 @@ def exported_generator(model_uri: str) -> GeneratorSource:
     return exported_model(model_uri)[0]
 
 
-def exported_model(model_uri: str) -> Tuple[GeneratorSource, Optional[np.ndarray]]:
+def exported_model(model_uri: str) -> tuple[GeneratorSource, np.ndarray | None]:
     """exported_generator's source, and the real attribute rows a conditional generator carries
     (trainer_module/export.py; None for an unconditional one), from one load of the
     SavedModel. A conditional generator's inputs are split into z and attributes here."""
     export_dir = path_utils.serving_model_path(model_uri)
     generator = export.load_generator(export_dir)
-    return ((generator.images, storage.fingerprint_directory(export_dir)),
-            generator.attribute_table)
+    return (
+        (generator.images, storage.fingerprint_directory(export_dir)),
+        generator.attribute_table,
+    )
 
 
-def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
-                        attributes: int = 0, filters: int = 1024,
-                        attribute_table: Optional[np.ndarray] = None) -> GeneratorSource:
+def untrained_generator(
+    z_dim: int,
+    variant: str = "seed",
+    image_size: int = 64,
+    attributes: int = 0,
+    filters: int = 1024,
+    attribute_table: np.ndarray | None = None,
+) -> GeneratorSource:
     """A freshly initialised generator of the Trainer's architecture, as the Trainer would
     export it after no step: the floor to beat.
 
@@ -90,5 +107,7 @@ def untrained_generator(z_dim: int, variant: str = "seed", image_size: int = 64,
     refresh_batchnorm_statistics(generator, z_dim, attribute_table=attribute_table)
     generate = graph_function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
-    return (lambda z: generate(tf.constant(z)).numpy(),
-            "untrained-" + storage.fingerprint_arrays(*weights))
+    return (
+        lambda z: generate(tf.constant(z)).numpy(),
+        "untrained-" + storage.fingerprint_arrays(*weights),
+    )

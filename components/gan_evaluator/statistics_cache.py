@@ -7,6 +7,7 @@ files, or the generator's weights and latent points), the extractor's fingerprin
 subset settings. Entries are .npz files named by the key's hash; deleting the folder is always
 safe. The pipeline keeps it under its root (`<pipeline_root>/gan_evaluator_cache`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,15 +15,14 @@ import io
 import json
 import logging
 import os
-from typing import Callable, Dict, Iterable, Optional, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from metrics import storage
 from metrics.extractors import FeatureExtractor
-from metrics.sample_sets import (
-    RESERVOIR_SEED, FeatureSummary, SampleSet, summarize)
+from metrics.sample_sets import RESERVOIR_SEED, FeatureSummary, SampleSet, summarize
 from metrics.timing import PhaseTimer
 
 FORMAT_VERSION = 1
@@ -40,7 +40,7 @@ class StatisticsCache:
         name = hashlib.sha256(text.encode()).hexdigest()[:40] + ".npz"
         return os.path.join(self.directory, name), text
 
-    def load(self, key: dict) -> Optional[Dict[str, np.ndarray]]:
+    def load(self, key: dict) -> dict[str, np.ndarray] | None:
         if not self.directory:
             return None
         path, text = self._path_and_text(key)
@@ -51,7 +51,7 @@ class StatisticsCache:
                 return None
             return {name: stored[name] for name in stored.files if name != _KEY}
 
-    def save(self, key: dict, arrays: Dict[str, np.ndarray]) -> None:
+    def save(self, key: dict, arrays: dict[str, np.ndarray]) -> None:
         if not self.directory:
             return
         path, text = self._path_and_text(key)
@@ -60,22 +60,35 @@ class StatisticsCache:
         storage.write_bytes(path, buffer.getvalue())
 
 
-def cached_sample_set(cache: StatisticsCache, source_key: dict,
-                      batches: Callable[[], Iterable[np.ndarray]],
-                      extractors: Sequence[FeatureExtractor], feature_subset_size: int,
-                      image_subset_size: int = 0, cache_images: bool = True,
-                      timer: Optional[PhaseTimer] = None,
-                      source: str = "generation") -> tuple[SampleSet, bool]:
+def cached_sample_set(
+    cache: StatisticsCache,
+    source_key: dict,
+    batches: Callable[[], Iterable[np.ndarray]],
+    extractors: Sequence[FeatureExtractor],
+    feature_subset_size: int,
+    image_subset_size: int = 0,
+    cache_images: bool = True,
+    timer: PhaseTimer | None = None,
+    source: str = "generation",
+) -> tuple[SampleSet, bool]:
     """The source's SampleSet, from the cache where possible; True when nothing was computed.
 
     Only what is missing is computed, in one pass over `batches()`, and then stored.
     """
-    def feature_key(extractor):
-        return {"source": source_key, "extractor": extractor.fingerprint(),
-                "feature_subset_size": feature_subset_size, "seed": RESERVOIR_SEED}
 
-    image_key = {"source": source_key, "image_subset_size": image_subset_size,
-                 "seed": RESERVOIR_SEED}
+    def feature_key(extractor):
+        return {
+            "source": source_key,
+            "extractor": extractor.fingerprint(),
+            "feature_subset_size": feature_subset_size,
+            "seed": RESERVOIR_SEED,
+        }
+
+    image_key = {
+        "source": source_key,
+        "image_subset_size": image_subset_size,
+        "seed": RESERVOIR_SEED,
+    }
     features = {}
     for extractor in extractors:
         arrays = cache.load(feature_key(extractor))
@@ -90,10 +103,19 @@ def cached_sample_set(cache: StatisticsCache, source_key: dict,
     need_images = bool(image_subset_size) and images is None
     if not missing and not need_images:
         return SampleSet(features, images), True
-    logging.info("GanEvaluator: computing %s of %s", [e.name for e in missing] +
-                 (["images"] if need_images else []), source_key)
-    fresh = summarize(batches(), missing, feature_subset_size,
-                      image_subset_size if need_images else 0, timer, source)
+    logging.info(
+        "GanEvaluator: computing %s of %s",
+        [e.name for e in missing] + (["images"] if need_images else []),
+        source_key,
+    )
+    fresh = summarize(
+        batches(),
+        missing,
+        feature_subset_size,
+        image_subset_size if need_images else 0,
+        timer,
+        source,
+    )
     for extractor in missing:
         features[extractor.name] = fresh.features[extractor.name]
         cache.save(feature_key(extractor), fresh.features[extractor.name].to_arrays())
