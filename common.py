@@ -19,6 +19,7 @@ import tf_environment  # noqa: F401  (set before TensorFlow loads)
 
 import contextlib
 import dataclasses
+import json
 import random
 import typing
 
@@ -108,9 +109,18 @@ def check_choices(settings) -> None:
                 )
 
 
+def settings_as_dict(settings) -> dict:
+    """A settings dataclass as plain JSON values (tuples as lists): what every component stores
+    in its exec properties, whatever carries it (a JSON string, the Trainer's custom_config, a
+    protobuf Struct). `read_whole` reads it back."""
+    return json.loads(json.dumps(dataclasses.asdict(settings)))
+
+
 def read_whole(settings_class, values: dict, built_by: str):
-    """`settings_class(**values)`, refusing missing and unknown names with one clear error: a
-    setting renamed or dropped on one side must not fall back to a default on the other."""
+    """`settings_class(**values)` from `settings_as_dict`'s values (or a Struct's), refusing
+    missing and unknown names with one clear error: a setting renamed or dropped on one side must
+    not fall back to a default on the other. Each value comes back as its field's type: lists as
+    tuples (at every depth), whole floats as ints (a Struct holds every number as a float)."""
     names = {field.name for field in dataclasses.fields(settings_class)}
     missing, unknown = names - set(values), set(values) - names
     if missing or unknown:
@@ -119,4 +129,15 @@ def read_whole(settings_class, values: dict, built_by: str):
             f"{sorted(missing)}, unknown {sorted(unknown)}; build them with "
             f"{built_by}"
         )
-    return settings_class(**values)
+    hints = typing.get_type_hints(settings_class)
+    return settings_class(**{name: _as_type(hints[name], values[name]) for name in names})
+
+
+def _as_type(hint, value):
+    if isinstance(value, list):
+        return tuple(_as_type(None, item) for item in value)
+    if hint is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -147,6 +147,17 @@ def _same_named(config: PipelineConfig, settings_class) -> dict:
 
 
 # --- Kubeflow Pipelines / Vertex AI (pipeline/kubeflow_runner.py) ------------------------------
+# The cluster run's changes to PipelineConfig: storage every pod and Beam worker reads and writes
+# (any tf.io.gfile filesystem; pipeline root, pushed models, Beam temp), CelebA as published
+# (img_align_celeba/, list_*_celeba.txt; nothing generated), the curated schema inside the
+# image, and ~5 epochs over CelebA's 162,770 training images at the default batch of 32.
+CLUSTER_OVERRIDES = {
+    "output_root": "gs://your-bucket/celeba-dcgan",
+    "data_root": "gs://your-bucket/celeba",
+    "synthetic_num_images": 0,
+    "schema_file": "/pipeline/schema/schema.pbtxt",
+    "train_steps": 25000,
+}
 BeamRunner = Literal["direct", "dataflow", "flink"]
 BEAM_RUNNERS = typing.get_args(BeamRunner)
 
@@ -156,18 +167,16 @@ class KubeflowConfig:
     """The same DAG on a cluster: shared storage, the project's image, a distributed Beam runner
     for the data steps, and a GPU node for the Trainer. See docs/kubeflow.md.
 
-    The defaults are placeholders (bucket, project, registry): compiling works as they are, a run
-    needs real ones, here or through the runner's flags.
+    The cluster's pipeline is PipelineConfig with `overrides` (CLUSTER_OVERRIDES unless given),
+    the Beam runner's arguments and, for several workers, multi-worker training: every other
+    setting is the local one. The defaults are placeholders (bucket, project, registry):
+    compiling works as they are, a run needs real ones, here or through the runner's flags.
     """
 
-    # Storage every pod and Beam worker reads and writes (any tf.io.gfile filesystem).
-    output_root: str = "gs://your-bucket/celeba-dcgan"  # pipeline root, pushed models, Beam temp
-    data_root: str = "gs://your-bucket/celeba"  # img_align_celeba/, list_*_celeba.txt as published
+    # PipelineConfig's settings that differ on the cluster (names checked when built).
+    overrides: dict = dataclasses.field(default_factory=lambda: dict(CLUSTER_OVERRIDES))
     image: str = "gcr.io/your-gcp-project/celeba-dcgan-tfx:latest"  # built from ./Dockerfile
     spec_path: str = str(PROJECT_ROOT / "outputs" / "kubeflow" / "celeba-dcgan.json")
-    schema_file: str = "/pipeline/schema/schema.pbtxt"  # the curated schema inside the image
-    # ~5 epochs over CelebA's 162,770 training images at the default batch of 32.
-    train_steps: int = 25000
 
     # Beam for CelebAExampleGen, StatisticsGen and Transform: one of BEAM_RUNNERS.
     beam_runner: BeamRunner = "dataflow"
@@ -195,6 +204,17 @@ class KubeflowConfig:
 
     def __post_init__(self):
         check_choices(self)
+        unknown = set(self.overrides) - {field.name for field in dataclasses.fields(PipelineConfig)}
+        if unknown:
+            raise ValueError(f"overrides name no PipelineConfig setting: {sorted(unknown)}")
+
+    def with_overrides(self, **changes) -> KubeflowConfig:
+        """The same cluster with these PipelineConfig settings changed too."""
+        return dataclasses.replace(self, overrides={**self.overrides, **changes})
+
+    @property
+    def output_root(self) -> str:
+        return self.overrides.get("output_root", PipelineConfig.output_root)
 
     def beam_pipeline_args(self) -> tuple[str, ...]:
         """Arguments for the chosen Beam runner; temp and staging files go under output_root."""
@@ -237,11 +257,5 @@ class KubeflowConfig:
             {"distribute_strategy": "multi_worker"} if self.trainer_worker_count > 1 else {}
         )
         return (base or PipelineConfig()).with_overrides(
-            output_root=self.output_root,
-            data_root=self.data_root,
-            synthetic_num_images=0,
-            train_steps=self.train_steps,
-            beam_pipeline_args=self.beam_pipeline_args(),
-            schema_file=self.schema_file,
-            **multi_worker,
+            **self.overrides, beam_pipeline_args=self.beam_pipeline_args(), **multi_worker
         )

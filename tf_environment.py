@@ -59,7 +59,7 @@ def cpu_instruction_set() -> str:
 def onednn_cpu_flags() -> str:
     """The CPU's flags less those oneDNN may not use under ONEDNN_MAX_CPU_ISA: capped at AVX2
     (how an AVX2-only CPU is measured on a newer one), a CPU with AVX512_BF16 behaves as one
-    without it, so the choices made from these flags (trainer_module/run.py:choose_precision)
+    without it, so the choices made from these flags (trainer_module/precision.py:choose_precision)
     are those of the CPU being imitated."""
     flags = cpuinfo_field("flags").split()
     cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()

@@ -31,6 +31,7 @@ from components.gan_evaluator import sources  # noqa: E402
 from components.gan_evaluator.evaluation import Evaluation  # noqa: E402
 from metrics.timing import PhaseTimer  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
+from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
 
 REAL_SEED = 99
 
@@ -46,13 +47,25 @@ def current_rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def seed_width_generator(settings):
+    """An untrained DCGAN generator of the seed's width (docs/evaluation.md's cost figures)."""
+    return sources.untrained_generator(
+        z_dim=settings.z_dim,
+        variant=settings.variant,
+        image_size=settings.image_size,
+        attributes=0,
+        filters=SEED_GENERATOR_FILTERS,
+        attribute_table=None,
+    )
+
+
 def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
     settings = PipelineConfig(
         eval_num_samples=samples, eval_metrics=tuple(metrics), eval_cache_statistics=False
     ).evaluator_settings()
     dcgan = generator == "dcgan"
-    candidate = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
-    untrained = sources.untrained_generator(settings.z_dim) if dcgan else (blocks_generator, "b")
+    candidate = seed_width_generator(settings) if dcgan else (blocks_generator, "b")
+    untrained = seed_width_generator(settings) if dcgan else (blocks_generator, "b")
     real_z = sources.latent_points(real, settings.z_dim, seed=REAL_SEED)
     rss_before = current_rss_mib()
     timer = PhaseTimer()

@@ -1,7 +1,7 @@
 """What the training loop costs beyond the step: images/s of the Trainer's step, side by side in
 one process, from the bare compiled step to the whole loop with its side jobs.
 
-    .venv/bin/python bench/loop_overhead.py [--steps 300] [--skip 20]
+    .venv/bin/python bench/loop_overhead.py [--steps 300] [--skip 20] [--stages loop,fit,...]
 
 Each stage adds one piece (each with a freshly built DCGAN, the default settings, batch 32):
   fixed_batch  the compiled step on one batch held in memory (bench/train_step.py's measure)
@@ -40,7 +40,8 @@ from train_speed import cpu_description  # noqa: E402
 from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
-from trainer_module.training_loop import LoopSettings, StepHook, standard_jobs, train  # noqa: E402
+from trainer_module.side_jobs import LoopSettings, StepHook  # noqa: E402
+from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 
 STAGES = ("fixed_batch", "real_data", "loop", "fit", "loop_jobs", "loop", "fit", "fixed_batch")
 
@@ -115,11 +116,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--skip", type=int, default=20)
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help="comma-separated, from " + ", ".join(STAGES)
+    )
     args = parser.parse_args()
     config = PipelineConfig()
     data = transformed_data(config)
     print(cpu_description(), f"batch {config.batch_size}, {args.steps} steps a stage", flush=True)
-    for stage in STAGES:
+    for stage in args.stages.split(","):
         if stage.startswith("loop"):
             times = loop_step_times(config, data, args.steps, stage == "loop_jobs")
         elif stage == "fit":

@@ -46,9 +46,11 @@ from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
 from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
 from trainer_module import images  # noqa: E402
 from trainer_module.batchnorm import ExportView  # noqa: E402
+from trainer_module.precision import set_precision  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
-from trainer_module.run import build_dcgan, set_precision  # noqa: E402
-from trainer_module.training_loop import LoopSettings, QualityScores, standard_jobs, train  # noqa: E402
+from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.side_jobs import LoopSettings, QualityScores  # noqa: E402
+from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 from trainer_module.transformed_examples import real_image_batches  # noqa: E402
 
 ROOT = PROJECT_ROOT / "outputs" / "bench" / "quality_curve"

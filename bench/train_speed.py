@@ -2,7 +2,7 @@
 
     make bench-train            # creates .venv-torch (Python 3.11, torch 2.13.0 CPU) once
     .venv/bin/python bench/train_speed.py [--rounds 3] [--steps 8] [--torch-python PATH]
-                                          [--variants] [--avx2]
+                                          [--variants] [--avx2] [--bf16] [--extras]
 
 "ours" is our step with the seed's generator, the network the seed's Keras step and the PyTorch
 twin build; "ours_default" with the Trainer's default generator width (narrower: docs/quality.md).
@@ -13,7 +13,10 @@ our step under each speed-up in VARIANTS to the same alternation. --avx2 adds th
 contenders: ours and the PyTorch twin with oneDNN (and PyTorch's own kernels) limited to AVX2,
 as on an AVX2-only CPU, and ours as such a CPU ran it before the project turned oneDNN on
 (TensorFlow's default there: Eigen's path); on an AVX-512 machine they measure the AVX2
-machines' code paths on one core type, side by side.
+machines' code paths on one core type, side by side. --bf16 adds ours in mixed_bfloat16 and the
+twin under torch.autocast bfloat16 (BF16), at the seed's and the default width; every run prints
+the like-for-like ratios (ours / the twin at the same width and precision). --extras adds our
+step at the seed's width without each thing it does beyond the seed's step (EXTRAS).
 """
 
 import argparse
@@ -60,7 +63,33 @@ AVX2_ONLY = {
 }
 
 
-def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool = False) -> dict:
+# What our step does beyond the seed's, one at a time (at the seed's width): without the weight
+# average, with Keras' Adam instead of FusedAdam, and with the seed's noisy labels (the default
+# draws none).
+EXTRAS = {
+    "ours_no_average": ["--set", "generator_ema_decay=0"],
+    "ours_plain_adam": ["--plain-adam"],
+    "ours_seed_labels": ["--set", "real_label_noise=0.5", "fake_label_noise=0.25"],
+}
+
+# Like for like in bfloat16: ours under the mixed_bfloat16 policy, the twin under
+# torch.autocast("cpu", dtype=torch.bfloat16); both at the seed's and at the default width.
+BF16 = {
+    "ours_bf16": ("ours", ["--policy", "mixed_bfloat16"]),
+    "ours_default_bf16": ("ours_default", ["--policy", "mixed_bfloat16"]),
+    "torch_bf16": ("torch", ["--autocast"]),
+    "torch_default_bf16": ("torch_default", ["--autocast"]),
+}
+
+
+def contenders(
+    steps: int,
+    torch_python: str,
+    variants: bool = False,
+    avx2: bool = False,
+    bf16: bool = False,
+    extras: bool = False,
+) -> dict:
     """name -> (command, extra environment)."""
     python = sys.executable
     ours_default = [python, str(ROOT / "bench" / "train_step.py"), "--steps", str(steps)]
@@ -91,6 +120,14 @@ def contenders(steps: int, torch_python: str, variants: bool = False, avx2: bool
     }
     if torch_python and Path(torch_python).exists():
         runs["torch"] = [torch_python, str(SEED_BENCH / "torch_dcgan.py"), "--steps", str(steps)]
+        default_width = ["--generator-filters", str(PipelineConfig().generator_filters)]
+        runs["torch_default"] = runs["torch"] + default_width
+    if bf16:
+        runs.update(
+            {name: runs[base] + extra for name, (base, extra) in BF16.items() if base in runs}
+        )
+    if extras:
+        runs.update({name: runs["ours"] + extra for name, extra in EXTRAS.items()})
     runs = {name: (command, {}) for name, command in runs.items()}
     if variants:
         runs.update({name: (ours + extra, env) for name, (extra, env) in VARIANTS.items()})
@@ -168,10 +205,11 @@ def step_gflops_per_image(generator_filters: int) -> float:
     first (z needs none). D: forward on the real and on the fake batch; for D's loss, kernel
     gradients on both and input gradients on both except the first layer's (the images need
     none); for G's loss, input gradients on the fake batch through every layer."""
-    from trainer_module.networks import build_discriminator, build_generator
+    from trainer_module.run import build_dcgan
 
-    g = layer_flops(build_generator(filters=generator_filters))
-    d = layer_flops(build_discriminator())
+    gan = build_dcgan(PipelineConfig(generator_filters=generator_filters).trainer_settings())
+    g = layer_flops(gan.generator)
+    d = layer_flops(gan.discriminator)
     generator = 2 * sum(g) + sum(g[1:])
     discriminator = 2 * sum(d) + 2 * sum(d) + 2 * sum(d[1:]) + sum(d)
     return (generator + discriminator) / 1e9
@@ -184,13 +222,17 @@ def main():
     parser.add_argument("--torch-python", default=str(ROOT / ".venv-torch" / "bin" / "python"))
     parser.add_argument("--variants", action="store_true")
     parser.add_argument("--avx2", action="store_true")
+    parser.add_argument("--bf16", action="store_true", help="add the bfloat16 contenders (BF16)")
+    parser.add_argument("--extras", action="store_true", help="add our step less each extra")
     parser.add_argument("--matmul-peak", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.matmul_peak:
         print(measure_matmul_peak())
         return
     print(cpu_description(), flush=True)
-    runs = contenders(args.steps, args.torch_python, args.variants, args.avx2)
+    runs = contenders(
+        args.steps, args.torch_python, args.variants, args.avx2, args.bf16, args.extras
+    )
     results = {name: [] for name in runs}
     for round_index in range(args.rounds):
         for name, (command, extra_env) in runs.items():
@@ -218,6 +260,16 @@ def main():
             print(
                 f"  bound for {name}{cap} {bound:.1f} img/s; it reaches "
                 f"{medians[name + cap] / bound:.0%}"
+            )
+    for ours_name, twin in (
+        ("ours", "torch"),
+        ("ours_default", "torch_default"),
+        ("ours_bf16", "torch_bf16"),
+        ("ours_default_bf16", "torch_default_bf16"),
+    ):
+        if ours_name in medians and twin in medians:
+            print(
+                f"like for like: {ours_name} / {twin} = {medians[ours_name] / medians[twin]:.2f}x"
             )
     if "torch_avx2" in medians:
         print(

@@ -3,6 +3,7 @@
     .venv/bin/python bench/train_step.py [--steps N] [--batch B] [--policy P] [--jit]
                                          [--inter-op N] [--intra-op N] [--no-fusion]
                                          [--losses] [--generator-filters N]
+                                         [--set NAME=VALUE ...] [--plain-adam]
 
 Prints one line: train_step img_per_s=<float> (with --losses: the losses of each step, as JSON,
 before it; bench/kernel_numerics.py compares them across kernel settings). Compare with
@@ -13,6 +14,9 @@ policy (mixed_bfloat16 uses the CPU's bf16 instructions), XLA, TensorFlow's thre
 --no-fusion (grappler's remapper off: no fused conv + bias + activation or fused batch norm) to
 show what those fusions give. --generator-filters sets G's width (default: the Trainer's);
 bench/train_speed.py passes the seed's, which its Keras benchmark and the PyTorch twin build.
+--set changes any Trainer setting (e.g. generator_ema_decay=0: no weight average) and
+--plain-adam swaps FusedAdam for Keras' Adam: what each of the step's extras costs
+(bench/train_speed.py --extras).
 """
 
 import argparse
@@ -27,18 +31,30 @@ import bootstrap  # noqa: E402
 bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
+import tf_keras  # noqa: E402
 
 from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
-from trainer_module.run import build_dcgan, set_precision  # noqa: E402
+from trainer_module.precision import set_precision  # noqa: E402
+from trainer_module.run import build_dcgan  # noqa: E402
 
 
-def config_with_generator_filters(generator_filters: int | None = None) -> PipelineConfig:
-    """The default config, with G's width set when given (None: the Trainer's default)."""
-    config = PipelineConfig()
+def config_with_generator_filters(
+    generator_filters: int | None = None, changes: dict | None = None
+) -> PipelineConfig:
+    """The default config, with G's width set when given (None: the Trainer's default) and any
+    other `changes`."""
+    config = PipelineConfig().with_overrides(**(changes or {}))
     if generator_filters is None:
         return config
     return config.with_overrides(generator_filters=generator_filters)
+
+
+def parse_setting(text: str) -> tuple:
+    """'name=value' with the value as the setting's type (PipelineConfig's default's)."""
+    name, _, value = text.partition("=")
+    default = getattr(PipelineConfig(), name)
+    return name, type(default)(value)
 
 
 def train_step_images_per_second(
@@ -47,10 +63,18 @@ def train_step_images_per_second(
     jit: bool = False,
     losses: list | None = None,
     generator_filters: int | None = None,
+    changes: dict | None = None,
+    plain_adam: bool = False,
 ) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
-    gan = build_dcgan(config_with_generator_filters(generator_filters).trainer_settings())
+    settings = config_with_generator_filters(generator_filters, changes).trainer_settings()
+    gan = build_dcgan(settings)
+    if plain_adam:
+        gan.compile(
+            g_optimizer=tf_keras.optimizers.Adam(settings.g_learning_rate, settings.beta_1),
+            d_optimizer=tf_keras.optimizers.Adam(settings.d_learning_rate, settings.beta_1),
+        )
     step = graph_function(gan.train_step, jit_compile=jit)
     batch = tf.random.stateless_uniform([batch_size, 64, 64, 3], [0, 0], -1, 1)
     for _ in range(3):  # trace and warm up
@@ -78,6 +102,8 @@ def main():
     parser.add_argument("--no-fusion", action="store_true")
     parser.add_argument("--losses", action="store_true")
     parser.add_argument("--generator-filters", type=int, help="default: the Trainer's")
+    parser.add_argument("--set", nargs="*", default=[], type=parse_setting, metavar="NAME=VALUE")
+    parser.add_argument("--plain-adam", action="store_true", help="Keras' Adam, not FusedAdam")
     args = parser.parse_args()
     if args.no_fusion:
         tf.config.optimizer.set_experimental_options({"remapping": False})
@@ -86,7 +112,13 @@ def main():
     set_precision(args.policy)
     losses = [] if args.losses else None
     rate = train_step_images_per_second(
-        args.steps, args.batch, args.jit, losses, args.generator_filters
+        args.steps,
+        args.batch,
+        args.jit,
+        losses,
+        args.generator_filters,
+        dict(args.set),
+        args.plain_adam,
     )
     if losses is not None:
         print(json.dumps(losses))

@@ -163,19 +163,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def kubeflow_config_from_args(args: argparse.Namespace) -> KubeflowConfig:
-    overrides = {
+    cluster = {
         "spec_path": args.spec_path,
         "image": args.image,
-        "output_root": args.output_root,
-        "data_root": args.data_root,
         "beam_runner": args.beam_runner,
         "gcp_project": args.project,
         "gcp_region": args.region,
         "trainer_worker_count": args.workers,
     }
+    pipeline = {"output_root": args.output_root, "data_root": args.data_root}
     return dataclasses.replace(
-        KubeflowConfig(), **{key: value for key, value in overrides.items() if value is not None}
-    )
+        KubeflowConfig(), **{key: value for key, value in cluster.items() if value is not None}
+    ).with_overrides(**{key: value for key, value in pipeline.items() if value is not None})
 
 
 def main(argv=None) -> int:

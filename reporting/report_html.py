@@ -35,7 +35,7 @@ TEMPLATE = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 ).get_template("report_page.html.j2")
 
-# The Trainer's TensorBoard scalars (trainer_module/training_loop.py), grouped into plots.
+# The Trainer's TensorBoard scalars (trainer_module/side_jobs.py), grouped into plots.
 PLOTS = (
     ("losses", "Losses", "loss", {"d_loss": "D loss", "g_loss": "G loss"}),
     (

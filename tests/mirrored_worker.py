@@ -42,7 +42,7 @@ def run_fn_under_mirrored(root: str, steps: int) -> None:
     from tiny_pipeline import NARROW
 
     from pipeline_config import PipelineConfig
-    from trainer_module import run
+    from trainer_module import distribution, run
 
     examples, graph = transformed_examples(Path(root) / "data", 48)
     settings = PipelineConfig(
@@ -63,7 +63,7 @@ def run_fn_under_mirrored(root: str, steps: int) -> None:
     print(
         json.dumps(
             {
-                "replicas": run.choose_strategy("mirrored").num_replicas_in_sync,
+                "replicas": distribution.choose_strategy("mirrored").num_replicas_in_sync,
                 "images_shape": list(images.shape),
                 "pixel_std": float(images.std()),
             }
@@ -77,7 +77,8 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
         return run_fn_under_mirrored(checkpoint_dir, steps)
     from pipeline_config import PipelineConfig
     from trainer_module.run import build_dcgan
-    from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train
+    from trainer_module.side_jobs import LoopSettings, SideJob
+    from trainer_module.training_loop import standard_jobs, train
 
     class FirstStepLosses(SideJob):
         """Keeps the losses of the run's first step (log_every_steps=1: read back every step)."""

@@ -12,7 +12,7 @@ checkpoint) the worker says so on stdout and sleeps, for the test to kill it.
 `executor`: the TFX Trainer's GenericExecutor, as a cluster runs it on each replica, with
 run_fn under distribute_strategy="multi_worker"; CHECKPOINT_DIR is its output root.
 
-The strategy is created before anything else touches TensorFlow (trainer_module/run.py:
+The strategy is created before anything else touches TensorFlow (trainer_module/distribution.py:
 choose_strategy says why), so the records are written by the test, not here.
 """
 
@@ -109,17 +109,18 @@ def two_logical_cpus() -> None:
 
 
 def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause_after: int):
-    from trainer_module import run
+    from trainer_module import distribution, run
 
     if mode == "mirrored":
         two_logical_cpus()
-    strategy = run.choose_strategy(mode)  # before any other TensorFlow work
+    strategy = distribution.choose_strategy(mode)  # before any other TensorFlow work
 
     import numpy as np
     import tensorflow_transform as tft
     from standalone import trainer_fn_args
 
-    from trainer_module.training_loop import LoopSettings, SideJob, standard_jobs, train
+    from trainer_module.side_jobs import LoopSettings, SideJob
+    from trainer_module.training_loop import standard_jobs, train
 
     class LossesPerStep(SideJob):
         """{step: losses} of every step the run trains (log_every_steps=1: read back every

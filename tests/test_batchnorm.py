@@ -2,14 +2,14 @@
 
 import numpy as np
 import tf_keras as keras
+from test_networks import seed_generator
 
 from trainer_module.batchnorm import refresh_batchnorm_statistics
-from trainer_module.networks import build_generator
 
 
 def test_moving_statistics_match_batch_statistics_after_refresh():
     keras.utils.set_random_seed(0)
-    g = build_generator(100)
+    g = seed_generator()
     bn = [layer for layer in g.layers if isinstance(layer, keras.layers.BatchNormalization)][0]
     assert np.allclose(bn.moving_mean.numpy(), 0) and np.allclose(bn.moving_variance.numpy(), 1)
     refresh_batchnorm_statistics(g, 100, batches=4, batch_size=32)

@@ -13,9 +13,10 @@ import pytest
 import tensorflow as tf
 import tf_keras
 from PIL import Image
+from test_networks import seed_generator
 
 from dcgan_faces import cli, generator
-from trainer_module import export, networks
+from trainer_module import export
 from trainer_module.batchnorm import refresh_batchnorm_statistics
 
 Z_DIM = 8  # not the default 100: the commands must read it from the model
@@ -28,7 +29,7 @@ def model_dir(module_tmp):
     """The project's generator network, untrained, exported as the Trainer exports it (BN
     statistics re-estimated, so the faces differ visibly from one z to another)."""
     tf_keras.utils.set_random_seed(0)
-    network = networks.build_generator(Z_DIM)
+    network = seed_generator(z_dim=Z_DIM)
     refresh_batchnorm_statistics(network, Z_DIM, batches=2, batch_size=16)
     path = str(module_tmp("model") / "generator")
     export.export_generator(network, path, Z_DIM, training_config=TRAINING_CONFIG)
@@ -149,7 +150,7 @@ def test_a_push_killed_before_its_saved_model_pb_is_passed_over(model_dir, tmp_p
 
 
 def test_a_model_exported_without_a_config_says_so(tmp_path, capsys):
-    export.export_generator(networks.build_generator(Z_DIM), str(tmp_path / "bare"), Z_DIM)
+    export.export_generator(seed_generator(z_dim=Z_DIM), str(tmp_path / "bare"), Z_DIM)
     status, out, _ = run_cli(capsys, "info", tmp_path / "bare", "--metadata", tmp_path / "x")
     assert status == 0 and "Training config: none recorded in the model" in out
 

@@ -13,7 +13,8 @@ from pipeline_config import PipelineConfig
 from trainer_module import export, pixels
 from trainer_module.conditional_dcgan import ConditionalDCGAN
 from trainer_module.dcgan import DCGAN
-from trainer_module.run import build_dcgan, choose_precision, set_precision
+from trainer_module.precision import choose_precision, set_precision
+from trainer_module.run import build_dcgan
 
 SETTINGS = PipelineConfig().trainer_settings()
 

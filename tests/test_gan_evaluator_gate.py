@@ -29,7 +29,8 @@ from trainer_module import export, pixels
 from trainer_module.batchnorm import refresh_batchnorm_statistics
 from trainer_module.preprocessing import decode_crop_resize
 from trainer_module.run import build_dcgan
-from trainer_module.training_loop import LoopSettings, train
+from trainer_module.side_jobs import LoopSettings
+from trainer_module.training_loop import train
 
 Z_DIM = 100
 FACES_SEED = 0

@@ -59,18 +59,19 @@ pytestmark = [
 def cluster_config(tmp_path) -> KubeflowConfig:
     """Settings that differ from the defaults, so the spec shows they were used."""
     return KubeflowConfig(
-        output_root="gs://test-bucket/celeba-dcgan",
-        data_root="gs://test-bucket/celeba",
         image="registry.test/celeba-dcgan:1",
         spec_path=str(tmp_path / "job.json"),
         beam_runner="dataflow",
         gcp_project="test-project",
         gcp_region="europe-west4",
-        train_steps=1234,
         trainer_gpu_count=2,
         trainer_gpu_type="nvidia.com/gpu",
         trainer_cpu=6.0,
         trainer_memory_gb=24.0,
+    ).with_overrides(
+        output_root="gs://test-bucket/celeba-dcgan",
+        data_root="gs://test-bucket/celeba",
+        train_steps=1234,
     )
 
 
@@ -144,7 +145,7 @@ def test_the_trainer_gets_its_hyperparameters_and_a_gpu_node(compiled, kubeflow)
     custom_config = json.loads(parameter(compiled, "Trainer", "custom_config"))
     assert custom_config == config.trainer_settings().to_custom_config()
     train_args = json.loads(parameter(compiled, "Trainer", "train_args"))
-    assert train_args == {"num_steps": kubeflow.train_steps}
+    assert train_args == {"num_steps": kubeflow.overrides["train_steps"]}
     assert container(compiled, "Trainer")["resources"] == {
         "cpuLimit": 6.0,
         "memoryLimit": 24.0,
@@ -165,7 +166,7 @@ def test_storage_comes_from_the_kubeflow_config(compiled, kubeflow):
     config = kubeflow.pipeline_config()
     assert compiled["runtimeConfig"]["gcsOutputDirectory"] == config.pipeline_root
     assert config.pipeline_root.startswith(kubeflow.output_root + "/")
-    assert parameter(compiled, "CelebAExampleGen", "input_base") == kubeflow.data_root
+    assert parameter(compiled, "CelebAExampleGen", "input_base") == kubeflow.overrides["data_root"]
     # A gs:// data root is taken to be in the published layout: CelebA's own splits.
     splits = json.loads(parameter(compiled, "CelebAExampleGen", "input_config"))["splits"]
     assert [(split["name"], split["pattern"]) for split in splits] == [
@@ -275,13 +276,11 @@ def test_workers_are_asked_for_on_the_command_line_with_a_vertex_accelerator_nam
 
 
 def test_beam_arguments_for_dataflow_flink_and_direct():
-    dataflow = KubeflowConfig(
-        output_root="gs://b/root",
-        image="img:1",
-        gcp_project="p",
-        gcp_region="r",
-        beam_runner="dataflow",
-    ).beam_pipeline_args()
+    dataflow = (
+        KubeflowConfig(image="img:1", gcp_project="p", gcp_region="r", beam_runner="dataflow")
+        .with_overrides(output_root="gs://b/root")
+        .beam_pipeline_args()
+    )
     for arg in (
         "--runner=DataflowRunner",
         "--project=p",
@@ -328,7 +327,7 @@ def test_the_cluster_config_changes_only_storage_data_steps_beam_and_schema_path
     }
     assert config.schema_file == "/pipeline/schema/schema.pbtxt"  # inside the image
     assert config.beam_pipeline_args == kubeflow.beam_pipeline_args()
-    assert (config.data_root, config.synthetic_num_images) == (kubeflow.data_root, 0)
+    assert (config.data_root, config.synthetic_num_images) == (kubeflow.overrides["data_root"], 0)
 
 
 # --- Entry points: the script and the TFX CLI -------------------------------------------------

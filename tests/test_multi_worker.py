@@ -24,7 +24,7 @@ import pytest
 from margins import largest_relative_difference, measured, tolerance_used
 from multi_worker_worker import PER_REPLICA
 
-from trainer_module import run
+from trainer_module import distribution, run
 
 WORKER = Path(__file__).with_name("multi_worker_worker.py")
 TIMEOUT = 600  # seconds for a whole run; the runs here take 15 to 30 s each
@@ -351,7 +351,7 @@ def test_the_trainer_executor_on_two_workers_trains_together_and_exports_once(mo
 
 def test_the_strategy_names_are_checked():
     with pytest.raises(ValueError, match="distribute_strategy must be one of"):
-        run.choose_strategy("parameter_server")
+        distribution.choose_strategy("parameter_server")
 
 
 def test_the_vertex_trainers_own_keys_are_left_out_of_the_settings():

@@ -12,7 +12,29 @@ from trainer_module.networks import (
     build_generator,
 )
 from trainer_module.run import build_dcgan
-from trainer_module.seed_recipe import SEED_RECIPE
+from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS, SEED_RECIPE
+
+# The seed's networks, which these tests count layer by layer; a test changes what it varies.
+SEED_GENERATOR = dict(
+    z_dim=100, variant="seed", image_size=64, attributes=0, filters=SEED_GENERATOR_FILTERS
+)
+SEED_DISCRIMINATOR = dict(
+    image_size=64,
+    variant="seed",
+    output="probability",
+    attributes=0,
+    conditioning="projection",
+    filters=64,
+    attribute_head=False,
+)
+
+
+def seed_generator(**changes):
+    return build_generator(**{**SEED_GENERATOR, **changes})
+
+
+def seed_discriminator(**changes):
+    return build_discriminator(**{**SEED_DISCRIMINATOR, **changes})
 
 
 def conv_params(kernel, c_in, c_out):
@@ -24,7 +46,7 @@ def batchnorm_params(channels):
 
 
 def test_generator_shape_and_parameter_count():
-    g = build_generator(100)
+    g = seed_generator()
     assert g.output_shape == (None, 64, 64, 3)
     expected = (
         (100 * 4 * 4 * 1024 + 4 * 4 * 1024)
@@ -42,7 +64,7 @@ def test_generator_shape_and_parameter_count():
 
 
 def test_discriminator_shape_and_parameter_count():
-    d = build_discriminator(64)
+    d = seed_discriminator()
     assert d.output_shape == (None, 1)
     last_conv = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"][-1]
     assert last_conv.output_shape == (None, 4, 4, 1)  # Conv(1, k4, s2) before Flatten
@@ -75,9 +97,9 @@ def test_the_default_generator_is_pytorchs_dcgan_width_and_the_seed_recipe_the_s
 
 
 def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():
-    g = build_generator(100, variant="paper")
-    d = build_discriminator(64, variant="paper")
-    assert g.count_params() == build_generator(100).count_params()
+    g = seed_generator(variant="paper")
+    d = seed_discriminator(variant="paper")
+    assert g.count_params() == seed_generator().count_params()
     kinds = [layer.__class__.__name__ for layer in g.layers]
     assert kinds.count("ReLU") == 3 and "LeakyReLU" not in kinds
     kernel = g.layers[0].kernel.numpy()
@@ -93,23 +115,23 @@ def test_paper_variant_uses_relu_in_g_and_dcgan_initialisation():
 
 
 def test_seed_variant_uses_leaky_relu_in_g():
-    kinds = [layer.__class__.__name__ for layer in build_generator(100).layers]
+    kinds = [layer.__class__.__name__ for layer in seed_generator().layers]
     assert kinds.count("LeakyReLU") == 3 and "ReLU" not in kinds
 
 
 def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
-    g = build_generator(100, image_size=128)
+    g = seed_generator(image_size=128)
     assert g.output_shape == (None, 128, 128, 3)
     filters = [layer.filters for layer in g.layers if layer.__class__.__name__ == "Conv2DTranspose"]
     assert filters == [512, 256, 128, 64, 3]
     assert g.count_params() == (
-        build_generator(100).count_params()
+        seed_generator().count_params()
         - conv_params(4, 128, 3)
         + conv_params(4, 128, 64)
         + batchnorm_params(64)
         + conv_params(4, 64, 3)
     )
-    d = build_discriminator(128)
+    d = seed_discriminator(image_size=128)
     convs = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
     assert [layer.filters for layer in convs] == [64, 128, 256, 512, 1]
     assert convs[-1].output_shape == (None, 4, 4, 1)
@@ -117,20 +139,20 @@ def test_128_px_adds_one_block_to_each_network_as_the_common_128_px_dcgan():
 
 
 def test_the_widths_scale_every_block_as_pytorch_dcgans_ngf_and_ndf():
-    g = build_generator(100, filters=128)
+    g = seed_generator(filters=128)
     assert g.layers[0].units == 4 * 4 * 128
     filters = [layer.filters for layer in g.layers if layer.__class__.__name__ == "Conv2DTranspose"]
     assert filters == [64, 32, 16, 3]
     assert g.output_shape == (None, 64, 64, 3)
-    d = build_discriminator(64, filters=16)
+    d = seed_discriminator(filters=16)
     convs = [layer.filters for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
     assert convs == [16, 32, 64, 1]
-    assert d.count_params() < build_discriminator(64).count_params() / 10
+    assert d.count_params() < seed_discriminator().count_params() / 10
 
 
 def test_a_generator_too_narrow_for_its_blocks_is_refused_as_the_settings_are_built():
     with pytest.raises(ValueError, match="generator_filters must be at least 16 at 128 px"):
-        build_generator(100, image_size=128, filters=8)
+        seed_generator(image_size=128, filters=8)
     with pytest.raises(ValueError, match="generator_filters must be at least 8 at 64 px"):
         PipelineConfig(generator_filters=4).trainer_settings()
     with pytest.raises(ValueError, match="discriminator_filters must be at least 1"):
@@ -140,7 +162,7 @@ def test_a_generator_too_narrow_for_its_blocks_is_refused_as_the_settings_are_bu
 @pytest.mark.parametrize("size", [48, 16, 100])
 def test_an_image_size_that_is_not_a_power_of_two_from_32_is_refused(size):
     with pytest.raises(ValueError, match="power of two from 32"):
-        build_generator(100, image_size=size)
+        seed_generator(image_size=size)
 
 
 SPREAD_KERNEL = 4 * 4 * 1  # the score convolution's kernel on the batch-spread plane
@@ -157,10 +179,10 @@ def test_the_spread_plane_is_the_batch_standard_deviation_averaged():
 
 
 def test_a_conditional_generator_takes_the_attribute_codes_after_z():
-    g = build_generator(100, attributes=15)
+    g = seed_generator(attributes=15)
     assert g.input_shape == (None, 115) and g.output_shape == (None, 64, 64, 3)
     modulation = 2 * 15 * (512 + 256 + 128)  # a scale and a shift per attribute and channel
-    assert g.count_params() == build_generator(100).count_params() + 15 * 4 * 4 * 1024 + modulation
+    assert g.count_params() == seed_generator().count_params() + 15 * 4 * 4 * 1024 + modulation
 
 
 def deaf_first_layer(g):
@@ -183,14 +205,14 @@ def test_the_attribute_modulation_starts_at_zero():
     """With the first layer's attribute rows zeroed, a new G's blocks ignore the codes until
     training teaches them what the codes mean."""
     tf_keras.utils.set_random_seed(4)
-    on, off = asked_on_and_off(deaf_first_layer(build_generator(100, attributes=3)))
+    on, off = asked_on_and_off(deaf_first_layer(seed_generator(attributes=3)))
     np.testing.assert_allclose(on, off, atol=1e-6)
 
 
 def test_every_block_of_a_conditional_generator_hears_the_request():
     """The same deaf first layer, with the modulation trained away from zero: the codes now
     change the faces, through the blocks alone."""
-    g = deaf_first_layer(build_generator(100, attributes=3))
+    g = deaf_first_layer(seed_generator(attributes=3))
     modulations = [layer for layer in g.layers if isinstance(layer, AttributeModulation)]
     assert [layer.scale.shape[-1] for layer in modulations] == [512, 256, 128]
     for layer in modulations:
@@ -203,9 +225,9 @@ LAST_MAPS = 8 * 8 * 256  # D's last feature maps at 64 px, flattened
 
 
 def test_a_projection_discriminator_adds_only_what_reads_the_attributes():
-    d = build_discriminator(64, attributes=15, conditioning="projection")
+    d = seed_discriminator(attributes=15, conditioning="projection")
     extra = 15 * LAST_MAPS  # one template of D's last feature maps per attribute
-    assert d.count_params() == build_discriminator(64).count_params() + extra + SPREAD_KERNEL
+    assert d.count_params() == seed_discriminator().count_params() + extra + SPREAD_KERNEL
     images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
     codes = np.random.default_rng(1).choice([-1.0, 1.0], (4, 15)).astype(np.float32)
     # zero at the start: D begins unconditional
@@ -218,18 +240,18 @@ def test_a_projection_discriminator_adds_only_what_reads_the_attributes():
 
 
 def test_an_auxiliary_discriminator_tells_the_attributes_from_the_image_alone():
-    d = build_discriminator(64, attributes=15, conditioning="auxiliary")
+    d = seed_discriminator(attributes=15, conditioning="auxiliary")
     assert d.count_params() == (
-        build_discriminator(64).count_params() + LAST_MAPS * 15 + 15 + SPREAD_KERNEL
+        seed_discriminator().count_params() + LAST_MAPS * 15 + 15 + SPREAD_KERNEL
     )
     scores, logits = d(np.zeros((2, 64, 64, 3), np.float32))
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
 
 
 def test_a_projection_discriminator_with_the_head_reads_codes_and_tells_attributes():
-    d = build_discriminator(64, attributes=15, conditioning="projection", attribute_head=True)
+    d = seed_discriminator(attributes=15, conditioning="projection", attribute_head=True)
     assert d.count_params() == (
-        build_discriminator(64, attributes=15).count_params() + LAST_MAPS * 15 + 15
+        seed_discriminator(attributes=15).count_params() + LAST_MAPS * 15 + 15
     )
     scores, logits = d([np.zeros((2, 64, 64, 3), np.float32), np.ones((2, 15), np.float32)])
     assert scores.shape == (2, 1) and logits.shape == (2, 15)
@@ -237,4 +259,4 @@ def test_a_projection_discriminator_with_the_head_reads_codes_and_tells_attribut
 
 def test_an_unknown_conditioning_is_refused():
     with pytest.raises(ValueError, match="conditioning must be one of"):
-        build_discriminator(64, attributes=3, conditioning="hypernetwork")
+        seed_discriminator(attributes=3, conditioning="hypernetwork")

@@ -114,7 +114,11 @@ def test_the_pushed_generator_draws_128_px_faces_on_request_from_the_deeper_netw
     assert (
         sum(int(np.prod(w.shape)) for w in loaded.generator.variables)
         == networks.build_generator(
-            100, image_size=128, attributes=attributes, filters=config.generator_filters
+            z_dim=config.z_dim,
+            variant=config.variant,
+            image_size=128,
+            attributes=attributes,
+            filters=config.generator_filters,
         ).count_params()
     )
     # The attribute rows it carries are the train split's, as codes.

@@ -378,7 +378,7 @@ def test_a_long_runs_sample_grids_are_thinned_evenly(tmp_path):
 
 
 def write_quality_scalars(log_dir, ceiling=True):
-    """The Trainer's quality probe scalars as training_loop.QualityScores writes them."""
+    """The Trainer's quality probe scalars as side_jobs.QualityScores writes them."""
     writer = tf.summary.create_file_writer(str(log_dir))
     with writer.as_default():
         tf.summary.scalar("d_loss", 1.0, step=5)

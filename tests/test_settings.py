@@ -215,11 +215,11 @@ def test_the_kubeflow_config_checks_its_beam_runner():
 def test_the_code_acts_on_exactly_the_choices_the_settings_declare():
     """Each choice is declared once, as a Literal in trainer_module/choices.py; the code's own
     tables of them are read from there, or (the losses) must name the same ones."""
-    from trainer_module import choices, dcgan, networks, preprocessing, run
+    from trainer_module import choices, dcgan, distribution, networks, precision, preprocessing
 
     assert tuple(dcgan.LOSSES) == typing.get_args(choices.Loss)
     assert networks.VARIANTS == typing.get_args(choices.Variant)
     assert networks.CONDITIONINGS == typing.get_args(choices.Conditioning)
-    assert run.STRATEGIES == typing.get_args(choices.DistributeStrategy)
-    assert run.PRECISIONS == typing.get_args(choices.Precision)
+    assert distribution.STRATEGIES == typing.get_args(choices.DistributeStrategy)
+    assert precision.PRECISIONS == typing.get_args(choices.Precision)
     assert preprocessing.CROP_MODES == typing.get_args(choices.CropMode)

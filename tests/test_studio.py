@@ -34,9 +34,10 @@ import pytest
 import tf_keras
 from ml_metadata.proto import metadata_store_pb2
 from PIL import Image
+from test_networks import seed_generator
 
 from dcgan_faces import cli, directions, generator, studio
-from trainer_module import export, networks
+from trainer_module import export
 from trainer_module.batchnorm import refresh_batchnorm_statistics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def tiny_generator(path: str, attributes=(), table=None) -> None:
     """The project's generator, small and untrained, exported as the Trainer exports it (BN
     statistics re-estimated, so faces differ visibly from one z to another)."""
     tf_keras.utils.set_random_seed(0)
-    network = networks.build_generator(Z_DIM, attributes=len(attributes), filters=FILTERS)
+    network = seed_generator(z_dim=Z_DIM, attributes=len(attributes), filters=FILTERS)
     refresh_batchnorm_statistics(network, Z_DIM, batches=2, batch_size=16, attribute_table=table)
     config = {
         "z_dim": Z_DIM,

@@ -103,7 +103,7 @@ def test_an_explicit_off_is_kept_and_said():
 def test_under_a_onednn_cap_the_cpu_flags_are_those_of_the_cpu_imitated(monkeypatch, cap, kept):
     """Capped at AVX2 (how an AVX2-only CPU is measured here), precision="auto" must choose as
     on an AVX2-only CPU: float32."""
-    from trainer_module.run import choose_precision
+    from trainer_module.precision import choose_precision
 
     monkeypatch.setattr(
         tf_environment,

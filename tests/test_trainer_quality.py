@@ -22,7 +22,7 @@ from pipeline_config import PipelineConfig
 from reporting import run_report
 from trainer_module import pixels, run
 from trainer_module.batchnorm import ExportView
-from trainer_module.training_loop import Checkpoints
+from trainer_module.checkpoints import Checkpoints
 
 TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rng(0), 48)
 

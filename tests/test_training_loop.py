@@ -23,14 +23,15 @@ from pipeline import disk_full
 from pipeline_config import PipelineConfig
 from trainer_module import run
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
-from trainer_module.quality_probe import QualityProbe
-from trainer_module.run import build_dcgan
-from trainer_module.training_loop import (
+from trainer_module.checkpoints import (
     CheckpointNotWritten,
     Checkpoints,
     CheckpointsBeyondSteps,
     CheckpointsUnreadable,
-    DivergenceStop,
+)
+from trainer_module.quality_probe import QualityProbe
+from trainer_module.run import build_dcgan
+from trainer_module.side_jobs import (
     LoopSettings,
     ProgressBar,
     QualityScores,
@@ -38,10 +39,8 @@ from trainer_module.training_loop import (
     SideJob,
     StepHook,
     TensorBoardScalars,
-    TrainingDiverged,
-    standard_jobs,
-    train,
 )
+from trainer_module.training_loop import TrainingDiverged, standard_jobs, train
 
 WORKER = Path(__file__).with_name("train_worker.py")
 CHECKPOINT_EVERY = 3  # as in train_worker.py
@@ -391,17 +390,50 @@ class Recorder(SideJob):
         self.calls.append((self.name, "end", last_step))
 
 
-def test_standard_jobs_stop_on_divergence_before_they_checkpoint(tmp_path):
-    gan = build_dcgan(PipelineConfig().trainer_settings())
-    jobs = standard_jobs(gan, tiny_settings(tmp_path, 5), on_step=print)
-    assert [type(job) for job in jobs] == [
-        DivergenceStop,
-        ProgressBar,
-        TensorBoardScalars,
-        Checkpoints,
-        StepHook,
-    ]
-    assert jobs[0].checkpoints is jobs[3]
+def every_summary(log_dir) -> list:
+    """(tag, step) of every summary in the event files, scalars and sample grids alike."""
+    return sorted(
+        (value.tag, event.step)
+        for event_file in tf.io.gfile.glob(str(log_dir / "*"))
+        for event in tf.compat.v1.train.summary_iterator(event_file)
+        for value in event.summary.value
+    )
+
+
+def test_the_standard_jobs_work_in_any_order(tmp_path):
+    """Reversed, the standard jobs write the same summaries at the same steps (the grids' too),
+    the same grids and checkpoints, and a NaN still stops before its step is saved."""
+    written = {}
+    for order in ("listed", "reversed"):
+        gan = build_dcgan(PipelineConfig().trainer_settings())
+        root = tmp_path / order
+        samples = SampleGrids(ExportView(gan.generator, 100), str(root / "samples"), grid_size=2)
+        settings = tiny_settings(root, 4, log_dir=str(root / "tb"), log_every_steps=1)
+        jobs = standard_jobs(gan, settings, samples=samples, on_step=print)
+        assert {type(job) for job in jobs} == {
+            ProgressBar,
+            TensorBoardScalars,
+            Checkpoints,
+            SampleGrids,
+            StepHook,
+        }
+        if order == "reversed":
+            jobs.reverse()
+        train(gan, fixed_batches(), settings, jobs=jobs)
+        written[order] = (
+            every_summary(root / "tb"),
+            sorted(os.listdir(root / "samples")),
+            sorted(os.listdir(root / "ckpt")),
+        )
+        poisoned = fixed_batches().map(lambda x: x * np.nan)
+        more = dataclasses.replace(settings, steps=6, checkpoint_every_steps=1)
+        with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
+            train(gan, poisoned, more, jobs=jobs)
+        assert tf.train.latest_checkpoint(str(root / "ckpt")).endswith("ckpt-4")
+    assert written["listed"] == written["reversed"]
+    summaries = written["listed"][0]
+    assert ("samples", 2) in summaries and ("samples", 4) in summaries
+    assert [step for tag, step in summaries if tag == "d_loss"] == [1, 2, 3, 4]
 
 
 def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_order(

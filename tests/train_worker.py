@@ -26,7 +26,8 @@ from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
-from trainer_module.training_loop import LoopSettings, standard_jobs, train  # noqa: E402
+from trainer_module.side_jobs import LoopSettings  # noqa: E402
+from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 
 BATCH = 4
 CHECKPOINT_EVERY = 3

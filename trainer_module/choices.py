@@ -10,6 +10,8 @@ from typing import Literal
 Variant = Literal["seed", "paper"]  # the article's networks, or Radford et al.'s (networks.py)
 Loss = Literal["bce", "least_squares"]  # dcgan.py
 Conditioning = Literal["auxiliary", "projection"]  # how a conditional D learns the attributes
-DistributeStrategy = Literal["auto", "default", "mirrored", "multi_worker"]  # run.choose_strategy
-Precision = Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]  # run.choose_precision
+# distribution.choose_strategy
+DistributeStrategy = Literal["auto", "default", "mirrored", "multi_worker"]
+# precision.choose_precision
+Precision = Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]
 CropMode = Literal["squash", "center_square", "center_108", "center_140", "center_160"]

@@ -27,7 +27,6 @@ import tf_keras as keras
 from tf_keras import layers
 
 from trainer_module import choices
-from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS
 
 VARIANTS = typing.get_args(choices.Variant)
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
@@ -86,13 +85,12 @@ def blocks(image_size: int) -> int:
 
 
 def build_generator(
-    z_dim: int = 100,
-    variant: str = "seed",
-    image_size: int = 64,
-    attributes: int = 0,
-    filters: int = SEED_GENERATOR_FILTERS,
+    *, z_dim: int, variant: str, image_size: int, attributes: int, filters: int
 ) -> keras.Model:
-    """`attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
+    """Every argument by name and without a default: the settings hold them, once (build_dcgan
+    in trainer_module/run.py; the seed's recipe: trainer_module/seed_recipe.py).
+
+    `attributes` > 0: a conditional G(z, a), whose input is z followed by the attribute codes
     (trainer_module/conditions.py). The codes reach the first layer with z, as in the
     conditional GAN of Mirza & Osindero, and every upsampling block through its batch
     normalisation (AttributeModulation): with the first layer alone, G learned to ignore most
@@ -174,15 +172,18 @@ class MinibatchStddev(layers.Layer):
 
 
 def build_discriminator(
-    image_size: int = 64,
-    variant: str = "seed",
-    output: str = "probability",
-    attributes: int = 0,
-    conditioning: str = "projection",
-    filters: int = 64,
-    attribute_head: bool = False,
+    *,
+    image_size: int,
+    variant: str,
+    output: str,
+    attributes: int,
+    conditioning: str,
+    filters: int,
+    attribute_head: bool,
 ) -> keras.Model:
-    """`output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
+    """Every argument by name and without a default, as build_generator's.
+
+    `output`: "probability" (the seed's sigmoid, for the BCE loss) or "score" (the same
     network without the sigmoid, for the least-squares loss, which needs unbounded scores).
 
     `attributes` > 0: a conditional D, which sees the batch's spread before its score

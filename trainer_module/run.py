@@ -6,13 +6,10 @@ Every hyperparameter arrives as TrainerSettings (trainer_module/settings.py) in
 
 from __future__ import annotations
 
-from tf_environment import onednn_cpu_flags, onednn_line
-
 import hashlib
 import json
 import os
 import time
-import typing
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,58 +23,24 @@ from common import ATTRIBUTE_PREFIX, IMAGE_KEY, SAMPLES_DIR, TENSORBOARD_DIR, pr
 from metrics import prdc
 from trainer_module import conditions, export, networks, pixels
 from trainer_module.batchnorm import ExportView, refresh_batchnorm_statistics
-from trainer_module.choices import DistributeStrategy, Precision
+from trainer_module.checkpoints import remove_worker_path, worker_path
 from trainer_module.conditional_dcgan import ConditionalDCGAN
 from trainer_module.dcgan import DCGAN, discriminator_output
+from trainer_module.distribution import choose_strategy, wait_for_chief_export
 from trainer_module.fused_adam import FusedAdam
+from trainer_module.precision import use_precision
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.settings import TrainerSettings
-from trainer_module.training_loop import (
-    LoopSettings,
-    QualityScores,
-    SampleGrids,
-    remove_worker_path,
-    standard_jobs,
-    train,
-    worker_path,
-)
+from trainer_module.side_jobs import LoopSettings, QualityScores, SampleGrids
+from trainer_module.training_loop import standard_jobs, train
 from trainer_module.transformed_examples import real_attribute_codes, real_image_batches
 
-PRECISIONS = typing.get_args(Precision)
-PRECISION_POLICIES = tuple(name for name in PRECISIONS if name != "auto")
-# CPU flags (/proc/cpuinfo) of bfloat16 arithmetic that oneDNN's convolutions use.
-BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 # Density and coverage need each real image's 5th nearest other one: at least 6 images.
 MIN_PROBE_IMAGES = prdc.DENSITY_COVERAGE_K + 1
 PROBE_READ_BATCH = 250
 ATTRIBUTE_TABLE_ROWS = 10000  # real attribute rows a conditional model carries
 
 
-def choose_precision(precision: str, cpu_flags: str, gpus: int) -> tuple[str, str]:
-    """(the Keras policy, why): "auto" is mixed_bfloat16 on a CPU with bfloat16 instructions
-    (AMX or AVX512_BF16: 1.2x the float32 step on an AMD EPYC with AVX512_BF16, quality within
-    float32's own spread over three seeds, docs/quality.md) and float32 elsewhere, GPUs
-    included (bfloat16 there is unmeasured); any other value is taken as it is."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-    if precision != "auto":
-        return precision, "as configured"
-    if gpus:
-        return "float32", f"auto: {gpus} GPU(s), bfloat16 unmeasured there"
-    found = [flag for flag in BF16_CPU_FLAGS if flag in cpu_flags.split()]
-    if found:
-        return "mixed_bfloat16", f"auto: the CPU has {found[0]}"
-    return "float32", f"auto: the CPU has none of {', '.join(BF16_CPU_FLAGS)}"
-
-
-def set_precision(policy: str) -> None:
-    """The Keras policy every layer built afterwards computes in (outputs stay float32)."""
-    if policy not in PRECISION_POLICIES:
-        raise ValueError(f"precision must be one of {PRECISION_POLICIES}, not {policy!r}")
-    keras.mixed_precision.set_global_policy(policy)
-
-
-STRATEGIES = typing.get_args(DistributeStrategy)
 # What the Vertex AI Trainer (tfx.extensions.google_cloud_ai_platform, chosen by
 # pipeline/kubeflow_runner.py for several workers) keeps in the Trainer's custom_config for
 # itself: the CustomJob to start and where. It reaches run_fn beside the settings.
@@ -86,7 +49,6 @@ CLOUD_TRAINER_KEYS = (
     "ai_platform_enable_vertex",
     "ai_platform_vertex_region",
 )
-CHIEF_EXPORT_WAIT_SECONDS = 600
 
 
 def trainer_settings(custom_config: dict) -> TrainerSettings:
@@ -94,70 +56,6 @@ def trainer_settings(custom_config: dict) -> TrainerSettings:
     return TrainerSettings.from_custom_config(
         {key: value for key, value in custom_config.items() if key not in CLOUD_TRAINER_KEYS}
     )
-
-
-def cluster_workers() -> int:
-    """The training tasks (chief and workers) of the cluster in TF_CONFIG, 0 without one.
-
-    A cluster sets TF_CONFIG on each replica of a multi-worker job: Vertex AI's custom jobs
-    (its first worker pool as `chief`, the second as `worker`), Kubeflow's TFJob."""
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
-
-
-def choose_strategy(name: str) -> tf.distribute.Strategy:
-    """'auto': MultiWorkerMirroredStrategy when TF_CONFIG names several workers, else
-    MirroredStrategy over several GPUs, else the default strategy. 'multi_worker': always
-    MultiWorkerMirroredStrategy, over TF_CONFIG's cluster (one worker without it). 'mirrored'
-    on a machine without GPUs mirrors over its logical CPUs (one on a usual host, where it is
-    the default strategy's work with MirroredStrategy's code path; the tests configure two);
-    MirroredStrategy() alone would take the first CPU only.
-
-    Call it before anything else runs in TensorFlow: MultiWorkerMirroredStrategy configures
-    collective ops and starts this worker's gRPC server as the TensorFlow runtime starts, and
-    once any op or device listing has started the runtime TensorFlow refuses ("Collective ops
-    must be configured at program startup"). So the multi-worker case is decided from TF_CONFIG
-    alone, before the GPUs are listed, and run_fn calls this first. The TFX Trainer executor
-    runs nothing in TensorFlow before run_fn, and on Vertex AI each worker is a process of its
-    own; a Trainer run in-process after other components (the local runner) is too late.
-    """
-    if name not in STRATEGIES:
-        raise ValueError(f"distribute_strategy must be one of {STRATEGIES}, not {name!r}")
-    if name == "multi_worker" or (name == "auto" and cluster_workers() > 1):
-        try:
-            return tf.distribute.MultiWorkerMirroredStrategy()
-        except RuntimeError as error:
-            raise RuntimeError(
-                "MultiWorkerMirroredStrategy must be created before TensorFlow runs anything "
-                "in the process; run the Trainer in a process of its own (as a cluster does)"
-            ) from error
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        cpus = None if gpus else [device.name for device in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(cpus)
-    return tf.distribute.get_strategy()
-
-
-def wait_for_chief_export(
-    serving_model_dir: str, timeout: float = CHIEF_EXPORT_WAIT_SECONDS, poll: float = 1.0
-) -> None:
-    """Returns once the chief's SavedModel is in `serving_model_dir`.
-
-    A worker other than the chief exports into a folder of its own and deletes it, but TFX's
-    Trainer executor checks on every worker that run_fn left a model at serving_model_dir.
-    The workers reach the export together (it reads the distributed variables, a collective
-    op), so the wait is about the chief's write; a chief that failed writes none, and after
-    `timeout` seconds this worker fails too, saying so.
-    """
-    saved_model = os.path.join(serving_model_dir, "saved_model.pb")
-    deadline = time.monotonic() + timeout
-    while not tf.io.gfile.exists(saved_model):
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"the chief wrote no model to {serving_model_dir} within "
-                f"{timeout:.0f} s of this worker's end of training"
-            )
-        time.sleep(poll)
 
 
 def image_dataset(
@@ -219,20 +117,20 @@ def build_dcgan(settings: TrainerSettings) -> DCGAN:
     keras.utils.set_random_seed(settings.train_seed)  # the same initial weights for one seed
     attributes = len(settings.attributes) if settings.conditional else 0
     generator = networks.build_generator(
-        settings.z_dim,
-        settings.variant,
-        settings.image_size,
-        attributes,
-        settings.generator_filters,
+        z_dim=settings.z_dim,
+        variant=settings.variant,
+        image_size=settings.image_size,
+        attributes=attributes,
+        filters=settings.generator_filters,
     )
     discriminator = networks.build_discriminator(
-        settings.image_size,
-        settings.variant,
-        discriminator_output(settings.loss),
-        attributes,
-        settings.conditioning,
-        settings.discriminator_filters,
-        settings.attribute_head,
+        image_size=settings.image_size,
+        variant=settings.variant,
+        output=discriminator_output(settings.loss),
+        attributes=attributes,
+        conditioning=settings.conditioning,
+        filters=settings.discriminator_filters,
+        attribute_head=settings.attribute_head,
     )
     dcgan_settings = dict(
         z_dim=settings.z_dim,
@@ -412,87 +310,96 @@ def build_quality_scores(
     return QualityScores(probe, view, real_vs_real, setup_seconds=time.perf_counter() - started)
 
 
+def loop_settings(
+    settings: TrainerSettings, fn_args: tfx.components.FnArgs, log_dir: str
+) -> LoopSettings:
+    """The loop's schedule: the steps TFX asks for, an epoch of the train split (counted once
+    unless set), checkpoints where a rerun finds them (resume_dir)."""
+    steps_per_epoch = settings.steps_per_epoch or max(
+        1, count_examples(fn_args.train_files) // settings.batch_size
+    )
+    return LoopSettings(
+        steps=fn_args.train_steps,
+        global_batch_size=settings.batch_size,
+        steps_per_epoch=steps_per_epoch,
+        checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
+        checkpoint_every_steps=settings.checkpoint_every_steps,
+        log_dir=log_dir,
+        log_every_steps=settings.log_every_steps,
+        eval_every_steps=settings.eval_every_steps,
+    )
+
+
+def export_trained(
+    gan: DCGAN,
+    settings: TrainerSettings,
+    fn_args: tfx.components.FnArgs,
+    strategy: tf.distribute.Strategy,
+    attribute_table: np.ndarray | None,
+) -> None:
+    """G as it serves: the weight average (when kept), BatchNorm statistics re-estimated, the
+    SavedModel with its settings; D beside the run's outputs. A worker other than the chief
+    writes into folders of its own, deletes them and waits for the chief's export."""
+    if gan.generator_average is not None:  # training is over: G becomes what it exports
+        gan.generator_average.copy_to(gan.generator)
+    refresh_batchnorm_statistics(
+        gan.generator,
+        settings.z_dim,
+        batch_size=settings.batch_size,
+        attribute_table=attribute_table,
+    )
+    export.export_generator(
+        gan.generator,
+        worker_path(fn_args.serving_model_dir, strategy),
+        settings.z_dim,
+        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps},
+        attribute_table=attribute_table,
+    )
+    gan.discriminator.save(
+        os.path.join(worker_path(fn_args.model_run_dir, strategy), "discriminator")
+    )
+    if not strategy.extended.should_checkpoint:
+        for path in (fn_args.model_run_dir, fn_args.serving_model_dir):
+            remove_worker_path(path, strategy)
+        wait_for_chief_export(fn_args.serving_model_dir)
+
+
 @process_state_kept()  # the precision policy it sets must not reach the next component
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains and exports G. Under MultiWorkerMirroredStrategy every worker runs all of it,
     since each save and export reads the distributed variables (a collective op all of them
     join); only the chief writes where TFX and the next components look, the others into
-    folders of their own that they delete (training_loop.worker_path)."""
+    folders of their own that they delete (checkpoints.worker_path)."""
     settings = trainer_settings(fn_args.custom_config)
     strategy = choose_strategy(settings.distribute_strategy)  # first: see choose_strategy
-    policy, why = choose_precision(
-        settings.precision, onednn_cpu_flags(), len(tf.config.list_logical_devices("GPU"))
-    )
-    set_precision(policy)
-    print(f"Trainer: {onednn_line()}; computes in {policy} ({why})")
+    use_precision(settings.precision, gpus=len(tf.config.list_logical_devices("GPU")))
     model_run_dir = worker_path(fn_args.model_run_dir, strategy)
-    serving_model_dir = worker_path(fn_args.serving_model_dir, strategy)
-    global_batch = settings.batch_size
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     dataset = image_dataset(
         fn_args.train_files,
         fn_args.data_accessor,
         transform_output,
-        global_batch,
+        settings.batch_size,
         settings.image_size,
         settings.train_seed,
         settings.shuffle_buffer,
         settings.attributes if settings.conditional else (),
     )
-    steps_per_epoch = settings.steps_per_epoch or max(
-        1, count_examples(fn_args.train_files) // global_batch
-    )
     with strategy.scope():
         gan = build_dcgan(settings)
     if strategy.num_replicas_in_sync > 1:
         print(
-            f"Training on {strategy.num_replicas_in_sync} replicas "
-            f"({type(strategy).__name__}), {global_batch // strategy.num_replicas_in_sync} "
-            "images each per step"
+            f"Training on {strategy.num_replicas_in_sync} replicas ({type(strategy).__name__}), "
+            f"{settings.batch_size // strategy.num_replicas_in_sync} images each per step"
         )
-
-    loop = LoopSettings(
-        steps=fn_args.train_steps,
-        global_batch_size=global_batch,
-        steps_per_epoch=steps_per_epoch,
-        checkpoint_dir=resume_dir(settings, fn_args.transform_graph_path, fn_args.train_files),
-        checkpoint_every_steps=settings.checkpoint_every_steps,
-        log_dir=os.path.join(model_run_dir, TENSORBOARD_DIR),
-        log_every_steps=settings.log_every_steps,
-        eval_every_steps=settings.eval_every_steps,
-    )
+    loop = loop_settings(settings, fn_args, os.path.join(model_run_dir, TENSORBOARD_DIR))
     table = attribute_table(settings, fn_args.train_files, transform_output)
-    view = ExportView(
-        gan.generator,
-        settings.z_dim,
-        gan.generator_average,  # an export now
-        attribute_table=table,
-    )
+    view = ExportView(gan.generator, settings.z_dim, gan.generator_average, attribute_table=table)
     samples = SampleGrids(
         view, os.path.join(model_run_dir, SAMPLES_DIR), grid_size=settings.sample_grid_size
     )
     quality = build_quality_scores(settings, fn_args.train_files, transform_output, view)
-    started = time.perf_counter()
-    train(
-        gan, dataset, loop, strategy, standard_jobs(gan, loop, samples, quality, strategy=strategy)
-    )
-    if quality:
-        print(quality.cost_line(time.perf_counter() - started))
+    jobs = standard_jobs(gan, loop, samples, quality, strategy=strategy)
+    train(gan, dataset, loop, strategy, jobs)
     samples.save_gif()
-    if gan.generator_average is not None:  # training is over: G becomes what it exports
-        gan.generator_average.copy_to(gan.generator)
-    refresh_batchnorm_statistics(
-        gan.generator, settings.z_dim, batch_size=global_batch, attribute_table=table
-    )
-    export.export_generator(
-        gan.generator,
-        serving_model_dir,
-        settings.z_dim,
-        training_config={**settings.to_custom_config(), "train_steps": fn_args.train_steps},
-        attribute_table=table,
-    )
-    gan.discriminator.save(os.path.join(model_run_dir, "discriminator"))
-    if not strategy.extended.should_checkpoint:
-        for path in (fn_args.model_run_dir, fn_args.serving_model_dir):
-            remove_worker_path(path, strategy)
-        wait_for_chief_export(fn_args.serving_model_dir)
+    export_trained(gan, settings, fn_args, strategy, table)

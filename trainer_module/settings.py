@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from common import check_choices, read_whole
+from common import check_choices, read_whole, settings_as_dict
 from trainer_module.choices import Conditioning, DistributeStrategy, Loss, Precision, Variant
 
 
@@ -101,7 +101,7 @@ class TrainerFields(ModelShape):
     # default, mirrored, multi_worker (trainer_module/run.py: choose_strategy; docs/scale.md).
     distribute_strategy: DistributeStrategy = "auto"
     # Keras precision policy: "auto" (mixed_bfloat16 on a CPU with AMX or AVX512_BF16, float32
-    # elsewhere: run.choose_precision; docs/quality.md, "bfloat16"), float32 (the seed's),
+    # elsewhere: precision.choose_precision; docs/quality.md, "bfloat16"), float32 (the seed's),
     # mixed_float16 for GPUs (with loss scaling), mixed_bfloat16. Exports serve float32 always.
     precision: Precision = "auto"
 
@@ -117,7 +117,6 @@ class TrainerSettings(TrainerFields):
         # Checked when the pipeline is built, not minutes into a run.
         from trainer_module.networks import check_widths
 
-        object.__setattr__(self, "attributes", tuple(self.attributes))  # JSON brings a list
         check_choices(self)
         check_widths(self.image_size, self.generator_filters, self.discriminator_filters)
         if self.conditional:
@@ -142,8 +141,8 @@ class TrainerSettings(TrainerFields):
         )
 
     def to_custom_config(self) -> dict:
-        """As TFX stores it (JSON): the attribute names as a list."""
-        return {**dataclasses.asdict(self), "attributes": list(self.attributes)}
+        """As TFX stores it (JSON)."""
+        return settings_as_dict(self)
 
     @classmethod
     def from_custom_config(cls, custom_config: dict) -> TrainerSettings:

@@ -16,6 +16,8 @@ from google.protobuf import json_format, struct_pb2
 from tfx.proto import example_gen_pb2
 from tfx.utils import proto_utils
 
+from common import read_whole, settings_as_dict
+
 
 @dataclasses.dataclass(frozen=True)
 class IngestionFields:
@@ -38,34 +40,19 @@ class IngestionPolicy(IngestionFields):
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         struct = struct_pb2.Struct()
-        struct.update(
-            {
-                key: list(value) if isinstance(value, tuple) else value
-                for key, value in self.as_dict().items()
-            }
-        )
+        struct.update(settings_as_dict(self))
         custom_config = example_gen_pb2.CustomConfig()
         custom_config.custom_config.Pack(struct)
         return custom_config
 
     @classmethod
     def from_exec_properties(cls, exec_properties: dict[str, Any]) -> IngestionPolicy:
-        """The policy the component packed; JSON numbers come back as floats, so cast by field."""
+        """The policy the component packed (its numbers come back as floats: read_whole casts
+        them by field)."""
         custom_config = example_gen_pb2.CustomConfig()
         proto_utils.json_to_proto(exec_properties["custom_config"], custom_config)
         struct = struct_pb2.Struct()
         custom_config.custom_config.Unpack(struct)
-        values = json_format.MessageToDict(struct)
-        return cls(
-            **{
-                field.name: _cast(field.type, values[field.name])
-                for field in dataclasses.fields(cls)
-            }
+        return read_whole(
+            cls, json_format.MessageToDict(struct), "PipelineConfig.ingestion_policy()"
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def _cast(type_name: str, value: Any) -> Any:
-    return {"int": int, "float": float, "tuple": tuple}[type_name](value)

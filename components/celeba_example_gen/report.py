@@ -16,6 +16,7 @@ from typing import Any
 
 from tfx.dsl.io import fileio
 
+from common import settings_as_dict
 from components.celeba_example_gen.inventory import Inventory
 from components.celeba_example_gen.policy import IngestionPolicy
 
@@ -85,7 +86,7 @@ def build_report(
             if problem.filename is None
         ],
         "mismatched_list_files": inventory.mismatches,
-        "policy": policy.as_dict(),
+        "policy": settings_as_dict(policy),
     }
 
 

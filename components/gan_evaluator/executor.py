@@ -219,11 +219,11 @@ class Executor(base_executor.BaseExecutor):
         results, warnings = evaluation.score(
             candidate,
             sources.untrained_generator(
-                settings.z_dim,
-                settings.variant,
-                settings.image_size,
-                len(settings.attributes) if settings.conditional else 0,
-                settings.generator_filters,
+                z_dim=settings.z_dim,
+                variant=settings.variant,
+                image_size=settings.image_size,
+                attributes=len(settings.attributes) if settings.conditional else 0,
+                filters=settings.generator_filters,
                 attribute_table=table,
             ),
             sources.exported_generator(baseline.uri) if baseline else None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from common import read_whole
+from common import read_whole, settings_as_dict
 from components.gan_evaluator.blessing import Threshold
 from trainer_module.settings import ModelShape
 
@@ -99,9 +99,7 @@ class EvaluatorSettings(EvaluatorFields):
     eval_cache_dir: str = ""
 
     def __post_init__(self):
-        # JSON brings lists back: the settings compare equal to the ones that were stored.
-        for name in ("eval_extractors", "eval_metrics", "attributes"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+        # A limit compares equal whether it was written 1 or 1.0.
         object.__setattr__(
             self,
             "eval_thresholds",
@@ -137,7 +135,7 @@ class EvaluatorSettings(EvaluatorFields):
         return split_metric_key(self.eval_primary_metric)[1]
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return json.dumps(settings_as_dict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> EvaluatorSettings:

@@ -84,12 +84,13 @@ def exported_model(model_uri: str) -> tuple[GeneratorSource, np.ndarray | None]:
 
 
 def untrained_generator(
+    *,
     z_dim: int,
-    variant: str = "seed",
-    image_size: int = 64,
-    attributes: int = 0,
-    filters: int = 1024,
-    attribute_table: np.ndarray | None = None,
+    variant: str,
+    image_size: int,
+    attributes: int,
+    filters: int,
+    attribute_table: np.ndarray | None,
 ) -> GeneratorSource:
     """A freshly initialised generator of the Trainer's architecture, as the Trainer would
     export it after no step: the floor to beat.
@@ -103,7 +104,9 @@ def untrained_generator(
     initialisers unseeded), so its statistics are the same every run and can be cached.
     """
     tf_keras.utils.set_random_seed(UNTRAINED_SEED)
-    generator = networks.build_generator(z_dim, variant, image_size, attributes, filters)
+    generator = networks.build_generator(
+        z_dim=z_dim, variant=variant, image_size=image_size, attributes=attributes, filters=filters
+    )
     refresh_batchnorm_statistics(generator, z_dim, attribute_table=attribute_table)
     generate = graph_function(lambda z: pixels.to_uint8(generator(z, training=False)))
     weights = [w.numpy() for w in generator.weights]
