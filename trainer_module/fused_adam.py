@@ -7,7 +7,7 @@ ResourceApplyAdam computes the same formula in one pass:
     m <- m + (1 - beta_1) (g - m);  v <- v + (1 - beta_2) (g^2 - v)
     w <- w - lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
 
-With G's 12.6M and D's 2.8M weights that is a fixed cost per step whatever the batch, so it
+With millions of weights in G and D that is a fixed cost per step whatever the batch, so it
 weighs most at the default batch of 32 (docs/trainer.md#on-avx2-cpus). The optimizer's
 variables (iterations, m and v per weight) are Keras' own, so checkpoints, their resume and
 MirroredStrategy's per-replica updates are unchanged; sparse gradients, AMSGrad and the adaptive

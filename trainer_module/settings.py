@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from common import check_choices, read_whole, settings_as_dict
+from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
 from trainer_module.choices import Conditioning, DistributeStrategy, Loss, Precision, Variant
 
 
@@ -38,23 +39,7 @@ class ModelShape:
     # default is what the built-in set draws, the attributes whose labels are true there. The
     # evaluator measures them on any model; a conditional one is conditioned on them, in this
     # order.
-    attributes: tuple = (
-        "Bangs",
-        "Black_Hair",
-        "Blond_Hair",
-        "Brown_Hair",
-        "Eyeglasses",
-        "Goatee",
-        "Gray_Hair",
-        "Male",
-        "Mouth_Slightly_Open",
-        "Mustache",
-        "No_Beard",
-        "Pale_Skin",
-        "Smiling",
-        "Wearing_Hat",
-        "Wearing_Lipstick",
-    )
+    attributes: tuple = CONTROLLED_ATTRIBUTES
     # G(z, a), conditioned on the `attributes` (docs/attributes.md): faces on request.
     conditional: bool = False
     sample_grid_size: int = 8  # sample grids are N x N faces
