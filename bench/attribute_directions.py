@@ -35,6 +35,7 @@ from tfx.types import artifact_utils  # noqa: E402
 import common as ids  # noqa: E402
 from components.gan_evaluator import attributes, sources  # noqa: E402
 from components.gan_evaluator.attribute_classifier import train_classifier  # noqa: E402
+from components.gan_evaluator.settings import EvaluatorSettings  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from reporting import run_outputs  # noqa: E402
 from trainer_module import images  # noqa: E402
@@ -91,7 +92,7 @@ def main():
     )
     args = parser.parse_args()
     config = PipelineConfig(output_root=args.output_root)
-    settings = config.evaluator_settings()
+    settings = EvaluatorSettings.of(config)
     samples = args.samples or settings.attribute_samples
     store = run_outputs.open_store(config.metadata_path)
     model = latest_output(store, ids.TRAINER, "model")

@@ -22,6 +22,7 @@ from standalone import (  # noqa: E402
 
 from data.synthetic_celeba import ensure_dataset  # noqa: E402
 from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 
 __all__ = ["run_example_gen", "run_transform", "split_names", "trainer_fn_args"]
 
@@ -51,7 +52,7 @@ def training_batches(config: PipelineConfig, transformed, graph):
 
     from trainer_module.run import image_dataset
 
-    fn_args = trainer_fn_args(transformed, graph, config.trainer_settings())
+    fn_args = trainer_fn_args(transformed, graph, TrainerSettings.of(config))
     return image_dataset(
         fn_args.train_files,
         fn_args.data_accessor,

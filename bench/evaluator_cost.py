@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 
 from components.gan_evaluator import sources  # noqa: E402
 from components.gan_evaluator.evaluation import Evaluation  # noqa: E402
+from components.gan_evaluator.settings import EvaluatorSettings  # noqa: E402
 from metrics.timing import PhaseTimer  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
@@ -60,9 +61,11 @@ def seed_width_generator(settings):
 
 
 def measure(samples: int, generator: str, metrics: tuple, real: int) -> dict:
-    settings = PipelineConfig(
-        eval_num_samples=samples, eval_metrics=tuple(metrics), eval_cache_statistics=False
-    ).evaluator_settings()
+    settings = EvaluatorSettings.of(
+        PipelineConfig(
+            eval_num_samples=samples, eval_metrics=tuple(metrics), eval_cache_statistics=False
+        )
+    )
     dcgan = generator == "dcgan"
     candidate = seed_width_generator(settings) if dcgan else (blocks_generator, "b")
     untrained = seed_width_generator(settings) if dcgan else (blocks_generator, "b")

@@ -40,6 +40,7 @@ from train_speed import cpu_description  # noqa: E402
 from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 from trainer_module.side_jobs import LoopSettings, StepHook  # noqa: E402
 from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 
@@ -52,7 +53,7 @@ def rate(times: list, skip: int, batch_size: int) -> float:
 
 
 def bare_step_times(config: PipelineConfig, data, steps: int, fixed: bool) -> list:
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(config))
     step = graph_function(gan.train_step)
     batches = iter(training_batches(config, *data))
     batch = next(batches)
@@ -66,7 +67,7 @@ def bare_step_times(config: PipelineConfig, data, steps: int, fixed: bool) -> li
 
 
 def loop_step_times(config: PipelineConfig, data, steps: int, with_jobs: bool) -> list:
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(config))
     times = []
     hook = StepHook(lambda step: times.append(time.perf_counter()))
     with tempfile.TemporaryDirectory(prefix="loop_overhead_") as work:  # checkpoints, events
@@ -99,7 +100,7 @@ class _Timer(keras.callbacks.Callback):
 
 
 def fit_step_times(config: PipelineConfig, data, steps: int) -> list:
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(config))
     times = []
     gan.fit(
         training_batches(config, *data),

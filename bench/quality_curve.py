@@ -49,6 +49,7 @@ from trainer_module.batchnorm import ExportView  # noqa: E402
 from trainer_module.precision import set_precision  # noqa: E402
 from trainer_module.quality_probe import QualityProbe  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 from trainer_module.side_jobs import LoopSettings, QualityScores  # noqa: E402
 from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 from trainer_module.transformed_examples import real_image_batches  # noqa: E402
@@ -118,7 +119,7 @@ def run(args):
 
     set_precision(config.precision)
     dataset = training_batches(config, transformed, graph)
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(config))
     view = ExportView(gan.generator, config.z_dim, gan.generator_average)
     quality = QualityScores(probe, view)  # the Trainer's own side job; TensorBoard is a no-op here
     grid_z = images.latent_points(GRID_FACES, config.z_dim, seed=2024)

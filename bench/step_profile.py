@@ -77,9 +77,10 @@ def profile_tensorflow(batch: int, steps: int, generator_filters: int | None) ->
 
     from common import graph_function
     from trainer_module.run import build_dcgan
+    from trainer_module.settings import TrainerSettings
 
     config = config_with_generator_filters(generator_filters)
-    gan = build_dcgan(config.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(config))
     step = graph_function(gan.train_step)
     images = tf.random.uniform([batch, 64, 64, 3], -1, 1, seed=0)
     for _ in range(3):

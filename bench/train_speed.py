@@ -35,6 +35,7 @@ bootstrap.start()  # this process loads TensorFlow too (the matmul peak, the ste
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 
 # The article's Keras step and its PyTorch twin, kept beside the benchmarks (bench/reference/).
 SEED_BENCH = ROOT / "bench" / "reference"
@@ -207,7 +208,7 @@ def step_gflops_per_image(generator_filters: int) -> float:
     none); for G's loss, input gradients on the fake batch through every layer."""
     from trainer_module.run import build_dcgan
 
-    gan = build_dcgan(PipelineConfig(generator_filters=generator_filters).trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig(generator_filters=generator_filters)))
     g = layer_flops(gan.generator)
     d = layer_flops(gan.discriminator)
     generator = 2 * sum(g) + sum(g[1:])

@@ -37,6 +37,7 @@ from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.precision import set_precision  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 
 
 def config_with_generator_filters(
@@ -68,7 +69,7 @@ def train_step_images_per_second(
 ) -> float:
     """Images/s over `steps` steps after three warm-up ones; `losses`, if given, gets every
     step's (d_loss, g_loss), warm-up included (read back after each step, so slower)."""
-    settings = config_with_generator_filters(generator_filters, changes).trainer_settings()
+    settings = TrainerSettings.of(config_with_generator_filters(generator_filters, changes))
     gan = build_dcgan(settings)
     if plain_adam:
         gan.compile(

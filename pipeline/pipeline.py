@@ -12,8 +12,11 @@ from tfx import v1 as tfx
 import common as ids
 from components.anomaly_gate import AnomalyGate
 from components.celeba_example_gen.component import CelebAExampleGen
+from components.celeba_example_gen.policy import IngestionPolicy
 from components.gan_evaluator.component import GanEvaluator
+from components.gan_evaluator.settings import EvaluatorSettings
 from pipeline_config import PipelineConfig
+from trainer_module.settings import TrainerSettings
 
 PREPROCESSING_FN = "trainer_module.preprocessing.preprocessing_fn"
 RUN_FN = "trainer_module.run.run_fn"
@@ -36,7 +39,7 @@ def create_components(config: PipelineConfig) -> list:
     example_gen = CelebAExampleGen(
         data_root=config.data_root,
         hash_buckets=config.hash_split_buckets,
-        policy=config.ingestion_policy(),
+        policy=IngestionPolicy.of(config),
     ).with_id(ids.EXAMPLE_GEN)
     # The curated schema (schema/schema.pbtxt), not one inferred from the first data seen.
     schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_file).with_id(
@@ -63,7 +66,7 @@ def create_components(config: PipelineConfig) -> list:
         transform_graph=transform.outputs["transform_graph"],
         train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=0),
-        custom_config=config.trainer_settings().to_custom_config(),
+        custom_config=TrainerSettings.of(config).to_custom_config(),
     ).with_id(ids.TRAINER)
     # The latest blessed model, as TFX's templates resolve it; off by default (docs/evaluation.md).
     baseline_resolver = (
@@ -83,7 +86,7 @@ def create_components(config: PipelineConfig) -> list:
         transformed_examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         baseline_model=baseline_resolver[0].outputs["model"] if baseline_resolver else None,
-        settings=config.evaluator_settings(),
+        settings=EvaluatorSettings.of(config),
     ).with_id(ids.EVALUATOR)
     # Copies a blessed model to the serving folder; an unblessed one stays where it is.
     pusher = tfx.components.Pusher(

@@ -26,19 +26,22 @@ from tiny_pipeline import NARROW  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module import run  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 
 
 def train(root: Path) -> None:
     examples, graph = write_transformed_examples(root, 48)
     with_eval_split(examples)
-    settings = PipelineConfig(
-        output_root=str(root / "out"),
-        batch_size=8,
-        eval_every_steps=0,
-        sample_grid_size=2,
-        precision="mixed_bfloat16",
-        **NARROW,
-    ).trainer_settings()
+    settings = TrainerSettings.of(
+        PipelineConfig(
+            output_root=str(root / "out"),
+            batch_size=8,
+            eval_every_steps=0,
+            sample_grid_size=2,
+            precision="mixed_bfloat16",
+            **NARROW,
+        )
+    )
     fn_args = trainer_fn_args(examples, graph, settings)
     fn_args.train_steps = 2
     fn_args.model_run_dir = str(root / "model_run")

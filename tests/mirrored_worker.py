@@ -43,16 +43,19 @@ def run_fn_under_mirrored(root: str, steps: int) -> None:
 
     from pipeline_config import PipelineConfig
     from trainer_module import distribution, run
+    from trainer_module.settings import TrainerSettings
 
     examples, graph = transformed_examples(Path(root) / "data", 48)
-    settings = PipelineConfig(
-        output_root=str(Path(root) / "out"),
-        batch_size=GLOBAL_BATCH,
-        eval_every_steps=0,
-        sample_grid_size=2,
-        distribute_strategy="mirrored",
-        **NARROW,
-    ).trainer_settings()
+    settings = TrainerSettings.of(
+        PipelineConfig(
+            output_root=str(Path(root) / "out"),
+            batch_size=GLOBAL_BATCH,
+            eval_every_steps=0,
+            sample_grid_size=2,
+            distribute_strategy="mirrored",
+            **NARROW,
+        )
+    )
     fn_args = trainer_fn_args(examples, graph, settings)
     fn_args.train_steps = steps
     fn_args.model_run_dir = str(Path(root) / "model_run")
@@ -77,6 +80,7 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
         return run_fn_under_mirrored(checkpoint_dir, steps)
     from pipeline_config import PipelineConfig
     from trainer_module.run import build_dcgan
+    from trainer_module.settings import TrainerSettings
     from trainer_module.side_jobs import LoopSettings, SideJob
     from trainer_module.training_loop import standard_jobs, train
 
@@ -98,7 +102,7 @@ def main(checkpoint_dir: str, steps: int, mode: str) -> None:
     # from the replicas' own difference (other z, batch norm over half the batch), which the
     # narrow networks make 54 % in the first step's losses (measured) against 17 % here.
     settings = dataclasses.replace(
-        PipelineConfig().trainer_settings(), batch_size=GLOBAL_BATCH, generator_ema_decay=0.999
+        TrainerSettings.of(PipelineConfig()), batch_size=GLOBAL_BATCH, generator_ema_decay=0.999
     )
     with strategy.scope():
         gan = build_dcgan(settings)

@@ -48,11 +48,12 @@ def settings(**overrides):
     from tiny_pipeline import NARROW
 
     from pipeline_config import PipelineConfig
+    from trainer_module.settings import TrainerSettings
 
-    return (
-        PipelineConfig(batch_size=GLOBAL_BATCH, eval_every_steps=0, sample_grid_size=2, **NARROW)
-        .with_overrides(**overrides)
-        .trainer_settings()
+    return TrainerSettings.of(
+        PipelineConfig(
+            batch_size=GLOBAL_BATCH, eval_every_steps=0, sample_grid_size=2, **NARROW
+        ).with_overrides(**overrides)
     )
 
 

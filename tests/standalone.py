@@ -48,7 +48,7 @@ def example_gen_exec_properties(
     component_args.setdefault("hash_buckets", config.hash_split_buckets)
     return _as_passed(
         CelebAExampleGen(
-            data_root=str(data_root), policy=policy or config.ingestion_policy(), **component_args
+            data_root=str(data_root), policy=policy or IngestionPolicy.of(config), **component_args
         )
     )
 

@@ -98,12 +98,12 @@ def test_flat_folder_without_lists_gets_a_hash_split_and_no_attributes(celeba_ro
 
 
 def test_the_policy_reaches_the_executor_through_custom_config(tmp_path):
-    policy = PipelineConfig(
-        max_rejected_fraction=0.25, min_image_side=7, allowed_image_formats=("PNG",)
-    ).ingestion_policy()
+    policy = IngestionPolicy.of(
+        PipelineConfig(max_rejected_fraction=0.25, min_image_side=7, allowed_image_formats=("PNG",))
+    )
     read_back = IngestionPolicy.from_exec_properties
     assert read_back(example_gen_exec_properties(tmp_path, policy)) == policy
-    assert read_back(example_gen_exec_properties(tmp_path)) == PipelineConfig().ingestion_policy()
+    assert read_back(example_gen_exec_properties(tmp_path)) == IngestionPolicy.of(PipelineConfig())
 
 
 def test_a_changed_list_file_changes_the_input_fingerprint(celeba_root, tmp_path):

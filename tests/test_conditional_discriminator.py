@@ -19,15 +19,16 @@ from data.synthetic_celeba import CONTROLLED_ATTRIBUTES
 from pipeline_config import PipelineConfig
 from trainer_module import conditions, pixels
 from trainer_module.run import build_dcgan
+from trainer_module.settings import TrainerSettings
 
 STEPS, BATCH = 300, 32
 
 
 def settings(**recipe):
     return dataclasses.replace(
-        PipelineConfig(
-            conditional=True, attributes=CONTROLLED_ATTRIBUTES, **NARROW, **recipe
-        ).trainer_settings(),
+        TrainerSettings.of(
+            PipelineConfig(conditional=True, attributes=CONTROLLED_ATTRIBUTES, **NARROW, **recipe)
+        ),
         batch_size=BATCH,
     )
 

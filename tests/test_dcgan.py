@@ -15,8 +15,9 @@ from trainer_module.conditional_dcgan import ConditionalDCGAN
 from trainer_module.dcgan import DCGAN
 from trainer_module.precision import choose_precision, set_precision
 from trainer_module.run import build_dcgan
+from trainer_module.settings import TrainerSettings
 
-SETTINGS = PipelineConfig().trainer_settings()
+SETTINGS = TrainerSettings.of(PipelineConfig())
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 from components.gan_evaluator import calibration
 from components.gan_evaluator.blessing import Threshold, decide
 from components.gan_evaluator.results import decision, summary_text
+from components.gan_evaluator.settings import EvaluatorSettings
 from components.gan_evaluator.sources import generated_batches, latent_points
 from pipeline_config import PipelineConfig
 
@@ -65,10 +66,10 @@ def test_missing_or_non_finite_values_are_never_blessed():
 
 
 def test_thresholds_are_checked_when_the_settings_are_built():
-    settings = PipelineConfig(eval_thresholds=(("kid/x", "max", 1),)).evaluator_settings()
+    settings = EvaluatorSettings.of(PipelineConfig(eval_thresholds=(("kid/x", "max", 1),)))
     assert settings.eval_thresholds == (("kid/x", "max", 1.0),)
     with pytest.raises(ValueError, match="bound"):
-        PipelineConfig(eval_thresholds=(("kid/x", "below", 1),)).evaluator_settings()
+        EvaluatorSettings.of(PipelineConfig(eval_thresholds=(("kid/x", "below", 1),)))
 
 
 def test_summary_names_the_values_and_the_decision():
@@ -99,7 +100,7 @@ def test_latent_points_are_fixed_and_batched():
 
 def gate_settings(**overrides):
     """The default config's gate, `overrides` by their PipelineConfig names."""
-    return PipelineConfig(**overrides).evaluator_settings()
+    return EvaluatorSettings.of(PipelineConfig(**overrides))
 
 
 def test_precision_and_recall_must_reach_a_fraction_of_real_vs_real():

@@ -108,7 +108,7 @@ def evaluator_settings(root, **overrides) -> EvaluatorSettings:
         attributes=(),
     )  # blob images have none; tests/test_pipeline_e2e.py measures them
     return dataclasses.replace(
-        config.evaluator_settings(),
+        EvaluatorSettings.of(config),
         **{"eval_cache_dir": os.path.join(str(root), "cache"), **overrides},
     )
 

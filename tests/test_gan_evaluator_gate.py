@@ -29,6 +29,7 @@ from trainer_module import export, pixels
 from trainer_module.batchnorm import refresh_batchnorm_statistics
 from trainer_module.preprocessing import decode_crop_resize
 from trainer_module.run import build_dcgan
+from trainer_module.settings import TrainerSettings
 from trainer_module.side_jobs import LoopSettings
 from trainer_module.training_loop import train
 
@@ -77,7 +78,7 @@ def export_model(root, name, generator, model_id):
 def few_step_generator(real: np.ndarray, tmp):
     """The Trainer's DCGAN after FEW_STEPS steps on the real faces, its BatchNorm statistics
     re-estimated as run_fn does before export."""
-    gan = build_dcgan(CONFIG.trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(CONFIG))
     dataset = (
         tf.data.Dataset.from_tensor_slices(pixels.to_model_range(real))
         .repeat()
@@ -336,7 +337,7 @@ def test_an_untrained_or_a_noise_generator_is_refused_for_its_fd_ratio(inputs, n
     ratio to the untrained generator named with its value and the limit."""
     if name == "untrained":
         tf.keras.utils.set_random_seed(99)
-        network = build_dcgan(CONFIG.trainer_settings()).generator
+        network = build_dcgan(TrainerSettings.of(CONFIG)).generator
         refresh_batchnorm_statistics(network, Z_DIM, batches=4, batch_size=64)
     else:
         network = Noise()

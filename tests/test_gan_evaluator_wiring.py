@@ -37,7 +37,7 @@ def test_the_evaluator_gets_the_configured_settings_as_one_property():
     evaluator, _ = evaluator_and_ids(config)
     assert list(evaluator.exec_properties) == ["settings"]
     settings = settings_of(evaluator)
-    assert settings == config.evaluator_settings()
+    assert settings == EvaluatorSettings.of(config)
     assert settings.eval_metrics == ("fid", "swd")
     assert settings.eval_extractors == ("random_embedding",)
     assert settings.eval_thresholds == (("precision/random_embedding", "min", 0.1),)
@@ -48,7 +48,7 @@ def test_the_evaluator_gets_the_configured_settings_as_one_property():
 
 
 def test_settings_read_back_refuse_missing_and_unknown_names():
-    stored = json.loads(PipelineConfig().evaluator_settings().to_json())
+    stored = json.loads(EvaluatorSettings.of(PipelineConfig()).to_json())
     del stored["eval_num_samples"]
     with pytest.raises(ValueError, match=r"missing \['eval_num_samples'\]"):
         EvaluatorSettings.from_json(json.dumps(stored))

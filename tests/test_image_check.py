@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from components.celeba_example_gen.image_check import EXIF_ORIENTATION, check_image
+from components.celeba_example_gen.policy import IngestionPolicy
 from pipeline_config import PipelineConfig
 
-POLICY = PipelineConfig().ingestion_policy()
+POLICY = IngestionPolicy.of(PipelineConfig())
 HEIGHT, WIDTH = 218, 178  # CelebA's aligned images
 
 

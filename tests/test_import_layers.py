@@ -2,15 +2,16 @@
 too, since the code imports lazily in places): no cycle between project modules nor between
 project packages, and the layers only point down.
 
-    common, metrics  ->  data  ->  trainer_module  ->  components  ->  pipeline (runners)
-                     ->  reporting, dcgan_faces
+    common, metrics  ->  data  ->  pipeline_config  ->  trainer_module  ->  components
+                     ->  pipeline (runners), reporting, dcgan_faces
 
 common (shared names and helpers) imports nothing of the project; metrics (image-quality metrics)
-imports only common; data imports only those two; trainer_module imports neither components nor
-anything above; components (ExampleGen, the gate, the evaluator) may use trainer_module's
-networks, export and readers but import neither pipeline, reporting, dcgan_faces nor
-pipeline_config; reporting imports neither pipeline nor dcgan_faces (runners import reporting,
-never the other way); only pipeline/ imports the local runner. tf_environment (Keras 2 and oneDNN,
+imports only common; data imports only those two; pipeline_config (every setting, declared)
+imports only those three; trainer_module imports neither components nor anything above;
+components (ExampleGen, the gate, the evaluator) may use trainer_module's networks, export and
+readers but import neither pipeline, reporting nor dcgan_faces; reporting imports neither
+pipeline nor dcgan_faces (runners import reporting, never the other way); only pipeline/ imports
+the local runner. tf_environment (Keras 2 and oneDNN,
 set before TensorFlow loads) is imported by every layer.
 """
 
@@ -279,19 +280,24 @@ def test_data_imports_only_the_bottom_layer(graph):
     assert not bad, "\n".join(map(str, bad))
 
 
+def test_the_settings_import_only_the_bottom_layer_and_data(graph):
+    """pipeline_config declares; the components and the Trainer read their groups from it."""
+    others = set(PACKAGES + TOP_LEVEL_MODULES) - {"data", "pipeline_config"} - set(BOTTOM)
+    bad = _violations(graph, ["pipeline_config"], others)
+    assert not bad, "\n".join(map(str, bad))
+    pairs = {(edge.importer, edge.imported) for edge in graph}
+    assert ("trainer_module.settings", "pipeline_config") in pairs
+
+
 def test_trainer_module_imports_nothing_above_it(graph):
     bad = _violations(
-        graph,
-        ["trainer_module"],
-        ["components", "pipeline", "reporting", "dcgan_faces", "pipeline_config"],
+        graph, ["trainer_module"], ["components", "pipeline", "reporting", "dcgan_faces"]
     )
     assert not bad, "\n".join(map(str, bad))
 
 
 def test_components_import_nothing_above_them(graph):
-    bad = _violations(
-        graph, ["components"], ["pipeline", "reporting", "dcgan_faces", "pipeline_config"]
-    )
+    bad = _violations(graph, ["components"], ["pipeline", "reporting", "dcgan_faces"])
     assert not bad, "\n".join(map(str, bad))
 
 

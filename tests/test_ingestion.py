@@ -13,6 +13,7 @@ from PIL import Image
 from standalone import run_example_gen
 from test_celeba_example_gen import feature, read_split
 
+from components.celeba_example_gen.policy import IngestionPolicy
 from components.celeba_example_gen.report import IngestionError, read_report
 from data import celeba_files
 from data.synthetic_celeba import draw_face, face_for
@@ -21,9 +22,9 @@ from pipeline_config import PipelineConfig
 from trainer_module.preprocessing import decode_crop_resize
 
 SPLITS = tuple(celeba_files.PARTITION_NAMES.values())
-CORPUS_POLICY = PipelineConfig(
-    max_rejected_fraction=1.0, max_image_bytes=250_000
-).ingestion_policy()
+CORPUS_POLICY = IngestionPolicy.of(
+    PipelineConfig(max_rejected_fraction=1.0, max_image_bytes=250_000)
+)
 
 
 def face(index, mode="RGB"):
@@ -260,7 +261,7 @@ def test_rejections_over_the_threshold_stop_the_run_naming_counts_and_report(
     one_bad_in_21, tmp_path
 ):
     with pytest.raises(IngestionError) as error:
-        run_example_gen(one_bad_in_21, tmp_path, PipelineConfig().ingestion_policy())
+        run_example_gen(one_bad_in_21, tmp_path, IngestionPolicy.of(PipelineConfig()))
     message = str(error.value)
     assert "1 of 21 files rejected" in message and "1 zero_bytes" in message
     assert str(tmp_path / "ingestion_report.json") in message and "\n" not in message
@@ -268,7 +269,7 @@ def test_rejections_over_the_threshold_stop_the_run_naming_counts_and_report(
 
 
 def test_rejections_under_the_threshold_continue_and_say_so(one_bad_in_21, tmp_path, caplog):
-    policy = PipelineConfig(max_rejected_fraction=0.05).ingestion_policy()
+    policy = IngestionPolicy.of(PipelineConfig(max_rejected_fraction=0.05))
     examples = run_example_gen(one_bad_in_21, tmp_path, policy)
     assert sum(len(read_split(examples, split)) for split in SPLITS) == 20
     assert examples.get_int_custom_property("ingestion_rejected") == 1

@@ -25,9 +25,11 @@ import pytest
 import yaml
 
 import pipeline_config
+from components.celeba_example_gen.policy import IngestionPolicy
 from components.gan_evaluator.settings import EvaluatorSettings
 from pipeline import kfp_submit, kubeflow_runner
 from pipeline_config import KubeflowConfig, PipelineConfig
+from trainer_module.settings import TrainerSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,7 +145,7 @@ def test_the_beam_steps_get_the_configured_runner_arguments(compiled, kubeflow):
 def test_the_trainer_gets_its_hyperparameters_and_a_gpu_node(compiled, kubeflow):
     config = kubeflow.pipeline_config()
     custom_config = json.loads(parameter(compiled, "Trainer", "custom_config"))
-    assert custom_config == config.trainer_settings().to_custom_config()
+    assert custom_config == TrainerSettings.of(config).to_custom_config()
     train_args = json.loads(parameter(compiled, "Trainer", "train_args"))
     assert train_args == {"num_steps": kubeflow.overrides["train_steps"]}
     assert container(compiled, "Trainer")["resources"] == {
@@ -158,8 +160,8 @@ def test_the_trainer_gets_its_hyperparameters_and_a_gpu_node(compiled, kubeflow)
 def test_the_gan_evaluator_gets_its_settings_as_one_parameter(compiled, kubeflow):
     config = kubeflow.pipeline_config()
     stored = parameter(compiled, "GanEvaluator", "settings")
-    assert EvaluatorSettings.from_json(stored) == config.evaluator_settings()
-    assert config.evaluator_settings().eval_cache_dir.startswith(kubeflow.output_root + "/")
+    assert EvaluatorSettings.from_json(stored) == EvaluatorSettings.of(config)
+    assert EvaluatorSettings.of(config).eval_cache_dir.startswith(kubeflow.output_root + "/")
 
 
 def test_storage_comes_from_the_kubeflow_config(compiled, kubeflow):
@@ -193,7 +195,7 @@ def test_a_stated_layout_overrides_the_remote_default():
     example_gen = CelebAExampleGen(
         data_root="gs://test-bucket/flat",
         hash_buckets=(6, 2, 2),
-        policy=PipelineConfig().ingestion_policy(),
+        policy=IngestionPolicy.of(PipelineConfig()),
         use_partition_file=False,
         use_image_dir=False,
     )
@@ -255,7 +257,7 @@ def test_several_workers_train_as_one_vertex_ai_custom_job(compiled, tmp_path):
     assert custom_config[vertex.VERTEX_REGION_KEY] == "europe-west4"
 
     settings = run.trainer_settings(custom_config)  # what run_fn reads on every replica
-    assert settings == kubeflow.pipeline_config().trainer_settings()
+    assert settings == TrainerSettings.of(kubeflow.pipeline_config())
     assert settings.distribute_strategy == "multi_worker"
     assert set(custom_config) - set(settings.to_custom_config()) == set(run.CLOUD_TRAINER_KEYS)
     assert tasks(job)["Trainer"]["dependentTasks"] == tasks(compiled)["Trainer"]["dependentTasks"]

@@ -356,8 +356,9 @@ def test_the_strategy_names_are_checked():
 
 def test_the_vertex_trainers_own_keys_are_left_out_of_the_settings():
     from pipeline_config import PipelineConfig
+    from trainer_module.settings import TrainerSettings
 
-    settings = PipelineConfig().trainer_settings()
+    settings = TrainerSettings.of(PipelineConfig())
     custom_config = {
         **settings.to_custom_config(),
         **{key: "set by the Vertex AI Trainer" for key in run.CLOUD_TRAINER_KEYS},

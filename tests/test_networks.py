@@ -13,6 +13,7 @@ from trainer_module.networks import (
 )
 from trainer_module.run import build_dcgan
 from trainer_module.seed_recipe import SEED_GENERATOR_FILTERS, SEED_RECIPE
+from trainer_module.settings import TrainerSettings
 
 # The seed's networks, which these tests count layer by layer; a test changes what it varies.
 SEED_GENERATOR = dict(
@@ -85,13 +86,13 @@ def test_discriminator_shape_and_parameter_count():
 def test_the_default_generator_is_pytorchs_dcgan_width_and_the_seed_recipe_the_seeds():
     """The Trainer's default G has PyTorch's example's widths (ngf = 64: 512, 256, 128, 64 feature
     maps); SEED_RECIPE gives back the seed's G, batch and noisy labels."""
-    default = build_dcgan(PipelineConfig().trainer_settings()).generator
+    default = build_dcgan(TrainerSettings.of(PipelineConfig())).generator
     assert default.layers[0].units == 4 * 4 * 512
     assert [
         layer.filters for layer in default.layers if layer.__class__.__name__ == "Conv2DTranspose"
     ] == [256, 128, 64, 3]
     assert default.count_params() == 3_585_219
-    seed = PipelineConfig().with_overrides(**SEED_RECIPE).trainer_settings()
+    seed = TrainerSettings.of(PipelineConfig().with_overrides(**SEED_RECIPE))
     assert build_dcgan(seed).generator.count_params() == 12_675_459  # the seed's G, above
     assert (seed.batch_size, seed.real_label_noise, seed.fake_label_noise) == (128, 0.5, 0.25)
 
@@ -154,9 +155,9 @@ def test_a_generator_too_narrow_for_its_blocks_is_refused_as_the_settings_are_bu
     with pytest.raises(ValueError, match="generator_filters must be at least 16 at 128 px"):
         seed_generator(image_size=128, filters=8)
     with pytest.raises(ValueError, match="generator_filters must be at least 8 at 64 px"):
-        PipelineConfig(generator_filters=4).trainer_settings()
+        TrainerSettings.of(PipelineConfig(generator_filters=4))
     with pytest.raises(ValueError, match="discriminator_filters must be at least 1"):
-        PipelineConfig(discriminator_filters=0).trainer_settings()
+        TrainerSettings.of(PipelineConfig(discriminator_filters=0))
 
 
 @pytest.mark.parametrize("size", [48, 16, 100])

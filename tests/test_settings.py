@@ -5,6 +5,7 @@ hands its components (exec properties, custom_config, the pipeline's own argumen
 nobody reads fails here.
 """
 
+import ast
 import dataclasses
 import json
 import typing
@@ -104,7 +105,7 @@ def test_the_runner_only_settings_are_read_by_the_runner():
 
 def test_trainer_settings_carry_the_config_names_and_values():
     config = PipelineConfig(batch_size=16, loss="least_squares", train_seed=3)
-    settings = config.trainer_settings()
+    settings = TrainerSettings.of(config)
     for field in dataclasses.fields(TrainerSettings):
         if field.name != "checkpoint_root":  # derived from the pipeline root
             assert getattr(settings, field.name) == getattr(config, field.name), field.name
@@ -112,7 +113,7 @@ def test_trainer_settings_carry_the_config_names_and_values():
 
 
 def test_trainer_settings_travel_as_json_and_come_back_whole():
-    settings = PipelineConfig(real_label=0.9).trainer_settings()
+    settings = TrainerSettings.of(PipelineConfig(real_label=0.9))
     custom_config = json.loads(json.dumps(settings.to_custom_config()))  # as TFX stores it
     assert TrainerSettings.from_custom_config(custom_config) == settings
     missing = dict(custom_config)
@@ -147,7 +148,7 @@ def test_a_conditional_model_without_attributes_or_a_known_conditioning_stops_th
     overrides, message
 ):
     with pytest.raises(ValueError, match=message):
-        PipelineConfig(**overrides).trainer_settings()
+        TrainerSettings.of(PipelineConfig(**overrides))
 
 
 def test_every_setting_is_declared_once():
@@ -198,7 +199,7 @@ def test_a_mistyped_choice_stops_the_config_being_built_naming_the_field_and_its
     assert str(refused.value) == f"{name} must be one of {allowed}, not 'nonsense'"
     if name != "crop_mode":  # the Trainer's settings, read back in run_fn, check theirs too
         with pytest.raises(ValueError, match=f"^{name} must be one of"):
-            dataclasses.replace(PipelineConfig().trainer_settings(), **{name: "nonsense"})
+            dataclasses.replace(TrainerSettings.of(PipelineConfig()), **{name: "nonsense"})
 
 
 def test_the_kubeflow_config_checks_its_beam_runner():
@@ -213,9 +214,10 @@ def test_the_kubeflow_config_checks_its_beam_runner():
 
 
 def test_the_code_acts_on_exactly_the_choices_the_settings_declare():
-    """Each choice is declared once, as a Literal in trainer_module/choices.py; the code's own
+    """Each choice is declared once, as a Literal in pipeline_config.py; the code's own
     tables of them are read from there, or (the losses) must name the same ones."""
-    from trainer_module import choices, dcgan, distribution, networks, precision, preprocessing
+    import pipeline_config as choices
+    from trainer_module import dcgan, distribution, networks, precision, preprocessing
 
     assert tuple(dcgan.LOSSES) == typing.get_args(choices.Loss)
     assert networks.VARIANTS == typing.get_args(choices.Variant)
@@ -223,3 +225,46 @@ def test_the_code_acts_on_exactly_the_choices_the_settings_declare():
     assert distribution.STRATEGIES == typing.get_args(choices.DistributeStrategy)
     assert precision.PRECISIONS == typing.get_args(choices.Precision)
     assert preprocessing.CROP_MODES == typing.get_args(choices.CropMode)
+
+
+def test_batch_size_reaches_the_trainers_batches_in_three_hops(tmp_path):
+    """From the one line that declares it in pipeline_config.py to the batches the Trainer
+    trains on, a setting changes hands three times: the Trainer component's custom_config
+    (TrainerSettings.of, when the pipeline is built), run_fn's settings read back from it, and
+    the dataset run_fn batches by them. Each hand-off is followed here with a value no default
+    has."""
+    import tensorflow_transform as tft
+    from standalone import trainer_fn_args
+    from test_trainer_quality import transformed_examples
+
+    import pipeline_config
+    from trainer_module import run
+
+    source = Path(pipeline_config.__file__).read_text(encoding="utf-8")
+    declared = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "batch_size"
+    ]
+    assert len(declared) == 1  # set in one place, with its default
+
+    config = DEFAULT.with_overrides(batch_size=7)
+    hops = []
+    trainer = next(node for node in create_pipeline(config).components if node.id == "Trainer")
+    custom_config = json.loads(trainer.exec_properties["custom_config"])
+    hops.append(("the Trainer's custom_config", custom_config["batch_size"]))
+    settings = run.trainer_settings(custom_config)
+    hops.append(("run_fn's TrainerSettings", settings.batch_size))
+    fn_args = trainer_fn_args(*transformed_examples(tmp_path, 16), settings)
+    dataset = run.image_dataset(
+        fn_args.train_files,
+        fn_args.data_accessor,
+        tft.TFTransformOutput(fn_args.transform_graph_path),
+        settings.batch_size,
+        settings.image_size,
+        settings.train_seed,
+        settings.shuffle_buffer,
+    )
+    hops.append(("the Trainer's batches", int(next(iter(dataset)).shape[0])))
+    assert hops == [(holder, 7) for holder, _ in hops]
+    assert len(hops) <= 3

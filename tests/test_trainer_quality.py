@@ -23,6 +23,7 @@ from reporting import run_report
 from trainer_module import pixels, run
 from trainer_module.batchnorm import ExportView
 from trainer_module.checkpoints import Checkpoints
+from trainer_module.settings import TrainerSettings
 
 TRAIN_IMAGES = 48  # write_transformed_examples' default: blob_images(default_rng(0), 48)
 
@@ -50,11 +51,11 @@ def transformed(module_tmp):
 
 @pytest.fixture(scope="module")
 def view():
-    return ExportView(run.build_dcgan(PipelineConfig().trainer_settings()).generator, 100)
+    return ExportView(run.build_dcgan(TrainerSettings.of(PipelineConfig())).generator, 100)
 
 
 def probe_config(**overrides):
-    return PipelineConfig(eval_every_steps=5).with_overrides(**overrides).trainer_settings()
+    return TrainerSettings.of(PipelineConfig(eval_every_steps=5).with_overrides(**overrides))
 
 
 def build(transformed, view, **overrides):
@@ -114,13 +115,15 @@ def test_eval_every_steps_zero_builds_no_probe(transformed, view, capsys):
 
 def test_run_fn_writes_the_quality_curve_and_prints_its_cost(transformed, tmp_path, capsys):
     examples, graph = transformed
-    config = PipelineConfig(
-        output_root=str(tmp_path / "out"),
-        batch_size=8,
-        eval_every_steps=1,
-        probe_samples=20,
-        sample_grid_size=2,
-    ).trainer_settings()
+    config = TrainerSettings.of(
+        PipelineConfig(
+            output_root=str(tmp_path / "out"),
+            batch_size=8,
+            eval_every_steps=1,
+            probe_samples=20,
+            sample_grid_size=2,
+        )
+    )
     fn_args = trainer_fn_args(examples, graph, config)
     fn_args.train_steps = 2
     fn_args.model_run_dir = str(tmp_path / "model_run")
@@ -179,11 +182,12 @@ from test_trainer_quality import transformed_examples
 from standalone import trainer_fn_args
 from pipeline_config import PipelineConfig
 from trainer_module import run
+from trainer_module.settings import TrainerSettings
 from dcgan_faces import generator
 root = Path({root!r})
 examples, graph = transformed_examples(root / "data", 48)
 config = PipelineConfig(output_root=str(root / "out"), batch_size=8, **{bookkeeping!r})
-fn_args = trainer_fn_args(examples, graph, config.trainer_settings())
+fn_args = trainer_fn_args(examples, graph, TrainerSettings.of(config))
 fn_args.train_steps = 3
 fn_args.model_run_dir, fn_args.serving_model_dir = str(root / "model_run"), str(root / "model")
 run.run_fn(fn_args)

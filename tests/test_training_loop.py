@@ -31,6 +31,7 @@ from trainer_module.checkpoints import (
 )
 from trainer_module.quality_probe import QualityProbe
 from trainer_module.run import build_dcgan
+from trainer_module.settings import TrainerSettings
 from trainer_module.side_jobs import (
     LoopSettings,
     ProgressBar,
@@ -152,7 +153,7 @@ def test_sigkill_inside_checkpoint_writes_resumes_from_the_last_whole_one(
 def test_a_rerun_after_the_training_code_changed_does_not_resume_old_checkpoints(tmp_path):
     """The resume folder is keyed by the training code too: the same settings and data with a
     changed network module give another folder, the same code the same one."""
-    settings = PipelineConfig().trainer_settings()
+    settings = TrainerSettings.of(PipelineConfig())
 
     def resume_dir(code):
         return run.resume_dir(settings, "/transform", ["/train/*"], code)
@@ -169,9 +170,11 @@ def test_a_rerun_after_the_training_code_changed_does_not_resume_old_checkpoints
 def test_a_rerun_with_a_changed_config_or_input_does_not_resume_old_checkpoints():
     """Any setting, the Transform output or the train files changed: another resume folder,
     so a rerun starts afresh; the same ones: the same folder, so a crashed run resumes."""
-    settings = PipelineConfig().trainer_settings()
+    settings = TrainerSettings.of(PipelineConfig())
     base = run.resume_dir(settings, "/transform/1", ["/train/*"])
-    assert run.resume_dir(PipelineConfig().trainer_settings(), "/transform/1", ["/train/*"]) == base
+    assert (
+        run.resume_dir(TrainerSettings.of(PipelineConfig()), "/transform/1", ["/train/*"]) == base
+    )
     changed = [
         run.resume_dir(dataclasses.replace(settings, **{name: value}), "/transform/1", ["/train/*"])
         for name, value in (
@@ -192,7 +195,7 @@ def test_bookkeeping_settings_keep_the_resume_folder():
     """How often the loop logs, probes, checkpoints and how big its grids are: a rerun that
     changes only those resumes the same checkpoints (the weights do not depend on them: the
     next test)."""
-    settings = PipelineConfig().trainer_settings()
+    settings = TrainerSettings.of(PipelineConfig())
     base = run.resume_dir(settings, "/transform/1", ["/train/*"])
     for name, value in (
         ("log_every_steps", 1),
@@ -234,7 +237,7 @@ def fixed_batches():
 def test_same_seed_gives_identical_losses_and_weights(tmp_path):
     runs = []
     for name in ("a", "b"):
-        gan = build_dcgan(PipelineConfig().trainer_settings())
+        gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
         logs = train(gan, fixed_batches(), tiny_settings(tmp_path / name, 3))
         runs.append((logs, gan.generator.get_weights()))
     assert runs[0][0] == runs[1][0]
@@ -251,19 +254,19 @@ def tear(checkpoint_prefix: str) -> None:
 
 @pytest.mark.fault("newest checkpoint torn", "Trainer")
 def test_a_torn_newest_checkpoint_is_passed_over_for_the_one_before_it(tmp_path, capsys):
-    whole = build_dcgan(PipelineConfig().trainer_settings())
+    whole = build_dcgan(TrainerSettings.of(PipelineConfig()))
     expected = train(whole, fixed_batches(), tiny_settings(tmp_path / "whole", 6))
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4))  # checkpoints at steps 2 and 4
     tear(str(tmp_path / "ckpt" / "ckpt-4"))
     capsys.readouterr()
-    resumed = build_dcgan(PipelineConfig().trainer_settings())
+    resumed = build_dcgan(TrainerSettings.of(PipelineConfig()))
     logs = train(resumed, fixed_batches(), tiny_settings(tmp_path, 6))
     out = capsys.readouterr().out
     assert "ckpt-4 cannot be read" in out and "ckpt-2 at step 2" in out
     assert int(resumed.g_optimizer.iterations) == 6  # steps 3 to 6 on top of the restored 2
     poisoned = fixed_batches().map(lambda x: x * np.nan)
-    fresh = build_dcgan(PipelineConfig().trainer_settings())
+    fresh = build_dcgan(TrainerSettings.of(PipelineConfig()))
     tear(str(tmp_path / "ckpt" / "ckpt-6"))  # resume at 4; the NaN stop names 4, not torn 6
     with pytest.raises(TrainingDiverged, match=r"at step 5; .*ckpt-4$"):
         train(fresh, poisoned, tiny_settings(tmp_path, 8))
@@ -281,7 +284,7 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
     tmp_path, small_disk, capsys
 ):
     expected = train(
-        build_dcgan(PipelineConfig().trainer_settings()),
+        build_dcgan(TrainerSettings.of(PipelineConfig())),
         fixed_batches(),
         tiny_settings(tmp_path / "whole", 6),
     )
@@ -289,7 +292,7 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
         tiny_settings(tmp_path, 6), checkpoint_dir=os.path.join(small_disk.path, "ckpt")
     )
     train(
-        build_dcgan(PipelineConfig().trainer_settings()),
+        build_dcgan(TrainerSettings.of(PipelineConfig())),
         fixed_batches(),
         dataclasses.replace(on_small_disk, steps=2),
     )  # ckpt-2
@@ -299,13 +302,13 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
         match=r"step 4 could not be written in .*No space "
         r"left on device.*last good one is .*ckpt-2,",
     ) as stopped:
-        train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
+        train(build_dcgan(TrainerSettings.of(PipelineConfig())), fixed_batches(), on_small_disk)
     # The runner's one line names the file being written, on the full disk.
     assert disk_full.full_disk_path(stopped.value).startswith(on_small_disk.checkpoint_dir)
     assert not glob.glob(os.path.join(on_small_disk.checkpoint_dir, "*_temp"))  # no leftovers
     small_disk.free()
     capsys.readouterr()
-    logs = train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), on_small_disk)
+    logs = train(build_dcgan(TrainerSettings.of(PipelineConfig())), fixed_batches(), on_small_disk)
     assert "ckpt-2 at step 2" in capsys.readouterr().out
     # Measured 2026-12-07 (docs/tests.md, Margins; AMD EPYC AVX-512 / oneDNN capped at AVX2): 0 / 0.
     measured(
@@ -318,7 +321,7 @@ def test_a_full_disk_at_a_checkpoint_stops_naming_the_last_good_one_and_a_rerun_
 
 @pytest.mark.fault("newest checkpoint torn", "Trainer")
 def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp_path):
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
     for step in (2, 4):
         tear(str(tmp_path / "ckpt" / f"ckpt-{step}"))
@@ -327,7 +330,7 @@ def test_when_no_checkpoint_can_be_read_training_stops_instead_of_restarting(tmp
         match="no checkpoint in .* can be read .*ckpt-4.*ckpt-2.*delete the folder",
     ):
         train(
-            build_dcgan(PipelineConfig().trainer_settings()),
+            build_dcgan(TrainerSettings.of(PipelineConfig())),
             fixed_batches(),
             tiny_settings(tmp_path, 6),
         )
@@ -338,7 +341,7 @@ def test_losses_are_read_back_every_log_every_steps_at_checkpoints_and_at_the_la
     settings = tiny_settings(
         tmp_path, 7, log_every_steps=3, steps_per_epoch=1000
     )  # checkpoints: 2s
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(
         gan, fixed_batches(), settings, jobs=[*standard_jobs(gan, settings), Recorder("r", calls)]
     )
@@ -349,7 +352,7 @@ def test_losses_are_read_back_every_log_every_steps_at_checkpoints_and_at_the_la
 def test_nan_loss_stops_at_the_next_read_back_and_keeps_the_last_checkpoint(tmp_path):
     """Losses NaN from step 3 on; with log_every_steps 5 and checkpoints every 2 steps the next
     read-back is step 4's, before its checkpoint: the stop names step 4 and keeps ckpt-2."""
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))  # checkpoint at step 2
     poisoned = fixed_batches().map(lambda x: x * np.nan)
     with pytest.raises(TrainingDiverged, match=r"at step 4; .*ckpt-2"):
@@ -360,7 +363,7 @@ def test_nan_loss_stops_at_the_next_read_back_and_keeps_the_last_checkpoint(tmp_
 def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never_saved(tmp_path):
     """A checkpoint after every step: a loss that turns NaN at step 3 leaves step 2's as the
     latest, and a restart resumes from it."""
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     nan_from_step_3 = (
         fixed_batches().enumerate().map(lambda index, x: tf.where(index >= 2, x * np.nan, x))
     )
@@ -369,7 +372,7 @@ def test_the_divergence_stop_runs_before_the_checkpoint_so_the_bad_step_is_never
         train(gan, nan_from_step_3, settings)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
     restarted = Checkpoints(
-        build_dcgan(PipelineConfig().trainer_settings()), settings.checkpoint_dir
+        build_dcgan(TrainerSettings.of(PipelineConfig())), settings.checkpoint_dir
     )
     assert restarted.restore() == 2
 
@@ -405,7 +408,7 @@ def test_the_standard_jobs_work_in_any_order(tmp_path):
     the same grids and checkpoints, and a NaN still stops before its step is saved."""
     written = {}
     for order in ("listed", "reversed"):
-        gan = build_dcgan(PipelineConfig().trainer_settings())
+        gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
         root = tmp_path / order
         samples = SampleGrids(ExportView(gan.generator, 100), str(root / "samples"), grid_size=2)
         settings = tiny_settings(root, 4, log_dir=str(root / "tb"), log_every_steps=1)
@@ -439,7 +442,7 @@ def test_the_standard_jobs_work_in_any_order(tmp_path):
 def test_a_resumed_run_begins_its_jobs_at_the_restored_step_and_runs_them_in_order(
     tmp_path, capsys
 ):
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 3))  # checkpoints at 2 and 3 (the last)
     capsys.readouterr()
     calls = []
@@ -466,8 +469,8 @@ def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
     """Killed after the last checkpoint but before the Trainer finished: the rerun has no step
     to run, and its jobs' ends (the final grid and its summary) still work."""
     settings = tiny_settings(tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1)
-    train(build_dcgan(PipelineConfig().trainer_settings()), fixed_batches(), settings)
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    train(build_dcgan(TrainerSettings.of(PipelineConfig())), fixed_batches(), settings)
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
     assert (
         train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
@@ -480,21 +483,21 @@ def test_a_run_resumed_at_its_last_step_only_ends_its_jobs(tmp_path):
 def test_a_rerun_with_more_steps_trains_on_and_with_fewer_stops_and_says_so(tmp_path):
     """Training on: the rerun resumes at the checkpoint's step. Fewer steps than the checkpoint
     cannot be had from it, and the model is not passed off as the shorter run's."""
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 4))
-    on = build_dcgan(PipelineConfig().trainer_settings())
+    on = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(on, fixed_batches(), tiny_settings(tmp_path, 6))
     assert int(on.g_optimizer.iterations) == 6
     with pytest.raises(CheckpointsBeyondSteps, match="at step 6, beyond the 5 steps asked for"):
         train(
-            build_dcgan(PipelineConfig().trainer_settings()),
+            build_dcgan(TrainerSettings.of(PipelineConfig())),
             fixed_batches(),
             tiny_settings(tmp_path, 5),
         )
 
 
 def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
     settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), log_every_steps=1)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, samples=samples))
@@ -518,7 +521,7 @@ def test_sample_grids_gif_and_tensorboard_are_written(tmp_path):
 def test_sample_grids_draw_what_an_export_would_and_leave_the_live_statistics(tmp_path):
     """After training steps the live G's moving averages are near their initial values; the grid
     comes from a copy with re-estimated statistics, as the exported G will have."""
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     train(gan, fixed_batches(), tiny_settings(tmp_path, 2))
     moving = [w.numpy().copy() for w in gan.generator.non_trainable_weights]
     samples = SampleGrids(ExportView(gan.generator, 100), str(tmp_path / "samples"), grid_size=2)
@@ -560,7 +563,7 @@ def probe_and_ceiling():
 
 def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
     settings = tiny_settings(tmp_path, 4, log_dir=str(tmp_path / "tb"), eval_every_steps=3)
     train(gan, fixed_batches(), settings, jobs=standard_jobs(gan, settings, quality=quality))
@@ -590,7 +593,7 @@ def test_quality_scores_are_written_every_n_steps_and_at_the_last(tmp_path, prob
 
 def test_eval_every_zero_writes_no_quality_scores(tmp_path, probe_and_ceiling):
     probe, real_vs_real = probe_and_ceiling
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     quality = QualityScores(probe, ExportView(gan.generator, 100), real_vs_real)
     settings = tiny_settings(
         tmp_path, 2, log_dir=str(tmp_path / "tb"), log_every_steps=1, eval_every_steps=0

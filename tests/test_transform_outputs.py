@@ -16,6 +16,7 @@ from tiny_pipeline import metadata_store, produced_by, tiny_config
 from pipeline_config import PROJECT_ROOT, PipelineConfig
 from trainer_module import pixels, run
 from trainer_module.preprocessing import decode_crop_resize
+from trainer_module.settings import TrainerSettings
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +140,7 @@ def test_each_example_keeps_its_own_attributes(two_runs):
 def test_the_trainer_reads_float_batches_in_the_model_range(two_runs):
     """run_fn's input pipeline over Transform's output: the decoded PNGs, scaled to [-1, 1]."""
     examples, (transformed, _), graph = two_runs
-    config = PipelineConfig(batch_size=8).trainer_settings()
+    config = TrainerSettings.of(PipelineConfig(batch_size=8))
     fn_args = trainer_fn_args(transformed, graph, config)
     dataset = run.image_dataset(
         fn_args.train_files,
@@ -164,7 +165,7 @@ def test_a_conditional_trainer_reads_each_image_with_its_attributes_in_the_asked
     (matched by its pixels)."""
     examples, (transformed, _), graph = two_runs
     names = ("Smiling", "Bangs", "Male", "Eyeglasses")
-    fn_args = trainer_fn_args(transformed, graph, PipelineConfig(batch_size=8).trainer_settings())
+    fn_args = trainer_fn_args(transformed, graph, TrainerSettings.of(PipelineConfig(batch_size=8)))
     dataset = run.image_dataset(
         fn_args.train_files,
         fn_args.data_accessor,

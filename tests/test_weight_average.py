@@ -12,11 +12,12 @@ from common import graph_function
 from pipeline_config import PipelineConfig
 from trainer_module.batchnorm import ExportView
 from trainer_module.run import build_dcgan
+from trainer_module.settings import TrainerSettings
 from trainer_module.side_jobs import LoopSettings
 from trainer_module.training_loop import standard_jobs, train
 from trainer_module.weight_average import WeightAverage
 
-SETTINGS = dataclasses.replace(PipelineConfig().trainer_settings(), generator_ema_decay=0.9)
+SETTINGS = dataclasses.replace(TrainerSettings.of(PipelineConfig()), generator_ema_decay=0.9)
 
 
 def one_weight_model(value: float) -> tf_keras.Model:

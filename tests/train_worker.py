@@ -26,6 +26,7 @@ from tensorflow.python.checkpoint import checkpoint_management  # noqa: E402
 
 from pipeline_config import PipelineConfig  # noqa: E402
 from trainer_module.run import build_dcgan  # noqa: E402
+from trainer_module.settings import TrainerSettings  # noqa: E402
 from trainer_module.side_jobs import LoopSettings  # noqa: E402
 from trainer_module.training_loop import standard_jobs, train  # noqa: E402
 
@@ -74,7 +75,7 @@ def main(checkpoint_dir: str, steps: int, weights_out: str, kill_stage: str = ""
     # The default width, not tests/tiny_pipeline.NARROW: the kill inside a checkpoint write
     # must catch the data file half-written, which takes a file of some size (the narrow
     # networks' is written in a few milliseconds).
-    gan = build_dcgan(PipelineConfig().trainer_settings())
+    gan = build_dcgan(TrainerSettings.of(PipelineConfig()))
     batch = np.random.default_rng(0).uniform(-1, 1, (BATCH, 64, 64, 3)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(batch).repeat()
     settings = LoopSettings(

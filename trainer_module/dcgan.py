@@ -8,7 +8,8 @@ import tf_keras as keras
 from trainer_module.weight_average import WeightAverage
 
 # Each loss and the discriminator output it is computed on (networks.build_discriminator).
-# (choices.Loss declares the names; tests/test_settings.py checks both name the same losses.)
+# (pipeline_config.Loss declares the names; tests/test_settings.py checks both name the same
+# losses.)
 LOSSES = {"bce": "probability", "least_squares": "score"}
 
 

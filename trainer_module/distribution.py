@@ -10,7 +10,7 @@ import typing
 
 import tensorflow as tf
 
-from trainer_module.choices import DistributeStrategy
+from pipeline_config import DistributeStrategy
 
 STRATEGIES = typing.get_args(DistributeStrategy)
 CHIEF_EXPORT_WAIT_SECONDS = 600

@@ -26,11 +26,11 @@ import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
-from trainer_module import choices
+from pipeline_config import Conditioning, Variant
 
-VARIANTS = typing.get_args(choices.Variant)
+VARIANTS = typing.get_args(Variant)
 DISCRIMINATOR_OUTPUTS = ("probability", "score")
-CONDITIONINGS = typing.get_args(choices.Conditioning)
+CONDITIONINGS = typing.get_args(Conditioning)
 
 
 def _init(variant: str) -> dict:

@@ -9,7 +9,7 @@ import typing
 
 import tf_keras as keras
 
-from trainer_module.choices import Precision
+from pipeline_config import Precision
 
 PRECISIONS = typing.get_args(Precision)
 PRECISION_POLICIES = tuple(name for name in PRECISIONS if name != "auto")

@@ -14,8 +14,8 @@ import typing
 import tensorflow as tf
 
 from common import ATTRIBUTE_PREFIX, IMAGE_KEY, UNKNOWN_ATTRIBUTE
+from pipeline_config import CropMode
 from trainer_module import pixels
-from trainer_module.choices import CropMode
 
 # Crop before resizing, by the convention of the work whose numbers one compares with:
 #   squash         no crop: the whole 178x218 image resized (the seed article's plain resize)

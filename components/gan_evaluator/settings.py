@@ -5,11 +5,11 @@ The metric names live here too: the config, the component and the executor check
 without importing the metric code; the metrics read their own settings (eval_kid_subsets, ...)
 from EvaluatorSettings under the same names.
 
-Each setting is declared here once (EvaluatorFields), with its default and reason; PipelineConfig
-composes the group, and `PipelineConfig.evaluator_settings()` builds the settings from it;
-`eval_cache_dir` is derived from the pipeline root. The component stores the settings as one
-JSON exec property and the executor reads them back with `from_json`, which refuses missing and
-unknown names rather than falling back to a default.
+The settings are EvaluatorFields and ModelShape (declared, with their defaults and reasons, in
+pipeline_config.py) and `eval_cache_dir`, derived from the pipeline root;
+`EvaluatorSettings.of(config)` builds and checks them. The component stores them as one JSON exec
+property and the executor reads them back with `from_json`, which refuses missing and unknown
+names rather than falling back to a default.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 
 from common import read_whole, settings_as_dict
 from components.gan_evaluator.blessing import Threshold
-from trainer_module.settings import ModelShape
+from pipeline_config import EvaluatorFields, PipelineConfig, same_named
 
 FEATURE_METRICS = ("fid", "kid", "prdc")
 IMAGE_METRICS = ("swd", "ms_ssim")
@@ -40,63 +40,15 @@ def split_metric_key(key: str) -> tuple[str, str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class EvaluatorFields(ModelShape):
-    """The evaluator's own settings (docs/evaluation.md); the model's shape is the Trainer's
-    (ModelShape): the untrained generator, the floor, has the same architecture and size."""
-
-    # Reference statistics from the training images, the FID convention of TTUR and StyleGAN;
-    # the built-in set's eval split (~400 images) is too small for 512-d feature statistics.
-    eval_split: str = "train"
-    eval_num_samples: int = 2000  # generated images per model
-    eval_max_real_images: int = 50000  # real images read from `eval_split` at most
-    eval_batch_size: int = 250
-    embedding_seed: int = 0
-    # Feature extractors, named in every metric key: "random_embedding" (offline, not comparable
-    # with papers), "inception_ttur" (comparable with papers; needs eval_inception_ttur_path),
-    # "inception_keras" (ImageNet InceptionV3 from a local file or Keras' cache).
-    eval_extractors: tuple = ("random_embedding",)
-    eval_inception_ttur_path: str = ""  # TTUR's classify_image_graph_def.pb
-    eval_inception_keras_weights: str = ""  # "" = Keras' cache
-    # Of "fid", "kid", "prdc" (precision, recall, density, coverage), "swd", "ms_ssim".
-    eval_metrics: tuple = ("fid", "kid", "prdc", "ms_ssim")
-    # The gate's metric against the untrained generator and the baseline: fid/<extractor> or
-    # kid/<extractor>.
-    eval_primary_metric: str = "fid/random_embedding"
-    # Real and generated features compared by KID and precision/recall, per set. The real set
-    # keeps twice as many: one half is the candidate's reference, the other half the real-vs-real
-    # calibration's (docs/evaluation.md). 1500: the built-in set's 3,214 train images hold 2 x 1500.
-    eval_feature_subset_size: int = 1500
-    eval_image_subset_size: int = 1000  # images kept per set for SWD and MS-SSIM
-    eval_kid_subsets: int = 100
-    eval_kid_subset_size: int = 1000
-    eval_swd_patches_per_image: int = 128
-    eval_ms_ssim_pairs: int = 500
-    # Blessed only when primary(trained) <= ratio * primary(untrained generator, same architecture),
-    max_fd_ratio_to_untrained: float = 0.5
-    # ... precision/<primary extractor> >= this fraction of real images' precision against other
-    # real images (the real-vs-real calibration, same sample counts; 0 = no such condition),
-    eval_min_precision_fraction: float = 0.5
-    # ... recall/<primary extractor> >= this fraction of its real-vs-real value (0 = none),
-    eval_min_recall_fraction: float = 0.3
-    # ... every (metric key, "max" | "min", limit) here holds,
-    # e.g. (("precision/random_embedding", "min", 0.1),),
-    eval_thresholds: tuple = ()
-    # ... and, with a blessed baseline, primary(trained) <= (1 + tolerance) * primary(baseline).
-    baseline_fd_tolerance: float = 0.1
-    # Attributes of the generated faces (components/gan_evaluator/attributes.py), for the
-    # `attributes`; none configured: not measured. The ruler is trained on up to
-    # attribute_max_real_images of the train split and scored on the test split.
-    attribute_max_real_images: int = 20000
-    attribute_samples: int = 1000  # z for the directions, and as many for the edits
-    attribute_edit_strength: float = 3.0  # how far z moves along a unit direction (z ~ N(0, I))
-
-
-@dataclasses.dataclass(frozen=True)
 class EvaluatorSettings(EvaluatorFields):
     """EvaluatorFields as the executor reads them, and the statistics cache's folder (derived
     from the pipeline root; "" = no cache)."""
 
     eval_cache_dir: str = ""
+
+    @classmethod
+    def of(cls, config: PipelineConfig) -> EvaluatorSettings:
+        return same_named(cls, config)
 
     def __post_init__(self):
         # A limit compares equal whether it was written 1 or 1.0.
@@ -139,4 +91,4 @@ class EvaluatorSettings(EvaluatorFields):
 
     @classmethod
     def from_json(cls, text: str) -> EvaluatorSettings:
-        return read_whole(cls, json.loads(text), "PipelineConfig.evaluator_settings()")
+        return read_whole(cls, json.loads(text), "EvaluatorSettings.of(config)")
