@@ -185,6 +185,9 @@ class EvaluatorFields(ModelShape):
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig(IngestionFields, TrainerFields, EvaluatorFields):
+    """The groups above, each setting under its own name, and the pipeline's own settings below.
+    `with_overrides(name=value, ...)` changes any of them."""
+
     # --- Pipeline and storage -------------------------------------------------------------
     pipeline_name: str = "celeba-dcgan"
     output_root: str = str(PROJECT_ROOT / "outputs")  # pipeline root, metadata DB, serving dir

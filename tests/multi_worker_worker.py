@@ -120,6 +120,7 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     import tensorflow_transform as tft
     from standalone import trainer_fn_args
 
+    from trainer_module.checkpoints import Checkpoints
     from trainer_module.side_jobs import LoopSettings, SideJob
     from trainer_module.training_loop import standard_jobs, train
 
@@ -177,7 +178,7 @@ def train_loop(mode: str, data_root: str, checkpoint_dir: str, steps: int, pause
     logs = train(
         gan, dataset(1), loop, strategy, jobs + [per_step] + ([PauseAfter()] if pause_after else [])
     )
-    checkpoints = jobs[3]
+    (checkpoints,) = [job for job in jobs if isinstance(job, Checkpoints)]
     average = gan.generator_average
 
     def local(variable):
