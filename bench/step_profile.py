@@ -1,7 +1,8 @@
 """Where the train step's time goes, op by op, under several CPU settings side by side.
 
     .venv/bin/python bench/step_profile.py [--batch 32] [--steps 4] [--top 14]
-                                           [--settings default,avx2,avx2_onednn_off] [--torch]
+                                           [--settings default,avx2,avx2_onednn_off,bf16]
+                                           [--torch]
                                            [--generator-filters N]
 
 Each setting runs in its own process (TensorFlow reads oneDNN's settings once, when it loads):
@@ -10,8 +11,9 @@ recorded op times are summed by op type, per step (both cores' threads added, so
 exceed the step's wall time). The settings are the code paths of the two machine types:
 `default` (this CPU as it is), `avx2` (oneDNN limited to AVX2: an AVX2-only CPU now) and
 `avx2_onednn_off` (an AVX2-only CPU before the project turned oneDNN on: TensorFlow's default
-there, Eigen's convolutions). --torch adds the PyTorch twin (bench/reference/torch_dcgan.py,
-unchanged, run under torch.profiler) as is and limited to AVX2, by op, in a table of its own.
+there, Eigen's convolutions); `bf16` is this CPU under the mixed_bfloat16 policy. --torch adds
+the PyTorch twin (bench/reference/torch_dcgan.py, run under torch.profiler) as is, limited to
+AVX2 and under bfloat16 autocast, by op, in a table of its own.
 --generator-filters sets G's width (default: the Trainer's; the twin builds the seed's, 1024).
 
 Under each table: the step's GFLOP/s (bench/train_speed.py's count of its multiply-adds over
@@ -43,16 +45,26 @@ from train_speed import (  # noqa: E402
     step_gflops_per_image,
 )
 
-SETTINGS = {"default": {}, "avx2": AVX2_CAP, "avx2_onednn_off": AVX2_ONEDNN_OFF}
-TORCH_SETTINGS = {"torch": {}, "torch_avx2": TORCH_AVX2_CAP}
+# name -> (environment, extra arguments of the child): the CPU's code paths, and bfloat16.
+SETTINGS = {
+    "default": ({}, []),
+    "avx2": (AVX2_CAP, []),
+    "avx2_onednn_off": (AVX2_ONEDNN_OFF, []),
+    "bf16": ({}, ["--policy", "mixed_bfloat16"]),
+}
+TORCH_SETTINGS = {
+    "torch": ({}, []),
+    "torch_avx2": (TORCH_AVX2_CAP, []),
+    "torch_bf16": ({}, ["--autocast"]),
+}
 OP_EVENT = re.compile(r"^[^:]+:(\w+)$")  # "generator/conv2d_transpose/.../Conv2D:_MklNativeConv2D"
 
 # python -c TORCH_CHILD SCRIPT STEPS BATCH: the twin's main() under torch.profiler
 TORCH_CHILD = """
 import runpy, sys, json, time, torch
 from torch.profiler import profile, ProfilerActivity
-script, steps, batch = sys.argv[1:]
-sys.argv = [script, "--steps", steps, "--batch", batch]
+script, steps, batch, *extra = sys.argv[1:]
+sys.argv = [script, "--steps", steps, "--batch", batch, *extra]
 started = time.perf_counter()
 with profile(activities=[ProfilerActivity.CPU]) as recorded:
     runpy.run_path(script, run_name="__main__")
@@ -63,7 +75,7 @@ print(json.dumps({"ms_per_step": (time.perf_counter() - started) * 1e3 / steps,
 """
 
 
-def profile_tensorflow(batch: int, steps: int, generator_filters: int | None) -> dict:
+def profile_tensorflow(batch: int, steps: int, generator_filters: int | None, policy: str) -> dict:
     """In this process: {op type: ms per step} and the step's wall ms, from TensorFlow's
     profiler over `steps` steps after three unrecorded ones."""
     import bootstrap
@@ -76,9 +88,11 @@ def profile_tensorflow(batch: int, steps: int, generator_filters: int | None) ->
     from train_step import config_with_generator_filters
 
     from common import graph_function
+    from trainer_module.precision import set_precision
     from trainer_module.run import build_dcgan
     from trainer_module.settings import TrainerSettings
 
+    set_precision(policy)
     config = config_with_generator_filters(generator_filters)
     gan = build_dcgan(TrainerSettings.of(config))
     step = graph_function(gan.train_step)
@@ -169,9 +183,14 @@ def main():
     parser.add_argument("--torch-python", default=str(ROOT / ".venv-torch" / "bin" / "python"))
     parser.add_argument("--generator-filters", type=int, help="default: the Trainer's")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--policy", default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(profile_tensorflow(args.batch, args.steps, args.generator_filters)))
+        print(
+            json.dumps(
+                profile_tensorflow(args.batch, args.steps, args.generator_filters, args.policy)
+            )
+        )
         return
     print(cpu_description(), f"batch {args.batch}, {args.steps} recorded steps", flush=True)
     results = {}
@@ -181,6 +200,7 @@ def main():
             if args.generator_filters is None
             else ["--generator-filters", str(args.generator_filters)]
         )
+        env, extra = SETTINGS[name]
         results[name] = run_child(
             [
                 sys.executable,
@@ -191,8 +211,9 @@ def main():
                 "--steps",
                 str(args.steps),
             ]
-            + width,
-            SETTINGS[name],
+            + width
+            + extra,
+            env,
         )
         print(f"{name}: {results[name]['onednn']}", flush=True)
     print_table(results, args.top)
@@ -205,7 +226,9 @@ def main():
             str(args.steps),
             str(args.batch),
         ]
-        torch_results = {name: run_child(command, env) for name, env in TORCH_SETTINGS.items()}
+        torch_results = {
+            name: run_child(command + extra, env) for name, (env, extra) in TORCH_SETTINGS.items()
+        }
         print()
         print_table(torch_results, args.top)
 
