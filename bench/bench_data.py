@@ -5,6 +5,7 @@ re-exported here for the benchmarks: run_example_gen, run_transform, split_names
 trainer_fn_args.
 """
 
+import ast
 import os
 import shutil
 import sys
@@ -25,6 +26,18 @@ from pipeline_config import PROJECT_ROOT, PipelineConfig  # noqa: E402
 from trainer_module.settings import TrainerSettings  # noqa: E402
 
 __all__ = ["run_example_gen", "run_transform", "split_names", "trainer_fn_args"]
+
+
+def parse_overrides(pairs) -> dict:
+    """`--set name=value ...` as PipelineConfig overrides: Python literals, else strings."""
+    overrides = {}
+    for pair in pairs:
+        key, _, text = pair.partition("=")
+        try:
+            overrides[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[key] = text
+    return overrides
 
 
 def dataset_root(config: PipelineConfig, num_images: int) -> str:

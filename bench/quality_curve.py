@@ -20,7 +20,6 @@ against training seconds) to --out.png.
 """
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -38,6 +37,7 @@ import tensorflow_transform as tft  # noqa: E402
 from bench_data import (  # noqa: E402
     dataset_root,
     examples_and_schema,
+    parse_overrides,
     run_transform,  # noqa: E402
     training_batches,
 )
@@ -81,17 +81,6 @@ def real_batches(transformed, graph, splits, batch_size=250):
         yield from real_image_batches(
             os.path.join(transformed.uri, f"Split-{split}"), spec, batch_size, 10**9
         )
-
-
-def parse_overrides(pairs):
-    overrides = {}
-    for pair in pairs:
-        key, _, text = pair.partition("=")
-        try:
-            overrides[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            overrides[key] = text
-    return overrides
 
 
 def run(args):

@@ -32,6 +32,7 @@ bootstrap.start()
 
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
+from bench_data import parse_overrides  # noqa: E402
 
 from common import graph_function  # noqa: E402
 from pipeline_config import PipelineConfig  # noqa: E402
@@ -49,13 +50,6 @@ def config_with_generator_filters(
     if generator_filters is None:
         return config
     return config.with_overrides(generator_filters=generator_filters)
-
-
-def parse_setting(text: str) -> tuple:
-    """'name=value' with the value as the setting's type (PipelineConfig's default's)."""
-    name, _, value = text.partition("=")
-    default = getattr(PipelineConfig(), name)
-    return name, type(default)(value)
 
 
 def train_step_images_per_second(
@@ -103,7 +97,7 @@ def main():
     parser.add_argument("--no-fusion", action="store_true")
     parser.add_argument("--losses", action="store_true")
     parser.add_argument("--generator-filters", type=int, help="default: the Trainer's")
-    parser.add_argument("--set", nargs="*", default=[], type=parse_setting, metavar="NAME=VALUE")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--plain-adam", action="store_true", help="Keras' Adam, not FusedAdam")
     args = parser.parse_args()
     if args.no_fusion:
@@ -118,7 +112,7 @@ def main():
         args.jit,
         losses,
         args.generator_filters,
-        dict(args.set),
+        parse_overrides(args.set),
         args.plain_adam,
     )
     if losses is not None:
